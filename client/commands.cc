@@ -1,0 +1,255 @@
+#include "commands.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+
+#include "dnsleak/v1/dnsleak.grpc.pb.h"
+#include "render.h"
+
+namespace dnsleak::client {
+namespace {
+
+// Says in one sentence why the daemon cannot be reached, before gRPC would
+// say it in a less helpful way. Returns kExitOk when the socket accepts.
+int probeSocket(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == EACCES) {
+      std::cerr << "dnsleakctl: permission denied reaching " << path
+                << ": run as root or as a member of the daemon's group (dnsleak)\n";
+      return kExitPermission;
+    }
+    std::cerr << "dnsleakctl: no socket at " << path
+              << ": dnsleakd is not running (or listens elsewhere; see --socket)\n";
+    return kExitNotRunning;
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    std::cerr << "dnsleakctl: " << path << " is not a socket: is --socket right?\n";
+    return kExitNotRunning;
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    std::cerr << "dnsleakctl: socket path " << path << " is too long\n";
+    close(fd);
+    return kExitUsage;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int err = errno;
+  close(fd);
+  if (rc == 0) return kExitOk;
+  if (err == EACCES || err == EPERM) {
+    std::cerr << "dnsleakctl: permission denied on " << path
+              << ": run as root or as a member of the daemon's group (dnsleak)\n";
+    return kExitPermission;
+  }
+  if (err == ECONNREFUSED) {
+    std::cerr << "dnsleakctl: nothing is listening on " << path
+              << ": dnsleakd is not running (the socket file is left from an earlier run)\n";
+    return kExitNotRunning;
+  }
+  std::cerr << "dnsleakctl: cannot connect to " << path << ": " << std::strerror(err) << "\n";
+  return kExitNotRunning;
+}
+
+class Connection {
+ public:
+  explicit Connection(const CommonOptions& common) : common_(common) {
+    grpc::ChannelArguments args;
+    // No reconnect back-off games: a local daemon is there or it is not.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    auto channel = grpc::CreateCustomChannel("unix:" + common.socket, grpc::InsecureChannelCredentials(), args);
+    stub_ = v1::DnsLeak::NewStub(channel);
+  }
+
+  v1::DnsLeak::Stub& stub() { return *stub_; }
+
+  void setDeadline(grpc::ClientContext& context) const {
+    if (common_.timeout_seconds > 0) {
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::milliseconds(static_cast<long long>(common_.timeout_seconds * 1000)));
+    }
+  }
+
+  // Turns a failed call into one sentence and an exit code.
+  int fail(const grpc::Status& status) const {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      std::cerr << "dnsleakctl: dnsleakd at " << common_.socket
+                << " closed the connection: it accepts only root, its own user and members of its group (dnsleak)"
+                << " [" << status.error_message() << "]\n";
+      return kExitPermission;
+    }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      std::cerr << "dnsleakctl: dnsleakd at " << common_.socket << " did not answer within "
+                << common_.timeout_seconds << " s\n";
+      return kExitFailed;
+    }
+    std::cerr << "dnsleakctl: dnsleakd at " << common_.socket << " answered with an error: "
+              << status.error_message() << " (code " << status.error_code() << ")\n";
+    return kExitFailed;
+  }
+
+ private:
+  const CommonOptions& common_;
+  std::unique_ptr<v1::DnsLeak::Stub> stub_;
+};
+
+bool parseSince(const std::string& text, google::protobuf::Timestamp* out) {
+  if (text.empty()) return true;
+  // A duration back from now: 30s, 15m, 2h, 7d.
+  char unit = text.back();
+  std::string number = text.substr(0, text.size() - 1);
+  if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
+      (unit == 's' || unit == 'm' || unit == 'h' || unit == 'd')) {
+    long long n = std::stoll(number);
+    long long seconds = unit == 's' ? n : unit == 'm' ? n * 60 : unit == 'h' ? n * 3600 : n * 86400;
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    out->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count() - seconds);
+    return true;
+  }
+  return google::protobuf::util::TimeUtil::FromString(text, out);
+}
+
+}  // namespace
+
+int runStatus(const CommonOptions& common) {
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  grpc::ClientContext context;
+  connection.setDeadline(context);
+  v1::GetStatusResponse response;
+  auto status = connection.stub().GetStatus(&context, v1::GetStatusRequest{}, &response);
+  if (!status.ok()) return connection.fail(status);
+  std::cout << (common.json ? toJson(response) + "\n" : renderStatus(response));
+  return kExitOk;
+}
+
+int runInterfaces(const CommonOptions& common) {
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  grpc::ClientContext context;
+  connection.setDeadline(context);
+  v1::ListInterfacesResponse response;
+  auto status = connection.stub().ListInterfaces(&context, v1::ListInterfacesRequest{}, &response);
+  if (!status.ok()) return connection.fail(status);
+  std::cout << (common.json ? toJson(response) + "\n" : renderInterfaces(response));
+  return kExitOk;
+}
+
+int runReload(const CommonOptions& common) {
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  grpc::ClientContext context;
+  connection.setDeadline(context);
+  v1::ReloadConfigResponse response;
+  auto status = connection.stub().ReloadConfig(&context, v1::ReloadConfigRequest{}, &response);
+  if (!status.ok()) return connection.fail(status);
+  std::cout << (common.json ? toJson(response) + "\n" : renderReload(response));
+  return response.applied() ? kExitOk : kExitFailed;
+}
+
+int runReport(const CommonOptions& common, const ReportOptions& options) {
+  v1::GetReportRequest request;
+  if (!options.since.empty() && !parseSince(options.since, request.mutable_since())) {
+    std::cerr << "dnsleakctl: --since takes a duration (30s, 15m, 2h, 7d) or an RFC 3339 time, not '"
+              << options.since << "'\n";
+    return kExitUsage;
+  }
+  if (!options.until.empty() && !parseSince(options.until, request.mutable_until())) {
+    std::cerr << "dnsleakctl: --until takes a duration (30s, 15m, 2h, 7d) or an RFC 3339 time, not '"
+              << options.until << "'\n";
+    return kExitUsage;
+  }
+  static const std::pair<const char*, v1::ReportGrouping> kGroupings[] = {
+      {"rule", v1::REPORT_GROUPING_RULE},           {"qname", v1::REPORT_GROUPING_QNAME},
+      {"resolver", v1::REPORT_GROUPING_RESOLVER},   {"interface", v1::REPORT_GROUPING_INTERFACE},
+      {"process", v1::REPORT_GROUPING_PROCESS},     {"transport", v1::REPORT_GROUPING_TRANSPORT}};
+  for (const auto& [name, value] : kGroupings) {
+    if (options.group_by == name) request.set_group_by(value);
+  }
+  request.set_include_ok(options.all);
+
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  grpc::ClientContext context;
+  connection.setDeadline(context);
+  v1::GetReportResponse response;
+  auto status = connection.stub().GetReport(&context, request, &response);
+  if (!status.ok()) return connection.fail(status);
+  std::cout << (common.json ? toJson(response) + "\n" : renderReport(response));
+  return kExitOk;
+}
+
+int runWatch(const CommonOptions& common, const WatchOptions& options) {
+  v1::WatchRequest request;
+  request.set_from_seq(options.from_seq);
+  if (!options.all) request.add_verdicts(v1::VERDICT_LEAK);
+  for (const auto& t : options.leak_types) {
+    if (t.size() == 1 && t[0] >= 'A' && t[0] <= 'D') {
+      request.add_leak_types(static_cast<v1::LeakType>(t[0] - 'A' + 1));
+    } else {
+      std::cerr << "dnsleakctl: --leak-type takes A, B, C or D, not '" << t << "'\n";
+      return kExitUsage;
+    }
+  }
+  for (const auto& t : options.transports) {
+    std::string name = "TRANSPORT_";
+    for (char c : t) name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    v1::Transport value;
+    if (!v1::Transport_Parse(name, &value) || value == v1::TRANSPORT_UNSPECIFIED) {
+      std::cerr << "dnsleakctl: unknown transport '" << t
+                << "' (dns-udp, dns-tcp, dot, doh, doq, dnscrypt, mdns, llmnr, nbns)\n";
+      return kExitUsage;
+    }
+    request.add_transports(value);
+  }
+
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  grpc::ClientContext context;
+  if (options.duration_seconds > 0) {
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(static_cast<long long>(options.duration_seconds * 1000)));
+  }
+  auto reader = connection.stub().Watch(&context, request);
+  v1::WatchResponse response;
+  std::uint64_t events = 0;
+  while (reader->Read(&response)) {
+    if (common.json) {
+      std::cout << toJson(response) << "\n" << std::flush;
+    } else if (response.has_gap()) {
+      std::cout << "!! missed " << response.gap().missed() << " events (seq " << response.gap().from_seq() << ".."
+                << response.gap().to_seq() << "): they left the daemon's ring before this client read them\n"
+                << std::flush;
+    } else {
+      std::cout << renderEvent(response.event()) << "\n" << std::flush;
+    }
+    if (response.has_event() && options.count > 0 && ++events >= options.count) {
+      context.TryCancel();
+      break;
+    }
+  }
+  auto status = reader->Finish();
+  bool done = (options.count > 0 && events >= options.count) ||
+              (options.duration_seconds > 0 && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  if (done) return kExitOk;
+  if (status.ok()) return kExitOk;
+  if (status.error_code() == grpc::StatusCode::CANCELLED) {
+    std::cerr << "dnsleakctl: dnsleakd ended the watch (shutting down?)\n";
+    return kExitFailed;
+  }
+  return connection.fail(status);
+}
+
+}  // namespace dnsleak::client

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dnsleak::client {
+
+// Exit codes of dnsleakctl, stable for scripts.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;        // the daemon answered with an error, or a reload was refused
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotRunning = 3;    // nothing listens on the socket
+inline constexpr int kExitPermission = 4;    // the socket or the daemon refused this user
+
+inline constexpr const char* kDefaultSocket = "/run/dnsleak/dnsleakd.sock";
+
+struct CommonOptions {
+  std::string socket = kDefaultSocket;
+  bool json = false;
+  double timeout_seconds = 5;
+};
+
+struct WatchOptions {
+  std::uint64_t from_seq = 0;
+  bool all = false;  // include non-leak events (when the daemon stores them)
+  std::vector<std::string> leak_types;  // A, B, C, D
+  std::vector<std::string> transports;  // dns-udp, dns-tcp, ...
+  std::uint64_t count = 0;               // stop after this many events; 0 = never
+  double duration_seconds = 0;           // stop after this long; 0 = never
+};
+
+struct ReportOptions {
+  std::string since;  // "15m", "2h", "1d" or RFC 3339
+  std::string until;
+  std::string group_by = "rule";
+  bool all = false;
+};
+
+int runStatus(const CommonOptions& common);
+int runWatch(const CommonOptions& common, const WatchOptions& options);
+int runReport(const CommonOptions& common, const ReportOptions& options);
+int runInterfaces(const CommonOptions& common);
+int runReload(const CommonOptions& common);
+
+}  // namespace dnsleak::client

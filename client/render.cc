@@ -1,0 +1,231 @@
+#include "render.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <ctime>
+
+namespace dnsleak::client {
+namespace {
+
+void pad(std::string& out, const std::string& text, std::size_t width) {
+  out += text;
+  out.append(text.size() < width ? width - text.size() : 1, ' ');
+}
+
+std::string leakName(v1::LeakType t) {
+  switch (t) {
+    case v1::LEAK_TYPE_A: return "Leak-A";
+    case v1::LEAK_TYPE_B: return "Leak-B";
+    case v1::LEAK_TYPE_C: return "Leak-C";
+    case v1::LEAK_TYPE_D: return "Leak-D";
+    default: return "";
+  }
+}
+
+std::string verdictName(v1::Verdict v, v1::LeakType t) {
+  switch (v) {
+    case v1::VERDICT_LEAK: return "LEAK " + leakName(t);
+    case v1::VERDICT_OK: return "ok";
+    case v1::VERDICT_INFO: return "info";
+    default: return "?";
+  }
+}
+
+std::string transportName(v1::Transport t) {
+  std::string name = v1::Transport_Name(t);
+  if (name.rfind("TRANSPORT_", 0) == 0) name = name.substr(10);
+  for (auto& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::string bytes(std::uint64_t n) {
+  if (n >= 10 * 1024 * 1024) return std::to_string(n / (1024 * 1024)) + " MiB";
+  if (n >= 10 * 1024) return std::to_string(n / 1024) + " KiB";
+  return std::to_string(n) + " B";
+}
+
+}  // namespace
+
+std::string formatTime(const google::protobuf::Timestamp& t) {
+  std::time_t seconds = static_cast<std::time_t>(t.seconds());
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", t.nanos() / 1'000'000);
+  return buf;
+}
+
+std::string formatDuration(const google::protobuf::Duration& d) {
+  long long s = d.seconds();
+  char buf[64];
+  if (s >= 86400) {
+    std::snprintf(buf, sizeof buf, "%lldd%02lldh%02lldm", s / 86400, (s % 86400) / 3600, (s % 3600) / 60);
+  } else if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm%02llds", s / 3600, (s % 3600) / 60, s % 60);
+  } else if (s >= 60) {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%llds", s);
+  }
+  return buf;
+}
+
+std::string formatEndpoint(const v1::Endpoint& ep) {
+  if (ep.address().find(':') != std::string::npos) return "[" + ep.address() + "]:" + std::to_string(ep.port());
+  return ep.address() + ":" + std::to_string(ep.port());
+}
+
+std::string renderEvent(const v1::Event& e) {
+  std::string out;
+  pad(out, formatTime(e.time()), 25);
+  pad(out, verdictName(e.verdict(), e.leak_type()), 12);
+  pad(out, transportName(e.transport()), 9);
+  pad(out, e.kind() == v1::MESSAGE_KIND_RESPONSE ? "response" : "query", 9);
+  const auto& d = e.dns();
+  std::string question = d.qname() + " " + (d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name());
+  if (d.is_response()) question += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
+  pad(out, question, 36);
+  pad(out, formatEndpoint(e.source()) + " -> " + formatEndpoint(e.destination()), 48);
+  out += !e.interface().name().empty() ? e.interface().name()
+         : e.interface().index() ? "#" + std::to_string(e.interface().index())
+                                 : "-";
+  if (e.verdict() == v1::VERDICT_LEAK) {
+    out += "\n    " + e.reason();
+    if (!e.remediation().empty()) out += "\n    fix: " + e.remediation();
+  }
+  return out;
+}
+
+std::string renderStatus(const v1::GetStatusResponse& s) {
+  std::string out;
+  out += "dnsleakd " + s.version() + " (pid " + std::to_string(s.pid()) + "), up " + formatDuration(s.uptime()) +
+         " since " + formatTime(s.started_at()) + "\n";
+  out += "profile    " + s.profile() + "\n";
+  out += "config     " + s.config().path() + " (generation " + std::to_string(s.config().generation()) +
+         ", sha256 " + s.config().sha256().substr(0, 12) + ", loaded " + formatTime(s.config().loaded_at()) + ")\n";
+  out += "capture\n";
+  std::string header;
+  pad(header, "  SOURCE", 26);
+  pad(header, "STATE", 12);
+  pad(header, "LINK", 14);
+  pad(header, "PACKETS", 12);
+  pad(header, "KERNEL DROPS", 14);
+  header += "IF DROPS\n";
+  out += header;
+  for (const auto& c : s.capture()) {
+    std::string line;
+    pad(line, "  " + c.name(), 26);
+    pad(line, c.state(), 12);
+    pad(line, c.link_type(), 14);
+    pad(line, std::to_string(c.packets_received()), 12);
+    pad(line, std::to_string(c.kernel_drops()), 14);
+    line += std::to_string(c.interface_drops()) + "\n";
+    if (!c.error().empty()) line += "    error: " + c.error() + "\n";
+    out += line;
+  }
+  out += "packets    " + std::to_string(s.packets()) + "\n";
+  std::string transports;
+  for (const auto& t : s.transports()) {
+    if (t.count()) transports += (transports.empty() ? "" : ", ") + t.name() + " " + std::to_string(t.count());
+  }
+  out += "dns        " + std::to_string(s.dns_messages()) + " messages" +
+         (transports.empty() ? "" : " (" + transports + ")") + "\n";
+  std::string leaks;
+  for (const auto& l : s.leaks()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
+  out += "leaks      " + leaks + "\n";
+  std::string skipped;
+  for (const auto& m : s.malformed()) {
+    if (m.count()) skipped += (skipped.empty() ? "" : ", ") + m.name() + " " + std::to_string(m.count());
+  }
+  out += "skipped    " + (skipped.empty() ? std::string("none") : skipped) + "\n";
+  const auto& st = s.store();
+  out += "store      " + std::to_string(st.size()) + "/" + std::to_string(st.capacity()) + " events";
+  if (st.size()) out += " (seq " + std::to_string(st.first_seq()) + ".." + std::to_string(st.last_seq()) + ")";
+  out += ", " + std::to_string(st.evicted()) + " evicted, " + bytes(st.bytes()) + "\n";
+  out += "watchers   " + std::to_string(s.watchers()) + "\n";
+  return out;
+}
+
+std::string renderReport(const v1::GetReportResponse& r) {
+  std::string group = v1::ReportGrouping_Name(r.group_by());
+  if (group.rfind("REPORT_GROUPING_", 0) == 0) group = group.substr(16);
+  for (auto& c : group) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string leaks;
+  for (const auto& l : r.leaks()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
+  std::string out = std::to_string(r.events()) + " stored events" +
+                    (r.has_since() ? " since " + formatTime(r.since()) : std::string()) +
+                    (r.has_until() ? " until " + formatTime(r.until()) : std::string()) + ", by " + group + " (" +
+                    leaks + ")\n";
+  if (r.incomplete()) {
+    out += "note: the ring has evicted older events; this report covers seq " + std::to_string(r.first_stored_seq()) +
+           " onwards\n";
+  }
+  if (r.rows().empty()) return out + "no leaks recorded\n";
+  std::string header;
+  pad(header, "COUNT", 8);
+  pad(header, "VERDICT", 12);
+  pad(header, "FIRST", 25);
+  pad(header, "LAST", 25);
+  header += "KEY\n";
+  out += header;
+  for (const auto& row : r.rows()) {
+    std::string line;
+    pad(line, std::to_string(row.count()), 8);
+    pad(line, verdictName(row.verdict(), row.leak_type()), 12);
+    pad(line, formatTime(row.first_seen()), 25);
+    pad(line, formatTime(row.last_seen()), 25);
+    line += row.key() + "\n";
+    if (!row.example_reason().empty()) line += "        e.g. " + row.example_reason() + "\n";
+    out += line;
+  }
+  return out;
+}
+
+std::string renderInterfaces(const v1::ListInterfacesResponse& interfaces) {
+  std::string out;
+  pad(out, "SOURCE", 24);
+  pad(out, "STATE", 12);
+  pad(out, "LINK", 14);
+  pad(out, "PACKETS", 12);
+  pad(out, "KERNEL DROPS", 14);
+  out += "IF DROPS\n";
+  for (const auto& c : interfaces.capture()) {
+    std::string line;
+    pad(line, c.name(), 24);
+    pad(line, c.state(), 12);
+    pad(line, c.link_type(), 14);
+    pad(line, std::to_string(c.packets_received()), 12);
+    pad(line, std::to_string(c.kernel_drops()), 14);
+    line += std::to_string(c.interface_drops()) + "\n";
+    if (!c.error().empty()) line += "  error: " + c.error() + "\n";
+    out += line;
+  }
+  return out;
+}
+
+std::string renderReload(const v1::ReloadConfigResponse& r) {
+  std::string out;
+  if (r.applied()) {
+    out = "reloaded: config generation " + std::to_string(r.generation()) + " (sha256 " + r.sha256().substr(0, 12) + ")\n";
+  } else {
+    out = "reload refused; generation " + std::to_string(r.generation()) + " keeps running:\n";
+  }
+  for (const auto& e : r.errors()) {
+    out += "  " + e.file();
+    if (e.line()) out += ":" + std::to_string(e.line()) + ":" + std::to_string(e.column());
+    out += ": " + (e.key().empty() ? "" : e.key() + ": ") + e.message() + "\n";
+  }
+  for (const auto& w : r.warnings()) out += "  warning: " + w + "\n";
+  return out;
+}
+
+std::string toJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
+  return out;
+}
+
+}  // namespace dnsleak::client

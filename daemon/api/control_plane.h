@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "core/event.h"
+
+namespace dnsleak::api {
+
+using NamedCounts = std::vector<std::pair<std::string, std::uint64_t>>;
+
+struct CaptureStatus {
+  std::string name;
+  std::string state;
+  std::string error;
+  std::string link_type;
+  std::uint64_t packets = 0;
+  std::uint64_t kernel_drops = 0;
+  std::uint64_t interface_drops = 0;
+};
+
+// What the daemon reports about itself, beyond the store.
+struct StatusSnapshot {
+  std::string version;
+  core::Timestamp started_at{};
+  core::Timestamp now{};
+  std::string profile;
+  std::string config_path;
+  std::uint64_t config_generation = 0;
+  std::string config_sha256;
+  core::Timestamp config_loaded_at{};
+  std::vector<CaptureStatus> capture;
+  std::uint64_t packets = 0;
+  std::uint64_t dns_messages = 0;
+  NamedCounts transports;
+  NamedCounts leaks;
+  NamedCounts malformed;
+};
+
+struct ReloadOutcome {
+  bool applied = false;
+  std::uint64_t generation = 0;
+  std::string sha256;
+  std::vector<config::ConfigError> errors;
+  std::vector<std::string> warnings;
+};
+
+// The daemon's side of the API, implemented by the app. Called on gRPC
+// threads; implementations guard their own state.
+class ControlPlane {
+ public:
+  virtual ~ControlPlane() = default;
+  virtual StatusSnapshot status() const = 0;
+  virtual ReloadOutcome reload() = 0;
+};
+
+}  // namespace dnsleak::api

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include "api/control_plane.h"
+#include "core/event.h"
+#include "dnsleak/v1/dnsleak.pb.h"
+#include "store/event_store.h"
+
+namespace dnsleak::api {
+
+void toProto(const core::Event& event, v1::Event* out);
+void toProto(const StatusSnapshot& status, const store::StoreStats& store, std::uint64_t watchers,
+             v1::GetStatusResponse* out);
+void toProto(const config::ConfigError& error, v1::ConfigError* out);
+
+// The protobuf JSON mapping on one line, every field present.
+std::string toJson(const google::protobuf::Message& message);
+
+}  // namespace dnsleak::api

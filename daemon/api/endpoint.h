@@ -1,0 +1,45 @@
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace grpc {
+class Server;
+}
+
+namespace dnsleak::api {
+
+class EndpointError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where clients reach the API. The endpoint accepts connections itself so
+// that it can check who is calling before gRPC sees a byte, and hands
+// accepted connections to the server.
+class ApiEndpoint {
+ public:
+  virtual ~ApiEndpoint() = default;
+  // Starts accepting for `server`, which must outlive stop().
+  virtual void start(grpc::Server& server) = 0;
+  virtual void stop() = 0;
+  virtual std::string describe() const = 0;
+};
+
+// A Unix stream socket at `path`, mode 0660, group `group` when that group
+// exists. Callers are let in when they are root, the daemon's own user, or
+// in `group` (primary or supplementary, by SO_PEERCRED/SO_PEERGROUPS).
+// Throws EndpointError with one sentence when the socket cannot be made.
+std::unique_ptr<ApiEndpoint> makeUnixSocketEndpoint(const std::string& path, const std::string& group);
+
+// The rule above, separate so it can be tested.
+struct PeerCredentials {
+  unsigned uid = 0;
+  unsigned gid = 0;
+  std::vector<unsigned> groups;
+};
+bool peerAllowed(const PeerCredentials& peer, unsigned daemon_uid, long allowed_gid /* -1: none */);
+
+}  // namespace dnsleak::api

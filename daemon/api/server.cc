@@ -1,0 +1,325 @@
+#include "api/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "api/convert.h"
+#include "dnsleak/v1/dnsleak.grpc.pb.h"
+
+namespace dnsleak::api {
+namespace {
+
+using EventFilter = std::function<bool(const core::Event&)>;
+
+core::Timestamp fromProto(const google::protobuf::Timestamp& t) {
+  return core::Timestamp(std::chrono::seconds(t.seconds()) + std::chrono::nanoseconds(t.nanos()));
+}
+
+EventFilter makeFilter(const v1::WatchRequest& request) {
+  std::set<int> verdicts(request.verdicts().begin(), request.verdicts().end());
+  std::set<int> leak_types(request.leak_types().begin(), request.leak_types().end());
+  std::set<int> transports(request.transports().begin(), request.transports().end());
+  if (verdicts.empty() && leak_types.empty() && transports.empty()) return {};
+  return [verdicts, leak_types, transports](const core::Event& e) {
+    return (verdicts.empty() || verdicts.count(static_cast<int>(e.verdict))) &&
+           (leak_types.empty() || leak_types.count(static_cast<int>(e.leak_type))) &&
+           (transports.empty() || transports.count(static_cast<int>(e.transport)));
+  };
+}
+
+}  // namespace
+
+class WatchReactor;
+
+class ApiServer::Impl : public v1::DnsLeak::CallbackService {
+ public:
+  Impl(store::EventStore& store, ControlPlane& control) : store_(store), control_(control) {}
+
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context, const v1::GetStatusRequest*,
+                                      v1::GetStatusResponse* response) override {
+    toProto(control_.status(), store_.stats(), watcherCount(), response);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context, const v1::GetReportRequest* request,
+                                      v1::GetReportResponse* response) override {
+    buildReport(*request, response);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListInterfaces(grpc::CallbackServerContext* context, const v1::ListInterfacesRequest*,
+                                           v1::ListInterfacesResponse* response) override {
+    v1::GetStatusResponse status;
+    toProto(control_.status(), store_.stats(), 0, &status);
+    *response->mutable_capture() = status.capture();
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* context, const v1::ReloadConfigRequest*,
+                                         v1::ReloadConfigResponse* response) override {
+    ReloadOutcome outcome = control_.reload();
+    response->set_applied(outcome.applied);
+    response->set_generation(outcome.generation);
+    response->set_sha256(outcome.sha256);
+    for (const auto& e : outcome.errors) toProto(e, response->add_errors());
+    for (const auto& w : outcome.warnings) response->add_warnings(w);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(grpc::CallbackServerContext* context,
+                                                     const v1::WatchRequest* request) override;
+
+  void registerWatcher(WatchReactor* w) {
+    std::lock_guard lock(watchers_mutex_);
+    watchers_.insert(w);
+  }
+  void unregisterWatcher(WatchReactor* w) {
+    std::lock_guard lock(watchers_mutex_);
+    watchers_.erase(w);
+  }
+  std::uint64_t watcherCount() const {
+    std::lock_guard lock(watchers_mutex_);
+    return watchers_.size();
+  }
+
+  // The notifier thread: wakes when the store grows and lets every watcher
+  // that is not mid-write take its next event. The capture thread only
+  // signals a condition variable; it never touches a stream.
+  void notifyLoop();
+
+  void buildReport(const v1::GetReportRequest& request, v1::GetReportResponse* response);
+
+  store::EventStore& store_;
+  ControlPlane& control_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<ApiEndpoint> endpoint_;
+  std::thread notifier_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex watchers_mutex_;
+  std::set<WatchReactor*> watchers_;  // guarded by watchers_mutex_
+};
+
+// One Watch stream: at most one write in flight; the next is started from
+// OnWriteDone or by the notifier. The reactor never blocks: when no event is
+// ready it simply waits to be poked.
+class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
+ public:
+  WatchReactor(ApiServer::Impl& server, const v1::WatchRequest& request)
+      : server_(server), filter_(makeFilter(request)) {
+    cursor_ = request.from_seq() != 0 ? request.from_seq() : server_.store_.lastSeq() + 1;
+    server_.registerWatcher(this);
+    poke();
+  }
+
+  // Starts the next write if none is in flight. Finishes the stream once it
+  // was cancelled, but only when `may_finish`: the notifier, which holds the
+  // watcher registry's lock, never finishes a stream (OnDone takes that lock).
+  void poke(bool may_finish = true) {
+    enum class Action { kNone, kWrite, kFinish } action = Action::kNone;
+    {
+      std::lock_guard lock(mutex_);
+      if (in_flight_ || finished_) return;
+      if (cancelled_) {
+        if (!may_finish) return;
+        finished_ = true;
+        action = Action::kFinish;
+      } else {
+        auto result = server_.store_.next(cursor_, filter_);
+        cursor_ = result.next_seq;
+        if (result.kind == store::ReadResult::Kind::kNothing) return;
+        response_.Clear();
+        if (result.kind == store::ReadResult::Kind::kGap) {
+          auto* gap = response_.mutable_gap();
+          gap->set_from_seq(result.gap_from);
+          gap->set_to_seq(result.gap_to);
+          gap->set_missed(result.gap_to - result.gap_from + 1);
+        } else {
+          toProto(result.event, response_.mutable_event());
+        }
+        in_flight_ = true;
+        action = Action::kWrite;
+      }
+    }
+    // Outside the lock: gRPC may run reactions on this thread.
+    if (action == Action::kFinish) Finish(grpc::Status::CANCELLED);
+    if (action == Action::kWrite) StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_ = false;
+      if (!ok) cancelled_ = true;
+    }
+    poke();
+  }
+
+  void OnCancel() override {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+    }
+    poke();
+  }
+
+  void OnDone() override {
+    server_.unregisterWatcher(this);
+    delete this;
+  }
+
+ private:
+  ApiServer::Impl& server_;
+  EventFilter filter_;
+  std::mutex mutex_;
+  std::uint64_t cursor_ = 0;     // next sequence number to look at
+  bool in_flight_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+  v1::WatchResponse response_;  // the message being written; untouched while in flight
+};
+
+grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext*,
+                                                                    const v1::WatchRequest* request) {
+  return new WatchReactor(*this, *request);
+}
+
+void ApiServer::Impl::notifyLoop() {
+  std::uint64_t seen = store_.lastSeq();
+  while (!stopping_.load()) {
+    if (!store_.waitForNewer(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(200))) continue;
+    seen = store_.lastSeq();
+    std::lock_guard lock(watchers_mutex_);
+    for (auto* w : watchers_) w->poke(/*may_finish=*/false);
+  }
+}
+
+void ApiServer::Impl::buildReport(const v1::GetReportRequest& request, v1::GetReportResponse* response) {
+  bool has_since = request.has_since();
+  bool has_until = request.has_until();
+  core::Timestamp since = has_since ? fromProto(request.since()) : core::Timestamp::min();
+  core::Timestamp until = has_until ? fromProto(request.until()) : core::Timestamp::max();
+  auto grouping = request.group_by() == v1::REPORT_GROUPING_UNSPECIFIED ? v1::REPORT_GROUPING_RULE : request.group_by();
+
+  struct Row {
+    core::Verdict verdict;
+    core::LeakType leak_type;
+    std::uint64_t count = 0;
+    core::Timestamp first = core::Timestamp::max();
+    core::Timestamp last = core::Timestamp::min();
+    std::string reason;
+  };
+  std::map<std::pair<std::string, int>, Row> rows;
+  std::map<core::LeakType, std::uint64_t> leaks;
+  std::uint64_t events = 0;
+  core::Timestamp oldest_stored = core::Timestamp::max();
+
+  store_.forEach([&](const core::Event& e) {
+    oldest_stored = std::min(oldest_stored, e.first_seen);
+    if (e.last_seen < since || e.first_seen > until) return;
+    if (!request.include_ok() && e.verdict != core::Verdict::kLeak) return;
+    ++events;
+    if (e.verdict == core::Verdict::kLeak) leaks[e.leak_type] += e.count;
+    std::string key;
+    switch (grouping) {
+      case v1::REPORT_GROUPING_QNAME: key = e.dns.qname.empty() ? e.sni : e.dns.qname; break;
+      case v1::REPORT_GROUPING_RESOLVER: key = e.resolver.address.toString() + ":" + std::to_string(e.resolver.port); break;
+      case v1::REPORT_GROUPING_INTERFACE:
+        key = !e.interface.name.empty() ? e.interface.name
+              : e.interface.index ? "#" + std::to_string(e.interface.index)
+                                  : "(unknown)";
+        break;
+      case v1::REPORT_GROUPING_PROCESS: key = e.process.name.empty() ? "(unattributed)" : e.process.name; break;
+      case v1::REPORT_GROUPING_TRANSPORT: key = std::string(core::transportName(e.transport)); break;
+      default: key = e.rule; break;
+    }
+    Row& row = rows[{key, static_cast<int>(e.leak_type) * 8 + static_cast<int>(e.verdict)}];
+    row.verdict = e.verdict;
+    row.leak_type = e.leak_type;
+    row.count += e.count;
+    row.first = std::min(row.first, e.first_seen);
+    row.last = std::max(row.last, e.last_seen);
+    if (row.reason.empty()) row.reason = e.reason;
+  });
+
+  auto stats = store_.stats();
+  auto setTime = [](core::Timestamp t, google::protobuf::Timestamp* out) {
+    auto ns = t.time_since_epoch().count();
+    out->set_seconds(ns / 1'000'000'000);
+    out->set_nanos(static_cast<std::int32_t>(ns % 1'000'000'000));
+  };
+  if (has_since) *response->mutable_since() = request.since();
+  if (has_until) *response->mutable_until() = request.until();
+  response->set_group_by(grouping);
+  response->set_events(events);
+  for (auto type : {core::LeakType::kA, core::LeakType::kB, core::LeakType::kC, core::LeakType::kD}) {
+    auto* c = response->add_leaks();
+    c->set_name(std::string(core::leakTypeName(type)));
+    c->set_count(leaks[type]);
+  }
+  std::vector<std::pair<const std::pair<std::string, int>*, const Row*>> ordered;
+  for (const auto& [key, row] : rows) ordered.emplace_back(&key, &row);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto& a, const auto& b) { return a.second->count > b.second->count; });
+  for (const auto& [key, row] : ordered) {
+    auto* r = response->add_rows();
+    r->set_key(key->first);
+    r->set_verdict(static_cast<v1::Verdict>(row->verdict));
+    r->set_leak_type(static_cast<v1::LeakType>(row->leak_type));
+    r->set_count(row->count);
+    setTime(row->first, r->mutable_first_seen());
+    setTime(row->last, r->mutable_last_seen());
+    r->set_example_reason(row->reason);
+  }
+  response->set_incomplete(stats.evicted > 0 && (!has_since || since < oldest_stored));
+  response->set_first_stored_seq(stats.first_seq);
+}
+
+ApiServer::ApiServer(store::EventStore& store, ControlPlane& control)
+    : impl_(std::make_unique<Impl>(store, control)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.RegisterService(impl_.get());
+  // No listening port: the endpoint accepts and vets connections itself.
+  impl_->server_ = builder.BuildAndStart();
+  if (!impl_->server_) throw std::runtime_error("cannot start the gRPC server");
+  impl_->endpoint_ = std::move(endpoint);
+  impl_->endpoint_->start(*impl_->server_);
+  impl_->notifier_ = std::thread([this] { impl_->notifyLoop(); });
+}
+
+void ApiServer::stop() {
+  if (!impl_->server_) return;
+  impl_->endpoint_->stop();
+  impl_->stopping_.store(true);
+  if (impl_->notifier_.joinable()) impl_->notifier_.join();
+  // Open Watch streams are cancelled at the deadline; their reactors finish.
+  impl_->server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  impl_->server_->Wait();
+  impl_->server_.reset();
+}
+
+std::string ApiServer::describe() const { return impl_->endpoint_ ? impl_->endpoint_->describe() : ""; }
+
+}  // namespace dnsleak::api

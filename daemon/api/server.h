@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/control_plane.h"
+#include "api/endpoint.h"
+#include "store/event_store.h"
+
+namespace dnsleak::api {
+
+// The dnsleak.v1 gRPC service, plus the standard health and reflection
+// services, served on an ApiEndpoint. Start and stop from one thread.
+class ApiServer {
+ public:
+  ApiServer(store::EventStore& store, ControlPlane& control);
+  ~ApiServer();
+
+  // Builds the server and starts accepting on the endpoint. Throws
+  // std::runtime_error when the server cannot be built.
+  void start(std::unique_ptr<ApiEndpoint> endpoint);
+  // Stops accepting, ends every open stream, and waits for the handlers.
+  void stop();
+
+  std::string describe() const;
+
+  class Impl;  // the service; public so its reactors (in server.cc) can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dnsleak::api

@@ -1,0 +1,306 @@
+// The daemon's life: ordered start-up steps, the main loop (signals, reload,
+// watchdog) and an ordered tear-down. Each step reports its own failure in
+// one sentence and the daemon exits non-zero.
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "api/server.h"
+#include "app/now.h"
+#include "app/options.h"
+#include "app/pipeline.h"
+#include "app/service_manager.h"
+#include "config/config.h"
+#include "decode/decoder.h"
+#include "store/event_store.h"
+
+#ifndef DNSLEAK_VERSION
+#define DNSLEAK_VERSION "0.0.0"
+#endif
+
+namespace dnsleak::app {
+namespace {
+
+std::vector<int> decodedLinkTypes() {
+  return {decode::kLinkNull,     decode::kLinkEthernet, decode::kLinkRaw,  decode::kLinkLoop,
+          decode::kLinkLinuxSll, decode::kLinkIpv4,     decode::kLinkIpv6, decode::kLinkLinuxSll2};
+}
+
+std::shared_ptr<const config::Config> withOverrides(std::shared_ptr<const config::Config> loaded,
+                                                    const Options& options) {
+  if (options.socket_override.empty() && options.log_level_override.empty()) return loaded;
+  auto copy = std::make_shared<config::Config>(*loaded);
+  if (!options.socket_override.empty()) copy->api.socket = options.socket_override;
+  if (!options.log_level_override.empty()) copy->logging.level = options.log_level_override;
+  return copy;
+}
+
+// Stores what the policy judged: every leak, and the rest when the config
+// asks for it. Capture thread.
+class StoreSink : public EventSink {
+ public:
+  StoreSink(store::EventStore& store, const policy::PolicyHolder& policy) : store_(store), policy_(policy) {}
+  void onEvent(core::Event& event) override {
+    if (event.verdict != core::Verdict::kLeak && !policy_.get().config().store.record_ok) return;
+    event.attribution.failure = core::AttributionFailure::kUnsupported;
+    event.attribution.confidence = core::Confidence::kNone;
+    event.attribution.detail = "process attribution is not available in this version";
+    store_.append(event);
+  }
+
+ private:
+  store::EventStore& store_;
+  policy::PolicyView policy_;
+};
+
+// The API's view of the running daemon: status and reload. gRPC threads
+// and the main thread call it; config state is guarded by mutex_.
+class DaemonControl : public api::ControlPlane {
+ public:
+  DaemonControl(const Options& options, std::shared_ptr<const config::Config> config,
+                policy::PolicyHolder& policy, const Pipeline& pipeline, const capture::CaptureSource& source,
+                ServiceManager& service)
+      : options_(options),
+        policy_(policy),
+        pipeline_(pipeline),
+        source_(source),
+        service_(service),
+        started_at_(wallNow()),
+        config_(std::move(config)),
+        loaded_at_(started_at_) {}
+
+  api::StatusSnapshot status() const override {
+    api::StatusSnapshot s;
+    s.version = DNSLEAK_VERSION;
+    s.started_at = started_at_;
+    s.now = wallNow();
+    {
+      std::lock_guard lock(mutex_);
+      s.profile = std::string(config::profileName(config_->profile));
+      s.config_path = config_->path;
+      s.config_generation = generation_;
+      s.config_sha256 = config_->sha256;
+      s.config_loaded_at = loaded_at_;
+    }
+    fillPipelineStatus(pipeline_, source_, s);
+    return s;
+  }
+
+  api::ReloadOutcome reload() override {
+    std::lock_guard reload_lock(reload_mutex_);
+    service_.reloading();
+    api::ReloadOutcome outcome;
+    auto loaded = config::loadConfigFile(options_.config_path);
+    std::shared_ptr<const config::Config> running;
+    {
+      std::lock_guard lock(mutex_);
+      running = config_;
+      outcome.generation = generation_;
+      outcome.sha256 = config_->sha256;
+    }
+    if (!loaded.ok()) {
+      spdlog::error("reload of {} refused; the running config (generation {}) stays:", options_.config_path,
+                    outcome.generation);
+      for (const auto& e : loaded.errors) spdlog::error("  {}", e.toString());
+      outcome.errors = std::move(loaded.errors);
+      service_.status("reload refused: config has errors; running generation " + std::to_string(outcome.generation));
+      return outcome;
+    }
+    auto next = withOverrides(loaded.config, options_);
+    for (const auto& key : config::restartOnlyChanges(*running, *next)) {
+      outcome.warnings.push_back(key + " changed: it takes effect when dnsleakd restarts");
+      spdlog::warn("{} changed: it takes effect when dnsleakd restarts", key);
+    }
+    policy_.publish(std::make_shared<policy::Policy>(next));
+    spdlog::set_level(spdlog::level::from_str(next->logging.level));
+    {
+      std::lock_guard lock(mutex_);
+      config_ = next;
+      outcome.generation = ++generation_;
+      outcome.sha256 = next->sha256;
+      loaded_at_ = wallNow();
+    }
+    outcome.applied = true;
+    spdlog::info("reloaded {} (generation {}, sha256 {})", options_.config_path, outcome.generation,
+                 outcome.sha256.substr(0, 12));
+    service_.status("reloaded config generation " + std::to_string(outcome.generation));
+    return outcome;
+  }
+
+ private:
+  const Options& options_;
+  policy::PolicyHolder& policy_;
+  const Pipeline& pipeline_;
+  const capture::CaptureSource& source_;
+  ServiceManager& service_;
+  const core::Timestamp started_at_;
+  std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the RPC)
+  mutable std::mutex mutex_;
+  std::shared_ptr<const config::Config> config_;  // guarded by mutex_
+  std::uint64_t generation_ = 1;                  // guarded by mutex_
+  core::Timestamp loaded_at_;                     // guarded by mutex_
+};
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+}  // namespace
+
+int runCheckConfig(const std::string& path) {
+  auto loaded = config::loadConfigFile(path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
+    std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
+    return kExitInvalidConfig;
+  }
+  std::printf("%s: ok (profile %s, sha256 %s)\n", path.c_str(),
+              std::string(config::profileName(loaded.config->profile)).c_str(), loaded.config->sha256.c_str());
+  return kExitOk;
+}
+
+int runDaemon(const Options& options) {
+  // Signals go to the main loop through a signalfd; blocked before any
+  // thread starts so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  // 1. Config.
+  auto loaded = config::loadConfigFile(options.config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) spdlog::error("{}", e.toString());
+    spdlog::error("dnsleakd not started: {} has {} error(s)", options.config_path, loaded.errors.size());
+    return kExitInvalidConfig;
+  }
+  auto config = withOverrides(loaded.config, options);
+  spdlog::set_level(spdlog::level::from_str(config->logging.level));
+  auto service = makeServiceManager();
+
+  // 2. Store and policy.
+  store::EventStore store(config->store.capacity);
+  policy::PolicyHolder policy(std::make_shared<policy::Policy>(config));
+
+  // 3. Capture source.
+  std::unique_ptr<capture::CaptureSource> source;
+  std::unique_ptr<capture::InterfaceNames> names;
+  std::string capturing_on;
+  try {
+    if (options.replay_file.empty()) {
+      capture::LiveOptions live;
+      live.interfaces = config->capture.interfaces;
+      live.snaplen = config->capture.snaplen;
+      live.buffer_bytes = config->capture.buffer_kib * 1024;
+      live.promiscuous = config->capture.promiscuous;
+      live.link_types = decodedLinkTypes();
+      source = capture::openLive(live);
+      names = std::make_unique<capture::KernelInterfaceNames>();
+      capturing_on = joined(config->capture.interfaces);
+    } else {
+      source = capture::openFile({options.replay_file, options.replay_speed, decodedLinkTypes()});
+      names = std::make_unique<capture::StaticInterfaceNames>(options.ifnames, options.interface_name);
+      capturing_on = "replay of " + options.replay_file;
+    }
+  } catch (const capture::CaptureError& e) {
+    spdlog::error("dnsleakd not started: {}", e.what());
+    return kExitStartupFailed;
+  }
+
+  StoreSink sink(store, policy);
+  Pipeline pipeline(policy, *names, sink);
+  DaemonControl control(options, config, policy, pipeline, *source, *service);
+
+  // 4. API.
+  api::ApiServer server(store, control);
+  try {
+    server.start(api::makeUnixSocketEndpoint(config->api.socket, config->api.group));
+  } catch (const std::exception& e) {
+    spdlog::error("dnsleakd not started: {}", e.what());
+    return kExitStartupFailed;
+  }
+
+  // 5. Capture thread.
+  int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  std::atomic<bool> capture_ended{false};
+  std::thread capture_thread([&] {
+    source->run(pipeline);
+    capture_ended.store(true);
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(wake_fd, &one, sizeof one);
+  });
+
+  spdlog::info("dnsleakd {} ready: profile {}, capturing on {}, API on {}", DNSLEAK_VERSION,
+               config::profileName(config->profile), capturing_on, server.describe());
+  service->ready("capturing on " + capturing_on);
+
+  // 6. Main loop.
+  int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+  auto watchdog = service->watchdogInterval();
+  int timeout_ms = watchdog.count() > 0 ? static_cast<int>(watchdog.count() / 2000) : -1;
+  int exit_code = kExitOk;
+  bool running = true;
+  while (running) {
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    int ready = poll(fds, 2, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      spdlog::error("main loop poll failed: {}", std::strerror(errno));
+      exit_code = kExitStartupFailed;
+      break;
+    }
+    // The watchdog is fed only while capture runs: a dead capture thread
+    // lets systemd restart the daemon.
+    if (watchdog.count() > 0 && !capture_ended.load()) service->watchdog();
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (read(signal_fd, &info, sizeof info) == sizeof info) {
+        if (info.ssi_signo == SIGHUP) {
+          spdlog::info("SIGHUP: reloading {}", options.config_path);
+          control.reload();
+        } else {
+          spdlog::info("{}: shutting down", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+          running = false;
+        }
+      }
+    }
+    if (fds[1].revents & POLLIN) {
+      std::uint64_t value = 0;
+      [[maybe_unused]] auto n = read(wake_fd, &value, sizeof value);
+      if (options.replay_file.empty()) {
+        auto stats = source->stats();
+        spdlog::error("capture stopped unexpectedly{}: exiting",
+                      stats.empty() || stats[0].error.empty() ? "" : " (" + stats[0].error + ")");
+        exit_code = kExitStartupFailed;
+        running = false;
+      } else {
+        spdlog::info("replay of {} finished; still serving the API until stopped", options.replay_file);
+      }
+    }
+  }
+
+  // 7. Tear-down, in reverse.
+  service->stopping();
+  source->stop();
+  capture_thread.join();
+  server.stop();
+  close(signal_fd);
+  close(wake_fd);
+  spdlog::info("dnsleakd stopped");
+  return exit_code;
+}
+
+}  // namespace dnsleak::app

@@ -1,0 +1,55 @@
+#include "app/format.h"
+
+#include <netinet/in.h>
+
+#include <ctime>
+
+namespace dnsleak::app {
+namespace {
+
+std::string endpoint(const core::Endpoint& ep) {
+  if (ep.address.isV6()) return "[" + ep.address.toString() + "]:" + std::to_string(ep.port);
+  return ep.address.toString() + ":" + std::to_string(ep.port);
+}
+
+void pad(std::string& out, std::string_view text, std::size_t width) {
+  out += text;
+  out.append(text.size() < width ? width - text.size() : 1, ' ');
+}
+
+}  // namespace
+
+std::string formatTime(core::Timestamp t) {
+  auto ns = t.time_since_epoch().count();
+  std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>((ns % 1'000'000'000) / 1000));
+  return buf;
+}
+
+std::string formatEventLine(const core::Event& e) {
+  std::string out;
+  pad(out, formatTime(e.time), 28);
+  std::string verdict(core::verdictName(e.verdict));
+  if (e.verdict == core::Verdict::kLeak) verdict = "LEAK " + std::string(core::leakTypeName(e.leak_type));
+  pad(out, verdict, 12);
+  pad(out, core::transportName(e.transport), 9);
+  pad(out, e.kind == core::MessageKind::kQuery ? "query" : "response", 9);
+  std::string question = e.dns.qname + " " +
+                         (core::qtypeName(e.dns.qtype).empty() ? "TYPE" + std::to_string(e.dns.qtype)
+                                                               : std::string(core::qtypeName(e.dns.qtype)));
+  if (e.kind == core::MessageKind::kResponse) {
+    auto rcode = core::rcodeName(e.dns.rcode);
+    question += " " + (rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode));
+  }
+  pad(out, question, 36);
+  pad(out, endpoint(e.source) + " -> " + endpoint(e.destination), 48);
+  out += e.interface.name.empty() ? (e.interface.index ? "#" + std::to_string(e.interface.index) : "-")
+                                  : e.interface.name;
+  return out;
+}
+
+}  // namespace dnsleak::app

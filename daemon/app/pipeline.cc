@@ -1,0 +1,83 @@
+#include "app/pipeline.h"
+
+namespace dnsleak::app {
+
+Pipeline::Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& names, EventSink& sink)
+    : policy_(policy), names_(names), sink_(sink) {}
+
+void Pipeline::onPacket(const capture::RawPacket& packet) {
+  packets_.add();
+  decoded_ = {};
+  decoded_.time = packet.time;
+  decoded_.ifindex = packet.ifindex;
+  auto status = decode::decodeFrame(packet.link_type, packet.data, decoded_);
+  decode_counters_.add(status);
+  if (status != decode::DecodeStatus::kOk) return;
+  classifier_.classify(decoded_, *this);
+}
+
+void Pipeline::onObservation(core::Event& event) {
+  dns_messages_.add();
+  transport_counters_.add(event.transport);
+  event.interface.name = names_.name(event.interface.index);
+  policy_.get().judge(event);
+  if (event.verdict == core::Verdict::kLeak) leak_counters_.add(event.leak_type);
+  sink_.onEvent(event);
+}
+
+api::NamedCounts Pipeline::transports() const {
+  api::NamedCounts out;
+  for (int i = 1; i < core::kTransportCount; ++i) {
+    auto t = static_cast<core::Transport>(i);
+    out.emplace_back(std::string(core::transportName(t)), transport_counters_.get(t));
+  }
+  return out;
+}
+
+api::NamedCounts Pipeline::leaks() const {
+  api::NamedCounts out;
+  for (int i = 1; i < core::kLeakTypeCount; ++i) {
+    auto t = static_cast<core::LeakType>(i);
+    out.emplace_back(std::string(core::leakTypeName(t)), leak_counters_.get(t));
+  }
+  return out;
+}
+
+api::NamedCounts Pipeline::malformed() const {
+  api::NamedCounts out;
+  for (std::size_t i = 0; i < decode::kDecodeStatusCount; ++i) {
+    auto s = static_cast<decode::DecodeStatus>(i);
+    if (decode::isMalformed(s) || s == decode::DecodeStatus::kIgnoredFragment) {
+      out.emplace_back(std::string(decode::decodeStatusName(s)), decode_counters_.get(s));
+    }
+  }
+  const auto& dns = classifier_.dnsCounters();
+  for (std::size_t i = 1; i < classify::kDnsParseStatusCount; ++i) {
+    auto s = static_cast<classify::DnsParseStatus>(i);
+    out.emplace_back(std::string(classify::dnsParseStatusName(s)), dns.get(s));
+  }
+  const auto& tcp = classifier_.tcpStreams().counters();
+  for (std::size_t i = 0; i < classify::kTcpStreamEventCount; ++i) {
+    auto s = static_cast<classify::TcpStreamEvent>(i);
+    out.emplace_back(std::string(classify::tcpStreamEventName(s)), tcp.get(s));
+  }
+  return out;
+}
+
+}  // namespace dnsleak::app
+
+namespace dnsleak::app {
+
+void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& source, api::StatusSnapshot& out) {
+  out.capture.clear();
+  for (const auto& s : source.stats()) {
+    out.capture.push_back({s.name, s.state, s.error, s.link_type, s.packets, s.kernel_drops, s.interface_drops});
+  }
+  out.packets = pipeline.packets();
+  out.dns_messages = pipeline.dnsMessages();
+  out.transports = pipeline.transports();
+  out.leaks = pipeline.leaks();
+  out.malformed = pipeline.malformed();
+}
+
+}  // namespace dnsleak::app

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+
+namespace dnsleak::capture {
+
+// One captured frame. `data` points into libpcap's buffer: valid only while
+// PacketSink::onPacket runs.
+struct RawPacket {
+  core::Timestamp time{};
+  int link_type = 0;           // LINKTYPE_* value
+  std::uint32_t ifindex = 0;   // the capturing interface, 0 for "any" and files
+  std::uint32_t wire_length = 0;
+  std::span<const std::uint8_t> data;
+};
+
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual void onPacket(const RawPacket& packet) = 0;
+};
+
+// Diagnostics of one capture handle, safe to read from any thread.
+struct SourceStats {
+  std::string name;       // interface, "any", or file path
+  std::string state;      // "starting", "capturing", "failed", "finished", "stopped"
+  std::string error;      // why it failed, when it did
+  std::string link_type;  // e.g. "LINUX_SLL2"
+  std::uint64_t packets = 0;
+  std::uint64_t kernel_drops = 0;
+  std::uint64_t interface_drops = 0;
+};
+
+// Opening a source failed; what() is one sentence for the user.
+class CaptureError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A source of packets: live interfaces or a capture file.
+class CaptureSource {
+ public:
+  virtual ~CaptureSource() = default;
+  // Delivers packets to `sink` on the calling thread (the capture thread)
+  // until stop() is called or the input ends.
+  virtual void run(PacketSink& sink) = 0;
+  // Makes run() return soon. Any thread.
+  virtual void stop() = 0;
+  // Any thread.
+  virtual std::vector<SourceStats> stats() const = 0;
+};
+
+struct LiveOptions {
+  std::vector<std::string> interfaces{"any"};
+  int snaplen = 65535;
+  int buffer_bytes = 8 << 20;
+  bool promiscuous = false;
+  // Longest a packet waits in the kernel buffer before delivery: bounds the
+  // latency from wire to event.
+  int timeout_ms = 100;
+  // A failed interface (removed, down) is retried this often.
+  int retry_interval_ms = 2000;
+  // Link types the next stage decodes; another one is refused at open.
+  std::vector<int> link_types;
+  // The preferred link type for "any" (Linux SLL2 carries the ifindex).
+  int any_link_type = 276;
+};
+
+// Opens every interface; throws CaptureError naming the interface and the
+// cause when one cannot be opened at start-up.
+std::unique_ptr<CaptureSource> openLive(const LiveOptions& options);
+
+struct FileOptions {
+  std::string path;
+  // 0 reads as fast as possible; 1.0 replays at the capture's own pace.
+  double speed = 0;
+  std::vector<int> link_types;
+};
+
+// Opens a pcap or pcapng file; throws CaptureError when it cannot be read
+// or its link type is not one we decode.
+std::unique_ptr<CaptureSource> openFile(const FileOptions& options);
+
+}  // namespace dnsleak::capture

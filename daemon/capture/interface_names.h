@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace dnsleak::capture {
+
+// Maps interface indexes to names.
+class InterfaceNames {
+ public:
+  virtual ~InterfaceNames() = default;
+  // The name for `ifindex`, or "" when unknown. The reference is valid
+  // until the next call. Capture thread only.
+  virtual const std::string& name(std::uint32_t ifindex) = 0;
+};
+
+// Names from the kernel of the network namespace the daemon runs in,
+// cached; an entry is looked up again when older than `refresh`, since an
+// index can be reused by a new interface.
+class KernelInterfaceNames : public InterfaceNames {
+ public:
+  explicit KernelInterfaceNames(std::chrono::seconds refresh = std::chrono::seconds(10));
+  const std::string& name(std::uint32_t ifindex) override;
+
+ private:
+  struct Entry {
+    std::string name;
+    std::chrono::steady_clock::time_point looked_up;
+  };
+  std::chrono::seconds refresh_;
+  std::unordered_map<std::uint32_t, Entry> cache_;
+  std::string empty_;
+};
+
+// Names given by the user for a capture file: a map for SLL2 indexes and a
+// default for packets that carry none.
+class StaticInterfaceNames : public InterfaceNames {
+ public:
+  StaticInterfaceNames(std::unordered_map<std::uint32_t, std::string> by_index, std::string fallback)
+      : by_index_(std::move(by_index)), fallback_(std::move(fallback)) {}
+  const std::string& name(std::uint32_t ifindex) override;
+
+ private:
+  std::unordered_map<std::uint32_t, std::string> by_index_;
+  std::string fallback_;
+  std::string empty_;
+};
+
+}  // namespace dnsleak::capture

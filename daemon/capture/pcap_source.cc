@@ -1,0 +1,393 @@
+// libpcap capture sources. The only file in the daemon that includes pcap.
+
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "capture/capture_source.h"
+#include "core/counter.h"
+
+namespace dnsleak::capture {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the pipeline reads today: DNS on port 53, also inside VLAN tags
+// that a per-interface capture leaves in the frame.
+constexpr const char* kFilter = "port 53 or (vlan and port 53)";
+
+bool supported(const std::vector<int>& link_types, int link_type) {
+  return link_types.empty() || std::find(link_types.begin(), link_types.end(), link_type) != link_types.end();
+}
+
+std::string linkTypeName(int link_type) {
+  const char* name = pcap_datalink_val_to_name(link_type);
+  return name ? name : "LINKTYPE_" + std::to_string(link_type);
+}
+
+core::Timestamp toTimestamp(const struct timeval& tv, bool nanoseconds) {
+  auto sub = nanoseconds ? std::chrono::nanoseconds(tv.tv_usec) : std::chrono::nanoseconds(tv.tv_usec * 1000LL);
+  return core::Timestamp(std::chrono::seconds(tv.tv_sec) + sub);
+}
+
+// Shared bookkeeping for one handle's diagnostics: counters written by the
+// capture thread, strings under a lock.
+class HandleStats {
+ public:
+  explicit HandleStats(std::string name) { stats_.name = std::move(name); stats_.state = "starting"; }
+
+  void setState(std::string state, std::string error = {}) {
+    std::lock_guard lock(mutex_);
+    stats_.state = std::move(state);
+    stats_.error = std::move(error);
+  }
+  void setLinkType(std::string link_type) {
+    std::lock_guard lock(mutex_);
+    stats_.link_type = std::move(link_type);
+  }
+  SourceStats snapshot() const {
+    std::lock_guard lock(mutex_);
+    SourceStats s = stats_;
+    s.packets = packets.get();
+    s.kernel_drops = kernel_drops.get();
+    s.interface_drops = interface_drops.get();
+    return s;
+  }
+
+  core::Counter packets;
+  core::Counter kernel_drops;
+  core::Counter interface_drops;
+
+ private:
+  mutable std::mutex mutex_;
+  SourceStats stats_;
+};
+
+struct Delivery {
+  PacketSink* sink;
+  HandleStats* stats;
+  int link_type;
+  std::uint32_t ifindex;
+  bool nanoseconds;
+};
+
+void deliver(u_char* user, const struct pcap_pkthdr* header, const u_char* bytes) {
+  auto* d = reinterpret_cast<Delivery*>(user);
+  RawPacket packet;
+  packet.time = toTimestamp(header->ts, d->nanoseconds);
+  packet.link_type = d->link_type;
+  packet.ifindex = d->ifindex;
+  packet.wire_length = header->len;
+  packet.data = std::span<const std::uint8_t>(bytes, header->caplen);
+  d->stats->packets.add();
+  d->sink->onPacket(packet);
+}
+
+// ---------------------------------------------------------------- live
+
+class LiveSource : public CaptureSource {
+ public:
+  explicit LiveSource(const LiveOptions& options) : options_(options) {
+    stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (stop_fd_ < 0) throw CaptureError(std::string("cannot create an eventfd: ") + std::strerror(errno));
+    for (const auto& name : options.interfaces) {
+      auto handle = std::make_unique<Handle>(name);
+      std::string error = open(*handle);
+      if (!error.empty()) {
+        closeAll();
+        throw CaptureError(error);
+      }
+      handles_.push_back(std::move(handle));
+    }
+  }
+
+  ~LiveSource() override {
+    closeAll();
+    if (stop_fd_ >= 0) close(stop_fd_);
+  }
+
+  void run(PacketSink& sink) override {
+    auto next_stats = Clock::now();
+    std::vector<pollfd> fds;
+    std::vector<Handle*> polled;
+    while (!stopping_.load()) {
+      fds.clear();
+      polled.clear();
+      fds.push_back({stop_fd_, POLLIN, 0});
+      for (auto& h : handles_) {
+        if (h->pcap) {
+          fds.push_back({h->fd, POLLIN, 0});
+          polled.push_back(h.get());
+        }
+      }
+      int ready = poll(fds.data(), fds.size(), 500);
+      if (ready < 0 && errno != EINTR) break;
+      if (fds[0].revents) break;
+      for (std::size_t i = 0; i < polled.size(); ++i) {
+        // On a poll timeout every handle is read once too: a partly filled
+        // kernel block is handed over after options_.timeout_ms.
+        if (ready == 0 || fds[i + 1].revents) drain(*polled[i], sink);
+      }
+      auto now = Clock::now();
+      if (now >= next_stats) {
+        for (auto& h : handles_) {
+          if (h->pcap) updateKernelStats(*h);
+        }
+        retryFailed(now);
+        next_stats = now + std::chrono::seconds(1);
+      }
+    }
+    for (auto& h : handles_) {
+      if (h->pcap) updateKernelStats(*h);
+      h->stats.setState("stopped");
+    }
+  }
+
+  void stop() override {
+    stopping_.store(true);
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(stop_fd_, &one, sizeof one);
+  }
+
+  std::vector<SourceStats> stats() const override {
+    std::vector<SourceStats> out;
+    for (const auto& h : handles_) out.push_back(h->stats.snapshot());
+    return out;
+  }
+
+ private:
+  struct Handle {
+    explicit Handle(std::string n) : name(std::move(n)), stats(name) {}
+    std::string name;
+    pcap_t* pcap = nullptr;
+    int fd = -1;
+    int link_type = 0;
+    std::uint32_t ifindex = 0;
+    bool nanoseconds = false;
+    // Last cumulative kernel counters: 32-bit and wrapping, so totals are
+    // kept as 64-bit sums of wrap-safe deltas.
+    std::uint32_t last_drop = 0;
+    std::uint32_t last_ifdrop = 0;
+    Clock::time_point retry_at{};
+    HandleStats stats;
+  };
+
+  // Opens one handle; returns "" or the sentence saying why it failed.
+  std::string open(Handle& h) {
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    pcap_t* p = pcap_create(h.name.c_str(), errbuf);
+    if (!p) return "cannot capture on '" + h.name + "': " + errbuf;
+    pcap_set_snaplen(p, options_.snaplen);
+    pcap_set_promisc(p, options_.promiscuous ? 1 : 0);
+    pcap_set_timeout(p, options_.timeout_ms);
+    pcap_set_buffer_size(p, options_.buffer_bytes);
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to micro if unsupported
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+      std::string why;
+      switch (rc) {
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+          why = "no such interface '" + h.name + "' (see `ip link`)";
+          break;
+        case PCAP_ERROR_PERM_DENIED:
+          why = "permission denied capturing on '" + h.name + "': dnsleakd needs root or CAP_NET_RAW";
+          break;
+        case PCAP_ERROR_IFACE_NOT_UP:
+          why = "interface '" + h.name + "' is not up";
+          break;
+        default:
+          why = "cannot capture on '" + h.name + "': " + pcap_geterr(p);
+      }
+      pcap_close(p);
+      return why;
+    }
+    if (h.name == "any") {
+      // SLL2 carries every packet's interface index: the egress interface is
+      // then a fact. Older kernels/libpcaps fall back to SLL.
+      pcap_set_datalink(p, options_.any_link_type);
+    } else {
+      h.ifindex = if_nametoindex(h.name.c_str());
+    }
+    h.link_type = pcap_datalink(p);
+    if (!supported(options_.link_types, h.link_type)) {
+      std::string why = "interface '" + h.name + "' has link type " + linkTypeName(h.link_type) +
+                        ", which dnsleakd does not decode";
+      pcap_close(p);
+      return why;
+    }
+    bpf_program program{};
+    if (pcap_compile(p, &program, kFilter, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+      int set = pcap_setfilter(p, &program);
+      pcap_freecode(&program);
+      if (set != 0) {
+        std::string why = "cannot set the capture filter on '" + h.name + "': " + pcap_geterr(p);
+        pcap_close(p);
+        return why;
+      }
+    }
+    if (pcap_setnonblock(p, 1, errbuf) != 0) {
+      std::string why = "cannot make '" + h.name + "' non-blocking: " + std::string(errbuf);
+      pcap_close(p);
+      return why;
+    }
+    h.fd = pcap_get_selectable_fd(p);
+    h.nanoseconds = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    h.pcap = p;
+    h.last_drop = 0;
+    h.last_ifdrop = 0;
+    h.stats.setLinkType(linkTypeName(h.link_type));
+    h.stats.setState("capturing");
+    return {};
+  }
+
+  void drain(Handle& h, PacketSink& sink) {
+    Delivery d{&sink, &h.stats, h.link_type, h.ifindex, h.nanoseconds};
+    // Bounded rounds so that one busy interface cannot starve the others
+    // or the stop request.
+    for (int round = 0; round < 16; ++round) {
+      int n = pcap_dispatch(h.pcap, 1024, deliver, reinterpret_cast<u_char*>(&d));
+      if (n == 0) return;
+      if (n < 0) {
+        fail(h, pcap_geterr(h.pcap));
+        return;
+      }
+    }
+  }
+
+  void fail(Handle& h, const std::string& error) {
+    updateKernelStats(h);
+    pcap_close(h.pcap);
+    h.pcap = nullptr;
+    h.fd = -1;
+    h.retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
+    h.stats.setState("failed", error + " (retrying)");
+  }
+
+  void retryFailed(Clock::time_point now) {
+    for (auto& h : handles_) {
+      if (h->pcap || now < h->retry_at) continue;
+      std::string error = open(*h);
+      if (!error.empty()) {
+        h->retry_at = now + std::chrono::milliseconds(options_.retry_interval_ms);
+        h->stats.setState("failed", error + " (retrying)");
+      }
+    }
+  }
+
+  void updateKernelStats(Handle& h) {
+    pcap_stat ps{};
+    if (pcap_stats(h.pcap, &ps) != 0) return;
+    h.stats.kernel_drops.add(static_cast<std::uint32_t>(ps.ps_drop - h.last_drop));
+    h.stats.interface_drops.add(static_cast<std::uint32_t>(ps.ps_ifdrop - h.last_ifdrop));
+    h.last_drop = ps.ps_drop;
+    h.last_ifdrop = ps.ps_ifdrop;
+  }
+
+  void closeAll() {
+    for (auto& h : handles_) {
+      if (h->pcap) pcap_close(h->pcap);
+      h->pcap = nullptr;
+    }
+  }
+
+  LiveOptions options_;
+  std::vector<std::unique_ptr<Handle>> handles_;
+  int stop_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+};
+
+// ---------------------------------------------------------------- file
+
+class FileSource : public CaptureSource {
+ public:
+  explicit FileSource(const FileOptions& options) : options_(options), stats_(options.path) {
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    pcap_ = pcap_open_offline_with_tstamp_precision(options.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!pcap_) throw CaptureError("cannot read capture file '" + options.path + "': " + errbuf);
+    link_type_ = pcap_datalink(pcap_);
+    if (!supported(options.link_types, link_type_)) {
+      std::string why = "capture file '" + options.path + "' has link type " + linkTypeName(link_type_) +
+                        ", which dnsleakd does not decode";
+      pcap_close(pcap_);
+      throw CaptureError(why);
+    }
+    stats_.setLinkType(linkTypeName(link_type_));
+  }
+
+  ~FileSource() override { pcap_close(pcap_); }
+
+  void run(PacketSink& sink) override {
+    stats_.setState("reading");
+    Delivery d{&sink, &stats_, link_type_, 0, true};
+    bool paced = options_.speed > 0;
+    Clock::time_point wall_start{};
+    core::Timestamp capture_start{};
+    bool first = true;
+    for (;;) {
+      if (stopping_.load()) {
+        stats_.setState("stopped");
+        return;
+      }
+      struct pcap_pkthdr* header = nullptr;
+      const u_char* bytes = nullptr;
+      int rc = pcap_next_ex(pcap_, &header, &bytes);
+      if (rc == PCAP_ERROR_BREAK) {  // end of file
+        stats_.setState("finished");
+        return;
+      }
+      if (rc < 0) {
+        stats_.setState("failed", pcap_geterr(pcap_));
+        return;
+      }
+      if (paced) {
+        auto ts = toTimestamp(header->ts, true);
+        if (first) {
+          wall_start = Clock::now();
+          capture_start = ts;
+          first = false;
+        }
+        auto offset = std::chrono::duration_cast<Clock::duration>((ts - capture_start) / options_.speed);
+        std::unique_lock lock(wait_mutex_);
+        if (wake_.wait_until(lock, wall_start + offset, [&] { return stopping_.load(); })) continue;
+      }
+      deliver(reinterpret_cast<u_char*>(&d), header, bytes);
+    }
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lock(wait_mutex_);
+      stopping_.store(true);
+    }
+    wake_.notify_all();
+  }
+
+  std::vector<SourceStats> stats() const override { return {stats_.snapshot()}; }
+
+ private:
+  FileOptions options_;
+  pcap_t* pcap_ = nullptr;
+  int link_type_ = 0;
+  HandleStats stats_;
+  std::atomic<bool> stopping_{false};
+  std::mutex wait_mutex_;
+  std::condition_variable wake_;
+};
+
+}  // namespace
+
+std::unique_ptr<CaptureSource> openLive(const LiveOptions& options) { return std::make_unique<LiveSource>(options); }
+
+std::unique_ptr<CaptureSource> openFile(const FileOptions& options) { return std::make_unique<FileSource>(options); }
+
+}  // namespace dnsleak::capture

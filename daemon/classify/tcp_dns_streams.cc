@@ -1,0 +1,137 @@
+#include "classify/tcp_dns_streams.h"
+
+#include <algorithm>
+
+namespace dnsleak::classify {
+
+std::string_view tcpStreamEventName(TcpStreamEvent e) {
+  switch (e) {
+    case TcpStreamEvent::kRetransmitted: return "tcp_retransmitted";
+    case TcpStreamEvent::kGap: return "tcp_gap";
+    case TcpStreamEvent::kFlowEvicted: return "tcp_flow_evicted";
+    case TcpStreamEvent::kZeroLengthMessage: return "dns_tcp_zero_length";
+    case TcpStreamEvent::kCount: break;
+  }
+  return "unknown";
+}
+
+std::size_t TcpDnsStreams::KeyHash::operator()(const Key& k) const noexcept {
+  core::IpAddressHash h;
+  return h(k.src) * 31 + h(k.dst) * 17 + (static_cast<std::size_t>(k.src_port) << 16 | k.dst_port);
+}
+
+TcpDnsStreams::TcpDnsStreams(TcpStreamLimits limits) : limits_(limits) {}
+
+TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now) {
+  auto it = flows_.find(key);
+  if (it != flows_.end()) return it->second;
+  if (flows_.size() >= limits_.max_flows) {
+    expire(now);
+    if (flows_.size() >= limits_.max_flows) {
+      // Still full of live flows: push out the least recently seen one.
+      auto oldest = std::min_element(flows_.begin(), flows_.end(), [](const auto& a, const auto& b) {
+        return a.second.last_seen < b.second.last_seen;
+      });
+      flows_.erase(oldest);
+      counters_.add(TcpStreamEvent::kFlowEvicted);
+    }
+  }
+  return flows_[key];
+}
+
+void TcpDnsStreams::expire(core::Timestamp now) {
+  last_sweep_ = now;
+  for (auto it = flows_.begin(); it != flows_.end();) {
+    if (now - it->second.last_seen > limits_.idle_timeout) {
+      it = flows_.erase(it);
+      counters_.add(TcpStreamEvent::kFlowEvicted);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandler& on_message) {
+  if (packet.time - last_sweep_ > limits_.idle_timeout) expire(packet.time);
+
+  Key key{packet.src, packet.dst, packet.src_port, packet.dst_port};
+  bool closing = (packet.tcp_flags & (decode::kTcpFin | decode::kTcpRst)) != 0;
+
+  if (packet.tcp_flags & decode::kTcpSyn) {
+    Flow& flow = flowFor(key, packet.time);
+    flow.pending.clear();
+    flow.next_seq = packet.tcp_seq + 1;
+    flow.last_seen = packet.time;
+    return;
+  }
+  if (packet.payload.empty()) {
+    if (closing) flows_.erase(key);
+    return;
+  }
+
+  bool is_new = flows_.find(key) == flows_.end();
+  Flow& flow = flowFor(key, packet.time);
+  flow.last_seen = packet.time;
+  std::span<const std::uint8_t> data = packet.payload;
+  if (is_new) {
+    // Seen mid-stream: assume the segment starts a message, the common case
+    // for DNS where each message is written whole.
+    flow.next_seq = packet.tcp_seq;
+  }
+  auto ahead = static_cast<std::int32_t>(packet.tcp_seq - flow.next_seq);
+  if (ahead < 0) {
+    auto seen = static_cast<std::size_t>(-static_cast<std::int64_t>(ahead));
+    if (seen >= data.size()) {
+      counters_.add(TcpStreamEvent::kRetransmitted);
+      if (closing) flows_.erase(key);
+      return;
+    }
+    data = data.subspan(seen);
+  } else if (ahead > 0) {
+    counters_.add(TcpStreamEvent::kGap);
+    flow.pending.clear();
+  }
+  flow.next_seq = packet.tcp_seq + static_cast<std::uint32_t>(packet.payload.size());
+  frame(flow, packet, data, on_message);
+  if (closing) flows_.erase(key);
+}
+
+void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,
+                          MessageHandler& on_message) {
+  // Complete a message started in an earlier segment first.
+  while (!flow.pending.empty() && !data.empty()) {
+    if (flow.pending.size() < 2) {
+      flow.pending.push_back(data[0]);
+      data = data.subspan(1);
+      continue;
+    }
+    std::size_t want = 2 + (static_cast<std::size_t>(flow.pending[0]) << 8 | flow.pending[1]);
+    if (want == 2) {
+      counters_.add(TcpStreamEvent::kZeroLengthMessage);
+      flow.pending.clear();
+      continue;
+    }
+    std::size_t take = std::min(want - flow.pending.size(), data.size());
+    flow.pending.insert(flow.pending.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+    data = data.subspan(take);
+    if (flow.pending.size() == want) {
+      on_message.onTcpDnsMessage(packet, std::span<const std::uint8_t>(flow.pending).subspan(2));
+      flow.pending.clear();
+    }
+  }
+  // Whole messages straight from the segment, without copying.
+  while (data.size() >= 2) {
+    std::size_t length = static_cast<std::size_t>(data[0]) << 8 | data[1];
+    if (length == 0) {
+      counters_.add(TcpStreamEvent::kZeroLengthMessage);
+      data = data.subspan(2);
+      continue;
+    }
+    if (data.size() < 2 + length) break;
+    on_message.onTcpDnsMessage(packet, data.subspan(2, length));
+    data = data.subspan(2 + length);
+  }
+  flow.pending.assign(data.begin(), data.end());
+}
+
+}  // namespace dnsleak::classify

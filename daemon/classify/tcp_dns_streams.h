@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/counter.h"
+#include "core/event.h"
+#include "decode/packet.h"
+
+namespace dnsleak::classify {
+
+enum class TcpStreamEvent : std::uint8_t {
+  kRetransmitted = 0,  // a segment (or part) already seen: skipped
+  kGap,                // bytes missing before a segment: buffered data dropped
+  kFlowEvicted,        // a flow pushed out to keep the table bounded
+  kZeroLengthMessage,  // a length prefix of 0: skipped
+  kCount
+};
+inline constexpr std::size_t kTcpStreamEventCount = static_cast<std::size_t>(TcpStreamEvent::kCount);
+std::string_view tcpStreamEventName(TcpStreamEvent e);
+
+struct TcpStreamLimits {
+  std::size_t max_flows = 4096;
+  std::chrono::seconds idle_timeout{60};
+};
+
+// Reassembles DNS-over-TCP (RFC 1035 section 4.2.2: each message preceded
+// by a 2-byte length) per direction of each connection: several messages in
+// one segment and one message over several segments both come out as whole
+// messages. Bounded: at most max_flows directions, each holding at most one
+// partial message (< 64 KiB + 2). Owned by the capture thread.
+//
+// In-order segments are appended, retransmitted bytes skipped; a gap drops
+// what was buffered and restarts framing at the new segment (reordering is
+// not yet waited for).
+class TcpDnsStreams {
+ public:
+  // Receives each completed message; the span is valid only during the call.
+  class MessageHandler {
+   public:
+    virtual ~MessageHandler() = default;
+    virtual void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) = 0;
+  };
+
+  explicit TcpDnsStreams(TcpStreamLimits limits = {});
+
+  // Feeds one TCP segment of a port-53 connection; calls `on_message` for
+  // every DNS message it completes. The span given to the handler is valid
+  // only during the call.
+  void addSegment(const decode::DecodedPacket& packet, MessageHandler& on_message);
+
+  std::size_t flowCount() const { return flows_.size(); }
+  const core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount>& counters() const { return counters_; }
+
+ private:
+  struct Key {
+    core::IpAddress src;
+    core::IpAddress dst;
+    std::uint16_t src_port;
+    std::uint16_t dst_port;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  struct Flow {
+    std::uint32_t next_seq = 0;
+    std::vector<std::uint8_t> pending;  // bytes of an incomplete message
+    core::Timestamp last_seen{};
+  };
+
+  void frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,
+             MessageHandler& on_message);
+  Flow& flowFor(const Key& key, core::Timestamp now);
+  void expire(core::Timestamp now);
+
+  TcpStreamLimits limits_;
+  std::unordered_map<Key, Flow, KeyHash> flows_;
+  core::Timestamp last_sweep_{};
+  core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount> counters_;
+};
+
+}  // namespace dnsleak::classify

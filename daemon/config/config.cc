@@ -1,0 +1,376 @@
+#include "config/config.h"
+
+#include <net/if.h>
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace dnsleak::config {
+namespace {
+
+std::string sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0x0f]);
+  }
+  return out;
+}
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Walks the YAML tree, converting values and collecting every error with
+// its position and key path.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  std::vector<ConfigError>& errors() { return errors_; }
+
+  void error(const YAML::Node& node, const std::string& key, std::string message) {
+    ConfigError e;
+    e.file = file_;
+    if (node.IsDefined() && node.Mark().line >= 0) {
+      e.line = node.Mark().line + 1;
+      e.column = node.Mark().column + 1;
+    }
+    e.key = key;
+    e.message = std::move(message);
+    errors_.push_back(std::move(e));
+  }
+
+  // Checks that `node` is a mapping whose keys are all in `known`; reports
+  // unknown and duplicate keys.
+  bool mapping(const YAML::Node& node, const std::string& path, std::initializer_list<std::string_view> known) {
+    if (!node.IsMap()) {
+      error(node, path, "expected a mapping (key: value pairs)");
+      return false;
+    }
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      const auto& key_node = kv.first;
+      if (!key_node.IsScalar()) {
+        error(key_node, path, "keys must be plain names");
+        continue;
+      }
+      std::string key = key_node.Scalar();
+      std::string full = path.empty() ? key : path + "." + key;
+      if (!seen.insert(key).second) error(key_node, full, "duplicate key");
+      bool is_known = false;
+      for (auto k : known) is_known = is_known || k == key;
+      if (!is_known) {
+        std::string list;
+        std::string_view suggestion;
+        for (auto k : known) {
+          list += (list.empty() ? "" : ", ") + std::string(k);
+          if (editDistance(key, k) <= 2) suggestion = k;
+        }
+        error(key_node, full,
+              suggestion.empty() ? "unknown key (known here: " + list + ")"
+                                 : "unknown key; did you mean '" + std::string(suggestion) + "'?");
+      }
+    }
+    return true;
+  }
+
+  bool string(const YAML::Node& node, const std::string& path, std::string& out) {
+    if (!node.IsScalar()) {
+      error(node, path, "expected a string");
+      return false;
+    }
+    out = node.Scalar();
+    return true;
+  }
+
+  bool boolean(const YAML::Node& node, const std::string& path, bool& out) {
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      if (s == "true" || s == "yes" || s == "on") return out = true, true;
+      if (s == "false" || s == "no" || s == "off") return out = false, true;
+    }
+    error(node, path, "expected true or false");
+    return false;
+  }
+
+  template <typename Int>
+  bool integer(const YAML::Node& node, const std::string& path, Int& out, long long min, long long max) {
+    long long value = 0;
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+      if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) {
+        if (value < min || value > max) {
+          error(node, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+          return false;
+        }
+        out = static_cast<Int>(value);
+        return true;
+      }
+    }
+    error(node, path, "expected an integer");
+    return false;
+  }
+
+  bool stringList(const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
+    if (!node.IsSequence()) {
+      error(node, path, "expected a list");
+      return false;
+    }
+    out.clear();
+    bool ok = true;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string value;
+      if (string(node[i], path + "[" + std::to_string(i) + "]", value)) {
+        out.push_back(std::move(value));
+      } else {
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+bool validInterfacePattern(const std::string& name) {
+  return !name.empty() && name.size() < IFNAMSIZ && name.find('/') == std::string::npos &&
+         name.find_first_of(" \t") == std::string::npos;
+}
+
+void readConfig(Reader& r, const YAML::Node& root, Config& c) {
+  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "store", "api", "logging"})) return;
+
+  if (auto n = root["profile"]) {
+    std::string profile;
+    if (r.string(n, "profile", profile)) {
+      if (profile == "full-tunnel") {
+        c.profile = Profile::kFullTunnel;
+      } else if (profile == "proxy-stub" || profile == "split") {
+        r.error(n, "profile", "profile '" + profile + "' is not supported by this version (supported: full-tunnel)");
+      } else {
+        r.error(n, "profile", "unknown profile '" + profile + "' (expected full-tunnel, proxy-stub or split)");
+      }
+    }
+  }
+
+  if (auto capture = root["capture"]) {
+    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "promiscuous"})) {
+      if (auto n = capture["interfaces"]; n && r.stringList(n, "capture.interfaces", c.capture.interfaces)) {
+        if (c.capture.interfaces.empty()) r.error(n, "capture.interfaces", "at least one interface (or \"any\")");
+        for (std::size_t i = 0; i < c.capture.interfaces.size(); ++i) {
+          const auto& name = c.capture.interfaces[i];
+          if (!validInterfacePattern(name) || name.find_first_of("*?[") != std::string::npos) {
+            r.error(n[i], "capture.interfaces[" + std::to_string(i) + "]",
+                    "'" + name + "' is not an interface name");
+          }
+        }
+        if (c.capture.interfaces.size() > 1) {
+          for (const auto& name : c.capture.interfaces) {
+            if (name == "any") r.error(n, "capture.interfaces", "\"any\" already captures every interface: list it alone");
+          }
+        }
+      }
+      if (auto n = capture["snaplen"]) r.integer(n, "capture.snaplen", c.capture.snaplen, 512, 262144);
+      if (auto n = capture["buffer_kib"]) r.integer(n, "capture.buffer_kib", c.capture.buffer_kib, 256, 1048576);
+      if (auto n = capture["promiscuous"]) r.boolean(n, "capture.promiscuous", c.capture.promiscuous);
+    }
+  }
+
+  if (auto safe = root["safe_path"]) {
+    if (r.mapping(safe, "safe_path", {"interfaces", "resolvers"})) {
+      if (auto n = safe["interfaces"]; n && r.stringList(n, "safe_path.interfaces", c.safe_path.interfaces)) {
+        for (std::size_t i = 0; i < c.safe_path.interfaces.size(); ++i) {
+          if (!validInterfacePattern(c.safe_path.interfaces[i])) {
+            r.error(n[i], "safe_path.interfaces[" + std::to_string(i) + "]",
+                    "'" + c.safe_path.interfaces[i] + "' is not an interface name or pattern");
+          }
+        }
+      }
+      if (auto n = safe["resolvers"]) {
+        std::vector<std::string> texts;
+        if (r.stringList(n, "safe_path.resolvers", texts)) {
+          c.safe_path.resolvers.clear();
+          for (std::size_t i = 0; i < texts.size(); ++i) {
+            ResolverSpec spec;
+            if (parseResolverSpec(texts[i], spec)) {
+              c.safe_path.resolvers.push_back(std::move(spec));
+            } else {
+              r.error(n[i], "safe_path.resolvers[" + std::to_string(i) + "]",
+                      "'" + texts[i] +
+                          "' is not an address, prefix or address:port (e.g. 10.8.0.1, 10.8.0.0/24, "
+                          "10.8.0.1:53, [2001:db8::1]:53)");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  if (auto store = root["store"]) {
+    if (r.mapping(store, "store", {"capacity", "record_ok"})) {
+      if (auto n = store["capacity"]) r.integer(n, "store.capacity", c.store.capacity, 1, 10'000'000);
+      if (auto n = store["record_ok"]) r.boolean(n, "store.record_ok", c.store.record_ok);
+    }
+  }
+
+  if (auto api = root["api"]) {
+    if (r.mapping(api, "api", {"socket", "group"})) {
+      if (auto n = api["socket"]; n && r.string(n, "api.socket", c.api.socket)) {
+        if (c.api.socket.empty() || c.api.socket.front() != '/') {
+          r.error(n, "api.socket", "must be an absolute path");
+        } else if (c.api.socket.size() >= 108) {
+          r.error(n, "api.socket", "too long for a Unix socket path (at most 107 bytes)");
+        }
+      }
+      if (auto n = api["group"]) r.string(n, "api.group", c.api.group);
+    }
+  }
+
+  if (auto logging = root["logging"]) {
+    if (r.mapping(logging, "logging", {"level"})) {
+      if (auto n = logging["level"]; n && r.string(n, "logging.level", c.logging.level)) {
+        static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+        if (!kLevels.count(c.logging.level)) {
+          r.error(n, "logging.level", "'" + c.logging.level + "' is not one of trace, debug, info, warn, error, off");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view profileName(Profile p) {
+  switch (p) {
+    case Profile::kFullTunnel: return "full-tunnel";
+    case Profile::kProxyStub: return "proxy-stub";
+    case Profile::kSplit: return "split";
+  }
+  return "unknown";
+}
+
+std::string ConfigError::toString() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+bool parseResolverSpec(std::string_view text, ResolverSpec& out) {
+  out.text = std::string(text);
+  out.port = 0;
+  std::string_view address = text;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    address = text.substr(1, close - 1);
+    auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':' || rest.size() < 2) return false;
+      port = rest.substr(1);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    auto colon = text.find(':');
+    address = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) return false;
+    out.port = static_cast<std::uint16_t>(value);
+    if (address.find('/') != std::string_view::npos) return false;
+  }
+  auto prefix = core::IpPrefix::parse(address);
+  if (!prefix) return false;
+  out.prefix = *prefix;
+  return true;
+}
+
+LoadResult parseConfig(std::string_view text, const std::string& name) {
+  LoadResult result;
+  auto config = std::make_shared<Config>();
+  config->path = name;
+  config->sha256 = sha256Hex(text);
+  Reader reader(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    ConfigError err;
+    err.file = name;
+    err.line = e.mark.line + 1;
+    err.column = e.mark.column + 1;
+    err.message = "not valid YAML: " + e.msg;
+    result.errors.push_back(std::move(err));
+    return result;
+  }
+  // An empty file is an empty mapping: every setting at its default.
+  if (root.IsDefined() && !root.IsNull()) readConfig(reader, root, *config);
+  result.errors = std::move(reader.errors());
+  std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult loadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    ConfigError err;
+    err.file = path;
+    err.message = std::string("cannot read the config file: ") + std::strerror(errno);
+    result.errors.push_back(std::move(err));
+    return result;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parseConfig(buffer.str(), path);
+}
+
+std::vector<std::string> restartOnlyChanges(const Config& running, const Config& next) {
+  std::vector<std::string> changed;
+  if (running.capture.interfaces != next.capture.interfaces) changed.push_back("capture.interfaces");
+  if (running.capture.snaplen != next.capture.snaplen) changed.push_back("capture.snaplen");
+  if (running.capture.buffer_kib != next.capture.buffer_kib) changed.push_back("capture.buffer_kib");
+  if (running.capture.promiscuous != next.capture.promiscuous) changed.push_back("capture.promiscuous");
+  if (running.store.capacity != next.store.capacity) changed.push_back("store.capacity");
+  if (running.api.socket != next.api.socket) changed.push_back("api.socket");
+  if (running.api.group != next.api.group) changed.push_back("api.group");
+  return changed;
+}
+
+}  // namespace dnsleak::config

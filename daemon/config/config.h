@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ip_address.h"
+
+namespace dnsleak::config {
+
+enum class Profile { kFullTunnel, kProxyStub, kSplit };
+std::string_view profileName(Profile p);
+
+// A resolver on the safe path: an address or prefix, and a port (0 = any).
+struct ResolverSpec {
+  core::IpPrefix prefix;
+  std::uint16_t port = 0;
+  std::string text;  // as written in the config
+};
+
+// The whole configuration, validated. Defaults here are the bundled
+// config/dnsleakd.yaml (a test holds the two together).
+struct Config {
+  std::string path;    // where it was read from; empty for built-in defaults
+  std::string sha256;  // of the file's bytes
+
+  Profile profile = Profile::kFullTunnel;
+
+  struct Capture {
+    // "any" captures every interface with Linux's SLL2 link type, which
+    // carries each packet's interface index.
+    std::vector<std::string> interfaces{"any"};
+    int snaplen = 65535;
+    int buffer_kib = 8192;
+    bool promiscuous = false;
+  } capture;
+
+  struct SafePath {
+    // Interface names or shell globs (fnmatch) through which resolution may leave.
+    std::vector<std::string> interfaces{"wg*", "tun*", "tap*", "ppp*", "ipsec*"};
+    std::vector<ResolverSpec> resolvers;
+  } safe_path;
+
+  struct Store {
+    std::size_t capacity = 10000;
+    bool record_ok = false;  // also store events whose verdict is not a leak
+  } store;
+
+  struct Api {
+    std::string socket = "/run/dnsleak/dnsleakd.sock";
+    std::string group = "dnsleak";
+  } api;
+
+  struct Logging {
+    std::string level = "info";
+  } logging;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
+  std::string key;  // dotted path, e.g. "safe_path.resolvers[1]"
+  std::string message;
+
+  // "file:line:column: key: message", as compilers print errors.
+  std::string toString() const;
+};
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+// Reads and validates a config file. Every problem found is reported, not
+// only the first: unknown keys, wrong types, bad values, bad addresses.
+LoadResult loadConfigFile(const std::string& path);
+
+// Validates config text; `name` is used as the file in errors.
+LoadResult parseConfig(std::string_view text, const std::string& name);
+
+// Parses one safe_path.resolvers entry: "192.0.2.1", "192.0.2.1:53",
+// "10.0.0.0/8", "2001:db8::1", "[2001:db8::1]:853", "2001:db8::/32".
+bool parseResolverSpec(std::string_view text, ResolverSpec& out);
+
+// The parts of a config that only take effect at start-up, for warnings
+// when a reload changes them.
+std::vector<std::string> restartOnlyChanges(const Config& running, const Config& next);
+
+}  // namespace dnsleak::config

@@ -1,0 +1,106 @@
+#include "core/event.h"
+
+namespace dnsleak::core {
+
+std::size_t approximateSize(const Event& e) {
+  std::size_t size = sizeof(Event);
+  auto str = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() : 0; };
+  size += str(e.profile) + str(e.rule) + str(e.reason) + str(e.remediation) + str(e.sni) +
+          str(e.tunnel) + str(e.dns.qname) + str(e.interface.name) + str(e.interface.kind);
+  for (const auto& a : e.dns.answers) size += sizeof(a) + str(a.name) + str(a.data);
+  size += e.dns.edns_options.capacity() * sizeof(std::uint16_t);
+  for (const auto& a : e.alpn) size += sizeof(a) + str(a);
+  size += str(e.process.name) + str(e.process.exe) + str(e.process.cmdline) +
+          str(e.process.user) + str(e.process.unit) + str(e.process.cgroup);
+  for (const auto& p : e.process.parents) size += sizeof(p) + str(p.name);
+  return size;
+}
+
+std::string_view transportName(Transport t) {
+  switch (t) {
+    case Transport::kDnsUdp: return "dns-udp";
+    case Transport::kDnsTcp: return "dns-tcp";
+    case Transport::kDot: return "dot";
+    case Transport::kDoh: return "doh";
+    case Transport::kDoq: return "doq";
+    case Transport::kDnsCrypt: return "dnscrypt";
+    case Transport::kMdns: return "mdns";
+    case Transport::kLlmnr: return "llmnr";
+    case Transport::kNbns: return "nbns";
+    case Transport::kUnspecified: break;
+  }
+  return "unspecified";
+}
+
+std::string_view leakTypeName(LeakType t) {
+  switch (t) {
+    case LeakType::kA: return "Leak-A";
+    case LeakType::kB: return "Leak-B";
+    case LeakType::kC: return "Leak-C";
+    case LeakType::kD: return "Leak-D";
+    case LeakType::kNone: break;
+  }
+  return "none";
+}
+
+std::string_view verdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kOk: return "ok";
+    case Verdict::kLeak: return "leak";
+    case Verdict::kInfo: return "info";
+    case Verdict::kUnspecified: break;
+  }
+  return "unspecified";
+}
+
+std::string_view qtypeName(std::uint16_t qtype) {
+  switch (qtype) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 13: return "HINFO";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 35: return "NAPTR";
+    case 39: return "DNAME";
+    case 41: return "OPT";
+    case 43: return "DS";
+    case 46: return "RRSIG";
+    case 47: return "NSEC";
+    case 48: return "DNSKEY";
+    case 50: return "NSEC3";
+    case 52: return "TLSA";
+    case 64: return "SVCB";
+    case 65: return "HTTPS";
+    case 99: return "SPF";
+    case 252: return "AXFR";
+    case 255: return "ANY";
+    case 257: return "CAA";
+    default: return "";
+  }
+}
+
+std::string_view rcodeName(std::uint16_t rcode) {
+  switch (rcode) {
+    case 0: return "NOERROR";
+    case 1: return "FORMERR";
+    case 2: return "SERVFAIL";
+    case 3: return "NXDOMAIN";
+    case 4: return "NOTIMP";
+    case 5: return "REFUSED";
+    case 6: return "YXDOMAIN";
+    case 7: return "YXRRSET";
+    case 8: return "NXRRSET";
+    case 9: return "NOTAUTH";
+    case 10: return "NOTZONE";
+    case 16: return "BADVERS";
+    case 23: return "BADCOOKIE";
+    default: return "";
+  }
+}
+
+}  // namespace dnsleak::core

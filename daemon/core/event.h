@@ -1,0 +1,187 @@
+#pragma once
+
+// The plain data that flows from classify through policy into the store and
+// out of the API. Enum values match dnsleak.v1 in proto/ one to one so the
+// API layer converts by value; nothing here knows about protobuf.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ip_address.h"
+
+namespace dnsleak::core {
+
+using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
+
+enum class Transport : std::uint8_t {
+  kUnspecified = 0,
+  kDnsUdp = 1,
+  kDnsTcp = 2,
+  kDot = 3,
+  kDoh = 4,
+  kDoq = 5,
+  kDnsCrypt = 6,
+  kMdns = 7,
+  kLlmnr = 8,
+  kNbns = 9,
+};
+inline constexpr int kTransportCount = 10;
+
+enum class Verdict : std::uint8_t { kUnspecified = 0, kOk = 1, kLeak = 2, kInfo = 3 };
+
+enum class LeakType : std::uint8_t { kNone = 0, kA = 1, kB = 2, kC = 3, kD = 4 };
+inline constexpr int kLeakTypeCount = 5;
+
+enum class MessageKind : std::uint8_t {
+  kUnspecified = 0,
+  kQuery = 1,
+  kResponse = 2,
+  kHandshake = 3,
+  kConnection = 4,
+};
+
+enum class Direction : std::uint8_t { kUnknown = 0, kOutbound = 1, kInbound = 2 };
+
+enum class RecognitionMethod : std::uint8_t {
+  kUnspecified = 0,
+  kPort = 1,
+  kContent = 2,
+  kSniList = 3,
+  kAddressList = 4,
+  kAlpn = 5,
+  kConfig = 6,
+};
+
+enum class Confidence : std::uint8_t { kUnspecified = 0, kNone = 1, kLow = 2, kMedium = 3, kHigh = 4 };
+
+enum class AttributionFailure : std::uint8_t {
+  kUnspecified = 0,
+  kNone = 1,
+  kNotFound = 2,
+  kPermissionDenied = 3,
+  kExited = 4,
+  kUnsupported = 5,
+  kNotLocal = 6,
+  kDisabled = 7,
+  kOffline = 8,
+};
+
+struct Endpoint {
+  IpAddress address;
+  std::uint16_t port = 0;
+};
+
+struct DnsAnswer {
+  std::string name;
+  std::uint16_t type = 0;
+  std::uint32_t ttl = 0;
+  std::string data;
+};
+
+struct DnsInfo {
+  std::uint16_t id = 0;
+  bool is_response = false;
+  std::uint8_t opcode = 0;
+  std::uint16_t rcode = 0;  // 12-bit with EDNS extension
+  std::string qname;
+  std::uint16_t qtype = 0;
+  std::uint16_t qclass = 0;
+  std::uint16_t question_count = 0;
+  std::uint16_t answer_count = 0;
+  std::uint16_t authority_count = 0;
+  std::uint16_t additional_count = 0;
+  bool truncated = false;
+  bool recursion_desired = false;
+  bool recursion_available = false;
+  bool authentic_data = false;
+  bool checking_disabled = false;
+  bool authoritative = false;
+  std::vector<DnsAnswer> answers;
+  bool has_edns = false;
+  std::uint16_t edns_udp_size = 0;
+  std::uint8_t edns_version = 0;
+  bool edns_dnssec_ok = false;
+  std::vector<std::uint16_t> edns_options;
+  std::uint32_t size = 0;
+};
+
+struct ParentProcess {
+  std::uint32_t pid = 0;
+  std::string name;
+};
+
+struct ProcessInfo {
+  std::uint32_t pid = 0;
+  std::uint32_t tgid = 0;
+  std::string name;
+  std::string exe;
+  std::string cmdline;
+  std::uint32_t uid = 0;
+  std::string user;
+  std::string unit;
+  std::string cgroup;
+  std::vector<ParentProcess> parents;
+};
+
+struct AttributionInfo {
+  std::string method;
+  Confidence confidence = Confidence::kUnspecified;
+  AttributionFailure failure = AttributionFailure::kUnspecified;
+  std::string detail;
+};
+
+struct InterfaceInfo {
+  std::uint32_t index = 0;
+  std::string name;
+  std::string kind;
+};
+
+struct Event {
+  std::uint64_t seq = 0;
+  Timestamp time{};
+  Timestamp first_seen{};
+  Timestamp last_seen{};
+  std::uint64_t count = 1;
+
+  Transport transport = Transport::kUnspecified;
+  MessageKind kind = MessageKind::kUnspecified;
+  RecognitionMethod recognition = RecognitionMethod::kUnspecified;
+  Confidence recognition_confidence = Confidence::kUnspecified;
+
+  Verdict verdict = Verdict::kUnspecified;
+  LeakType leak_type = LeakType::kNone;
+  std::string profile;
+  std::string rule;
+  std::string reason;
+  std::string remediation;
+
+  DnsInfo dns;
+  std::string sni;
+  std::vector<std::string> alpn;
+
+  Endpoint source;
+  Endpoint destination;
+  Endpoint resolver;
+  std::uint8_t ip_version = 0;
+  std::uint8_t ip_protocol = 0;  // IPPROTO_UDP / IPPROTO_TCP
+  InterfaceInfo interface;
+  Direction direction = Direction::kUnknown;
+  std::string tunnel;
+
+  ProcessInfo process;
+  AttributionInfo attribution;
+};
+
+// Approximate heap plus inline size of an event, for store accounting.
+std::size_t approximateSize(const Event& event);
+
+std::string_view transportName(Transport t);
+std::string_view leakTypeName(LeakType t);
+std::string_view verdictName(Verdict v);
+std::string_view qtypeName(std::uint16_t qtype);  // "A", "AAAA", ... or "" if unknown
+std::string_view rcodeName(std::uint16_t rcode);  // "NOERROR", ... or "" if unknown
+
+}  // namespace dnsleak::core

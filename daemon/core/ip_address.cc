@@ -1,0 +1,116 @@
+#include "core/ip_address.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace dnsleak::core {
+
+IpAddress IpAddress::v4(const std::uint8_t* bytes) {
+  IpAddress a;
+  a.family_ = Family::kV4;
+  std::memcpy(a.bytes_.data(), bytes, 4);
+  return a;
+}
+
+IpAddress IpAddress::v6(const std::uint8_t* bytes) {
+  IpAddress a;
+  a.family_ = Family::kV6;
+  std::memcpy(a.bytes_.data(), bytes, 16);
+  return a;
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  // inet_pton needs a NUL-terminated string; addresses are short.
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  char buf[INET6_ADDRSTRLEN];
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  std::uint8_t out[16];
+  if (inet_pton(AF_INET, buf, out) == 1) return v4(out);
+  if (inet_pton(AF_INET6, buf, out) == 1) return v6(out);
+  return std::nullopt;
+}
+
+bool IpAddress::isLoopback() const {
+  if (isV4()) return bytes_[0] == 127;
+  if (isV6()) {
+    static constexpr std::array<std::uint8_t, 16> kLoop{0, 0, 0, 0, 0, 0, 0, 0,
+                                                        0, 0, 0, 0, 0, 0, 0, 1};
+    if (bytes_ == kLoop) return true;
+    // IPv4-mapped loopback ::ffff:127.x.y.z
+    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(bytes_.data(), kMapped, 12) == 0 && bytes_[12] == 127;
+  }
+  return false;
+}
+
+std::string IpAddress::toString() const {
+  char buf[INET6_ADDRSTRLEN];
+  if (isV4()) {
+    inet_ntop(AF_INET, bytes_.data(), buf, sizeof buf);
+    return buf;
+  }
+  if (isV6()) {
+    inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
+    return buf;
+  }
+  return {};
+}
+
+std::size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
+  // FNV-1a over family and bytes: cheap, and flow keys are not adversarial
+  // enough here to need more (tables are bounded and evict).
+  std::uint64_t h = 1469598103934665603ULL ^ static_cast<std::uint8_t>(a.family());
+  for (std::uint8_t b : a.bytes()) {
+    h ^= b;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<std::size_t>(h);
+}
+
+IpPrefix::IpPrefix(IpAddress address, int length) : length_(length) {
+  // Keep the address masked so that equal prefixes compare equal.
+  auto bytes = address.bytes();
+  for (int i = 0; i < 16; ++i) {
+    int bits = length - i * 8;
+    if (bits >= 8) continue;
+    bytes[i] = bits <= 0 ? 0 : static_cast<std::uint8_t>(bytes[i] & (0xff << (8 - bits)));
+  }
+  address_ = address.isV4() ? IpAddress::v4(bytes.data()) : IpAddress::v6(bytes.data());
+}
+
+std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
+  auto slash = text.find('/');
+  auto addr = IpAddress::parse(text.substr(0, slash));
+  if (!addr) return std::nullopt;
+  int length = addr->bitLength();
+  if (slash != std::string_view::npos) {
+    auto len_text = text.substr(slash + 1);
+    auto [ptr, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
+    if (ec != std::errc() || ptr != len_text.data() + len_text.size() || len_text.empty() ||
+        length < 0 || length > addr->bitLength()) {
+      return std::nullopt;
+    }
+  }
+  return IpPrefix(*addr, length);
+}
+
+bool IpPrefix::contains(const IpAddress& address) const {
+  if (address.family() != address_.family()) return false;
+  const auto& a = address.bytes();
+  const auto& p = address_.bytes();
+  int full = length_ / 8;
+  if (std::memcmp(a.data(), p.data(), static_cast<std::size_t>(full)) != 0) return false;
+  int rest = length_ % 8;
+  if (rest == 0) return true;
+  auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+  return (a[full] & mask) == p[full];
+}
+
+std::string IpPrefix::toString() const {
+  return address_.toString() + "/" + std::to_string(length_);
+}
+
+}  // namespace dnsleak::core

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dnsleak::core {
+
+// An IPv4 or IPv6 address held by value. IPv4 addresses keep their four
+// bytes in bytes_[0..3]; the rest is zero. Comparable and hashable so it can
+// key flow tables.
+class IpAddress {
+ public:
+  enum class Family : std::uint8_t { kNone = 0, kV4 = 4, kV6 = 6 };
+
+  IpAddress() = default;
+  static IpAddress v4(const std::uint8_t* bytes);
+  static IpAddress v6(const std::uint8_t* bytes);
+  // Accepts dotted IPv4 and any RFC 4291 IPv6 text form.
+  static std::optional<IpAddress> parse(std::string_view text);
+
+  Family family() const { return family_; }
+  bool isV4() const { return family_ == Family::kV4; }
+  bool isV6() const { return family_ == Family::kV6; }
+  bool empty() const { return family_ == Family::kNone; }
+  const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
+  int bitLength() const { return isV4() ? 32 : 128; }
+  bool isLoopback() const;
+
+  std::string toString() const;
+
+  auto operator<=>(const IpAddress&) const = default;
+
+ private:
+  Family family_ = Family::kNone;
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
+// An address prefix such as 10.0.0.0/8 or 2001:db8::/32; a bare address is
+// a full-length prefix.
+class IpPrefix {
+ public:
+  IpPrefix() = default;
+  IpPrefix(IpAddress address, int length);
+  static std::optional<IpPrefix> parse(std::string_view text);
+
+  bool contains(const IpAddress& address) const;
+  const IpAddress& address() const { return address_; }
+  int length() const { return length_; }
+  std::string toString() const;
+
+ private:
+  IpAddress address_;
+  int length_ = 0;
+};
+
+struct IpAddressHash {
+  std::size_t operator()(const IpAddress& a) const noexcept;
+};
+
+}  // namespace dnsleak::core

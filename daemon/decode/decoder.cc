@@ -1,0 +1,252 @@
+#include "decode/decoder.h"
+
+#include <netinet/in.h>
+
+namespace dnsleak::decode {
+namespace {
+
+using Bytes = std::span<const std::uint8_t>;
+
+std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+std::uint32_t be32(const std::uint8_t* p) {
+  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
+         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
+}
+
+constexpr std::uint16_t kEtherIpv4 = 0x0800;
+constexpr std::uint16_t kEtherIpv6 = 0x86DD;
+constexpr std::uint16_t kEtherVlan = 0x8100;
+constexpr std::uint16_t kEtherQinQ = 0x88A8;
+constexpr std::uint16_t kEtherQinQOld = 0x9100;
+constexpr int kMaxVlanTags = 4;
+constexpr int kMaxIpv6ExtensionHeaders = 8;
+
+// Linux packet types (linux/if_packet.h) as carried by SLL and SLL2.
+core::Direction directionFromPacketType(std::uint16_t packet_type) {
+  switch (packet_type) {
+    case 0:  // PACKET_HOST
+    case 1:  // PACKET_BROADCAST
+    case 2:  // PACKET_MULTICAST
+      return core::Direction::kInbound;
+    case 4:  // PACKET_OUTGOING
+      return core::Direction::kOutbound;
+    default:  // PACKET_OTHERHOST and others: seen, but neither ours to send nor to receive
+      return core::Direction::kUnknown;
+  }
+}
+
+DecodeStatus decodeEtherType(std::uint16_t ether_type, Bytes rest, DecodedPacket& out) {
+  for (int tags = 0;; ++tags) {
+    if (ether_type == kEtherIpv4 || ether_type == kEtherIpv6) return decodeIp(rest, out);
+    if (ether_type != kEtherVlan && ether_type != kEtherQinQ && ether_type != kEtherQinQOld) {
+      return DecodeStatus::kIgnoredNotIp;
+    }
+    if (tags == kMaxVlanTags) return DecodeStatus::kTooManyVlanTags;
+    if (rest.size() < 4) return DecodeStatus::kTruncatedLinkHeader;
+    ether_type = be16(rest.data() + 2);
+    rest = rest.subspan(4);
+  }
+}
+
+DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket& out) {
+  out.ip_protocol = protocol;
+  if (protocol == IPPROTO_UDP) {
+    if (segment.size() < 8) return DecodeStatus::kTruncatedUdpHeader;
+    std::uint16_t length = be16(segment.data() + 4);
+    // A UDP length longer than the IP payload is malformed; shorter than the
+    // captured bytes means trailing padding, which is cut off.
+    if (length < 8 || length > segment.size()) return DecodeStatus::kBadUdpLength;
+    out.src_port = be16(segment.data());
+    out.dst_port = be16(segment.data() + 2);
+    out.payload = segment.subspan(8, length - 8u);
+    return DecodeStatus::kOk;
+  }
+  if (protocol == IPPROTO_TCP) {
+    if (segment.size() < 20) return DecodeStatus::kTruncatedTcpHeader;
+    std::size_t header = static_cast<std::size_t>(segment[12] >> 4) * 4;
+    if (header < 20 || header > segment.size()) return DecodeStatus::kBadTcpHeaderLength;
+    out.src_port = be16(segment.data());
+    out.dst_port = be16(segment.data() + 2);
+    out.tcp_seq = be32(segment.data() + 4);
+    out.tcp_flags = segment[13];
+    out.payload = segment.subspan(header);
+    return DecodeStatus::kOk;
+  }
+  return DecodeStatus::kIgnoredNotUdpTcp;
+}
+
+DecodeStatus decodeIpv4(Bytes packet, DecodedPacket& out) {
+  if (packet.size() < 20) return DecodeStatus::kTruncatedIpHeader;
+  std::size_t header = static_cast<std::size_t>(packet[0] & 0x0f) * 4;
+  if (header < 20 || header > packet.size()) return DecodeStatus::kBadIpHeaderLength;
+  std::size_t total = be16(packet.data() + 2);
+  if (total < header) return DecodeStatus::kBadIpTotalLength;
+  // A capture cut by the snap length holds fewer bytes than the total
+  // length; the transport decoder then sees a short segment. Bytes past the
+  // total length are link-layer padding.
+  if (total < packet.size()) packet = packet.first(total);
+  out.ip_version = 4;
+  out.src = core::IpAddress::v4(packet.data() + 12);
+  out.dst = core::IpAddress::v4(packet.data() + 16);
+  std::uint16_t fragment = be16(packet.data() + 6);
+  bool more_fragments = (fragment & 0x2000) != 0;
+  std::uint16_t offset = fragment & 0x1fff;
+  out.ip_protocol = packet[9];
+  if (more_fragments || offset != 0) return DecodeStatus::kIgnoredFragment;
+  return decodeTransport(packet[9], packet.subspan(header), out);
+}
+
+DecodeStatus decodeIpv6(Bytes packet, DecodedPacket& out) {
+  if (packet.size() < 40) return DecodeStatus::kTruncatedIpHeader;
+  std::size_t payload_length = be16(packet.data() + 4);
+  if (40 + payload_length < packet.size()) packet = packet.first(40 + payload_length);
+  out.ip_version = 6;
+  out.src = core::IpAddress::v6(packet.data() + 8);
+  out.dst = core::IpAddress::v6(packet.data() + 24);
+  std::uint8_t next = packet[6];
+  Bytes rest = packet.subspan(40);
+  for (int i = 0; i <= kMaxIpv6ExtensionHeaders; ++i) {
+    switch (next) {
+      case 0:   // hop-by-hop options
+      case 43:  // routing
+      case 60:  // destination options
+      {
+        if (rest.size() < 8) return DecodeStatus::kTruncatedIpv6ExtensionHeader;
+        std::size_t length = (static_cast<std::size_t>(rest[1]) + 1) * 8;
+        if (length > rest.size()) return DecodeStatus::kTruncatedIpv6ExtensionHeader;
+        next = rest[0];
+        rest = rest.subspan(length);
+        break;
+      }
+      case 44: {  // fragment
+        if (rest.size() < 8) return DecodeStatus::kTruncatedIpv6ExtensionHeader;
+        std::uint16_t field = be16(rest.data() + 2);
+        out.ip_protocol = rest[0];
+        if ((field & 0xfff8) != 0 || (field & 1) != 0) return DecodeStatus::kIgnoredFragment;
+        next = rest[0];  // an atomic fragment: the whole packet is here
+        rest = rest.subspan(8);
+        break;
+      }
+      case 51: {  // authentication header
+        if (rest.size() < 8) return DecodeStatus::kTruncatedIpv6ExtensionHeader;
+        std::size_t length = (static_cast<std::size_t>(rest[1]) + 2) * 4;
+        if (length > rest.size()) return DecodeStatus::kTruncatedIpv6ExtensionHeader;
+        next = rest[0];
+        rest = rest.subspan(length);
+        break;
+      }
+      default:
+        return decodeTransport(next, rest, out);
+    }
+  }
+  return DecodeStatus::kIgnoredNotUdpTcp;
+}
+
+}  // namespace
+
+DecodeStatus decodeIp(Bytes packet, DecodedPacket& out) {
+  if (packet.empty()) return DecodeStatus::kTruncatedIpHeader;
+  switch (packet[0] >> 4) {
+    case 4: return decodeIpv4(packet, out);
+    case 6: return decodeIpv6(packet, out);
+    default: return DecodeStatus::kBadIpVersion;
+  }
+}
+
+bool isSupportedLinkType(int link_type) {
+  switch (link_type) {
+    case kLinkNull:
+    case kLinkEthernet:
+    case kLinkRaw:
+    case kLinkLoop:
+    case kLinkLinuxSll:
+    case kLinkIpv4:
+    case kLinkIpv6:
+    case kLinkLinuxSll2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+DecodeStatus decodeFrame(int link_type, Bytes frame, DecodedPacket& out) {
+  switch (link_type) {
+    case kLinkEthernet:
+      if (frame.size() < 14) return DecodeStatus::kTruncatedLinkHeader;
+      return decodeEtherType(be16(frame.data() + 12), frame.subspan(14), out);
+    case kLinkLinuxSll:
+      if (frame.size() < 16) return DecodeStatus::kTruncatedLinkHeader;
+      out.direction = directionFromPacketType(be16(frame.data()));
+      return decodeEtherType(be16(frame.data() + 14), frame.subspan(16), out);
+    case kLinkLinuxSll2:
+      if (frame.size() < 20) return DecodeStatus::kTruncatedLinkHeader;
+      out.ifindex = be32(frame.data() + 4);
+      out.direction = directionFromPacketType(frame[10]);
+      return decodeEtherType(be16(frame.data()), frame.subspan(20), out);
+    case kLinkRaw:
+      return decodeIp(frame, out);
+    case kLinkIpv4:
+      if (!frame.empty() && (frame[0] >> 4) != 4) return DecodeStatus::kBadIpVersion;
+      return decodeIp(frame, out);
+    case kLinkIpv6:
+      if (!frame.empty() && (frame[0] >> 4) != 6) return DecodeStatus::kBadIpVersion;
+      return decodeIp(frame, out);
+    case kLinkNull:
+    case kLinkLoop: {
+      if (frame.size() < 4) return DecodeStatus::kTruncatedLinkHeader;
+      // DLT_NULL holds the address family in the writer's byte order,
+      // DLT_LOOP in network order; the values that matter are small, so
+      // whichever end holds a non-zero byte says which.
+      std::uint32_t family = frame[0] == 0 && frame[1] == 0 ? be32(frame.data())
+                                                            : (static_cast<std::uint32_t>(frame[3]) << 24) |
+                                                                  (static_cast<std::uint32_t>(frame[2]) << 16) |
+                                                                  (static_cast<std::uint32_t>(frame[1]) << 8) | frame[0];
+      switch (family) {
+        case 2:                          // AF_INET everywhere
+        case 10: case 24: case 28: case 30:  // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS
+          return decodeIp(frame.subspan(4), out);
+        default:
+          return DecodeStatus::kIgnoredNotIp;
+      }
+    }
+    default:
+      return DecodeStatus::kUnsupportedLinkType;
+  }
+}
+
+std::string_view decodeStatusName(DecodeStatus status) {
+  switch (status) {
+    case DecodeStatus::kOk: return "ok";
+    case DecodeStatus::kIgnoredNotIp: return "not_ip";
+    case DecodeStatus::kIgnoredNotUdpTcp: return "not_udp_tcp";
+    case DecodeStatus::kIgnoredFragment: return "ip_fragment";
+    case DecodeStatus::kUnsupportedLinkType: return "unsupported_link_type";
+    case DecodeStatus::kTruncatedLinkHeader: return "truncated_link_header";
+    case DecodeStatus::kTooManyVlanTags: return "too_many_vlan_tags";
+    case DecodeStatus::kTruncatedIpHeader: return "truncated_ip_header";
+    case DecodeStatus::kBadIpVersion: return "bad_ip_version";
+    case DecodeStatus::kBadIpHeaderLength: return "bad_ip_header_length";
+    case DecodeStatus::kBadIpTotalLength: return "bad_ip_total_length";
+    case DecodeStatus::kTruncatedIpv6ExtensionHeader: return "truncated_ipv6_extension_header";
+    case DecodeStatus::kTruncatedUdpHeader: return "truncated_udp_header";
+    case DecodeStatus::kBadUdpLength: return "bad_udp_length";
+    case DecodeStatus::kTruncatedTcpHeader: return "truncated_tcp_header";
+    case DecodeStatus::kBadTcpHeaderLength: return "bad_tcp_header_length";
+    case DecodeStatus::kCount: break;
+  }
+  return "unknown";
+}
+
+bool isMalformed(DecodeStatus status) {
+  switch (status) {
+    case DecodeStatus::kOk:
+    case DecodeStatus::kIgnoredNotIp:
+    case DecodeStatus::kIgnoredNotUdpTcp:
+    case DecodeStatus::kIgnoredFragment:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace dnsleak::decode

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "decode/packet.h"
+
+namespace dnsleak::decode {
+
+// The outcome of decoding one frame. kOk and the kIgnored* values are normal
+// traffic; every other value is a malformed packet, counted and skipped.
+enum class DecodeStatus : std::uint8_t {
+  kOk = 0,
+  kIgnoredNotIp,             // ARP, LLDP, ...
+  kIgnoredNotUdpTcp,         // ICMP, ...
+  kIgnoredFragment,          // a non-first IP fragment (no transport header)
+  kUnsupportedLinkType,
+  kTruncatedLinkHeader,
+  kTooManyVlanTags,
+  kTruncatedIpHeader,
+  kBadIpVersion,
+  kBadIpHeaderLength,
+  kBadIpTotalLength,
+  kTruncatedIpv6ExtensionHeader,
+  kTruncatedUdpHeader,
+  kBadUdpLength,
+  kTruncatedTcpHeader,
+  kBadTcpHeaderLength,
+  kCount
+};
+inline constexpr std::size_t kDecodeStatusCount = static_cast<std::size_t>(DecodeStatus::kCount);
+
+std::string_view decodeStatusName(DecodeStatus status);
+bool isMalformed(DecodeStatus status);
+
+// libpcap link-layer types we decode (LINKTYPE_* values).
+inline constexpr int kLinkNull = 0;
+inline constexpr int kLinkEthernet = 1;
+inline constexpr int kLinkRaw = 101;
+inline constexpr int kLinkLoop = 108;
+inline constexpr int kLinkLinuxSll = 113;
+inline constexpr int kLinkIpv4 = 228;
+inline constexpr int kLinkIpv6 = 229;
+inline constexpr int kLinkLinuxSll2 = 276;
+
+bool isSupportedLinkType(int link_type);
+
+// Decodes one captured frame of the given link type to its UDP or TCP
+// payload. `out.time` and `out.ifindex` are left to the caller except that
+// SLL2 frames set ifindex and SLL/SLL2 frames set direction. No allocation;
+// `out.payload` aliases `frame`.
+DecodeStatus decodeFrame(int link_type, std::span<const std::uint8_t> frame, DecodedPacket& out);
+
+// Decodes from an IP header on (used by decodeFrame, and for raw IP).
+DecodeStatus decodeIp(std::span<const std::uint8_t> packet, DecodedPacket& out);
+
+}  // namespace dnsleak::decode

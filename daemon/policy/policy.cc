@@ -1,0 +1,134 @@
+#include "policy/policy.h"
+
+#include <fnmatch.h>
+
+namespace dnsleak::policy {
+namespace {
+
+constexpr std::string_view kRemediationFullTunnel =
+    "send all DNS through the tunnel: with systemd-resolved, set the tunnel link's DNS server and "
+    "`resolvectl domain <tunnel> '~.'` (DNSDefaultRoute on the tunnel only); otherwise point "
+    "/etc/resolv.conf at the tunnel's resolver, and check applications with their own resolver settings";
+
+std::string describeQuestion(const core::Event& e) {
+  std::string out = e.dns.qname.empty() ? std::string("(no question)") : e.dns.qname;
+  auto type = core::qtypeName(e.dns.qtype);
+  out += " (";
+  out += type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type);
+  if (e.kind == core::MessageKind::kResponse) {
+    auto rcode = core::rcodeName(e.dns.rcode);
+    out += ", ";
+    out += rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode);
+  }
+  out += ")";
+  return out;
+}
+
+std::string describeEndpoint(const core::Endpoint& ep) {
+  if (ep.address.isV6()) return "[" + ep.address.toString() + "]:" + std::to_string(ep.port);
+  return ep.address.toString() + ":" + std::to_string(ep.port);
+}
+
+std::string describeInterface(const core::InterfaceInfo& iface) {
+  if (!iface.name.empty()) return iface.name;
+  if (iface.index != 0) return "interface #" + std::to_string(iface.index);
+  return "an unknown interface";
+}
+
+}  // namespace
+
+Policy::Policy(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {
+  safe_path_summary_ = safePathSummary();
+}
+
+std::string Policy::safePathSummary() const {
+  std::string interfaces;
+  for (const auto& i : config_->safe_path.interfaces) interfaces += (interfaces.empty() ? "" : ", ") + i;
+  std::string resolvers;
+  for (const auto& r : config_->safe_path.resolvers) resolvers += (resolvers.empty() ? "" : ", ") + r.text;
+  return "safe interfaces: " + (interfaces.empty() ? std::string("none") : interfaces) +
+         "; safe resolvers: " + (resolvers.empty() ? std::string("none") : resolvers);
+}
+
+bool Policy::safeInterface(const std::string& name) const {
+  if (name.empty()) return false;
+  for (const auto& pattern : config_->safe_path.interfaces) {
+    if (fnmatch(pattern.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+const config::ResolverSpec* Policy::safeResolver(const core::Endpoint& resolver) const {
+  for (const auto& spec : config_->safe_path.resolvers) {
+    if ((spec.port == 0 || spec.port == resolver.port) && spec.prefix.contains(resolver.address)) return &spec;
+  }
+  return nullptr;
+}
+
+void Policy::judge(core::Event& e) const {
+  e.profile = config::profileName(config_->profile);
+  e.leak_type = core::LeakType::kNone;
+  e.remediation.clear();
+  const bool query = e.kind == core::MessageKind::kQuery;
+
+  // This host answering as a server is not its own resolution leaking.
+  if ((query && e.direction == core::Direction::kInbound) ||
+      (!query && e.direction == core::Direction::kOutbound)) {
+    e.verdict = core::Verdict::kInfo;
+    e.rule = kRuleInboundServer;
+    e.reason = query ? "query received by this host, which answers it as a server"
+                     : "response sent by this host as a server";
+    return;
+  }
+  if (e.resolver.address.isLoopback() || e.interface.name == "lo") {
+    e.verdict = core::Verdict::kOk;
+    e.rule = kRuleLocal;
+    e.reason = "stays on this host (loopback resolver " + describeEndpoint(e.resolver) + ")";
+    return;
+  }
+  if (safeInterface(e.interface.name)) {
+    e.verdict = core::Verdict::kOk;
+    e.rule = kRuleSafeInterface;
+    e.reason = (query ? "left via safe interface " : "arrived via safe interface ") + e.interface.name;
+    return;
+  }
+  if (const auto* spec = safeResolver(e.resolver)) {
+    e.verdict = core::Verdict::kOk;
+    e.rule = kRuleSafeResolver;
+    e.reason = "resolver " + describeEndpoint(e.resolver) + " is a safe resolver (" + spec->text + ")";
+    return;
+  }
+  e.verdict = core::Verdict::kLeak;
+  e.leak_type = core::LeakType::kA;
+  e.rule = kRulePlaintextOutside;
+  e.reason = "plaintext DNS " + std::string(query ? "query for " : "response for ") + describeQuestion(e) +
+             (query ? " to " : " from ") + describeEndpoint(e.resolver) + (query ? " left via " : " arrived via ") +
+             describeInterface(e.interface) + ", outside the safe path (" + safe_path_summary_ + ")";
+  e.remediation = kRemediationFullTunnel;
+}
+
+PolicyHolder::PolicyHolder(std::shared_ptr<const Policy> initial) : policy_(std::move(initial)) {}
+
+void PolicyHolder::publish(std::shared_ptr<const Policy> next) {
+  {
+    std::lock_guard lock(mutex_);
+    policy_ = std::move(next);
+  }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::shared_ptr<const Policy> PolicyHolder::current() const {
+  std::lock_guard lock(mutex_);
+  return policy_;
+}
+
+const Policy& PolicyView::get() {
+  std::uint64_t generation = holder_.generation();
+  if (!cached_ || generation != generation_) {
+    cached_ = holder_.current();
+    generation_ = generation;
+  }
+  return *cached_;
+}
+
+}  // namespace dnsleak::policy

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "core/event.h"
+
+namespace dnsleak::store {
+
+struct StoreStats {
+  std::size_t capacity = 0;
+  std::size_t size = 0;
+  std::uint64_t first_seq = 0;  // 0 when empty
+  std::uint64_t last_seq = 0;   // 0 when empty
+  std::uint64_t evicted = 0;
+  std::size_t bytes = 0;
+};
+
+// What a reader finds at a position in the ring.
+struct ReadResult {
+  enum class Kind { kEvent, kGap, kNothing };
+  Kind kind = Kind::kNothing;
+  core::Event event;             // for kEvent
+  std::uint64_t gap_from = 0;    // for kGap: first missed sequence number
+  std::uint64_t gap_to = 0;      // for kGap: last missed sequence number
+  std::uint64_t next_seq = 0;    // where the reader continues
+};
+
+// A bounded in-memory ring of events. Each appended event gets the next
+// sequence number (from 1, never reused); when full the oldest is evicted.
+// All state is reachable only through mutex_; readers copy what they take so
+// the lock is held only for the copy. The capture thread appends; API
+// threads read; nobody waits on a reader.
+class EventStore {
+ public:
+  explicit EventStore(std::size_t capacity);
+
+  // Stores the event, setting its seq; returns the seq.
+  std::uint64_t append(core::Event event);
+
+  // The first event with seq >= from_seq that `filter` accepts, or a gap
+  // when from_seq is older than the oldest stored event, or nothing yet.
+  // from_seq 0 means "the next event to be stored".
+  ReadResult next(std::uint64_t from_seq, const std::function<bool(const core::Event&)>& filter) const;
+
+  // Calls `visit` for every stored event, oldest first, under the lock:
+  // visit must be quick and must not call back into the store.
+  void forEach(const std::function<void(const core::Event&)>& visit) const;
+
+  // Blocks until an event with seq > after_seq exists or the deadline passes.
+  bool waitForNewer(std::uint64_t after_seq, std::chrono::steady_clock::time_point deadline) const;
+
+  std::uint64_t lastSeq() const;
+  StoreStats stats() const;
+
+ private:
+  const core::Event* findLocked(std::uint64_t seq) const;
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable appended_;
+  std::vector<core::Event> ring_;  // grows to capacity_, then wraps
+  std::size_t capacity_;
+  std::size_t head_ = 0;           // index of the oldest event once full
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t evicted_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace dnsleak::store
