@@ -88,6 +88,7 @@ void toProto(const core::Event& e, v1::Event* out) {
     for (auto code : d.edns_options) edns->add_option_codes(code);
   }
   dns->set_size(d.size);
+  dns->set_parse_error(d.parse_error);
 
   out->set_sni(e.sni);
   for (const auto& a : e.alpn) out->add_alpn(a);

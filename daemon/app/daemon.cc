@@ -30,11 +30,6 @@
 namespace dnsleak::app {
 namespace {
 
-std::vector<int> decodedLinkTypes() {
-  return {decode::kLinkNull,     decode::kLinkEthernet, decode::kLinkRaw,  decode::kLinkLoop,
-          decode::kLinkLinuxSll, decode::kLinkIpv4,     decode::kLinkIpv6, decode::kLinkLinuxSll2};
-}
-
 std::shared_ptr<const config::Config> withOverrides(std::shared_ptr<const config::Config> loaded,
                                                     const Options& options) {
   if (options.socket_override.empty() && options.log_level_override.empty()) return loaded;
@@ -207,12 +202,12 @@ int runDaemon(const Options& options) {
       live.snaplen = config->capture.snaplen;
       live.buffer_bytes = config->capture.buffer_kib * 1024;
       live.promiscuous = config->capture.promiscuous;
-      live.link_types = decodedLinkTypes();
+      live.link_types = decode::supportedLinkTypes();
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();
       capturing_on = joined(config->capture.interfaces);
     } else {
-      source = capture::openFile({options.replay_file, options.replay_speed, decodedLinkTypes()});
+      source = capture::openFile({options.replay_file, options.replay_speed, decode::supportedLinkTypes()});
       names = std::make_unique<capture::StaticInterfaceNames>(options.ifnames, options.interface_name);
       capturing_on = "replay of " + options.replay_file;
     }

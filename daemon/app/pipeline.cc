@@ -47,7 +47,7 @@ api::NamedCounts Pipeline::malformed() const {
   api::NamedCounts out;
   for (std::size_t i = 0; i < decode::kDecodeStatusCount; ++i) {
     auto s = static_cast<decode::DecodeStatus>(i);
-    if (decode::isMalformed(s) || s == decode::DecodeStatus::kIgnoredFragment) {
+    if (s != decode::DecodeStatus::kOk) {
       out.emplace_back(std::string(decode::decodeStatusName(s)), decode_counters_.get(s));
     }
   }

@@ -70,10 +70,7 @@ int runRead(const Options& options) {
 
   std::unique_ptr<capture::CaptureSource> source;
   try {
-    source = capture::openFile({options.read_file, 0,
-                                {decode::kLinkNull, decode::kLinkEthernet, decode::kLinkRaw, decode::kLinkLoop,
-                                 decode::kLinkLinuxSll, decode::kLinkIpv4, decode::kLinkIpv6,
-                                 decode::kLinkLinuxSll2}});
+    source = capture::openFile({options.read_file, 0, decode::supportedLinkTypes()});
   } catch (const capture::CaptureError& e) {
     std::fprintf(stderr, "dnsleakd: %s\n", e.what());
     return kExitStartupFailed;

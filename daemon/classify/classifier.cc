@@ -23,9 +23,16 @@ void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<
 
 void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
                             core::Transport transport) {
-  DnsParseStatus status = parseDnsMessage(message, event_.dns);
+  DnsParseStatus records_error = DnsParseStatus::kOk;
+  DnsParseStatus status = parseDnsMessage(message, event_.dns, records_error);
   dns_counters_.add(status);
   if (status != DnsParseStatus::kOk) return;
+  if (records_error != DnsParseStatus::kOk) {
+    dns_counters_.add(records_error);
+    event_.dns.parse_error = dnsParseStatusName(records_error);
+  } else {
+    event_.dns.parse_error.clear();
+  }
 
   core::Event& e = event_;
   e.seq = 0;

@@ -113,6 +113,7 @@ DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, 
   std::size_t wire_length = 1;  // the root label
   std::size_t position = offset;
   bool jumped = false;
+  int jumps = 0;
   for (;;) {
     if (position >= message.size()) return DnsParseStatus::kTruncatedName;
     std::uint8_t length = message[position];
@@ -120,8 +121,8 @@ DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, 
     if (type == 0xc0) {
       if (position + 1 >= message.size()) return DnsParseStatus::kTruncatedName;
       std::size_t target = static_cast<std::size_t>(((length & 0x3f) << 8) | message[position + 1]);
-      // Strictly backwards: each jump lowers the position, so the walk ends.
-      if (target >= position) return DnsParseStatus::kBadPointer;
+      if (target >= message.size()) return DnsParseStatus::kBadPointer;
+      if (++jumps > kMaxPointerJumps) return DnsParseStatus::kPointerLoop;
       if (!jumped) next = position + 2;
       jumped = true;
       position = target;
@@ -142,7 +143,8 @@ DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, 
   }
 }
 
-DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out) {
+DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus& records_error) {
+  records_error = DnsParseStatus::kOk;
   if (message.size() < 12) return DnsParseStatus::kTooShort;
   const std::uint8_t* h = message.data();
   out.size = static_cast<std::uint32_t>(message.size());
@@ -198,16 +200,26 @@ DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out) {
       slot = &out.answers[kept];
     }
     DnsParseStatus status = readDnsName(message, offset, slot ? slot->name : name, next);
-    if (status != DnsParseStatus::kOk) return status;
+    if (status != DnsParseStatus::kOk) {
+      records_error = status;
+      break;
+    }
     offset = next;
     RecordHeader rr{};
     status = readRecordHeader(message, offset, rr);
-    if (status != DnsParseStatus::kOk) return status;
+    if (status != DnsParseStatus::kOk) {
+      records_error = status;
+      break;
+    }
     if (slot) {
       slot->type = rr.type;
       slot->ttl = rr.ttl;
-      status = formatRdata(message, offset, rr, slot->data);
-      if (status != DnsParseStatus::kOk) return status;
+      if (formatRdata(message, offset, rr, slot->data) != DnsParseStatus::kOk) {
+        // Keep the record, say its data is unreadable, go on: the rdata
+        // length still frames the next record.
+        records_error = DnsParseStatus::kBadRdata;
+        slot->data = "<malformed " + std::to_string(rr.rdlength) + " bytes>";
+      }
       ++kept;
     } else if (rr.type == kTypeOpt && i >= static_cast<std::uint32_t>(out.answer_count) + out.authority_count &&
                !out.has_edns) {
@@ -221,11 +233,11 @@ DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out) {
       while (end - o >= 4) {
         std::uint16_t code = be16(message.data() + o);
         std::uint16_t length = be16(message.data() + o + 2);
-        if (end - o - 4 < length) return DnsParseStatus::kBadRdata;
+        if (end - o - 4 < length) break;
         out.edns_options.push_back(code);
         o += 4u + length;
       }
-      if (o != end) return DnsParseStatus::kBadRdata;
+      if (o != end) records_error = DnsParseStatus::kBadRdata;
     }
     offset += rr.rdlength;
   }
@@ -240,6 +252,7 @@ std::string_view dnsParseStatusName(DnsParseStatus status) {
     case DnsParseStatus::kTruncatedName: return "dns_truncated_name";
     case DnsParseStatus::kBadLabelType: return "dns_bad_label_type";
     case DnsParseStatus::kBadPointer: return "dns_bad_compression_pointer";
+    case DnsParseStatus::kPointerLoop: return "dns_compression_loop";
     case DnsParseStatus::kNameTooLong: return "dns_name_too_long";
     case DnsParseStatus::kTruncatedQuestion: return "dns_truncated_question";
     case DnsParseStatus::kTruncatedRecord: return "dns_truncated_record";

@@ -16,7 +16,8 @@ enum class DnsParseStatus : std::uint8_t {
   kTooShort,            // shorter than the 12-byte header
   kTruncatedName,       // a name runs past the end of the message
   kBadLabelType,        // label type bits 01 or 10 (RFC 6891 ext. labels are obsolete)
-  kBadPointer,          // a compression pointer that does not point strictly backwards
+  kBadPointer,          // a compression pointer outside the message
+  kPointerLoop,         // more compression pointers in one name than a name can need
   kNameTooLong,         // more than 255 octets in wire form
   kTruncatedQuestion,
   kTruncatedRecord,
@@ -37,10 +38,22 @@ inline constexpr std::size_t kMaxKeptAnswers = 32;
 // the root); bytes outside printable ASCII, '.' and '\' inside a label are
 // written as \DDD, so a name is always valid UTF-8 and never ambiguous.
 //
-// Safety: every read is bounds-checked against `message`; a compression
-// pointer must point before the pointer itself, so following pointers always
-// moves backwards and cannot loop; names are limited to 255 wire octets.
-DnsParseStatus parseDnsMessage(std::span<const std::uint8_t> message, core::DnsInfo& out);
+// Safety: every read is bounds-checked against `message`; a name may follow
+// at most kMaxPointerJumps compression pointers, so loops end; names are
+// limited to 255 wire octets. Pointers forward are followed like any other:
+// resolvers accept them, so rejecting them would let a crafted query pass
+// unseen.
+//
+// The header and the questions decide: if they do not parse, the message is
+// rejected. If a later record does not, the message is kept with what came
+// before it, and its reason is set in `out.records_error` (kOk otherwise);
+// a broken trailing record must not hide the question from the detector.
+DnsParseStatus parseDnsMessage(std::span<const std::uint8_t> message, core::DnsInfo& out,
+                               DnsParseStatus& records_error);
+
+// A name of at most 255 octets has at most 127 labels; a chain of pointers
+// longer than that must revisit a label.
+inline constexpr int kMaxPointerJumps = 127;
 
 // Reads a possibly compressed name starting at `offset`. On success `next`
 // is the offset just past the name where it was found (not where pointers

@@ -106,6 +106,9 @@ struct DnsInfo {
   bool edns_dnssec_ok = false;
   std::vector<std::uint16_t> edns_options;
   std::uint32_t size = 0;
+  // Why parsing stopped after the questions ("" when the message parsed
+  // whole): what follows it was not read.
+  std::string parse_error;
 };
 
 struct ParentProcess {

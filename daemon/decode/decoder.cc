@@ -18,7 +18,13 @@ constexpr std::uint16_t kEtherIpv6 = 0x86DD;
 constexpr std::uint16_t kEtherVlan = 0x8100;
 constexpr std::uint16_t kEtherQinQ = 0x88A8;
 constexpr std::uint16_t kEtherQinQOld = 0x9100;
+constexpr std::uint16_t kEtherPppoeSession = 0x8864;
+constexpr std::uint16_t kEtherMplsUnicast = 0x8847;
+constexpr std::uint16_t kEtherMplsMulticast = 0x8848;
+constexpr std::uint16_t kPppIpv4 = 0x0021;
+constexpr std::uint16_t kPppIpv6 = 0x0057;
 constexpr int kMaxVlanTags = 4;
+constexpr int kMaxMplsLabels = 8;
 constexpr int kMaxIpv6ExtensionHeaders = 8;
 
 // Linux packet types (linux/if_packet.h) as carried by SLL and SLL2.
@@ -35,13 +41,39 @@ core::Direction directionFromPacketType(std::uint16_t packet_type) {
   }
 }
 
+// PPPoE session stage (RFC 2516): a 6-byte header, then a PPP protocol.
+DecodeStatus decodePppoe(Bytes rest, DecodedPacket& out) {
+  if (rest.size() < 8) return DecodeStatus::kTruncatedLinkHeader;
+  std::uint16_t protocol = be16(rest.data() + 6);
+  if (protocol == kPppIpv4 || protocol == kPppIpv6) return decodeIp(rest.subspan(8), out);
+  return DecodeStatus::kIgnoredNotIp;
+}
+
+// MPLS (RFC 3032): 4-byte labels until the bottom-of-stack bit; the payload
+// carries no type, so its first nibble decides (4 or 6, else not IP).
+DecodeStatus decodeMpls(Bytes rest, DecodedPacket& out) {
+  for (int i = 0; i < kMaxMplsLabels; ++i) {
+    if (rest.size() < 4) return DecodeStatus::kTruncatedLinkHeader;
+    bool bottom = (rest[2] & 0x01) != 0;
+    rest = rest.subspan(4);
+    if (bottom) {
+      if (rest.empty()) return DecodeStatus::kTruncatedIpHeader;
+      int version = rest[0] >> 4;
+      return version == 4 || version == 6 ? decodeIp(rest, out) : DecodeStatus::kIgnoredNotIp;
+    }
+  }
+  return DecodeStatus::kTooManyLinkTags;
+}
+
 DecodeStatus decodeEtherType(std::uint16_t ether_type, Bytes rest, DecodedPacket& out) {
   for (int tags = 0;; ++tags) {
     if (ether_type == kEtherIpv4 || ether_type == kEtherIpv6) return decodeIp(rest, out);
+    if (ether_type == kEtherPppoeSession) return decodePppoe(rest, out);
+    if (ether_type == kEtherMplsUnicast || ether_type == kEtherMplsMulticast) return decodeMpls(rest, out);
     if (ether_type != kEtherVlan && ether_type != kEtherQinQ && ether_type != kEtherQinQOld) {
       return DecodeStatus::kIgnoredNotIp;
     }
-    if (tags == kMaxVlanTags) return DecodeStatus::kTooManyVlanTags;
+    if (tags == kMaxVlanTags) return DecodeStatus::kTooManyLinkTags;
     if (rest.size() < 4) return DecodeStatus::kTruncatedLinkHeader;
     ether_type = be16(rest.data() + 2);
     rest = rest.subspan(4);
@@ -55,7 +87,13 @@ DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket
     std::uint16_t length = be16(segment.data() + 4);
     // A UDP length longer than the IP payload is malformed; shorter than the
     // captured bytes means trailing padding, which is cut off.
-    if (length < 8 || length > segment.size()) return DecodeStatus::kBadUdpLength;
+    if (length < 8) return DecodeStatus::kBadUdpLength;
+    if (length > segment.size()) {
+      // Cut by the capture's snap length: decode what is there. Otherwise
+      // the length field lies about the packet, which is malformed.
+      if (!out.truncated) return DecodeStatus::kBadUdpLength;
+      length = static_cast<std::uint16_t>(segment.size());
+    }
     out.src_port = be16(segment.data());
     out.dst_port = be16(segment.data() + 2);
     out.payload = segment.subspan(8, length - 8u);
@@ -85,6 +123,7 @@ DecodeStatus decodeIpv4(Bytes packet, DecodedPacket& out) {
   // length; the transport decoder then sees a short segment. Bytes past the
   // total length are link-layer padding.
   if (total < packet.size()) packet = packet.first(total);
+  if (total > packet.size()) out.truncated = true;
   out.ip_version = 4;
   out.src = core::IpAddress::v4(packet.data() + 12);
   out.dst = core::IpAddress::v4(packet.data() + 16);
@@ -100,6 +139,7 @@ DecodeStatus decodeIpv6(Bytes packet, DecodedPacket& out) {
   if (packet.size() < 40) return DecodeStatus::kTruncatedIpHeader;
   std::size_t payload_length = be16(packet.data() + 4);
   if (40 + payload_length < packet.size()) packet = packet.first(40 + payload_length);
+  if (40 + payload_length > packet.size()) out.truncated = true;
   out.ip_version = 6;
   out.src = core::IpAddress::v6(packet.data() + 8);
   out.dst = core::IpAddress::v6(packet.data() + 24);
@@ -153,20 +193,16 @@ DecodeStatus decodeIp(Bytes packet, DecodedPacket& out) {
   }
 }
 
+std::vector<int> supportedLinkTypes() {
+  return {kLinkNull, kLinkEthernet, kDltRaw, kDltRawOpenBsd, kLinkRaw,
+          kLinkLoop, kLinkLinuxSll, kLinkIpv4, kLinkIpv6, kLinkLinuxSll2};
+}
+
 bool isSupportedLinkType(int link_type) {
-  switch (link_type) {
-    case kLinkNull:
-    case kLinkEthernet:
-    case kLinkRaw:
-    case kLinkLoop:
-    case kLinkLinuxSll:
-    case kLinkIpv4:
-    case kLinkIpv6:
-    case kLinkLinuxSll2:
-      return true;
-    default:
-      return false;
+  for (int t : supportedLinkTypes()) {
+    if (t == link_type) return true;
   }
+  return false;
 }
 
 DecodeStatus decodeFrame(int link_type, Bytes frame, DecodedPacket& out) {
@@ -184,6 +220,8 @@ DecodeStatus decodeFrame(int link_type, Bytes frame, DecodedPacket& out) {
       out.direction = directionFromPacketType(frame[10]);
       return decodeEtherType(be16(frame.data()), frame.subspan(20), out);
     case kLinkRaw:
+    case kDltRaw:
+    case kDltRawOpenBsd:
       return decodeIp(frame, out);
     case kLinkIpv4:
       if (!frame.empty() && (frame[0] >> 4) != 4) return DecodeStatus::kBadIpVersion;
@@ -222,7 +260,7 @@ std::string_view decodeStatusName(DecodeStatus status) {
     case DecodeStatus::kIgnoredFragment: return "ip_fragment";
     case DecodeStatus::kUnsupportedLinkType: return "unsupported_link_type";
     case DecodeStatus::kTruncatedLinkHeader: return "truncated_link_header";
-    case DecodeStatus::kTooManyVlanTags: return "too_many_vlan_tags";
+    case DecodeStatus::kTooManyLinkTags: return "too_many_link_tags";
     case DecodeStatus::kTruncatedIpHeader: return "truncated_ip_header";
     case DecodeStatus::kBadIpVersion: return "bad_ip_version";
     case DecodeStatus::kBadIpHeaderLength: return "bad_ip_header_length";

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "decode/packet.h"
 
@@ -17,7 +18,7 @@ enum class DecodeStatus : std::uint8_t {
   kIgnoredFragment,          // a non-first IP fragment (no transport header)
   kUnsupportedLinkType,
   kTruncatedLinkHeader,
-  kTooManyVlanTags,
+  kTooManyLinkTags,          // VLAN tags or MPLS labels nested too deep
   kTruncatedIpHeader,
   kBadIpVersion,
   kBadIpHeaderLength,
@@ -34,10 +35,14 @@ inline constexpr std::size_t kDecodeStatusCount = static_cast<std::size_t>(Decod
 std::string_view decodeStatusName(DecodeStatus status);
 bool isMalformed(DecodeStatus status);
 
-// libpcap link-layer types we decode (LINKTYPE_* values).
+// Link-layer types we decode: LINKTYPE_* values as in files, and the DLT_*
+// values libpcap hands out where they differ (raw IP is LINKTYPE 101 in a
+// file but DLT_RAW 12, or 14 on OpenBSD, from pcap_datalink()).
 inline constexpr int kLinkNull = 0;
 inline constexpr int kLinkEthernet = 1;
 inline constexpr int kLinkRaw = 101;
+inline constexpr int kDltRaw = 12;
+inline constexpr int kDltRawOpenBsd = 14;
 inline constexpr int kLinkLoop = 108;
 inline constexpr int kLinkLinuxSll = 113;
 inline constexpr int kLinkIpv4 = 228;
@@ -45,6 +50,7 @@ inline constexpr int kLinkIpv6 = 229;
 inline constexpr int kLinkLinuxSll2 = 276;
 
 bool isSupportedLinkType(int link_type);
+std::vector<int> supportedLinkTypes();
 
 // Decodes one captured frame of the given link type to its UDP or TCP
 // payload. `out.time` and `out.ifindex` are left to the caller except that

@@ -23,6 +23,7 @@ struct DecodedPacket {
   std::uint16_t dst_port = 0;
   std::uint32_t tcp_seq = 0;
   std::uint8_t tcp_flags = 0;
+  bool truncated = false;  // the capture holds fewer bytes than the IP packet (snap length)
   std::span<const std::uint8_t> payload;
 };
 
