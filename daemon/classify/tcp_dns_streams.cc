@@ -131,7 +131,9 @@ void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::
     on_message.onTcpDnsMessage(packet, data.subspan(2, length));
     data = data.subspan(2 + length);
   }
-  flow.pending.assign(data.begin(), data.end());
+  // The first loop ends with `pending` empty or `data` used up, so a
+  // remainder here always starts a new message.
+  if (!data.empty()) flow.pending.assign(data.begin(), data.end());
 }
 
 }  // namespace dnsleak::classify

@@ -1,0 +1,76 @@
+#pragma once
+
+// Builds DNS messages, frames and capture files for tests and benchmarks.
+// Everything is deterministic: the same calls give the same bytes.
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dnsleak::testing {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// A DNS message in wire form, written field by field. Names are written
+// uncompressed unless a pointer is asked for.
+class DnsBuilder {
+ public:
+  DnsBuilder(std::uint16_t id, std::uint16_t flags);
+  static DnsBuilder query(std::uint16_t id, std::string_view qname, std::uint16_t qtype);
+  static DnsBuilder response(std::uint16_t id, std::string_view qname, std::uint16_t qtype, std::uint16_t rcode = 0);
+
+  DnsBuilder& question(std::string_view name, std::uint16_t qtype, std::uint16_t qclass = 1);
+  DnsBuilder& answerA(std::string_view name, const char* address, std::uint32_t ttl = 300);
+  DnsBuilder& answerAaaa(std::string_view name, const char* address, std::uint32_t ttl = 300);
+  DnsBuilder& answerCname(std::string_view name, std::string_view target, std::uint32_t ttl = 300);
+  DnsBuilder& edns(std::uint16_t udp_size = 1232, bool dnssec_ok = false);
+  // Sets the header's section counts to what was added (done by build()).
+  Bytes build() const;
+
+  // Raw access for malformed messages.
+  Bytes& bytes() { return bytes_; }
+  static void writeName(Bytes& out, std::string_view name);
+
+ private:
+  void record(std::string_view name, std::uint16_t type, std::uint32_t ttl, const Bytes& rdata);
+  Bytes bytes_;
+  std::uint16_t qd_ = 0, an_ = 0, ns_ = 0, ar_ = 0;
+  bool in_answers_ = true;
+};
+
+// An address and port in text, e.g. {"192.0.2.1", 53} or {"2001:db8::1", 53}.
+struct Peer {
+  std::string address;
+  std::uint16_t port;
+};
+
+// IP packets (checksums filled in).
+Bytes ipUdp(const Peer& src, const Peer& dst, const Bytes& payload);
+Bytes ipTcp(const Peer& src, const Peer& dst, std::uint32_t seq, std::uint8_t flags, const Bytes& payload);
+inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+
+// Link layers around an IP packet.
+Bytes ethernet(const Bytes& ip, std::vector<std::uint16_t> vlans = {});
+Bytes sll(const Bytes& ip, std::uint16_t packet_type);
+Bytes sll2(const Bytes& ip, std::uint32_t ifindex, std::uint8_t packet_type);
+Bytes nullLoopback(const Bytes& ip);
+inline constexpr std::uint8_t kPacketHost = 0, kPacketOutgoing = 4;
+
+// DNS over TCP framing: a 2-byte length before the message.
+Bytes tcpFramed(const Bytes& message);
+
+struct Frame {
+  std::uint64_t time_ns;
+  Bytes data;
+  std::uint32_t wire_length = 0;  // 0: data.size()
+};
+
+// Writes a classic pcap file (nanosecond timestamps).
+bool writePcap(const std::string& path, int link_type, const std::vector<Frame>& frames, std::uint32_t snaplen = 262144);
+// Writes a pcapng file with one interface of the given name.
+bool writePcapng(const std::string& path, int link_type, const std::string& interface_name,
+                 const std::vector<Frame>& frames);
+
+}  // namespace dnsleak::testing

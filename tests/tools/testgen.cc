@@ -1,0 +1,267 @@
+// dnsleak-testgen: writes the deterministic captures that the capture tests
+// and the benchmark read. `dnsleak-testgen SCENARIO OUT [N SEED]`.
+// Each scenario's comment says what it holds and why.
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+
+#include "packet_builder.h"
+
+using namespace dnsleak::testing;
+
+namespace {
+
+constexpr std::uint64_t kStart = 1767225600ULL * 1'000'000'000ULL;  // 2026-01-01T00:00:00Z
+constexpr int kEthernet = 1, kNull = 0, kRaw = 101, kSll = 113, kSll2 = 276;
+
+const Peer kHost{"192.0.2.10", 40001};
+const Peer kIspResolver{"198.51.100.53", 53};
+const Peer kVpnResolver{"10.8.0.1", 53};
+const Peer kHost6{"2001:db8:1::10", 40002};
+const Peer kIspResolver6{"2001:db8:53::53", 53};
+
+struct Capture {
+  std::vector<Frame> frames;
+  std::uint64_t t = kStart;
+  void add(Bytes data, std::uint32_t wire_length = 0) {
+    frames.push_back({t, std::move(data), wire_length});
+    t += 10'000'000;  // 10 ms apart
+  }
+};
+
+Peer port(Peer p, std::uint16_t n) {
+  p.port = n;
+  return p;
+}
+
+// Ethernet, IPv4 and IPv6, UDP/53: queries and responses to an ISP resolver
+// (leaks under the default config), to a VPN resolver 10.8.0.1 (safe when
+// the config lists it), to a loopback stub (local), a CNAME chain and EDNS.
+bool basicUdp(const std::string& out) {
+  Capture c;
+  c.add(ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x1001, "leak.example.com", 1).edns().build())));
+  c.add(ethernet(ipUdp(kIspResolver, kHost,
+                       DnsBuilder::response(0x1001, "leak.example.com", 1).answerA("leak.example.com", "203.0.113.7").build())));
+  c.add(ethernet(ipUdp(kHost6, kIspResolver6, DnsBuilder::query(0x1002, "v6.example.org", 28).build())));
+  c.add(ethernet(ipUdp(kIspResolver6, kHost6,
+                       DnsBuilder::response(0x1002, "v6.example.org", 28)
+                           .answerCname("v6.example.org", "edge.cdn.example.net")
+                           .answerAaaa("edge.cdn.example.net", "2001:db8:77::1")
+                           .build())));
+  c.add(ethernet(ipUdp(port(kHost, 40003), kVpnResolver, DnsBuilder::query(0x1003, "tunnel.example.com", 1).build())));
+  c.add(ethernet(ipUdp(kVpnResolver, port(kHost, 40003),
+                       DnsBuilder::response(0x1003, "tunnel.example.com", 1, 3).build())));  // NXDOMAIN
+  c.add(ethernet(ipUdp({"127.0.0.1", 40004}, {"127.0.0.53", 53}, DnsBuilder::query(0x1004, "stub.example.com", 65).build())));
+  return writePcap(out, kEthernet, c.frames);
+}
+
+// Linux "any" capture (SLL2): the same kind of query leaving through eth0
+// (ifindex 2), through the tunnel wg0 (ifindex 5), and a query arriving at
+// this host (it serves DNS itself), which is not its own resolution.
+bool sll2Interfaces(const std::string& out) {
+  Capture c;
+  c.add(sll2(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x2001, "via-eth0.example.com", 1).build()), 2, kPacketOutgoing));
+  c.add(sll2(ipUdp(kIspResolver, kHost, DnsBuilder::response(0x2001, "via-eth0.example.com", 1).build()), 2, kPacketHost));
+  c.add(sll2(ipUdp({"10.8.0.2", 40010}, {"10.64.0.1", 53}, DnsBuilder::query(0x2002, "via-wg0.example.com", 1).build()), 5,
+             kPacketOutgoing));
+  c.add(sll2(ipUdp({"10.64.0.1", 53}, {"10.8.0.2", 40010}, DnsBuilder::response(0x2002, "via-wg0.example.com", 1).build()), 5,
+             kPacketHost));
+  c.add(sll2(ipUdp({"192.0.2.99", 40011}, {"192.0.2.10", 53}, DnsBuilder::query(0x2003, "asks-us.example.com", 1).build()), 2,
+             kPacketHost));
+  return writePcap(out, kSll2, c.frames);
+}
+
+// DNS over TCP/53: two queries in one segment, a query split over three
+// segments (the split falls inside the length prefix), a retransmission
+// that must not count twice, and the responses in one segment.
+bool tcpFraming(const std::string& out) {
+  Capture c;
+  Peer client{"192.0.2.10", 45000};
+  Peer server = kIspResolver;
+  std::uint32_t cseq = 1000, sseq = 5000;
+  c.add(ethernet(ipTcp(client, server, cseq, kSyn, {})));
+  c.add(ethernet(ipTcp(server, client, sseq, kSyn | kAck, {})));
+  ++cseq;
+  ++sseq;
+  Bytes two = tcpFramed(DnsBuilder::query(0x3001, "first.example.com", 1).build());
+  Bytes second = tcpFramed(DnsBuilder::query(0x3002, "second.example.com", 28).build());
+  two.insert(two.end(), second.begin(), second.end());
+  c.add(ethernet(ipTcp(client, server, cseq, kPsh | kAck, two)));
+  cseq += static_cast<std::uint32_t>(two.size());
+  Bytes split = tcpFramed(DnsBuilder::query(0x3003, "split.example.com", 1).edns().build());
+  Bytes part1(split.begin(), split.begin() + 1);
+  Bytes part2(split.begin() + 1, split.begin() + 20);
+  Bytes part3(split.begin() + 20, split.end());
+  c.add(ethernet(ipTcp(client, server, cseq, kAck, part1)));
+  c.add(ethernet(ipTcp(client, server, cseq + 1, kAck, part2)));
+  c.add(ethernet(ipTcp(client, server, cseq + 1, kAck, part2)));  // retransmitted
+  c.add(ethernet(ipTcp(client, server, cseq + 20, kPsh | kAck, part3)));
+  cseq += static_cast<std::uint32_t>(split.size());
+  Bytes answers = tcpFramed(DnsBuilder::response(0x3001, "first.example.com", 1).answerA("first.example.com", "203.0.113.1").build());
+  Bytes a2 = tcpFramed(DnsBuilder::response(0x3002, "second.example.com", 28).build());
+  Bytes a3 = tcpFramed(DnsBuilder::response(0x3003, "split.example.com", 1, 2).build());  // SERVFAIL
+  answers.insert(answers.end(), a2.begin(), a2.end());
+  answers.insert(answers.end(), a3.begin(), a3.end());
+  c.add(ethernet(ipTcp(server, client, sseq, kPsh | kAck, answers)));
+  c.add(ethernet(ipTcp(client, server, cseq, kFin | kAck, {})));
+  return writePcap(out, kEthernet, c.frames);
+}
+
+// Malformed input, each kind once, then one good query: every bad packet
+// is counted under its reason and the good one still comes out.
+bool malformed(const std::string& out) {
+  Capture c;
+  auto udp = [&](const Bytes& payload) { c.add(ethernet(ipUdp(kHost, kIspResolver, payload))); };
+  {  // compression loop: the question's name points at itself
+    Bytes m = DnsBuilder(0x4001, 0x0100).build();
+    m[5] = 1;
+    m.insert(m.end(), {0xc0, 12, 0, 1, 0, 1});
+    udp(m);
+  }
+  {  // pointer outside the message
+    Bytes m = DnsBuilder(0x4002, 0x0100).build();
+    m[5] = 1;
+    m.insert(m.end(), {0xc0, 0xff, 0, 1, 0, 1});
+    udp(m);
+  }
+  udp({0x12, 0x34, 0x01});  // shorter than a header
+  {  // question cut after the name
+    Bytes m = DnsBuilder::query(0x4004, "cut.example.com", 1).build();
+    m.resize(m.size() - 3);
+    udp(m);
+  }
+  {  // a name of more than 255 octets
+    std::string name;
+    for (int i = 0; i < 5; ++i) name += std::string(60, 'a' + i) + ".";
+    name += "example";
+    udp(DnsBuilder::query(0x4005, name, 1).build());
+  }
+  {  // label type 01 (extended labels are obsolete)
+    Bytes m = DnsBuilder(0x4006, 0x0100).build();
+    m[5] = 1;
+    m.insert(m.end(), {0x41, 'x', 0, 0, 1, 0, 1});
+    udp(m);
+  }
+  {  // an answer whose record is cut: the question is still reported
+    Bytes m = DnsBuilder::response(0x4007, "partial.example.com", 1).answerA("partial.example.com", "203.0.113.9").build();
+    m.resize(m.size() - 6);
+    c.add(ethernet(ipUdp(kIspResolver, kHost, m)));
+  }
+  {  // UDP length larger than the packet
+    Bytes p = ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x4008, "udp-len.example.com", 1).build()));
+    p[14 + 20 + 4] = 0x0f;
+    c.add(p);
+  }
+  {  // IPv4 header length below 20
+    Bytes p = ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x4009, "ihl.example.com", 1).build()));
+    p[14] = 0x44;
+    c.add(p);
+  }
+  {  // a non-first IPv4 fragment
+    Bytes p = ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x400a, "frag.example.com", 1).build()));
+    p[14 + 6] = 0x00;
+    p[14 + 7] = 0x10;
+    c.add(p);
+  }
+  c.add({0x00, 0x01, 0x02});  // shorter than an Ethernet header
+  udp(DnsBuilder::query(0x400b, "after-the-junk.example.com", 1).build());
+  return writePcap(out, kEthernet, c.frames);
+}
+
+// The other link layers: 802.1Q and QinQ, a pcapng file from one named
+// interface, Linux cooked v1, raw IP and BSD loopback. One query each.
+bool linkLayers(const std::string& out_prefix) {
+  bool ok = true;
+  {
+    Capture c;
+    c.add(ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x5001, "vlan.example.com", 1).build()), {100}));
+    c.add(ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x5002, "qinq.example.com", 1).build()), {200, 300}));
+    ok = ok && writePcapng(out_prefix + "-ethernet.pcapng", kEthernet, "eth0", c.frames);
+  }
+  {
+    Capture c;
+    c.add(sll(ipUdp(kHost6, kIspResolver6, DnsBuilder::query(0x5003, "sll.example.com", 1).build()), 4));
+    ok = ok && writePcap(out_prefix + "-sll.pcap", kSll, c.frames);
+  }
+  {
+    Capture c;
+    c.add(ipUdp(kHost, kIspResolver, DnsBuilder::query(0x5004, "raw.example.com", 1).build()));
+    ok = ok && writePcap(out_prefix + "-raw.pcap", kRaw, c.frames);
+  }
+  {
+    Capture c;
+    c.add(nullLoopback(ipUdp({"::1", 40020}, {"::1", 53}, DnsBuilder::query(0x5005, "loop.example.com", 1).build())));
+    ok = ok && writePcap(out_prefix + "-null.pcap", kNull, c.frames);
+  }
+  return ok;
+}
+
+// For the benchmark: N packets, about 40% DNS queries and responses with
+// seeded random names, the rest TCP/443 and UDP/443 traffic of typical sizes.
+bool benchMix(const std::string& out, std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pct(0, 99), len(5, 14), ch(0, 25), port(1024, 65000), size(60, 1400);
+  Capture c;
+  c.frames.reserve(n);
+  Bytes noise(1400, 0x5a);
+  std::uint32_t seq = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    int roll = pct(rng);
+    Peer client{"192.0.2.10", static_cast<std::uint16_t>(port(rng))};
+    if (roll < 40) {
+      std::string name;
+      int l = len(rng);
+      for (int k = 0; k < l; ++k) name.push_back(static_cast<char>('a' + ch(rng)));
+      name += roll % 2 ? ".example.com" : ".example.org";
+      auto id = static_cast<std::uint16_t>(i);
+      Bytes msg = roll < 20 ? DnsBuilder::query(id, name, roll % 3 ? 1 : 28).edns().build()
+                            : DnsBuilder::response(id, name, 1).answerA(name, "203.0.113.5").build();
+      c.add(ethernet(roll < 20 ? ipUdp(client, kIspResolver, msg) : ipUdp(kIspResolver, client, msg)));
+    } else if (roll < 85) {
+      Bytes payload(noise.begin(), noise.begin() + size(rng));
+      c.add(ethernet(ipTcp(client, {"203.0.113.80", 443}, seq, kAck, payload)));
+      seq += static_cast<std::uint32_t>(payload.size());
+    } else {
+      Bytes payload(noise.begin(), noise.begin() + size(rng));
+      c.add(ethernet(ipUdp(client, {"203.0.113.80", 443}, payload)));
+    }
+  }
+  return writePcap(out, kEthernet, c.frames);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr,
+                 "usage: %s SCENARIO OUT [N SEED]\n"
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed link_layers (OUT is a prefix) "
+                 "bench_mix\n",
+                 argv[0]);
+    return 2;
+  }
+  std::string scenario = argv[1], out = argv[2];
+  bool ok = false;
+  if (scenario == "basic_udp") ok = basicUdp(out);
+  else if (scenario == "sll2_interfaces") ok = sll2Interfaces(out);
+  else if (scenario == "tcp_framing") ok = tcpFraming(out);
+  else if (scenario == "malformed") ok = malformed(out);
+  else if (scenario == "link_layers") ok = linkLayers(out);
+  else if (scenario == "bench_mix") {
+    std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
+    unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;
+    ok = benchMix(out, n, seed);
+  } else {
+    std::fprintf(stderr, "unknown scenario '%s'\n", scenario.c_str());
+    return 2;
+  }
+  if (!ok) {
+    std::fprintf(stderr, "cannot write %s\n", out.c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,135 @@
+#include "classify/tcp_dns_streams.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "classify/dns_parser.h"
+#include "decode/decoder.h"
+#include "packet_builder.h"
+
+namespace dnsleak::classify {
+namespace {
+
+using testing::Bytes;
+using testing::DnsBuilder;
+
+// Collects the names of the messages the streams complete.
+class Collector : public TcpDnsStreams::MessageHandler {
+ public:
+  void onTcpDnsMessage(const decode::DecodedPacket&, std::span<const std::uint8_t> message) override {
+    core::DnsInfo info;
+    DnsParseStatus records;
+    if (parseDnsMessage(message, info, records) == DnsParseStatus::kOk) {
+      names.push_back(info.qname);
+    } else {
+      names.push_back("<bad>");
+    }
+  }
+  std::vector<std::string> names;
+};
+
+class TcpDnsStreamsTest : public ::testing::Test {
+ protected:
+  void segment(std::uint32_t seq, std::uint8_t flags, const Bytes& payload, std::uint16_t src_port = 40000) {
+    packets_.push_back(testing::ipTcp({"192.0.2.1", src_port}, {"198.51.100.1", 53}, seq, flags, payload));
+    decode::DecodedPacket p;
+    ASSERT_EQ(decode::decodeIp(packets_.back(), p), decode::DecodeStatus::kOk);
+    p.time = core::Timestamp(std::chrono::seconds(1000 + static_cast<int>(packets_.size())));
+    streams_.addSegment(p, collector_);
+  }
+  static Bytes framed(const char* name) { return testing::tcpFramed(DnsBuilder::query(1, name, 1).build()); }
+
+  std::vector<Bytes> packets_;
+  TcpDnsStreams streams_;
+  Collector collector_;
+};
+
+TEST_F(TcpDnsStreamsTest, SeveralMessagesInOneSegment) {
+  Bytes both = framed("one.example");
+  Bytes two = framed("two.example");
+  both.insert(both.end(), two.begin(), two.end());
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, both);
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"one.example", "two.example"}));
+}
+
+TEST_F(TcpDnsStreamsTest, MessageSplitAcrossSegmentsIncludingTheLengthPrefix) {
+  Bytes m = framed("split.example");
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, Bytes(m.begin(), m.begin() + 1));
+  EXPECT_TRUE(collector_.names.empty());
+  segment(102, testing::kAck, Bytes(m.begin() + 1, m.begin() + 9));
+  EXPECT_TRUE(collector_.names.empty());
+  segment(110, testing::kAck, Bytes(m.begin() + 9, m.end()));
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"split.example"}));
+}
+
+TEST_F(TcpDnsStreamsTest, RetransmissionIsNotCountedTwice) {
+  Bytes m = framed("once.example");
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, m);
+  segment(101, testing::kAck, m);
+  EXPECT_EQ(collector_.names.size(), 1u);
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kRetransmitted), 1u);
+}
+
+TEST_F(TcpDnsStreamsTest, OverlappingRetransmissionContributesOnlyNewBytes) {
+  Bytes m = framed("overlap.example");
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, Bytes(m.begin(), m.begin() + 10));
+  segment(101, testing::kAck, m);  // resends the first 10 bytes and the rest
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"overlap.example"}));
+}
+
+TEST_F(TcpDnsStreamsTest, GapDropsThePartialMessageAndResynchronises) {
+  Bytes m = framed("lost.example");
+  Bytes next = framed("after.example");
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, Bytes(m.begin(), m.begin() + 5));
+  segment(static_cast<std::uint32_t>(101 + m.size()), testing::kAck, next);
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"after.example"}));
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kGap), 1u);
+}
+
+TEST_F(TcpDnsStreamsTest, FlowSeenMidStreamStillYieldsMessages) {
+  segment(5000, testing::kAck, framed("midstream.example"));
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"midstream.example"}));
+}
+
+TEST_F(TcpDnsStreamsTest, FinRemovesTheFlow) {
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, Bytes{0});
+  EXPECT_EQ(streams_.flowCount(), 1u);
+  segment(102, testing::kFin | testing::kAck, {});
+  EXPECT_EQ(streams_.flowCount(), 0u);
+}
+
+TEST_F(TcpDnsStreamsTest, ZeroLengthPrefixIsSkipped) {
+  Bytes m = {0, 0};
+  Bytes q = framed("after-zero.example");
+  m.insert(m.end(), q.begin(), q.end());
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, m);
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"after-zero.example"}));
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kZeroLengthMessage), 1u);
+}
+
+TEST(TcpDnsStreamsLimits, FlowTableStaysBounded) {
+  TcpDnsStreams streams({/*max_flows=*/8, std::chrono::seconds(60)});
+  Collector collector;
+  std::vector<Bytes> packets;
+  for (std::uint16_t port = 1000; port < 1100; ++port) {
+    packets.push_back(testing::ipTcp({"192.0.2.1", port}, {"198.51.100.1", 53}, 1, testing::kAck, {0, 40}));
+    decode::DecodedPacket p;
+    ASSERT_EQ(decode::decodeIp(packets.back(), p), decode::DecodeStatus::kOk);
+    p.time = core::Timestamp(std::chrono::seconds(port));
+    streams.addSegment(p, collector);
+    EXPECT_LE(streams.flowCount(), 8u);
+  }
+  EXPECT_GE(streams.counters().get(TcpStreamEvent::kFlowEvicted), 92u);
+}
+
+}  // namespace
+}  // namespace dnsleak::classify

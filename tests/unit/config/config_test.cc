@@ -1,0 +1,187 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace dnsleak::config {
+namespace {
+
+const ConfigError* findKey(const LoadResult& r, const std::string& key) {
+  for (const auto& e : r.errors) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+TEST(Config, EmptyFileIsAllDefaults) {
+  auto r = parseConfig("", "empty.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->profile, Profile::kFullTunnel);
+  EXPECT_EQ(r.config->capture.interfaces, std::vector<std::string>{"any"});
+  EXPECT_EQ(r.config->api.socket, "/run/dnsleak/dnsleakd.sock");
+  EXPECT_EQ(r.config->sha256.size(), 64u);
+}
+
+TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
+  auto r = loadConfigFile(DNSLEAK_SOURCE_DIR "/config/dnsleakd.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  Config defaults;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.profile, defaults.profile);
+  EXPECT_EQ(c.capture.interfaces, defaults.capture.interfaces);
+  EXPECT_EQ(c.capture.snaplen, defaults.capture.snaplen);
+  EXPECT_EQ(c.capture.buffer_kib, defaults.capture.buffer_kib);
+  EXPECT_EQ(c.capture.promiscuous, defaults.capture.promiscuous);
+  EXPECT_EQ(c.safe_path.interfaces, defaults.safe_path.interfaces);
+  EXPECT_EQ(c.safe_path.resolvers.size(), defaults.safe_path.resolvers.size());
+  EXPECT_EQ(c.store.capacity, defaults.store.capacity);
+  EXPECT_EQ(c.store.record_ok, defaults.store.record_ok);
+  EXPECT_EQ(c.api.socket, defaults.api.socket);
+  EXPECT_EQ(c.api.group, defaults.api.group);
+  EXPECT_EQ(c.logging.level, defaults.logging.level);
+}
+
+TEST(Config, FullExampleParses) {
+  auto r = parseConfig(R"(
+profile: full-tunnel
+capture:
+  interfaces: [eth0, wlan0]
+  snaplen: 2048
+safe_path:
+  interfaces: [wg0, "tun*"]
+  resolvers: [10.8.0.1, "10.64.0.0/10", "10.8.0.2:5353", "[2001:db8::1]:53", "2001:db8:1::/48"]
+store: {capacity: 500, record_ok: yes}
+api: {socket: /tmp/x.sock, group: wheel}
+logging: {level: debug}
+)",
+                       "full.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  const Config& c = *r.config;
+  EXPECT_EQ(c.capture.interfaces.size(), 2u);
+  EXPECT_EQ(c.capture.snaplen, 2048);
+  ASSERT_EQ(c.safe_path.resolvers.size(), 5u);
+  EXPECT_EQ(c.safe_path.resolvers[2].port, 5353);
+  EXPECT_EQ(c.safe_path.resolvers[3].port, 53);
+  EXPECT_TRUE(c.safe_path.resolvers[1].prefix.contains(*core::IpAddress::parse("10.100.1.1")));
+  EXPECT_TRUE(c.store.record_ok);
+  EXPECT_EQ(c.store.capacity, 500u);
+}
+
+TEST(Config, EveryErrorNamesFileLineAndKey) {
+  auto r = parseConfig(R"(profile: full-tunnel
+capture:
+  snaplen: huge
+safe_path:
+  resolvers: [10.0.0.1, "10.0.0.300"]
+  interfacez: [wg0]
+store:
+  capacity: 0
+colour: blue
+)",
+                       "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.errors.size(), 5u);
+
+  const auto* snaplen = findKey(r, "capture.snaplen");
+  ASSERT_NE(snaplen, nullptr);
+  EXPECT_EQ(snaplen->file, "bad.yaml");
+  EXPECT_EQ(snaplen->line, 3);
+  EXPECT_NE(snaplen->message.find("integer"), std::string::npos);
+
+  const auto* resolver = findKey(r, "safe_path.resolvers[1]");
+  ASSERT_NE(resolver, nullptr);
+  EXPECT_EQ(resolver->line, 5);
+  EXPECT_NE(resolver->message.find("10.0.0.300"), std::string::npos);
+
+  const auto* unknown = findKey(r, "safe_path.interfacez");
+  ASSERT_NE(unknown, nullptr);
+  EXPECT_EQ(unknown->line, 6);
+  EXPECT_NE(unknown->message.find("did you mean 'interfaces'"), std::string::npos);
+
+  const auto* capacity = findKey(r, "store.capacity");
+  ASSERT_NE(capacity, nullptr);
+  EXPECT_EQ(capacity->line, 8);
+
+  const auto* colour = findKey(r, "colour");
+  ASSERT_NE(colour, nullptr);
+  EXPECT_EQ(colour->line, 9);
+  EXPECT_EQ(colour->toString().rfind("bad.yaml:9:1: colour: unknown key", 0), 0u);
+}
+
+TEST(Config, WrongTypesAreErrors) {
+  auto r = parseConfig("capture: [any]\nstore: {record_ok: maybe}\nsafe_path: {interfaces: wg0}\n", "t.yaml");
+  EXPECT_NE(findKey(r, "capture"), nullptr);
+  EXPECT_NE(findKey(r, "store.record_ok"), nullptr);
+  EXPECT_NE(findKey(r, "safe_path.interfaces"), nullptr);
+}
+
+TEST(Config, ProfilesNotYetSupportedAreRefusedByName) {
+  auto r = parseConfig("profile: split\n", "p.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].message.find("not supported"), std::string::npos);
+  auto typo = parseConfig("profile: full_tunnel\n", "p.yaml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.errors[0].message.find("unknown profile"), std::string::npos);
+}
+
+TEST(Config, DuplicateKeysAreErrors) {
+  auto r = parseConfig("profile: full-tunnel\nprofile: full-tunnel\n", "d.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_NE(r.errors[0].message.find("duplicate"), std::string::npos);
+}
+
+TEST(Config, InvalidYamlNamesThePosition) {
+  auto r = parseConfig("capture:\n  interfaces: [any\n", "y.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_GT(r.errors[0].line, 0);
+  EXPECT_NE(r.errors[0].message.find("YAML"), std::string::npos);
+}
+
+TEST(Config, MissingFileIsOneClearError) {
+  auto r = loadConfigFile("/nonexistent/dnsleakd.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].toString().find("cannot read the config file"), std::string::npos);
+}
+
+TEST(Config, SocketPathMustBeAbsoluteAndShort) {
+  EXPECT_NE(findKey(parseConfig("api: {socket: relative.sock}\n", "s.yaml"), "api.socket"), nullptr);
+  EXPECT_NE(findKey(parseConfig("api: {socket: /" + std::string(120, 'x') + "}\n", "s.yaml"), "api.socket"), nullptr);
+}
+
+TEST(Config, AnyMustStandAlone) {
+  EXPECT_NE(findKey(parseConfig("capture: {interfaces: [any, eth0]}\n", "a.yaml"), "capture.interfaces"), nullptr);
+}
+
+TEST(ResolverSpec, Forms) {
+  ResolverSpec s;
+  ASSERT_TRUE(parseResolverSpec("192.0.2.1", s));
+  EXPECT_EQ(s.port, 0);
+  ASSERT_TRUE(parseResolverSpec("192.0.2.1:853", s));
+  EXPECT_EQ(s.port, 853);
+  ASSERT_TRUE(parseResolverSpec("2001:db8::1", s));
+  EXPECT_EQ(s.port, 0);
+  ASSERT_TRUE(parseResolverSpec("[2001:db8::1]:53", s));
+  EXPECT_EQ(s.port, 53);
+  ASSERT_TRUE(parseResolverSpec("10.0.0.0/8", s));
+  EXPECT_EQ(s.prefix.length(), 8);
+  EXPECT_FALSE(parseResolverSpec("10.0.0.0/8:53", s));
+  EXPECT_FALSE(parseResolverSpec("192.0.2.1:0", s));
+  EXPECT_FALSE(parseResolverSpec("192.0.2.1:70000", s));
+  EXPECT_FALSE(parseResolverSpec("[2001:db8::1", s));
+  EXPECT_FALSE(parseResolverSpec("resolver.example", s));
+  EXPECT_FALSE(parseResolverSpec("10.0.0.0/33", s));
+}
+
+TEST(Config, RestartOnlyChangesAreListed) {
+  Config a, b;
+  b.capture.interfaces = {"eth0"};
+  b.safe_path.interfaces = {"wg0"};
+  auto changed = restartOnlyChanges(a, b);
+  EXPECT_EQ(changed, std::vector<std::string>{"capture.interfaces"});
+}
+
+}  // namespace
+}  // namespace dnsleak::config

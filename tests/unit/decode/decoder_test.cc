@@ -1,0 +1,169 @@
+#include "decode/decoder.h"
+
+#include <gtest/gtest.h>
+
+#include "packet_builder.h"
+
+namespace dnsleak::decode {
+namespace {
+
+using testing::Bytes;
+using testing::DnsBuilder;
+
+Bytes sampleIpv4() { return testing::ipUdp({"192.0.2.1", 40000}, {"198.51.100.1", 53}, {1, 2, 3, 4}); }
+
+TEST(Decoder, EthernetIpv4UdpGivesAddressesPortsAndPayload) {
+  Bytes frame = testing::ethernet(sampleIpv4());
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkEthernet, frame, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.ip_version, 4);
+  EXPECT_EQ(p.src.toString(), "192.0.2.1");
+  EXPECT_EQ(p.dst.toString(), "198.51.100.1");
+  EXPECT_EQ(p.src_port, 40000);
+  EXPECT_EQ(p.dst_port, 53);
+  ASSERT_EQ(p.payload.size(), 4u);
+  EXPECT_EQ(p.payload[3], 4);
+  EXPECT_EQ(p.direction, core::Direction::kUnknown);
+}
+
+TEST(Decoder, VlanAndQinQTagsAreSkipped) {
+  DecodedPacket p;
+  EXPECT_EQ(decodeFrame(kLinkEthernet, testing::ethernet(sampleIpv4(), {10}), p), DecodeStatus::kOk);
+  EXPECT_EQ(decodeFrame(kLinkEthernet, testing::ethernet(sampleIpv4(), {10, 20}), p), DecodeStatus::kOk);
+  EXPECT_EQ(p.dst_port, 53);
+}
+
+TEST(Decoder, EndlessVlanTagsAreRefused) {
+  Bytes frame = testing::ethernet(sampleIpv4(), {1, 2, 3, 4, 5, 6});
+  DecodedPacket p;
+  EXPECT_EQ(decodeFrame(kLinkEthernet, frame, p), DecodeStatus::kTooManyLinkTags);
+}
+
+TEST(Decoder, Sll2GivesInterfaceIndexAndDirection) {
+  DecodedPacket out;
+  ASSERT_EQ(decodeFrame(kLinkLinuxSll2, testing::sll2(sampleIpv4(), 7, testing::kPacketOutgoing), out), DecodeStatus::kOk);
+  EXPECT_EQ(out.ifindex, 7u);
+  EXPECT_EQ(out.direction, core::Direction::kOutbound);
+  DecodedPacket in;
+  ASSERT_EQ(decodeFrame(kLinkLinuxSll2, testing::sll2(sampleIpv4(), 3, testing::kPacketHost), in), DecodeStatus::kOk);
+  EXPECT_EQ(in.direction, core::Direction::kInbound);
+}
+
+TEST(Decoder, SllRawAndLoopbackLinkTypes) {
+  DecodedPacket p;
+  EXPECT_EQ(decodeFrame(kLinkLinuxSll, testing::sll(sampleIpv4(), 4), p), DecodeStatus::kOk);
+  EXPECT_EQ(p.direction, core::Direction::kOutbound);
+  EXPECT_EQ(decodeFrame(kLinkRaw, sampleIpv4(), p), DecodeStatus::kOk);
+  EXPECT_EQ(decodeFrame(kDltRaw, sampleIpv4(), p), DecodeStatus::kOk);
+  EXPECT_EQ(decodeFrame(kLinkIpv4, sampleIpv4(), p), DecodeStatus::kOk);
+  EXPECT_EQ(decodeFrame(kLinkNull, testing::nullLoopback(sampleIpv4()), p), DecodeStatus::kOk);
+  Bytes v6 = testing::ipUdp({"::1", 1}, {"::1", 53}, {9});
+  EXPECT_EQ(decodeFrame(kLinkNull, testing::nullLoopback(v6), p), DecodeStatus::kOk);
+  EXPECT_EQ(p.ip_version, 6);
+  EXPECT_EQ(decodeFrame(kLinkIpv4, v6, p), DecodeStatus::kBadIpVersion);
+}
+
+TEST(Decoder, PppoeSessionInsideEthernet) {
+  Bytes ip = sampleIpv4();
+  Bytes frame = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x88, 0x64,
+                 0x11, 0x00, 0x12, 0x34, static_cast<std::uint8_t>((ip.size() + 2) >> 8),
+                 static_cast<std::uint8_t>(ip.size() + 2), 0x00, 0x21};
+  frame.insert(frame.end(), ip.begin(), ip.end());
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkEthernet, frame, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.dst_port, 53);
+}
+
+TEST(Decoder, Ipv6WithExtensionHeadersReachesUdp) {
+  Bytes ip = testing::ipUdp({"2001:db8::1", 5000}, {"2001:db8::2", 53}, {7, 7});
+  // Insert an 8-byte hop-by-hop header between the fixed header and UDP.
+  Bytes hop = {17, 0, 1, 4, 0, 0, 0, 0};
+  ip[6] = 0;  // next header: hop-by-hop
+  ip.insert(ip.begin() + 40, hop.begin(), hop.end());
+  std::uint16_t length = static_cast<std::uint16_t>(ip.size() - 40);
+  ip[4] = static_cast<std::uint8_t>(length >> 8);
+  ip[5] = static_cast<std::uint8_t>(length);
+  DecodedPacket p;
+  ASSERT_EQ(decodeIp(ip, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.dst_port, 53);
+  EXPECT_EQ(p.payload.size(), 2u);
+}
+
+TEST(Decoder, TruncatedIpv6ExtensionHeaderIsMalformed) {
+  Bytes ip = testing::ipUdp({"2001:db8::1", 5000}, {"2001:db8::2", 53}, {});
+  ip[6] = 60;  // destination options, but only 8 bytes of UDP follow...
+  ip[41] = 5;  // ...claiming 48 bytes
+  DecodedPacket p;
+  EXPECT_EQ(decodeIp(ip, p), DecodeStatus::kTruncatedIpv6ExtensionHeader);
+}
+
+TEST(Decoder, MalformedHeadersAreNamed) {
+  DecodedPacket p;
+  EXPECT_EQ(decodeFrame(kLinkEthernet, Bytes{1, 2, 3}, p), DecodeStatus::kTruncatedLinkHeader);
+  EXPECT_EQ(decodeFrame(kLinkLinuxSll2, Bytes(10, 0), p), DecodeStatus::kTruncatedLinkHeader);
+  EXPECT_EQ(decodeIp(Bytes{0x45, 0, 0}, p), DecodeStatus::kTruncatedIpHeader);
+  EXPECT_EQ(decodeIp(Bytes{}, p), DecodeStatus::kTruncatedIpHeader);
+
+  Bytes bad_ihl = sampleIpv4();
+  bad_ihl[0] = 0x44;
+  EXPECT_EQ(decodeIp(bad_ihl, p), DecodeStatus::kBadIpHeaderLength);
+
+  Bytes bad_total = sampleIpv4();
+  bad_total[2] = 0;
+  bad_total[3] = 10;
+  EXPECT_EQ(decodeIp(bad_total, p), DecodeStatus::kBadIpTotalLength);
+
+  Bytes bad_udp = sampleIpv4();
+  bad_udp[20 + 4] = 0x40;  // UDP length 16k in a 32-byte packet
+  EXPECT_EQ(decodeIp(bad_udp, p), DecodeStatus::kBadUdpLength);
+
+  Bytes short_udp = sampleIpv4();
+  short_udp[20 + 5] = 4;
+  short_udp[20 + 4] = 0;
+  EXPECT_EQ(decodeIp(short_udp, p), DecodeStatus::kBadUdpLength);
+
+  Bytes tcp = testing::ipTcp({"192.0.2.1", 1}, {"192.0.2.2", 53}, 1, testing::kAck, {});
+  tcp[20 + 12] = 0x20;  // data offset 8 bytes
+  EXPECT_EQ(decodeIp(tcp, p), DecodeStatus::kBadTcpHeaderLength);
+
+  EXPECT_EQ(decodeFrame(9999, sampleIpv4(), p), DecodeStatus::kUnsupportedLinkType);
+  EXPECT_EQ(decodeIp(Bytes{0x50, 0, 0, 0}, p), DecodeStatus::kBadIpVersion);
+}
+
+TEST(Decoder, NonFirstFragmentsAreSkippedNotMisread) {
+  Bytes frag = sampleIpv4();
+  frag[6] = 0x00;
+  frag[7] = 0x10;  // offset 128 bytes
+  DecodedPacket p;
+  EXPECT_EQ(decodeIp(frag, p), DecodeStatus::kIgnoredFragment);
+  EXPECT_FALSE(isMalformed(DecodeStatus::kIgnoredFragment));
+}
+
+TEST(Decoder, SnaplenCutUdpIsDecodedAsFarAsItGoes) {
+  Bytes ip = testing::ipUdp({"192.0.2.1", 40000}, {"198.51.100.1", 53}, Bytes(100, 0xab));
+  ip.resize(60);  // the capture kept 60 of 128 bytes
+  DecodedPacket p;
+  ASSERT_EQ(decodeIp(ip, p), DecodeStatus::kOk);
+  EXPECT_TRUE(p.truncated);
+  EXPECT_EQ(p.payload.size(), 32u);
+}
+
+TEST(Decoder, EthernetPaddingIsNotPayload) {
+  Bytes frame = testing::ethernet(sampleIpv4());
+  frame.resize(frame.size() + 12, 0);  // padded to the Ethernet minimum
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkEthernet, frame, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.payload.size(), 4u);
+}
+
+TEST(Decoder, TcpGivesSequenceAndFlags) {
+  Bytes ip = testing::ipTcp({"192.0.2.1", 1234}, {"192.0.2.2", 53}, 0xdeadbeef, testing::kPsh | testing::kAck, {1, 2});
+  DecodedPacket p;
+  ASSERT_EQ(decodeIp(ip, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.tcp_seq, 0xdeadbeefu);
+  EXPECT_EQ(p.tcp_flags, testing::kPsh | testing::kAck);
+  EXPECT_EQ(p.payload.size(), 2u);
+}
+
+}  // namespace
+}  // namespace dnsleak::decode

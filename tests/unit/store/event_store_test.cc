@@ -1,0 +1,97 @@
+#include "store/event_store.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace dnsleak::store {
+namespace {
+
+core::Event named(const std::string& qname, core::Verdict verdict = core::Verdict::kLeak) {
+  core::Event e;
+  e.dns.qname = qname;
+  e.verdict = verdict;
+  return e;
+}
+
+TEST(EventStore, SequenceNumbersStartAtOneAndIncrease) {
+  EventStore store(4);
+  EXPECT_EQ(store.append(named("a")), 1u);
+  EXPECT_EQ(store.append(named("b")), 2u);
+  auto r = store.next(1, {});
+  ASSERT_EQ(r.kind, ReadResult::Kind::kEvent);
+  EXPECT_EQ(r.event.seq, 1u);
+  EXPECT_EQ(r.event.dns.qname, "a");
+  EXPECT_EQ(r.next_seq, 2u);
+}
+
+TEST(EventStore, FullRingEvictsOldestAndReportsAGap) {
+  EventStore store(3);
+  for (int i = 0; i < 5; ++i) store.append(named("n" + std::to_string(i)));
+  auto stats = store.stats();
+  EXPECT_EQ(stats.size, 3u);
+  EXPECT_EQ(stats.first_seq, 3u);
+  EXPECT_EQ(stats.last_seq, 5u);
+  EXPECT_EQ(stats.evicted, 2u);
+
+  auto gap = store.next(1, {});
+  ASSERT_EQ(gap.kind, ReadResult::Kind::kGap);
+  EXPECT_EQ(gap.gap_from, 1u);
+  EXPECT_EQ(gap.gap_to, 2u);
+  auto first = store.next(gap.next_seq, {});
+  ASSERT_EQ(first.kind, ReadResult::Kind::kEvent);
+  EXPECT_EQ(first.event.seq, 3u);
+  EXPECT_EQ(first.event.dns.qname, "n2");
+}
+
+TEST(EventStore, FromZeroMeansOnlyNewEvents) {
+  EventStore store(4);
+  store.append(named("old"));
+  auto r = store.next(0, {});
+  EXPECT_EQ(r.kind, ReadResult::Kind::kNothing);
+  EXPECT_EQ(r.next_seq, 2u);
+  store.append(named("new"));
+  auto n = store.next(r.next_seq, {});
+  ASSERT_EQ(n.kind, ReadResult::Kind::kEvent);
+  EXPECT_EQ(n.event.dns.qname, "new");
+}
+
+TEST(EventStore, FilterSkipsButAdvances) {
+  EventStore store(8);
+  store.append(named("ok", core::Verdict::kOk));
+  store.append(named("leak"));
+  auto leaks = [](const core::Event& e) { return e.verdict == core::Verdict::kLeak; };
+  auto r = store.next(1, leaks);
+  ASSERT_EQ(r.kind, ReadResult::Kind::kEvent);
+  EXPECT_EQ(r.event.dns.qname, "leak");
+  auto none = store.next(r.next_seq, leaks);
+  EXPECT_EQ(none.kind, ReadResult::Kind::kNothing);
+  EXPECT_EQ(none.next_seq, 3u);
+}
+
+TEST(EventStore, BytesAreAccountedAndReleased) {
+  EventStore store(2);
+  store.append(named(std::string(200, 'x')));
+  auto one = store.stats().bytes;
+  EXPECT_GT(one, sizeof(core::Event));
+  store.append(named("y"));
+  store.append(named("z"));  // evicts the long one
+  EXPECT_LT(store.stats().bytes, one + sizeof(core::Event) * 2);
+}
+
+TEST(EventStore, WaitForNewerWakesOnAppend) {
+  EventStore store(4);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    store.append(named("late"));
+  });
+  bool woke = store.waitForNewer(0, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  writer.join();
+  EXPECT_TRUE(woke);
+  EXPECT_FALSE(store.waitForNewer(1, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
+}
+
+TEST(EventStore, ZeroCapacityIsRefused) { EXPECT_THROW(EventStore(0), std::invalid_argument); }
+
+}  // namespace
+}  // namespace dnsleak::store
