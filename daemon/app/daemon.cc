@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "app/logging.h"
 #include "app/now.h"
 #include "app/options.h"
 #include "app/pipeline.h"
@@ -176,6 +177,8 @@ int runDaemon(const Options& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  setUpLogging(options.log_level_override.empty() ? "info" : options.log_level_override);
+
   // 1. Config.
   auto loaded = config::loadConfigFile(options.config_path);
   if (!loaded.ok()) {
@@ -184,7 +187,7 @@ int runDaemon(const Options& options) {
     return kExitInvalidConfig;
   }
   auto config = withOverrides(loaded.config, options);
-  spdlog::set_level(spdlog::level::from_str(config->logging.level));
+  setUpLogging(config->logging.level);
   auto service = makeServiceManager();
 
   // 2. Store and policy.

@@ -1,0 +1,270 @@
+// Ring 2: the whole pipeline over generated captures, through the real
+// `dnsleakd --read ... --json`, against checked-in expectations plus the
+// facts each scenario exists to prove.
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "dnsleak/v1/dnsleak.pb.h"
+#include "process.h"
+
+namespace dnsleak::testing {
+namespace {
+
+using v1::Event;
+using v1::GetStatusResponse;
+
+struct ReadOutput {
+  std::vector<Event> events;
+  GetStatusResponse summary;
+  std::vector<std::string> raw_lines;
+};
+
+class CaptureTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = makeTempDir(); }
+  void TearDown() override { removeTree(dir_); }
+
+  std::string generate(const std::string& scenario, const std::string& file) {
+    std::string path = dir_ + "/" + file;
+    auto r = run({TESTGEN_PATH, scenario, scenario == "link_layers" ? dir_ + "/links" : path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return path;
+  }
+
+  // Runs dnsleakd --read and parses every line; fails the test on any
+  // line that is not the protobuf JSON mapping.
+  ReadOutput read(const std::string& capture, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {DNSLEAKD_PATH, "--read", capture, "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ReadOutput out;
+    out.raw_lines = lines(r.out);
+    EXPECT_FALSE(out.raw_lines.empty());
+    for (std::size_t i = 0; i < out.raw_lines.size(); ++i) {
+      const std::string& line = out.raw_lines[i];
+      if (i + 1 == out.raw_lines.size()) {
+        const std::string prefix = "{\"summary\":";
+        EXPECT_EQ(line.rfind(prefix, 0), 0u) << line;
+        auto status = google::protobuf::util::JsonStringToMessage(
+            line.substr(prefix.size(), line.size() - prefix.size() - 1), &out.summary);
+        EXPECT_TRUE(status.ok()) << line;
+        // Where the test ran is not part of the expectation.
+        out.summary.mutable_capture(0)->clear_name();
+        out.summary.mutable_config()->clear_path();
+      } else {
+        Event e;
+        EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &e).ok()) << line;
+        out.events.push_back(e);
+      }
+    }
+    return out;
+  }
+
+  // Compares with tests/data/expected/NAME.jsonl, or writes it when
+  // DNSLEAK_UPDATE_EXPECTED is set.
+  void matchesExpected(const ReadOutput& out, const std::string& name) {
+    std::string path = std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/expected/" + name + ".jsonl";
+    std::string summary_json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(out.summary, &summary_json, options).ok());
+    std::string actual;
+    for (std::size_t i = 0; i + 1 < out.raw_lines.size(); ++i) actual += out.raw_lines[i] + "\n";
+    actual += "{\"summary\":" + summary_json + "}\n";
+    if (std::getenv("DNSLEAK_UPDATE_EXPECTED")) {
+      writeFile(path, actual);
+      GTEST_SKIP() << "wrote " << path;
+    }
+    std::string expected = readFile(path);
+    ASSERT_FALSE(expected.empty()) << "no expectation at " << path << " (run with DNSLEAK_UPDATE_EXPECTED=1)";
+    auto expected_lines = lines(expected);
+    auto actual_lines = lines(actual);
+    ASSERT_EQ(expected_lines.size(), actual_lines.size()) << "line count differs from " << path;
+    for (std::size_t i = 0; i < expected_lines.size(); ++i) {
+      EXPECT_EQ(actual_lines[i], expected_lines[i]) << name << " line " << i + 1;
+    }
+  }
+
+  static std::uint64_t named(const google::protobuf::RepeatedPtrField<v1::NamedCount>& counts, const std::string& n) {
+    for (const auto& c : counts) {
+      if (c.name() == n) return c.count();
+    }
+    ADD_FAILURE() << "no counter " << n;
+    return 0;
+  }
+
+  static const Event* byName(const ReadOutput& out, const std::string& qname, v1::MessageKind kind) {
+    for (const auto& e : out.events) {
+      if (e.dns().qname() == qname && e.kind() == kind) return &e;
+    }
+    return nullptr;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CaptureTest, BasicUdpLeaksOnlyOutsideTheSafePath) {
+  auto out = read(generate("basic_udp", "basic_udp.pcap"),
+                  {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/configs/vpn.yaml", "--interface", "eth0"});
+  ASSERT_EQ(out.events.size(), 7u);
+
+  const Event* leak = byName(out, "leak.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(leak, nullptr);
+  EXPECT_EQ(leak->verdict(), v1::VERDICT_LEAK);
+  EXPECT_EQ(leak->leak_type(), v1::LEAK_TYPE_A);
+  EXPECT_EQ(leak->rule(), "full-tunnel/plaintext-outside-safe-path");
+  EXPECT_EQ(leak->resolver().address(), "198.51.100.53");
+  EXPECT_EQ(leak->resolver().port(), 53u);
+  EXPECT_EQ(leak->interface().name(), "eth0");
+  EXPECT_EQ(leak->dns().qtype_name(), "A");
+  EXPECT_TRUE(leak->dns().has_edns());
+  EXPECT_EQ(leak->transport(), v1::TRANSPORT_DNS_UDP);
+
+  const Event* answer = byName(out, "v6.example.org", v1::MESSAGE_KIND_RESPONSE);
+  ASSERT_NE(answer, nullptr);
+  EXPECT_EQ(answer->ip_version(), 6u);
+  ASSERT_EQ(answer->dns().answers_size(), 2);
+  EXPECT_EQ(answer->dns().answers(0).data(), "edge.cdn.example.net");
+  EXPECT_EQ(answer->dns().answers(1).data(), "2001:db8:77::1");
+
+  const Event* safe = byName(out, "tunnel.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(safe, nullptr);
+  EXPECT_EQ(safe->verdict(), v1::VERDICT_OK);
+  EXPECT_EQ(safe->rule(), "full-tunnel/safe-resolver");
+  const Event* nx = byName(out, "tunnel.example.com", v1::MESSAGE_KIND_RESPONSE);
+  ASSERT_NE(nx, nullptr);
+  EXPECT_EQ(nx->dns().rcode_name(), "NXDOMAIN");
+
+  const Event* stub = byName(out, "stub.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(stub, nullptr);
+  EXPECT_EQ(stub->verdict(), v1::VERDICT_OK);
+  EXPECT_EQ(stub->rule(), "local/loopback");
+  EXPECT_EQ(stub->dns().qtype_name(), "HTTPS");
+
+  EXPECT_EQ(named(out.summary.leaks(), "Leak-A"), 4u);
+  EXPECT_EQ(out.summary.dns_messages(), 7u);
+  matchesExpected(out, "basic_udp");
+}
+
+TEST_F(CaptureTest, Sll2InterfaceIndexDecidesTheVerdict) {
+  auto out = read(generate("sll2_interfaces", "sll2.pcap"), {"--ifname", "2=eth0", "--ifname", "5=wg0"});
+  ASSERT_EQ(out.events.size(), 5u);
+  const Event* eth = byName(out, "via-eth0.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(eth, nullptr);
+  EXPECT_EQ(eth->verdict(), v1::VERDICT_LEAK);
+  EXPECT_EQ(eth->interface().index(), 2u);
+  EXPECT_EQ(eth->interface().name(), "eth0");
+  EXPECT_EQ(eth->direction(), v1::DIRECTION_OUTBOUND);
+  const Event* wg = byName(out, "via-wg0.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(wg, nullptr);
+  EXPECT_EQ(wg->verdict(), v1::VERDICT_OK);
+  EXPECT_EQ(wg->rule(), "full-tunnel/safe-interface");
+  const Event* served = byName(out, "asks-us.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(served, nullptr);
+  EXPECT_EQ(served->verdict(), v1::VERDICT_INFO);
+  EXPECT_EQ(served->direction(), v1::DIRECTION_INBOUND);
+  matchesExpected(out, "sll2_interfaces");
+}
+
+TEST_F(CaptureTest, TcpFramingYieldsEveryMessageOnce) {
+  auto out = read(generate("tcp_framing", "tcp.pcap"), {"--interface", "eth0"});
+  std::vector<std::string> queries, responses;
+  for (const auto& e : out.events) {
+    EXPECT_EQ(e.transport(), v1::TRANSPORT_DNS_TCP);
+    EXPECT_EQ(e.ip_protocol(), "tcp");
+    (e.kind() == v1::MESSAGE_KIND_QUERY ? queries : responses).push_back(e.dns().qname());
+  }
+  EXPECT_EQ(queries, (std::vector<std::string>{"first.example.com", "second.example.com", "split.example.com"}));
+  EXPECT_EQ(responses, (std::vector<std::string>{"first.example.com", "second.example.com", "split.example.com"}));
+  EXPECT_EQ(named(out.summary.malformed(), "tcp_retransmitted"), 1u);
+  const Event* servfail = byName(out, "split.example.com", v1::MESSAGE_KIND_RESPONSE);
+  ASSERT_NE(servfail, nullptr);
+  EXPECT_EQ(servfail->dns().rcode_name(), "SERVFAIL");
+  matchesExpected(out, "tcp_framing");
+}
+
+TEST_F(CaptureTest, MalformedInputIsCountedPerReasonAndSkipped) {
+  auto out = read(generate("malformed", "malformed.pcap"));
+  // The partial response and the final good query come out; nothing else.
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0].dns().qname(), "partial.example.com");
+  EXPECT_EQ(out.events[0].dns().parse_error(), "dns_truncated_record");
+  EXPECT_EQ(out.events[1].dns().qname(), "after-the-junk.example.com");
+  const auto& m = out.summary.malformed();
+  EXPECT_EQ(named(m, "dns_compression_loop"), 1u);
+  EXPECT_EQ(named(m, "dns_bad_compression_pointer"), 1u);
+  EXPECT_EQ(named(m, "dns_too_short"), 1u);
+  EXPECT_EQ(named(m, "dns_truncated_question"), 1u);
+  EXPECT_EQ(named(m, "dns_name_too_long"), 1u);
+  EXPECT_EQ(named(m, "dns_bad_label_type"), 1u);
+  EXPECT_EQ(named(m, "dns_truncated_record"), 1u);
+  EXPECT_EQ(named(m, "bad_udp_length"), 1u);
+  EXPECT_EQ(named(m, "bad_ip_header_length"), 1u);
+  EXPECT_EQ(named(m, "ip_fragment"), 1u);
+  EXPECT_EQ(named(m, "truncated_link_header"), 1u);
+  EXPECT_EQ(out.summary.packets(), 12u);
+  matchesExpected(out, "malformed");
+}
+
+TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
+  generate("link_layers", "links");
+  struct Expect {
+    const char* file;
+    std::vector<std::string> qnames;
+    std::string interface;
+  };
+  for (const auto& x : std::vector<Expect>{{"links-ethernet.pcapng", {"vlan.example.com", "qinq.example.com"}, ""},
+                                           {"links-sll.pcap", {"sll.example.com"}, ""},
+                                           {"links-raw.pcap", {"raw.example.com"}, ""},
+                                           {"links-null.pcap", {"loop.example.com"}, ""}}) {
+    auto out = read(dir_ + "/" + x.file);
+    std::vector<std::string> qnames;
+    for (const auto& e : out.events) qnames.push_back(e.dns().qname());
+    EXPECT_EQ(qnames, x.qnames) << x.file;
+  }
+  auto sll = read(dir_ + "/links-sll.pcap");
+  ASSERT_EQ(sll.events.size(), 1u);
+  EXPECT_EQ(sll.events[0].direction(), v1::DIRECTION_OUTBOUND);
+  auto loop = read(dir_ + "/links-null.pcap");
+  ASSERT_EQ(loop.events.size(), 1u);
+  EXPECT_EQ(loop.events[0].verdict(), v1::VERDICT_OK);
+}
+
+TEST_F(CaptureTest, OutputIsTheSameOnEveryRun) {
+  std::string capture = generate("tcp_framing", "again.pcap");
+  auto first = run({DNSLEAKD_PATH, "--read", capture, "--json"});
+  auto second = run({DNSLEAKD_PATH, "--read", capture, "--json"});
+  ASSERT_EQ(first.exit_code, 0);
+  EXPECT_EQ(first.out, second.out);
+}
+
+TEST_F(CaptureTest, HumanOutputShowsLeakAndReason) {
+  auto r = run({DNSLEAKD_PATH, "--read", generate("basic_udp", "human.pcap"), "--interface", "eth0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("LEAK Leak-A"), std::string::npos);
+  EXPECT_NE(r.out.find("leak.example.com A"), std::string::npos);
+  EXPECT_NE(r.out.find("plaintext DNS query for leak.example.com (A) to 198.51.100.53:53 left via eth0"),
+            std::string::npos)
+      << r.out;
+  // Without the VPN config 10.8.0.1 is not safe either: three pairs leak.
+  EXPECT_NE(r.out.find("7 DNS messages, 6 leaks"), std::string::npos) << r.out;
+}
+
+// A real capture from nDPI's test suite (tests/data/ndpi-dns.pcap, LGPL-3.0,
+// see tests/data/SOURCES.md): PPPoE inside QinQ as well as plain Ethernet.
+TEST_F(CaptureTest, RealCaptureFromAnotherProject) {
+  auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns.pcap");
+  ASSERT_EQ(out.events.size(), 5u);
+  const Event* pppoe = byName(out, "e7.whatsapp.net", v1::MESSAGE_KIND_RESPONSE);
+  ASSERT_NE(pppoe, nullptr);
+  EXPECT_EQ(pppoe->dns().answers_size(), 8);
+  EXPECT_EQ(pppoe->dns().answers(0).data(), "169.45.219.235");
+}
+
+}  // namespace
+}  // namespace dnsleak::testing

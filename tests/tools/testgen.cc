@@ -200,6 +200,21 @@ bool linkLayers(const std::string& out_prefix) {
   return ok;
 }
 
+// For live streaming tests with --replay-speed 1: one unrelated packet at
+// once, then three leaking queries two seconds later, 200 ms apart.
+bool paced(const std::string& out) {
+  Capture c;
+  c.add(ethernet(ipTcp(kHost, {"203.0.113.80", 443}, 1, kAck, Bytes(100, 0x5a))));
+  c.t += 2'000'000'000;
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "paced" + std::to_string(i) + ".example.com";
+    c.add(ethernet(ipUdp(port(kHost, static_cast<std::uint16_t>(41000 + i)), kIspResolver,
+                         DnsBuilder::query(static_cast<std::uint16_t>(0x6000 + i), name, 1).build())));
+    c.t += 190'000'000;
+  }
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // For the benchmark: N packets, about 40% DNS queries and responses with
 // seeded random names, the rest TCP/443 and UDP/443 traffic of typical sizes.
 bool benchMix(const std::string& out, std::size_t n, unsigned seed) {
@@ -240,7 +255,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
                  "scenarios: basic_udp sll2_interfaces tcp_framing malformed link_layers (OUT is a prefix) "
-                 "bench_mix\n",
+                 "paced bench_mix\n",
                  argv[0]);
     return 2;
   }
@@ -251,6 +266,7 @@ int main(int argc, char** argv) {
   else if (scenario == "tcp_framing") ok = tcpFraming(out);
   else if (scenario == "malformed") ok = malformed(out);
   else if (scenario == "link_layers") ok = linkLayers(out);
+  else if (scenario == "paced") ok = paced(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;
