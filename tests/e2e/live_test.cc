@@ -1,0 +1,272 @@
+// Ring 3: live end to end. The test builds a small world of network
+// namespaces and captures real traffic in it:
+//
+//   host ns                      isp ns                      vpn ns
+//   eth-isp 198.51.100.2 ---- eth0 198.51.100.1 (dnsmasq)
+//           2001:db8:51::2          2001:db8:51::1
+//                             eth-vpn 192.0.2.1 ---------- eth0 192.0.2.2
+//   vpn0 (vxlan over eth-isp) 203.0.113.2 ================ vx0 203.0.113.1 (dnsmasq)
+//
+// dnsleakd runs in the host namespace capturing on "any"; dig makes the
+// queries; dnsleakctl reads the result over the real socket. The tunnel is
+// a vxlan whose outer packets cross the ISP link, as a VPN's would. All
+// traffic stays inside these namespaces.
+
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "dnsleak/v1/dnsleak.pb.h"
+#include "process.h"
+
+namespace dnsleak::testing {
+namespace {
+
+template <typename Message>
+Message parseJson(const std::string& line) {
+  Message m;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok()) << line;
+  return m;
+}
+
+class LiveTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0) {
+      skip_reason_ = "needs root to create network namespaces (CI runs as root)";
+      return;
+    }
+    for (const char* tool : {"ip", "dnsmasq", "dig"}) {
+      if (!haveProgram(tool)) {
+        skip_reason_ = std::string("needs ") + tool + " (scripts/install-deps.sh installs it)";
+        return;
+      }
+    }
+    std::string id = std::to_string(getpid());
+    host_ = "dlh" + id;
+    isp_ = "dli" + id;
+    vpn_ = "dlv" + id;
+    dir_ = makeTempDir();
+    std::string script = "set -e\n"
+        "ip netns add " + host_ + "\nip netns add " + isp_ + "\nip netns add " + vpn_ + "\n"
+        "for n in " + host_ + " " + isp_ + " " + vpn_ + "; do ip -n $n link set lo up; done\n"
+        // host <-> isp
+        "ip -n " + host_ + " link add eth-isp type veth peer name eth0 netns " + isp_ + "\n"
+        "ip -n " + host_ + " addr add 198.51.100.2/24 dev eth-isp\n"
+        "ip -n " + host_ + " addr add 2001:db8:51::2/64 dev eth-isp nodad\n"
+        "ip -n " + isp_ + " addr add 198.51.100.1/24 dev eth0\n"
+        "ip -n " + isp_ + " addr add 2001:db8:51::1/64 dev eth0 nodad\n"
+        "ip -n " + host_ + " link set eth-isp up\nip -n " + isp_ + " link set eth0 up\n"
+        "ip -n " + host_ + " route add default via 198.51.100.1\n"
+        // isp <-> vpn server, the isp routes between them
+        "ip -n " + isp_ + " link add eth-vpn type veth peer name eth0 netns " + vpn_ + "\n"
+        "ip -n " + isp_ + " addr add 192.0.2.1/24 dev eth-vpn\n"
+        "ip -n " + vpn_ + " addr add 192.0.2.2/24 dev eth0\n"
+        "ip -n " + isp_ + " link set eth-vpn up\nip -n " + vpn_ + " link set eth0 up\n"
+        "ip -n " + vpn_ + " route add default via 192.0.2.1\n"
+        "ip netns exec " + isp_ + " sysctl -qw net.ipv4.ip_forward=1\n"
+        // the tunnel
+        "ip -n " + host_ + " link add vpn0 type vxlan id 42 local 198.51.100.2 remote 192.0.2.2 dstport 4789\n"
+        "ip -n " + vpn_ + " link add vx0 type vxlan id 42 local 192.0.2.2 remote 198.51.100.2 dstport 4789\n"
+        "ip -n " + host_ + " addr add 203.0.113.2/24 dev vpn0\n"
+        "ip -n " + vpn_ + " addr add 203.0.113.1/24 dev vx0\n"
+        "ip -n " + host_ + " link set vpn0 up\nip -n " + vpn_ + " link set vx0 up\n";
+    auto setup = run({"sh", "-c", script});
+    if (setup.exit_code != 0) {
+      skip_reason_ = "cannot build the namespaces: " + setup.err;
+      return;
+    }
+    isp_dns_ = std::make_unique<Background>(dnsmasq(isp_, {"198.51.100.1", "2001:db8:51::1"}, "192.0.2.80"), dir_,
+                                            "dnsmasq-isp");
+    vpn_dns_ = std::make_unique<Background>(dnsmasq(vpn_, {"203.0.113.1"}, "192.0.2.81"), dir_, "dnsmasq-vpn");
+    bool resolvers_up = waitUntil(
+        [] {
+          return dig({"@198.51.100.1", "ready.example.test"}).find("192.0.2.80") != std::string::npos &&
+                 dig({"@203.0.113.1", "ready.example.test"}).find("192.0.2.81") != std::string::npos;
+        },
+        std::chrono::seconds(15));
+    if (!resolvers_up) {
+      skip_reason_.clear();
+      setup_error_ = "resolvers did not answer: " + isp_dns_->err() + vpn_dns_->err();
+      return;
+    }
+
+    socket_ = dir_ + "/dnsleakd.sock";
+    config_ = dir_ + "/dnsleakd.yaml";
+    writeFile(config_, baseConfig());
+    daemon_ = std::make_unique<Background>(
+        std::vector<std::string>{"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config_, "--socket", socket_},
+        dir_, "dnsleakd");
+    bool capturing = waitUntil(
+        [] {
+          auto r = ctl({"--json", "status"});
+          return r.exit_code == 0 && parseJson<v1::GetStatusResponse>(r.out).capture(0).state() == "capturing";
+        },
+        std::chrono::seconds(15));
+    if (!capturing) setup_error_ = "dnsleakd did not start capturing: " + daemon_->err();
+  }
+
+  static void TearDownTestSuite() {
+    if (daemon_) {
+      int code = daemon_->stop(SIGTERM);
+      if (code != 0) ADD_FAILURE() << "dnsleakd exited with " << code << " on SIGTERM: " << daemon_->err();
+      if (std::filesystem::exists(socket_)) ADD_FAILURE() << "socket left behind after SIGTERM";
+    }
+    daemon_.reset();
+    isp_dns_.reset();
+    vpn_dns_.reset();
+    if (!host_.empty()) run({"sh", "-c", "ip netns del " + host_ + "; ip netns del " + isp_ + "; ip netns del " + vpn_});
+    if (!dir_.empty()) removeTree(dir_);
+  }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  }
+
+  static std::string baseConfig() {
+    return "profile: full-tunnel\n"
+           "safe_path:\n  interfaces: [vpn0]\n"
+           "store:\n  record_ok: true\n";
+  }
+
+  static std::vector<std::string> dnsmasq(const std::string& ns, const std::vector<std::string>& listen,
+                                          const std::string& answer) {
+    std::vector<std::string> argv = {"ip", "netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--no-resolv",
+                                     "--no-hosts", "--conf-file=/dev/null", "--bind-interfaces", "--user=root",
+                                     "--pid-file=" + dir_ + "/" + ns + ".pid", "--address=/example.test/" + answer};
+    for (const auto& a : listen) argv.push_back("--listen-address=" + a);
+    return argv;
+  }
+
+  static std::string dig(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=2", "+short"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, std::chrono::seconds(10)).out;
+  }
+
+  static RunResult ctl(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::vector<std::string> argv = {DNSLEAKCTL_PATH, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, timeout);
+  }
+
+  // Every stored event for `qname`, read back through `watch --json`.
+  static std::vector<v1::Event> eventsFor(const std::string& qname) {
+    auto r = ctl({"--json", "watch", "--all", "--from-seq", "1", "--duration", "1"});
+    std::vector<v1::Event> out;
+    for (const auto& line : lines(r.out)) {
+      auto w = parseJson<v1::WatchResponse>(line);
+      if (w.has_event() && w.event().dns().qname() == qname) out.push_back(w.event());
+    }
+    return out;
+  }
+
+  static std::vector<v1::Event> waitForEvents(const std::string& qname, std::size_t n) {
+    std::vector<v1::Event> events;
+    waitUntil([&] { return (events = eventsFor(qname)).size() >= n; }, std::chrono::seconds(5));
+    return events;
+  }
+
+  static inline std::string skip_reason_, setup_error_, host_, isp_, vpn_, dir_, socket_, config_;
+  static inline std::unique_ptr<Background> isp_dns_, vpn_dns_, daemon_;
+};
+
+TEST_F(LiveTest, QueryOutsideTheTunnelIsALeakInWatchWithinASecond) {
+  Background watch({DNSLEAKCTL_PATH, "--socket", socket_, "--json", "watch", "--count", "1", "--duration", "15"}, dir_,
+                   "watch-leak");
+  ASSERT_TRUE(waitUntil([] { return parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out).watchers() >= 1; },
+                        std::chrono::seconds(5)));
+  ASSERT_NE(dig({"@198.51.100.1", "leak1.example.test", "A"}).find("192.0.2.80"), std::string::npos);
+  auto answered = std::chrono::steady_clock::now();
+  ASSERT_EQ(watch.wait(std::chrono::seconds(15)), 0) << watch.err();
+  auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - answered);
+  std::printf("leak event reached watch %lld ms after dig had its answer\n", static_cast<long long>(latency.count()));
+  EXPECT_LT(latency.count(), 1000);
+
+  auto out = lines(watch.out());
+  ASSERT_EQ(out.size(), 1u);
+  auto e = parseJson<v1::WatchResponse>(out[0]).event();
+  EXPECT_EQ(e.verdict(), v1::VERDICT_LEAK);
+  EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
+  EXPECT_EQ(e.rule(), "full-tunnel/plaintext-outside-safe-path");
+  EXPECT_EQ(e.dns().qname(), "leak1.example.test");
+  EXPECT_EQ(e.dns().qtype_name(), "A");
+  EXPECT_EQ(e.kind(), v1::MESSAGE_KIND_QUERY);
+  EXPECT_EQ(e.resolver().address(), "198.51.100.1");
+  EXPECT_EQ(e.resolver().port(), 53u);
+  EXPECT_EQ(e.interface().name(), "eth-isp");
+  EXPECT_GT(e.interface().index(), 0u);
+  EXPECT_EQ(e.direction(), v1::DIRECTION_OUTBOUND);
+  EXPECT_NE(e.reason().find("left via eth-isp"), std::string::npos) << e.reason();
+}
+
+TEST_F(LiveTest, QueryThroughTheTunnelIsSeenAndJudgedSafe) {
+  ASSERT_NE(dig({"@203.0.113.1", "safe1.example.test", "A"}).find("192.0.2.81"), std::string::npos);
+  auto events = waitForEvents("safe1.example.test", 2);
+  ASSERT_EQ(events.size(), 2u) << "the query and the response through vpn0";
+  for (const auto& e : events) {
+    EXPECT_EQ(e.verdict(), v1::VERDICT_OK) << e.reason();
+    EXPECT_EQ(e.rule(), "full-tunnel/safe-interface");
+    EXPECT_EQ(e.interface().name(), "vpn0");
+  }
+  // Nor does it count as a leak anywhere.
+  auto report = parseJson<v1::GetReportResponse>(ctl({"--json", "report", "--group-by", "qname"}).out);
+  for (const auto& row : report.rows()) EXPECT_NE(row.key(), "safe1.example.test");
+}
+
+TEST_F(LiveTest, TcpAndIpv6QueriesOutsideTheTunnelLeakToo) {
+  ASSERT_NE(dig({"+tcp", "@198.51.100.1", "tcp1.example.test", "A"}).find("192.0.2.80"), std::string::npos);
+  dig({"@2001:db8:51::1", "v6.example.test", "A"});
+  auto tcp = waitForEvents("tcp1.example.test", 2);
+  ASSERT_EQ(tcp.size(), 2u);
+  for (const auto& e : tcp) {
+    EXPECT_EQ(e.transport(), v1::TRANSPORT_DNS_TCP);
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
+  }
+  auto v6 = waitForEvents("v6.example.test", 2);
+  ASSERT_EQ(v6.size(), 2u);
+  for (const auto& e : v6) {
+    EXPECT_EQ(e.ip_version(), 6u);
+    EXPECT_EQ(e.resolver().address(), "2001:db8:51::1");
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
+  }
+}
+
+TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {
+  writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n  resolvers: [\"198.51.100.1:53\"]\n"
+                     "store:\n  record_ok: true\n");
+  auto reload = ctl({"reload"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  ASSERT_NE(dig({"@198.51.100.1", "trusted.example.test", "A"}).find("192.0.2.80"), std::string::npos);
+  auto events = waitForEvents("trusted.example.test", 2);
+  writeFile(config_, baseConfig());
+  EXPECT_EQ(ctl({"reload"}).exit_code, 0);
+  ASSERT_EQ(events.size(), 2u);
+  for (const auto& e : events) {
+    EXPECT_EQ(e.verdict(), v1::VERDICT_OK) << e.reason();
+    EXPECT_EQ(e.rule(), "full-tunnel/safe-resolver");
+  }
+}
+
+TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
+  dig({"@198.51.100.1", "count.example.test", "A"});
+  waitForEvents("count.example.test", 2);
+  auto r = ctl({"--json", "status"});
+  ASSERT_EQ(r.exit_code, 0);
+  auto s = parseJson<v1::GetStatusResponse>(r.out);
+  ASSERT_EQ(s.capture_size(), 1);
+  EXPECT_EQ(s.capture(0).name(), "any");
+  EXPECT_EQ(s.capture(0).link_type(), "LINUX_SLL2");
+  EXPECT_GT(s.capture(0).packets_received(), 0u);
+  EXPECT_EQ(s.capture(0).kernel_drops(), 0u);
+  EXPECT_GT(s.dns_messages(), 0u);
+  auto human = ctl({"status"});
+  EXPECT_NE(human.out.find("LINUX_SLL2"), std::string::npos) << human.out;
+}
+
+}  // namespace
+}  // namespace dnsleak::testing
