@@ -10,10 +10,11 @@ packages=(
   # libraries
   libpcap-dev libsystemd-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev
-  # live end-to-end tests: namespaces, a real resolver, real clients
-  iproute2 dnsmasq-base bind9-dnsutils
+  # live end-to-end tests: namespaces, a real resolver, real clients;
+  # setpriv (util-linux) runs the client as another user
+  iproute2 dnsmasq-base bind9-dnsutils util-linux
 )
 
 missing=()

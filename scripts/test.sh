@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit, capture,
+# API and CLI tests, and the live end-to-end tests (which need root and
+# skip with a reason otherwise). Then the unit and capture tests again
+# under AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+BUILD_DIR=build scripts/build.sh
+(cd build && ctest --output-on-failure -j 2 --timeout 300)
+
+if [ "${DNSLEAK_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== again under ASan+UBSan (unit, capture, API and CLI tests)"
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DDNSLEAK_SANITIZE=ON
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j 2 --timeout 300 -R '^(unit|integration)\.')
+fi
