@@ -85,6 +85,13 @@ class Connection {
   // Turns a failed call into one sentence and an exit code.
   int fail(const grpc::Status& status) const {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      if (status.error_message() == "dnsleakd is shutting down") {
+        std::cerr << "dnsleakctl: dnsleakd at " << common_.socket << " is shutting down\n";
+        return kExitNotRunning;
+      }
+      // The daemon went away, or it closed this connection because of who
+      // we are. A second look at the socket tells which.
+      if (int rc = probeSocket(common_.socket)) return rc;
       std::cerr << "dnsleakctl: dnsleakd at " << common_.socket
                 << " closed the connection: it accepts only root, its own user and members of its group (dnsleak)"
                 << " [" << status.error_message() << "]\n";
@@ -245,10 +252,6 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
               (options.duration_seconds > 0 && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
   if (done) return kExitOk;
   if (status.ok()) return kExitOk;
-  if (status.error_code() == grpc::StatusCode::CANCELLED) {
-    std::cerr << "dnsleakctl: dnsleakd ended the watch (shutting down?)\n";
-    return kExitFailed;
-  }
   return connection.fail(status);
 }
 

@@ -129,7 +129,7 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   for (const auto& t : s.transports()) {
     if (t.count()) transports += (transports.empty() ? "" : ", ") + t.name() + " " + std::to_string(t.count());
   }
-  out += "dns        " + std::to_string(s.dns_messages()) + " messages" +
+  out += "dns        " + std::to_string(s.dns_messages()) + (s.dns_messages() == 1 ? " message" : " messages") +
          (transports.empty() ? "" : " (" + transports + ")") + "\n";
   std::string leaks;
   for (const auto& l : s.leaks()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <filesystem>
 
 #include "app/options.h"
 
@@ -29,6 +30,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI11_PARSE(cli, argc, argv);
   options.config_given = config_opt->count() > 0;
+  // Absolute, so that status names it plainly and a reload finds the same
+  // file whatever the working directory.
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(options.config_path, ec);
+  if (!ec) options.config_path = absolute.lexically_normal().string();
 
   for (const auto& entry : ifnames) {
     auto eq = entry.find('=');

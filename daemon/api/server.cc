@@ -20,6 +20,9 @@ namespace {
 
 using EventFilter = std::function<bool(const core::Event&)>;
 
+// The status message of streams ended by a daemon shutdown; clients match it.
+constexpr const char* kShuttingDown = "dnsleakd is shutting down";
+
 core::Timestamp fromProto(const google::protobuf::Timestamp& t) {
   return core::Timestamp(std::chrono::seconds(t.seconds()) + std::chrono::nanoseconds(t.nanos()));
 }
@@ -158,7 +161,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
       }
     }
     // Outside the lock: gRPC may run reactions on this thread.
-    if (action == Action::kFinish) Finish(grpc::Status::CANCELLED);
+    if (action == Action::kFinish) Finish(closing_);
     if (action == Action::kWrite) StartWrite(&response_);
   }
 
@@ -167,6 +170,17 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
       std::lock_guard lock(mutex_);
       in_flight_ = false;
       if (!ok) cancelled_ = true;
+    }
+    poke();
+  }
+
+  // Ends the stream with `status` once the write in flight (if any) is done.
+  // Any thread.
+  void close(const grpc::Status& status) {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = status;
+      cancelled_ = true;
     }
     poke();
   }
@@ -192,6 +206,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   bool in_flight_ = false;
   bool cancelled_ = false;
   bool finished_ = false;
+  grpc::Status closing_ = grpc::Status::CANCELLED;  // how the stream ends once cancelled_
   v1::WatchResponse response_;  // the message being written; untouched while in flight
 };
 
@@ -314,6 +329,12 @@ void ApiServer::stop() {
   impl_->endpoint_->stop();
   impl_->stopping_.store(true);
   if (impl_->notifier_.joinable()) impl_->notifier_.join();
+  // Tell watchers why their stream ends, rather than leaving them a bare
+  // cancellation at the shutdown deadline.
+  {
+    std::lock_guard lock(impl_->watchers_mutex_);
+    for (auto* w : impl_->watchers_) w->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, kShuttingDown));
+  }
   // Open Watch streams are cancelled at the deadline; their reactors finish.
   impl_->server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   impl_->server_->Wait();

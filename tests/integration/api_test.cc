@@ -139,6 +139,15 @@ TEST_F(ApiTest, LiveWatchReceivesEventsAsTheyAreStored) {
   }
 }
 
+TEST_F(ApiTest, WatchersAreToldWhenTheDaemonShutsDown) {
+  startDaemon("", capture("basic_udp"));
+  Background watch({DNSLEAKCTL_PATH, "--socket", socket_, "watch"}, dir_, "watch");
+  ASSERT_TRUE(waitUntil([&] { return status().watchers() == 1; }, std::chrono::seconds(5)));
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->err();
+  EXPECT_EQ(watch.wait(std::chrono::seconds(5)), 3);
+  EXPECT_NE(watch.err().find("is shutting down"), std::string::npos) << watch.err();
+}
+
 TEST_F(ApiTest, SlowClientGetsAnExplicitGapNotASilentLoss) {
   startDaemon("store: {capacity: 2}\n", capture("basic_udp"));
   waitForReplay();
