@@ -268,5 +268,55 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   EXPECT_NE(human.out.find("LINUX_SLL2"), std::string::npos) << human.out;
 }
 
+// A second daemon capturing on one named interface: the interface is
+// deleted and made again while it runs; capture must say it failed, then
+// pick the interface up again without a restart.
+TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
+  auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
+  auto in_isp = [](const std::string& command) { return run({"sh", "-c", "ip -n " + isp_ + " " + command}); };
+  // flap0 in the host, its peer flap1 (100.64.7.2) in the ISP namespace.
+  auto make_link = [&] {
+    bool ok = in_host("link add flap0 type veth peer name flap1 netns " + isp_).exit_code == 0;
+    in_host("addr add 100.64.7.1/24 dev flap0");
+    in_host("link set flap0 up");
+    in_isp("addr add 100.64.7.2/24 dev flap1");
+    in_isp("link set flap1 up");
+    return ok;
+  };
+  ASSERT_TRUE(make_link());
+  std::string socket = dir_ + "/flap.sock", config = dir_ + "/flap.yaml";
+  writeFile(config, "capture: {interfaces: [flap0]}\nstore: {record_ok: true}\n");
+  Background flapping({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket}, dir_,
+                    "dnsleakd-flap");
+  auto state = [&] {
+    auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
+    if (r.exit_code != 0) return std::string();
+    auto list = parseJson<v1::ListInterfacesResponse>(r.out);
+    return list.capture_size() == 1 ? list.capture(0).state() : std::string();
+  };
+  ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << flapping.err();
+
+  ASSERT_EQ(in_host("link del flap0").exit_code, 0);
+  EXPECT_TRUE(waitUntil([&] { return state() == "failed"; }, std::chrono::seconds(10))) << flapping.err();
+
+  ASSERT_TRUE(make_link());
+  ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << flapping.err();
+
+  // Traffic on the new interface is seen (nothing answers DNS on flap1;
+  // the query still leaves through flap0).
+  run({"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=1", "-b", "100.64.7.1", "@100.64.7.2",
+       "flap.example.test"});
+  bool seen = waitUntil(
+      [&] {
+        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
+                      "1"});
+        return r.out.find("flap.example.test") != std::string::npos;
+      },
+      std::chrono::seconds(5));
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(flapping.stop(SIGTERM), 0) << flapping.err();
+  in_host("link del flap0");
+}
+
 }  // namespace
 }  // namespace dnsleak::testing
