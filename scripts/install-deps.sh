@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(
-  # build
-  build-essential cmake ninja-build pkg-config ccache
+  # build; clang and its runtime for the libFuzzer targets
+  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   # libraries
   libpcap-dev libsystemd-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit, capture,
 # API and CLI tests, and the live end-to-end tests (which need root and
-# skip with a reason otherwise). Then the unit and capture tests again
-# under AddressSanitizer and UndefinedBehaviorSanitizer.
+# skip with a reason otherwise). Then the unit and integration tests again
+# under AddressSanitizer and UndefinedBehaviorSanitizer, and each libFuzzer
+# target for a fixed time (FUZZ_SECONDS, default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,4 +16,12 @@ if [ "${DNSLEAK_SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DDNSLEAK_SANITIZE=ON
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j 2 --timeout 300 -R '^(unit|integration)\.')
+fi
+
+if [ "${DNSLEAK_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz targets, ${FUZZ_SECONDS:-20} s each"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNSLEAK_FUZZ=ON \
+    -DDNSLEAK_TESTS=OFF -DFUZZ_SECONDS="${FUZZ_SECONDS:-20}" >/dev/null
+  cmake --build build-fuzz -j "$(nproc)" --target dns_parser_fuzz packet_fuzz
+  (cd build-fuzz && ctest --output-on-failure -R '^fuzz\.')
 fi

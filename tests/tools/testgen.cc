@@ -215,6 +215,45 @@ bool paced(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
+// parser; frame sequences in packet_fuzz.cc's format for the packet target.
+bool fuzzSeeds(const std::string& dir) {
+  auto write = [](const std::string& path, const Bytes& bytes) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return false;
+    bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    return std::fclose(f) == 0 && ok;
+  };
+  bool ok = true;
+  ok &= write(dir + "/dns_parser/query", DnsBuilder::query(1, "www.example.com", 1).edns().build());
+  ok &= write(dir + "/dns_parser/response",
+              DnsBuilder::response(2, "a.example", 1).answerCname("a.example", "b.example").answerA("b.example", "192.0.2.1").build());
+  Bytes compressed = DnsBuilder::response(3, "c.example", 28).build();
+  compressed[7] = 1;
+  compressed.insert(compressed.end(), {0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16});
+  compressed.insert(compressed.end(), 16, 0x20);
+  ok &= write(dir + "/dns_parser/compressed", compressed);
+  // packet seeds: selector 1 = Ethernet, 9 = SLL2 (decode::supportedLinkTypes order)
+  auto frames = [](std::vector<std::pair<std::uint8_t, Bytes>> list) {
+    Bytes out;
+    for (auto& [selector, frame] : list) {
+      out.push_back(selector);
+      out.push_back(static_cast<std::uint8_t>(frame.size() >> 8));
+      out.push_back(static_cast<std::uint8_t>(frame.size()));
+      out.insert(out.end(), frame.begin(), frame.end());
+    }
+    return out;
+  };
+  ok &= write(dir + "/packet/udp", frames({{1, ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(4, "u.example", 1).build()))},
+                                            {9, sll2(ipUdp(kIspResolver6, kHost6, DnsBuilder::response(4, "u.example", 28).build()), 3, 0)}}));
+  Bytes m = tcpFramed(DnsBuilder::query(5, "t.example", 1).build());
+  Peer client{"192.0.2.10", 45000};
+  ok &= write(dir + "/packet/tcp", frames({{1, ethernet(ipTcp(client, kIspResolver, 1, kSyn, {}))},
+                                            {1, ethernet(ipTcp(client, kIspResolver, 2, kAck, Bytes(m.begin(), m.begin() + 5)))},
+                                            {1, ethernet(ipTcp(client, kIspResolver, 7, kAck, Bytes(m.begin() + 5, m.end())))}}));
+  return ok;
+}
+
 // For the benchmark: N packets, about 40% DNS queries and responses with
 // seeded random names, the rest TCP/443 and UDP/443 traffic of typical sizes.
 bool benchMix(const std::string& out, std::size_t n, unsigned seed) {
@@ -255,7 +294,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
                  "scenarios: basic_udp sll2_interfaces tcp_framing malformed link_layers (OUT is a prefix) "
-                 "paced bench_mix\n",
+                 "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
   }
@@ -267,6 +306,7 @@ int main(int argc, char** argv) {
   else if (scenario == "malformed") ok = malformed(out);
   else if (scenario == "link_layers") ok = linkLayers(out);
   else if (scenario == "paced") ok = paced(out);
+  else if (scenario == "fuzz_seeds") ok = fuzzSeeds(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -1,0 +1,50 @@
+// libFuzzer target: a sequence of frames through decode and classify, so
+// TCP reassembly sees state carried from one packet to the next. Input:
+// [link type selector][len hi][len lo][frame]... repeated.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "classify/classifier.h"
+#include "decode/decoder.h"
+
+namespace {
+
+class CountingSink : public dnsleak::classify::ObservationSink {
+ public:
+  void onObservation(dnsleak::core::Event& event) override {
+    if (event.dns.qname.size() > 4 * 255) __builtin_trap();
+    ++observations;
+  }
+  std::size_t observations = 0;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const std::vector<int> link_types = dnsleak::decode::supportedLinkTypes();
+  dnsleak::classify::Classifier classifier({/*max_flows=*/16, std::chrono::seconds(60)});
+  CountingSink sink;
+  std::int64_t t = 0;
+  while (size >= 3) {
+    int link_type = link_types[data[0] % link_types.size()];
+    std::size_t length = static_cast<std::size_t>(data[1]) << 8 | data[2];
+    data += 3;
+    size -= 3;
+    if (length > size) length = size;
+    dnsleak::decode::DecodedPacket packet;
+    packet.time = dnsleak::core::Timestamp(std::chrono::seconds(t++));
+    if (dnsleak::decode::decodeFrame(link_type, std::span<const std::uint8_t>(data, length), packet) ==
+        dnsleak::decode::DecodeStatus::kOk) {
+      if (packet.payload.data() < data || packet.payload.data() + packet.payload.size() > data + length) {
+        __builtin_trap();  // the payload must lie inside the frame
+      }
+      classifier.classify(packet, sink);
+    }
+    data += length;
+    size -= length;
+  }
+  return 0;
+}
