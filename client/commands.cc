@@ -128,42 +128,42 @@ bool parseSince(const std::string& text, google::protobuf::Timestamp* out) {
   return google::protobuf::util::TimeUtil::FromString(text, out);
 }
 
+// One request, one answer, printed as JSON or for a person. `call` is the
+// stub method; the exit code is `ok_code(response)` on success.
+template <typename Request, typename Response, typename Call, typename Render, typename OkCode>
+int unary(const CommonOptions& common, const Request& request, Call call, Render render, OkCode ok_code) {
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  grpc::ClientContext context;
+  connection.setDeadline(context);
+  Response response;
+  auto status = (connection.stub().*call)(&context, request, &response);
+  if (!status.ok()) return connection.fail(status);
+  std::cout << (common.json ? toJson(response) + "\n" : render(response));
+  return ok_code(response);
+}
+
+template <typename Response>
+int alwaysOk(const Response&) {
+  return kExitOk;
+}
+
 }  // namespace
 
 int runStatus(const CommonOptions& common) {
-  if (int rc = probeSocket(common.socket)) return rc;
-  Connection connection(common);
-  grpc::ClientContext context;
-  connection.setDeadline(context);
-  v1::GetStatusResponse response;
-  auto status = connection.stub().GetStatus(&context, v1::GetStatusRequest{}, &response);
-  if (!status.ok()) return connection.fail(status);
-  std::cout << (common.json ? toJson(response) + "\n" : renderStatus(response));
-  return kExitOk;
+  return unary<v1::GetStatusRequest, v1::GetStatusResponse>(common, {}, &v1::DnsLeak::Stub::GetStatus, renderStatus,
+                                                             alwaysOk<v1::GetStatusResponse>);
 }
 
 int runInterfaces(const CommonOptions& common) {
-  if (int rc = probeSocket(common.socket)) return rc;
-  Connection connection(common);
-  grpc::ClientContext context;
-  connection.setDeadline(context);
-  v1::ListInterfacesResponse response;
-  auto status = connection.stub().ListInterfaces(&context, v1::ListInterfacesRequest{}, &response);
-  if (!status.ok()) return connection.fail(status);
-  std::cout << (common.json ? toJson(response) + "\n" : renderInterfaces(response));
-  return kExitOk;
+  return unary<v1::ListInterfacesRequest, v1::ListInterfacesResponse>(
+      common, {}, &v1::DnsLeak::Stub::ListInterfaces, renderInterfaces, alwaysOk<v1::ListInterfacesResponse>);
 }
 
 int runReload(const CommonOptions& common) {
-  if (int rc = probeSocket(common.socket)) return rc;
-  Connection connection(common);
-  grpc::ClientContext context;
-  connection.setDeadline(context);
-  v1::ReloadConfigResponse response;
-  auto status = connection.stub().ReloadConfig(&context, v1::ReloadConfigRequest{}, &response);
-  if (!status.ok()) return connection.fail(status);
-  std::cout << (common.json ? toJson(response) + "\n" : renderReload(response));
-  return response.applied() ? kExitOk : kExitFailed;
+  return unary<v1::ReloadConfigRequest, v1::ReloadConfigResponse>(
+      common, {}, &v1::DnsLeak::Stub::ReloadConfig, renderReload,
+      [](const v1::ReloadConfigResponse& r) { return r.applied() ? kExitOk : kExitFailed; });
 }
 
 int runReport(const CommonOptions& common, const ReportOptions& options) {
@@ -187,15 +187,8 @@ int runReport(const CommonOptions& common, const ReportOptions& options) {
   }
   request.set_include_ok(options.all);
 
-  if (int rc = probeSocket(common.socket)) return rc;
-  Connection connection(common);
-  grpc::ClientContext context;
-  connection.setDeadline(context);
-  v1::GetReportResponse response;
-  auto status = connection.stub().GetReport(&context, request, &response);
-  if (!status.ok()) return connection.fail(status);
-  std::cout << (common.json ? toJson(response) + "\n" : renderReport(response));
-  return kExitOk;
+  return unary<v1::GetReportRequest, v1::GetReportResponse>(common, request, &v1::DnsLeak::Stub::GetReport,
+                                                             renderReport, alwaysOk<v1::GetReportResponse>);
 }
 
 int runWatch(const CommonOptions& common, const WatchOptions& options) {

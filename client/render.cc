@@ -44,6 +44,28 @@ std::string bytes(std::uint64_t n) {
   return std::to_string(n) + " B";
 }
 
+// One row per capture source, each line starting with `indent`.
+std::string renderCaptureTable(const google::protobuf::RepeatedPtrField<v1::CaptureInterfaceStatus>& capture,
+                               const std::string& indent) {
+  std::string out;
+  pad(out, indent + "SOURCE", 26);
+  pad(out, "STATE", 12);
+  pad(out, "LINK", 14);
+  pad(out, "PACKETS", 12);
+  pad(out, "KERNEL DROPS", 14);
+  out += "IF DROPS\n";
+  for (const auto& c : capture) {
+    pad(out, indent + c.name(), 26);
+    pad(out, c.state(), 12);
+    pad(out, c.link_type(), 14);
+    pad(out, std::to_string(c.packets_received()), 12);
+    pad(out, std::to_string(c.kernel_drops()), 14);
+    out += std::to_string(c.interface_drops()) + "\n";
+    if (!c.error().empty()) out += indent + "  error: " + c.error() + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string formatTime(const google::protobuf::Timestamp& t) {
@@ -104,26 +126,7 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   out += "profile    " + s.profile() + "\n";
   out += "config     " + s.config().path() + " (generation " + std::to_string(s.config().generation()) +
          ", sha256 " + s.config().sha256().substr(0, 12) + ", loaded " + formatTime(s.config().loaded_at()) + ")\n";
-  out += "capture\n";
-  std::string header;
-  pad(header, "  SOURCE", 26);
-  pad(header, "STATE", 12);
-  pad(header, "LINK", 14);
-  pad(header, "PACKETS", 12);
-  pad(header, "KERNEL DROPS", 14);
-  header += "IF DROPS\n";
-  out += header;
-  for (const auto& c : s.capture()) {
-    std::string line;
-    pad(line, "  " + c.name(), 26);
-    pad(line, c.state(), 12);
-    pad(line, c.link_type(), 14);
-    pad(line, std::to_string(c.packets_received()), 12);
-    pad(line, std::to_string(c.kernel_drops()), 14);
-    line += std::to_string(c.interface_drops()) + "\n";
-    if (!c.error().empty()) line += "    error: " + c.error() + "\n";
-    out += line;
-  }
+  out += "capture\n" + renderCaptureTable(s.capture(), "  ");
   out += "packets    " + std::to_string(s.packets()) + "\n";
   std::string transports;
   for (const auto& t : s.transports()) {
@@ -183,25 +186,7 @@ std::string renderReport(const v1::GetReportResponse& r) {
 }
 
 std::string renderInterfaces(const v1::ListInterfacesResponse& interfaces) {
-  std::string out;
-  pad(out, "SOURCE", 24);
-  pad(out, "STATE", 12);
-  pad(out, "LINK", 14);
-  pad(out, "PACKETS", 12);
-  pad(out, "KERNEL DROPS", 14);
-  out += "IF DROPS\n";
-  for (const auto& c : interfaces.capture()) {
-    std::string line;
-    pad(line, c.name(), 24);
-    pad(line, c.state(), 12);
-    pad(line, c.link_type(), 14);
-    pad(line, std::to_string(c.packets_received()), 12);
-    pad(line, std::to_string(c.kernel_drops()), 14);
-    line += std::to_string(c.interface_drops()) + "\n";
-    if (!c.error().empty()) line += "  error: " + c.error() + "\n";
-    out += line;
-  }
-  return out;
+  return renderCaptureTable(interfaces.capture(), "");
 }
 
 std::string renderReload(const v1::ReloadConfigResponse& r) {

@@ -4,16 +4,15 @@
 
 #include <cstring>
 
+#include "core/bytes.h"
+
 namespace dnsleak::classify {
 namespace {
 
 using Bytes = std::span<const std::uint8_t>;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
-std::uint32_t be32(const std::uint8_t* p) {
-  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
-         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
-}
+using core::be16;
+using core::be32;
 
 constexpr std::size_t kMaxNameWireLength = 255;
 constexpr std::uint16_t kTypeA = 1;

@@ -2,16 +2,15 @@
 
 #include <netinet/in.h>
 
+#include "core/bytes.h"
+
 namespace dnsleak::decode {
 namespace {
 
 using Bytes = std::span<const std::uint8_t>;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
-std::uint32_t be32(const std::uint8_t* p) {
-  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
-         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
-}
+using core::be16;
+using core::be32;
 
 constexpr std::uint16_t kEtherIpv4 = 0x0800;
 constexpr std::uint16_t kEtherIpv6 = 0x86DD;
