@@ -25,7 +25,8 @@ class CountingSink : public dnsleak::classify::ObservationSink {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::vector<int> link_types = dnsleak::decode::supportedLinkTypes();
-  dnsleak::classify::Classifier classifier({/*max_flows=*/16, std::chrono::seconds(60)});
+  constexpr std::size_t kBudget = 4096;
+  dnsleak::classify::Classifier classifier({/*max_flows=*/16, std::chrono::seconds(60), kBudget});
   CountingSink sink;
   std::int64_t t = 0;
   while (size >= 3) {
@@ -42,6 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         __builtin_trap();  // the payload must lie inside the frame
       }
       classifier.classify(packet, sink);
+      if (classifier.tcpStreams().bufferedBytes() > kBudget) __builtin_trap();
+      if (classifier.tcpStreams().flowCount() > 16) __builtin_trap();
     }
     data += length;
     size -= length;

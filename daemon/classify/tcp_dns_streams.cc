@@ -10,6 +10,7 @@ std::string_view tcpStreamEventName(TcpStreamEvent e) {
     case TcpStreamEvent::kGap: return "tcp_gap";
     case TcpStreamEvent::kFlowEvicted: return "tcp_flow_evicted";
     case TcpStreamEvent::kZeroLengthMessage: return "dns_tcp_zero_length";
+    case TcpStreamEvent::kBufferLimit: return "tcp_buffer_limit";
     case TcpStreamEvent::kCount: break;
   }
   return "unknown";
@@ -32,6 +33,7 @@ TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now)
       auto oldest = std::min_element(flows_.begin(), flows_.end(), [](const auto& a, const auto& b) {
         return a.second.last_seen < b.second.last_seen;
       });
+      buffered_ -= oldest->second.pending.size();
       flows_.erase(oldest);
       counters_.add(TcpStreamEvent::kFlowEvicted);
     }
@@ -43,12 +45,31 @@ void TcpDnsStreams::expire(core::Timestamp now) {
   last_sweep_ = now;
   for (auto it = flows_.begin(); it != flows_.end();) {
     if (now - it->second.last_seen > limits_.idle_timeout) {
+      buffered_ -= it->second.pending.size();
       it = flows_.erase(it);
       counters_.add(TcpStreamEvent::kFlowEvicted);
     } else {
       ++it;
     }
   }
+}
+
+void TcpDnsStreams::erase(const Key& key) {
+  auto it = flows_.find(key);
+  if (it == flows_.end()) return;
+  buffered_ -= it->second.pending.size();
+  flows_.erase(it);
+}
+
+void TcpDnsStreams::setPending(Flow& flow, std::span<const std::uint8_t> bytes) {
+  buffered_ -= flow.pending.size();
+  if (buffered_ + bytes.size() > limits_.max_buffered_bytes) {
+    counters_.add(TcpStreamEvent::kBufferLimit);
+    flow.pending.clear();
+    return;
+  }
+  flow.pending.assign(bytes.begin(), bytes.end());
+  buffered_ += bytes.size();
 }
 
 void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandler& on_message) {
@@ -59,13 +80,13 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
 
   if (packet.tcp_flags & decode::kTcpSyn) {
     Flow& flow = flowFor(key, packet.time);
-    flow.pending.clear();
+    setPending(flow, {});
     flow.next_seq = packet.tcp_seq + 1;
     flow.last_seen = packet.time;
     return;
   }
   if (packet.payload.empty()) {
-    if (closing) flows_.erase(key);
+    if (closing) erase(key);
     return;
   }
 
@@ -83,22 +104,24 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
     auto seen = static_cast<std::size_t>(-static_cast<std::int64_t>(ahead));
     if (seen >= data.size()) {
       counters_.add(TcpStreamEvent::kRetransmitted);
-      if (closing) flows_.erase(key);
+      if (closing) erase(key);
       return;
     }
     data = data.subspan(seen);
   } else if (ahead > 0) {
     counters_.add(TcpStreamEvent::kGap);
-    flow.pending.clear();
+    setPending(flow, {});
   }
   flow.next_seq = packet.tcp_seq + static_cast<std::uint32_t>(packet.payload.size());
   frame(flow, packet, data, on_message);
-  if (closing) flows_.erase(key);
+  if (closing) erase(key);
 }
 
 void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,
                           MessageHandler& on_message) {
-  // Complete a message started in an earlier segment first.
+  // Complete a message started in an earlier segment first. Growth of
+  // `pending` here is accounted for when the loop ends.
+  std::size_t held = flow.pending.size();
   while (!flow.pending.empty() && !data.empty()) {
     if (flow.pending.size() < 2) {
       flow.pending.push_back(data[0]);
@@ -111,6 +134,11 @@ void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::
       flow.pending.clear();
       continue;
     }
+    if (buffered_ - held + want > limits_.max_buffered_bytes) {
+      counters_.add(TcpStreamEvent::kBufferLimit);
+      flow.pending.clear();
+      break;
+    }
     std::size_t take = std::min(want - flow.pending.size(), data.size());
     flow.pending.insert(flow.pending.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
     data = data.subspan(take);
@@ -119,6 +147,7 @@ void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::
       flow.pending.clear();
     }
   }
+  buffered_ = buffered_ - held + flow.pending.size();
   // Whole messages straight from the segment, without copying.
   while (data.size() >= 2) {
     std::size_t length = static_cast<std::size_t>(data[0]) << 8 | data[1];
@@ -133,7 +162,7 @@ void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::
   }
   // The first loop ends with `pending` empty or `data` used up, so a
   // remainder here always starts a new message.
-  if (!data.empty()) flow.pending.assign(data.begin(), data.end());
+  if (!data.empty()) setPending(flow, data);
 }
 
 }  // namespace dnsleak::classify

@@ -18,6 +18,7 @@ enum class TcpStreamEvent : std::uint8_t {
   kGap,                // bytes missing before a segment: buffered data dropped
   kFlowEvicted,        // a flow pushed out to keep the table bounded
   kZeroLengthMessage,  // a length prefix of 0: skipped
+  kBufferLimit,        // a partial message dropped to keep all flows within max_buffered_bytes
   kCount
 };
 inline constexpr std::size_t kTcpStreamEventCount = static_cast<std::size_t>(TcpStreamEvent::kCount);
@@ -26,13 +27,16 @@ std::string_view tcpStreamEventName(TcpStreamEvent e);
 struct TcpStreamLimits {
   std::size_t max_flows = 4096;
   std::chrono::seconds idle_timeout{60};
+  // Bytes of partial messages held across all flows together.
+  std::size_t max_buffered_bytes = 8u << 20;
 };
 
 // Reassembles DNS-over-TCP (RFC 1035 section 4.2.2: each message preceded
 // by a 2-byte length) per direction of each connection: several messages in
 // one segment and one message over several segments both come out as whole
 // messages. Bounded: at most max_flows directions, each holding at most one
-// partial message (< 64 KiB + 2). Owned by the capture thread.
+// partial message (< 64 KiB + 2), and max_buffered_bytes in all. Owned by
+// the capture thread.
 //
 // In-order segments are appended, retransmitted bytes skipped; a gap drops
 // what was buffered and restarts framing at the new segment (reordering is
@@ -54,6 +58,7 @@ class TcpDnsStreams {
   void addSegment(const decode::DecodedPacket& packet, MessageHandler& on_message);
 
   std::size_t flowCount() const { return flows_.size(); }
+  std::size_t bufferedBytes() const { return buffered_; }
   const core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount>& counters() const { return counters_; }
 
  private:
@@ -77,10 +82,13 @@ class TcpDnsStreams {
              MessageHandler& on_message);
   Flow& flowFor(const Key& key, core::Timestamp now);
   void expire(core::Timestamp now);
+  void erase(const Key& key);
+  void setPending(Flow& flow, std::span<const std::uint8_t> bytes);
 
   TcpStreamLimits limits_;
   std::unordered_map<Key, Flow, KeyHash> flows_;
   core::Timestamp last_sweep_{};
+  std::size_t buffered_ = 0;  // sum of every flow's pending.size()
   core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount> counters_;
 };
 

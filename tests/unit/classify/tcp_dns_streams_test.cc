@@ -131,5 +131,36 @@ TEST(TcpDnsStreamsLimits, FlowTableStaysBounded) {
   EXPECT_GE(streams.counters().get(TcpStreamEvent::kFlowEvicted), 92u);
 }
 
+TEST(TcpDnsStreamsLimits, BufferedBytesStayWithinTheBudget) {
+  TcpDnsStreams streams({/*max_flows=*/100, std::chrono::seconds(60), /*max_buffered_bytes=*/1000});
+  Collector collector;
+  std::vector<Bytes> packets;
+  // Each flow starts a 60000-byte message and sends 400 bytes of it.
+  Bytes start = {0xea, 0x60};
+  start.resize(400, 0x41);
+  for (std::uint16_t port = 2000; port < 2010; ++port) {
+    packets.push_back(testing::ipTcp({"192.0.2.1", port}, {"198.51.100.1", 53}, 1, testing::kAck, start));
+    decode::DecodedPacket p;
+    ASSERT_EQ(decode::decodeIp(packets.back(), p), decode::DecodeStatus::kOk);
+    p.time = core::Timestamp(std::chrono::seconds(1));
+    streams.addSegment(p, collector);
+    EXPECT_LE(streams.bufferedBytes(), 1000u);
+  }
+  EXPECT_EQ(streams.counters().get(TcpStreamEvent::kBufferLimit), 8u);  // two fit, eight do not
+}
+
+TEST_F(TcpDnsStreamsTest, BufferedBytesAreReleasedWhenMessagesComplete) {
+  Bytes m = framed("released.example");
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, Bytes(m.begin(), m.begin() + 10));
+  EXPECT_EQ(streams_.bufferedBytes(), 10u);
+  segment(111, testing::kAck, Bytes(m.begin() + 10, m.end()));
+  EXPECT_EQ(streams_.bufferedBytes(), 0u);
+  segment(static_cast<std::uint32_t>(101 + m.size()), testing::kAck, Bytes(m.begin(), m.begin() + 4));
+  EXPECT_EQ(streams_.bufferedBytes(), 4u);
+  segment(static_cast<std::uint32_t>(105 + m.size()), testing::kFin | testing::kAck, {});
+  EXPECT_EQ(streams_.bufferedBytes(), 0u);
+}
+
 }  // namespace
 }  // namespace dnsleak::classify
