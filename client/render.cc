@@ -128,6 +128,21 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
          ", sha256 " + s.config().sha256().substr(0, 12) + ", loaded " + formatTime(s.config().loaded_at()) + ")\n";
   out += "capture\n" + renderCaptureTable(s.capture(), "  ");
   out += "packets    " + std::to_string(s.packets()) + "\n";
+  if (s.interfaces_size() > 0) {
+    std::string table;
+    pad(table, "  INTERFACE", 26);
+    pad(table, "PACKETS", 12);
+    pad(table, "DNS", 12);
+    table += "LEAKS\n";
+    for (const auto& i : s.interfaces()) {
+      std::string name = !i.name().empty() ? i.name() : i.index() ? "#" + std::to_string(i.index()) : "(none)";
+      pad(table, "  " + name, 26);
+      pad(table, std::to_string(i.packets()), 12);
+      pad(table, std::to_string(i.dns_messages()), 12);
+      table += std::to_string(i.leaks()) + "\n";
+    }
+    out += table;
+  }
   std::string transports;
   for (const auto& t : s.transports()) {
     if (t.count()) transports += (transports.empty() ? "" : ", ") + t.name() + " " + std::to_string(t.count());

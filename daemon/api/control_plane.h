@@ -22,6 +22,14 @@ struct CaptureStatus {
   std::uint64_t interface_drops = 0;
 };
 
+struct InterfaceCounts {
+  std::uint32_t index = 0;
+  std::string name;
+  std::uint64_t packets = 0;
+  std::uint64_t dns_messages = 0;
+  std::uint64_t leaks = 0;
+};
+
 // What the daemon reports about itself, beyond the store.
 struct StatusSnapshot {
   std::string version;
@@ -38,6 +46,7 @@ struct StatusSnapshot {
   NamedCounts transports;
   NamedCounts leaks;
   NamedCounts malformed;
+  std::vector<InterfaceCounts> interfaces;
 };
 
 struct ReloadOutcome {

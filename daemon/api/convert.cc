@@ -154,6 +154,14 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.malformed, out->mutable_malformed());
+  for (const auto& i : s.interfaces) {
+    auto* pi = out->add_interfaces();
+    pi->set_index(i.index);
+    pi->set_name(i.name);
+    pi->set_packets(i.packets);
+    pi->set_dns_messages(i.dns_messages);
+    pi->set_leaks(i.leaks);
+  }
   auto* st = out->mutable_store();
   st->set_capacity(store.capacity);
   st->set_size(store.size);

@@ -64,11 +64,12 @@ class DaemonControl : public api::ControlPlane {
  public:
   DaemonControl(const Options& options, std::shared_ptr<const config::Config> config,
                 policy::PolicyHolder& policy, const Pipeline& pipeline, const capture::CaptureSource& source,
-                ServiceManager& service)
+                std::function<std::string(std::uint32_t)> interface_names, ServiceManager& service)
       : options_(options),
         policy_(policy),
         pipeline_(pipeline),
         source_(source),
+        interface_names_(std::move(interface_names)),
         service_(service),
         started_at_(wallNow()),
         config_(std::move(config)),
@@ -87,7 +88,7 @@ class DaemonControl : public api::ControlPlane {
       s.config_sha256 = config_->sha256;
       s.config_loaded_at = loaded_at_;
     }
-    fillPipelineStatus(pipeline_, source_, s);
+    fillPipelineStatus(pipeline_, source_, interface_names_, s);
     return s;
   }
 
@@ -137,6 +138,7 @@ class DaemonControl : public api::ControlPlane {
   policy::PolicyHolder& policy_;
   const Pipeline& pipeline_;
   const capture::CaptureSource& source_;
+  const std::function<std::string(std::uint32_t)> interface_names_;  // callable from any thread
   ServiceManager& service_;
   const core::Timestamp started_at_;
   std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the RPC)
@@ -197,6 +199,7 @@ int runDaemon(const Options& options) {
   // 3. Capture source.
   std::unique_ptr<capture::CaptureSource> source;
   std::unique_ptr<capture::InterfaceNames> names;
+  std::function<std::string(std::uint32_t)> status_names;  // for the control plane's threads
   std::string capturing_on;
   try {
     if (options.replay_file.empty()) {
@@ -208,10 +211,13 @@ int runDaemon(const Options& options) {
       live.link_types = decode::supportedLinkTypes();
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();
+      status_names = capture::currentInterfaceName;
       capturing_on = joined(config->capture.interfaces);
     } else {
       source = capture::openFile({options.replay_file, options.replay_speed, decode::supportedLinkTypes()});
-      names = std::make_unique<capture::StaticInterfaceNames>(options.ifnames, options.interface_name);
+      auto file_names = std::make_unique<capture::StaticInterfaceNames>(options.ifnames, options.interface_name);
+      status_names = [table = file_names.get()](std::uint32_t index) { return table->lookup(index); };
+      names = std::move(file_names);
       capturing_on = "replay of " + options.replay_file;
     }
   } catch (const capture::CaptureError& e) {
@@ -221,7 +227,7 @@ int runDaemon(const Options& options) {
 
   StoreSink sink(store, policy);
   Pipeline pipeline(policy, *names, sink);
-  DaemonControl control(options, config, policy, pipeline, *source, *service);
+  DaemonControl control(options, config, policy, pipeline, *source, status_names, *service);
 
   // 4. API.
   api::ApiServer server(store, control);

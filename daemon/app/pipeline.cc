@@ -12,6 +12,7 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
   decoded_.ifindex = packet.ifindex;
   auto status = decode::decodeFrame(packet.link_type, packet.data, decoded_);
   decode_counters_.add(status);
+  per_interface_[slot(decoded_.ifindex)].packets.add();
   if (status != decode::DecodeStatus::kOk) return;
   classifier_.classify(decoded_, *this);
 }
@@ -21,8 +22,24 @@ void Pipeline::onObservation(core::Event& event) {
   transport_counters_.add(event.transport);
   event.interface.name = names_.name(event.interface.index);
   policy_.get().judge(event);
-  if (event.verdict == core::Verdict::kLeak) leak_counters_.add(event.leak_type);
+  auto& counts = per_interface_[slot(event.interface.index)];
+  counts.dns_messages.add();
+  if (event.verdict == core::Verdict::kLeak) {
+    leak_counters_.add(event.leak_type);
+    counts.leaks.add();
+  }
   sink_.onEvent(event);
+}
+
+std::vector<api::InterfaceCounts> Pipeline::interfaces(
+    const std::function<std::string(std::uint32_t)>& names) const {
+  std::vector<api::InterfaceCounts> out;
+  for (std::uint32_t i = 0; i < kTrackedInterfaces; ++i) {
+    const auto& c = per_interface_[i];
+    if (c.packets.get() == 0) continue;
+    out.push_back({i, names(i), c.packets.get(), c.dns_messages.get(), c.leaks.get()});
+  }
+  return out;
 }
 
 api::NamedCounts Pipeline::transports() const {
@@ -68,7 +85,8 @@ api::NamedCounts Pipeline::malformed() const {
 
 namespace dnsleak::app {
 
-void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& source, api::StatusSnapshot& out) {
+void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& source,
+                        const std::function<std::string(std::uint32_t)>& interface_names, api::StatusSnapshot& out) {
   out.capture.clear();
   for (const auto& s : source.stats()) {
     out.capture.push_back({s.name, s.state, s.error, s.link_type, s.packets, s.kernel_drops, s.interface_drops});
@@ -78,6 +96,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   out.transports = pipeline.transports();
   out.leaks = pipeline.leaks();
   out.malformed = pipeline.malformed();
+  out.interfaces = pipeline.interfaces(interface_names);
 }
 
 }  // namespace dnsleak::app

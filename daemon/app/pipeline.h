@@ -1,6 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "api/control_plane.h"
 #include "capture/capture_source.h"
@@ -34,6 +38,14 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   api::NamedCounts leaks() const;
   // Every skip reason of every stage, zero or not.
   api::NamedCounts malformed() const;
+  // Interfaces that saw packets, with their counts; names from `names`
+  // (called here, on the caller's thread).
+  std::vector<api::InterfaceCounts> interfaces(
+      const std::function<std::string(std::uint32_t)>& names) const;
+
+  // Interface indexes at or above this share one "other" slot with the
+  // packets that carry no index; real hosts stay far below it.
+  static constexpr std::uint32_t kTrackedInterfaces = 512;
 
  private:
   void onObservation(core::Event& event) override;
@@ -49,6 +61,13 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   core::EnumCounters<decode::DecodeStatus, decode::kDecodeStatusCount> decode_counters_;
   core::EnumCounters<core::Transport, core::kTransportCount> transport_counters_;
   core::EnumCounters<core::LeakType, core::kLeakTypeCount> leak_counters_;
+  struct PerInterface {
+    core::Counter packets;
+    core::Counter dns_messages;
+    core::Counter leaks;
+  };
+  std::array<PerInterface, kTrackedInterfaces> per_interface_{};
+  static std::uint32_t slot(std::uint32_t ifindex) { return ifindex < kTrackedInterfaces ? ifindex : 0; }
 };
 
 }  // namespace dnsleak::app
@@ -56,6 +75,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
 namespace dnsleak::app {
 
 // Fills the capture and counter parts of a status snapshot.
-void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& source, api::StatusSnapshot& out);
+void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& source,
+                        const std::function<std::string(std::uint32_t)>& interface_names, api::StatusSnapshot& out);
 
 }  // namespace dnsleak::app

@@ -90,7 +90,7 @@ int runRead(const Options& options) {
   status.config_sha256 = config->sha256;
   status.config_generation = 1;
   status.started_at = status.now = status.config_loaded_at = wallNow();
-  fillPipelineStatus(pipeline, *source, status);
+  fillPipelineStatus(pipeline, *source, [&names](std::uint32_t index) { return names.lookup(index); }, status);
 
   if (options.json) {
     v1::GetStatusResponse summary;

@@ -18,7 +18,12 @@ const std::string& KernelInterfaceNames::name(std::uint32_t ifindex) {
   return entry.name;
 }
 
-const std::string& StaticInterfaceNames::name(std::uint32_t ifindex) {
+std::string currentInterfaceName(std::uint32_t ifindex) {
+  char buf[IF_NAMESIZE] = {};
+  return ifindex != 0 && if_indextoname(ifindex, buf) ? buf : "";
+}
+
+const std::string& StaticInterfaceNames::lookup(std::uint32_t ifindex) const {
   if (ifindex != 0) {
     auto it = by_index_.find(ifindex);
     if (it != by_index_.end()) return it->second;

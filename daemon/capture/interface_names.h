@@ -34,13 +34,19 @@ class KernelInterfaceNames : public InterfaceNames {
   std::string empty_;
 };
 
+// The kernel's current name for an interface index, "" if none. A system
+// call: for the control plane, not per packet. Any thread.
+std::string currentInterfaceName(std::uint32_t ifindex);
+
 // Names given by the user for a capture file: a map for SLL2 indexes and a
 // default for packets that carry none.
 class StaticInterfaceNames : public InterfaceNames {
  public:
   StaticInterfaceNames(std::unordered_map<std::uint32_t, std::string> by_index, std::string fallback)
       : by_index_(std::move(by_index)), fallback_(std::move(fallback)) {}
-  const std::string& name(std::uint32_t ifindex) override;
+  const std::string& name(std::uint32_t ifindex) override { return lookup(ifindex); }
+  // The same lookup, for any thread: the maps never change.
+  const std::string& lookup(std::uint32_t ifindex) const;
 
  private:
   std::unordered_map<std::uint32_t, std::string> by_index_;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "dnsleak/v1/dnsleak.pb.h"
 #include "process.h"
@@ -264,8 +265,17 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   EXPECT_GT(s.capture(0).packets_received(), 0u);
   EXPECT_EQ(s.capture(0).kernel_drops(), 0u);
   EXPECT_GT(s.dns_messages(), 0u);
+  // Per interface, from the SLL2 index of each packet.
+  std::map<std::string, v1::InterfaceCounts> by_name;
+  for (const auto& i : s.interfaces()) by_name[i.name()] = i;
+  ASSERT_TRUE(by_name.count("eth-isp"));
+  EXPECT_GT(by_name["eth-isp"].leaks(), 0u);
+  if (by_name.count("vpn0")) {
+    EXPECT_EQ(by_name["vpn0"].leaks(), 0u);
+  }
   auto human = ctl({"status"});
   EXPECT_NE(human.out.find("LINUX_SLL2"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("eth-isp"), std::string::npos) << human.out;
 }
 
 // A second daemon capturing on one named interface: the interface is

@@ -168,6 +168,14 @@ TEST_F(CaptureTest, Sll2InterfaceIndexDecidesTheVerdict) {
   ASSERT_NE(served, nullptr);
   EXPECT_EQ(served->verdict(), v1::VERDICT_INFO);
   EXPECT_EQ(served->direction(), v1::DIRECTION_INBOUND);
+  // The summary splits the traffic by the interface each packet carried.
+  ASSERT_EQ(out.summary.interfaces_size(), 2);
+  EXPECT_EQ(out.summary.interfaces(0).name(), "eth0");
+  EXPECT_EQ(out.summary.interfaces(0).packets(), 3u);
+  EXPECT_EQ(out.summary.interfaces(0).leaks(), 2u);
+  EXPECT_EQ(out.summary.interfaces(1).name(), "wg0");
+  EXPECT_EQ(out.summary.interfaces(1).dns_messages(), 2u);
+  EXPECT_EQ(out.summary.interfaces(1).leaks(), 0u);
   matchesExpected(out, "sll2_interfaces");
 }
 
