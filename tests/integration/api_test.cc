@@ -123,7 +123,7 @@ TEST_F(ApiTest, WatchFromTheStartGetsEveryStoredEventInOrder) {
 }
 
 TEST_F(ApiTest, LiveWatchReceivesEventsAsTheyAreStored) {
-  // The paced capture stores its three leaks two seconds after the start.
+  // The paced capture stores its three leaks four seconds after the start.
   startDaemon("", capture("paced"), 1.0);
   Background watch({DNSLEAKCTL_PATH, "--socket", socket_, "--json", "watch", "--count", "3", "--duration", "20"}, dir_,
                    "watch");

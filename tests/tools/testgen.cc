@@ -201,11 +201,12 @@ bool linkLayers(const std::string& out_prefix) {
 }
 
 // For live streaming tests with --replay-speed 1: one unrelated packet at
-// once, then three leaking queries two seconds later, 200 ms apart.
+// once, then three leaking queries four seconds later, 190 ms apart: time
+// enough for a client to connect first, even on a loaded machine.
 bool paced(const std::string& out) {
   Capture c;
   c.add(ethernet(ipTcp(kHost, {"203.0.113.80", 443}, 1, kAck, Bytes(100, 0x5a))));
-  c.t += 2'000'000'000;
+  c.t += 4'000'000'000;
   for (int i = 0; i < 3; ++i) {
     std::string name = "paced" + std::to_string(i) + ".example.com";
     c.add(ethernet(ipUdp(port(kHost, static_cast<std::uint16_t>(41000 + i)), kIspResolver,
