@@ -9,6 +9,7 @@
 
 #include "classify/classifier.h"
 #include "decode/decoder.h"
+#include "decode/fragments.h"
 
 namespace {
 
@@ -27,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::vector<int> link_types = dnsleak::decode::supportedLinkTypes();
   constexpr std::size_t kBudget = 4096;
   dnsleak::classify::Classifier classifier({/*max_flows=*/16, std::chrono::seconds(60), kBudget});
+  dnsleak::decode::FragmentReassembler fragments({/*max_datagrams=*/8, /*max_bytes=*/16384, std::chrono::seconds(30)});
   CountingSink sink;
   std::int64_t t = 0;
   while (size >= 3) {
@@ -37,8 +39,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (length > size) length = size;
     dnsleak::decode::DecodedPacket packet;
     packet.time = dnsleak::core::Timestamp(std::chrono::seconds(t++));
-    if (dnsleak::decode::decodeFrame(link_type, std::span<const std::uint8_t>(data, length), packet) ==
-        dnsleak::decode::DecodeStatus::kOk) {
+    auto status = dnsleak::decode::decodeFrame(link_type, std::span<const std::uint8_t>(data, length), packet);
+    if (status == dnsleak::decode::DecodeStatus::kIgnoredFragment && !packet.ip_packet.empty()) {
+      auto whole = fragments.add(packet.ip_packet, packet.time);
+      if (fragments.bufferedBytes() > 16384 || fragments.datagrams() > 8) __builtin_trap();
+      if (!whole.empty()) {
+        dnsleak::decode::DecodedPacket rebuilt;
+        rebuilt.time = packet.time;
+        if (dnsleak::decode::decodeIp(whole, rebuilt) == dnsleak::decode::DecodeStatus::kOk) {
+          classifier.classify(rebuilt, sink);
+        }
+      }
+    } else if (status == dnsleak::decode::DecodeStatus::kOk) {
       if (packet.payload.data() < data || packet.payload.data() + packet.payload.size() > data + length) {
         __builtin_trap();  // the payload must lie inside the frame
       }

@@ -13,6 +13,23 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
   auto status = decode::decodeFrame(packet.link_type, packet.data, decoded_);
   decode_counters_.add(status);
   per_interface_[slot(decoded_.ifindex)].packets.add();
+  if (status == decode::DecodeStatus::kIgnoredFragment && !decoded_.ip_packet.empty()) {
+    // The span from the reassembler lives until its next call: long enough
+    // for classify, which copies what it keeps.
+    auto whole = fragments_.add(decoded_.ip_packet, packet.time);
+    if (whole.empty()) return;
+    auto ifindex = decoded_.ifindex;
+    auto direction = decoded_.direction;
+    decoded_ = {};
+    decoded_.time = packet.time;
+    decoded_.ifindex = ifindex;
+    decoded_.direction = direction;
+    status = decode::decodeIp(whole, decoded_);
+    if (status != decode::DecodeStatus::kOk) {
+      decode_counters_.add(status);
+      return;
+    }
+  }
   if (status != decode::DecodeStatus::kOk) return;
   classifier_.classify(decoded_, *this);
 }
@@ -67,6 +84,10 @@ api::NamedCounts Pipeline::malformed() const {
     if (s != decode::DecodeStatus::kOk) {
       out.emplace_back(std::string(decode::decodeStatusName(s)), decode_counters_.get(s));
     }
+  }
+  for (std::size_t i = 1; i < decode::kFragmentEventCount; ++i) {  // all but kReassembled
+    auto e = static_cast<decode::FragmentEvent>(i);
+    out.emplace_back(std::string(decode::fragmentEventName(e)), fragments_.counters().get(e));
   }
   const auto& dns = classifier_.dnsCounters();
   for (std::size_t i = 1; i < classify::kDnsParseStatusCount; ++i) {

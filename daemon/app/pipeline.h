@@ -12,6 +12,7 @@
 #include "classify/classifier.h"
 #include "core/counter.h"
 #include "decode/decoder.h"
+#include "decode/fragments.h"
 #include "policy/policy.h"
 
 namespace dnsleak::app {
@@ -54,6 +55,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   capture::InterfaceNames& names_;
   EventSink& sink_;
   classify::Classifier classifier_;
+  decode::FragmentReassembler fragments_;
   decode::DecodedPacket decoded_;  // reused per packet
 
   core::Counter packets_;

@@ -23,8 +23,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // What the pipeline reads today: DNS on port 53, also inside VLAN tags
-// that a per-interface capture leaves in the frame.
-constexpr const char* kFilter = "port 53 or (vlan and port 53)";
+// that a per-interface capture leaves in the frame; and IP fragments, whose
+// later pieces carry no port (IPv4 with a fragment offset; IPv6 whose first
+// extension header is a fragment header).
+constexpr const char* kFilter =
+    "port 53 or (vlan and port 53) or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)";
 
 bool supported(const std::vector<int>& link_types, int link_type) {
   return link_types.empty() || std::find(link_types.begin(), link_types.end(), link_type) != link_types.end();

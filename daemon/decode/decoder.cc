@@ -123,6 +123,7 @@ DecodeStatus decodeIpv4(Bytes packet, DecodedPacket& out) {
   // total length are link-layer padding.
   if (total < packet.size()) packet = packet.first(total);
   if (total > packet.size()) out.truncated = true;
+  out.ip_packet = packet;
   out.ip_version = 4;
   out.src = core::IpAddress::v4(packet.data() + 12);
   out.dst = core::IpAddress::v4(packet.data() + 16);
@@ -139,6 +140,7 @@ DecodeStatus decodeIpv6(Bytes packet, DecodedPacket& out) {
   std::size_t payload_length = be16(packet.data() + 4);
   if (40 + payload_length < packet.size()) packet = packet.first(40 + payload_length);
   if (40 + payload_length > packet.size()) out.truncated = true;
+  out.ip_packet = packet;
   out.ip_version = 6;
   out.src = core::IpAddress::v6(packet.data() + 8);
   out.dst = core::IpAddress::v6(packet.data() + 24);

@@ -25,6 +25,9 @@ struct DecodedPacket {
   std::uint8_t tcp_flags = 0;
   bool truncated = false;  // the capture holds fewer bytes than the IP packet (snap length)
   std::span<const std::uint8_t> payload;
+  // The IP packet from its header on, trimmed to its own length: what the
+  // fragment reassembler takes when the packet is a fragment.
+  std::span<const std::uint8_t> ip_packet;
 };
 
 inline constexpr std::uint8_t kTcpFin = 0x01;

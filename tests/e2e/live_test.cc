@@ -80,8 +80,13 @@ class LiveTest : public ::testing::Test {
       skip_reason_ = "cannot build the namespaces: " + setup.err;
       return;
     }
-    isp_dns_ = std::make_unique<Background>(dnsmasq(isp_, {"198.51.100.1", "2001:db8:51::1"}, "192.0.2.80"), dir_,
-                                            "dnsmasq-isp");
+    auto isp_args = dnsmasq(isp_, {"198.51.100.1", "2001:db8:51::1"}, "192.0.2.80");
+    // A TXT answer of about 3 kB: it leaves the ISP in IP fragments.
+    std::string txt = "--txt-record=big.example.test";
+    for (int i = 0; i < 12; ++i) txt += "," + std::string(250, static_cast<char>('a' + i));
+    isp_args.push_back(txt);
+    isp_args.push_back("--edns-packet-max=4096");  // dnsmasq 2.90 caps UDP answers at 1232 bytes otherwise
+    isp_dns_ = std::make_unique<Background>(isp_args, dir_, "dnsmasq-isp");
     vpn_dns_ = std::make_unique<Background>(dnsmasq(vpn_, {"203.0.113.1"}, "192.0.2.81"), dir_, "dnsmasq-vpn");
     bool resolvers_up = waitUntil(
         [] {
@@ -235,6 +240,23 @@ TEST_F(LiveTest, TcpAndIpv6QueriesOutsideTheTunnelLeakToo) {
     EXPECT_EQ(e.resolver().address(), "2001:db8:51::1");
     EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
   }
+}
+
+TEST_F(LiveTest, FragmentedResponseIsReassembled) {
+  auto answer = dig({"+bufsize=4096", "+ignore", "@198.51.100.1", "big.example.test", "TXT"});
+  ASSERT_NE(answer.find("aaaa"), std::string::npos) << "no large answer: " << answer;
+  auto events = waitForEvents("big.example.test", 2);
+  ASSERT_EQ(events.size(), 2u);
+  const v1::Event& response = events[0].kind() == v1::MESSAGE_KIND_RESPONSE ? events[0] : events[1];
+  EXPECT_EQ(response.kind(), v1::MESSAGE_KIND_RESPONSE);
+  EXPECT_GT(response.dns().size(), 1500u);
+  EXPECT_EQ(response.leak_type(), v1::LEAK_TYPE_A);
+  auto s = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+  std::uint64_t fragments = 0;
+  for (const auto& m : s.malformed()) {
+    if (m.name() == "ip_fragment") fragments = m.count();
+  }
+  EXPECT_GE(fragments, 2u);
 }
 
 TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {

@@ -219,6 +219,18 @@ TEST_F(CaptureTest, MalformedInputIsCountedPerReasonAndSkipped) {
   matchesExpected(out, "malformed");
 }
 
+TEST_F(CaptureTest, FragmentedResponsesAreReassembledAndOverlapsDropped) {
+  auto out = read(generate("fragments", "fragments.pcap"));
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0].dns().qname(), "big.example.com");
+  EXPECT_EQ(out.events[0].dns().answer_count(), 60u);
+  EXPECT_EQ(out.events[0].dns().answers_size(), 32);  // kept up to the cap
+  EXPECT_EQ(out.events[1].dns().qname(), "big6.example.com");
+  EXPECT_EQ(out.events[1].ip_version(), 6u);
+  EXPECT_EQ(named(out.summary.malformed(), "fragment_overlap"), 1u);
+  matchesExpected(out, "fragments");
+}
+
 TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
   generate("link_layers", "links");
   struct Expect {

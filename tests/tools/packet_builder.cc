@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -211,6 +212,42 @@ Bytes ipTcp(const Peer& src, const Peer& dst, std::uint32_t seq, std::uint8_t fl
   put16(tcp, 0);
   tcp.insert(tcp.end(), payload.begin(), payload.end());
   return ip(parse(src.address), parse(dst.address), 6, std::move(tcp), 16);
+}
+
+std::vector<Bytes> fragmentIpv4(const Bytes& ip, std::size_t chunk) {
+  std::size_t header = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+  std::vector<Bytes> out;
+  for (std::size_t at = header; at < ip.size(); at += chunk) {
+    std::size_t n = std::min(chunk, ip.size() - at);
+    Bytes f(ip.begin(), ip.begin() + static_cast<std::ptrdiff_t>(header));
+    f.insert(f.end(), ip.begin() + static_cast<std::ptrdiff_t>(at), ip.begin() + static_cast<std::ptrdiff_t>(at + n));
+    set16(f, 2, static_cast<std::uint16_t>(f.size()));
+    bool more = at + n < ip.size();
+    set16(f, 6, static_cast<std::uint16_t>((more ? 0x2000 : 0) | ((at - header) / 8)));
+    set16(f, 10, 0);
+    set16(f, 10, fold(sum(f.data(), header)));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<Bytes> fragmentIpv6(const Bytes& ip, std::size_t chunk, std::uint32_t id) {
+  std::uint8_t next = ip[6];
+  std::vector<Bytes> out;
+  for (std::size_t at = 40; at < ip.size(); at += chunk) {
+    std::size_t n = std::min(chunk, ip.size() - at);
+    Bytes f(ip.begin(), ip.begin() + 40);
+    f[6] = 44;
+    bool more = at + n < ip.size();
+    f.push_back(next);
+    f.push_back(0);
+    put16(f, static_cast<std::uint16_t>(((at - 40) / 8) << 3 | (more ? 1 : 0)));
+    put32(f, id);
+    f.insert(f.end(), ip.begin() + static_cast<std::ptrdiff_t>(at), ip.begin() + static_cast<std::ptrdiff_t>(at + n));
+    set16(f, 4, static_cast<std::uint16_t>(f.size() - 40));
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 Bytes ethernet(const Bytes& ipPacket, std::vector<std::uint16_t> vlans) {

@@ -51,6 +51,11 @@ Bytes ipUdp(const Peer& src, const Peer& dst, const Bytes& payload);
 Bytes ipTcp(const Peer& src, const Peer& dst, std::uint32_t seq, std::uint8_t flags, const Bytes& payload);
 inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
 
+// Splits an IP packet into fragments of at most `chunk` payload bytes
+// (a multiple of 8), in order. IPv6 fragments get a fragment header with `id`.
+std::vector<Bytes> fragmentIpv4(const Bytes& ip, std::size_t chunk);
+std::vector<Bytes> fragmentIpv6(const Bytes& ip, std::size_t chunk, std::uint32_t id);
+
 // Link layers around an IP packet.
 Bytes ethernet(const Bytes& ip, std::vector<std::uint16_t> vlans = {});
 Bytes sll(const Bytes& ip, std::uint16_t packet_type);

@@ -216,6 +216,32 @@ bool paced(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// Large DNS responses in IP fragments: IPv4 in three pieces sent last
+// first with a duplicate, IPv6 in two; and a datagram whose fragments
+// overlap, which is dropped (as the receiving host drops it).
+bool fragments(const std::string& out) {
+  Capture c;
+  DnsBuilder big = DnsBuilder::response(0x7001, "big.example.com", 1);
+  for (int i = 0; i < 60; ++i) big.answerA("big.example.com", "203.0.113.10");
+  auto v4 = fragmentIpv4(ipUdp(kIspResolver, kHost, big.build()), 1000);  // ~1.7 kB: 2 or 3 pieces
+  c.add(ethernet(v4.back()));
+  for (std::size_t i = 0; i + 1 < v4.size(); ++i) c.add(ethernet(v4[i]));
+  c.add(ethernet(v4.front()));  // a late duplicate
+  DnsBuilder big6 = DnsBuilder::response(0x7002, "big6.example.com", 28);
+  for (int i = 0; i < 40; ++i) big6.answerAaaa("big6.example.com", "2001:db8::10");
+  for (const auto& f : fragmentIpv6(ipUdp(kIspResolver6, kHost6, big6.build()), 1232, 77)) c.add(ethernet(f));
+  DnsBuilder overlap = DnsBuilder::response(0x7003, "overlap.example.com", 1);
+  for (int i = 0; i < 60; ++i) overlap.answerA("overlap.example.com", "203.0.113.11");
+  Bytes ip = ipUdp(kIspResolver, port(kHost, 40009), overlap.build());
+  ip[5] = 0x99;  // another IP id
+  auto pieces = fragmentIpv4(ip, 1000);
+  Bytes shifted = fragmentIpv4(ip, 992)[1];  // starts 8 bytes before pieces[1]
+  c.add(ethernet(pieces[0]));
+  c.add(ethernet(shifted));
+  for (std::size_t i = 1; i < pieces.size(); ++i) c.add(ethernet(pieces[i]));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
 // parser; frame sequences in packet_fuzz.cc's format for the packet target.
 bool fuzzSeeds(const std::string& dir) {
@@ -294,7 +320,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments link_layers (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -308,6 +334,7 @@ int main(int argc, char** argv) {
   else if (scenario == "link_layers") ok = linkLayers(out);
   else if (scenario == "paced") ok = paced(out);
   else if (scenario == "fuzz_seeds") ok = fuzzSeeds(out);
+  else if (scenario == "fragments") ok = fragments(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;
