@@ -60,7 +60,7 @@ void toProto(const core::Event& e, v1::Event* out) {
   dns->set_rcode_name(std::string(core::rcodeName(d.rcode)));
   dns->set_qname(d.qname);
   dns->set_qtype(d.qtype);
-  dns->set_qtype_name(std::string(core::qtypeName(d.qtype)));
+  dns->set_qtype_name(std::string(core::qtypeName(d.qtype, e.transport)));
   dns->set_qclass(d.qclass);
   dns->set_question_count(d.question_count);
   dns->set_answer_count(d.answer_count);
@@ -76,7 +76,7 @@ void toProto(const core::Event& e, v1::Event* out) {
     auto* pa = dns->add_answers();
     pa->set_name(a.name);
     pa->set_type(a.type);
-    pa->set_type_name(std::string(core::qtypeName(a.type)));
+    pa->set_type_name(std::string(core::qtypeName(a.type, e.transport)));
     pa->set_ttl(a.ttl);
     pa->set_data(a.data);
   }

@@ -38,9 +38,9 @@ std::string formatEventLine(const core::Event& e) {
   pad(out, verdict, 12);
   pad(out, core::transportName(e.transport), 9);
   pad(out, e.kind == core::MessageKind::kQuery ? "query" : "response", 9);
-  std::string question = e.dns.qname + " " +
-                         (core::qtypeName(e.dns.qtype).empty() ? "TYPE" + std::to_string(e.dns.qtype)
-                                                               : std::string(core::qtypeName(e.dns.qtype)));
+  auto type = core::qtypeName(e.dns.qtype, e.transport);
+  std::string question =
+      e.dns.qname + " " + (type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type));
   if (e.kind == core::MessageKind::kResponse) {
     auto rcode = core::rcodeName(e.dns.rcode);
     question += " " + (rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode));

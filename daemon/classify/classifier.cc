@@ -4,29 +4,54 @@
 
 namespace dnsleak::classify {
 
+core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_port, std::uint16_t dst_port) {
+  auto either = [&](std::uint16_t port) { return src_port == port || dst_port == port; };
+  if (ip_protocol == IPPROTO_UDP) {
+    if (either(kDnsPort)) return core::Transport::kDnsUdp;
+    if (either(kMdnsPort)) return core::Transport::kMdns;
+    if (either(kLlmnrPort)) return core::Transport::kLlmnr;
+    if (either(kNbnsPort)) return core::Transport::kNbns;
+  } else if (ip_protocol == IPPROTO_TCP) {
+    if (either(kDnsPort)) return core::Transport::kDnsTcp;
+    if (either(kLlmnrPort)) return core::Transport::kLlmnr;  // RFC 4795 section 2.5
+  }
+  return core::Transport::kUnspecified;
+}
+
 Classifier::Classifier(TcpStreamLimits tcp_limits) : tcp_(tcp_limits) {}
 
 void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& sink) {
-  if (packet.src_port != kDnsPort && packet.dst_port != kDnsPort) return;
+  core::Transport transport = transportForPorts(packet.ip_protocol, packet.src_port, packet.dst_port);
   sink_ = &sink;
-  if (packet.ip_protocol == IPPROTO_UDP) {
-    observeDns(packet, packet.payload, core::Transport::kDnsUdp);
-  } else if (packet.ip_protocol == IPPROTO_TCP) {
-    tcp_.addSegment(packet, *this);
+  if (packet.ip_protocol == IPPROTO_TCP) {
+    if (transport != core::Transport::kUnspecified) tcp_.addSegment(packet, *this);
+  } else if (packet.ip_protocol == IPPROTO_UDP) {
+    if (transport != core::Transport::kUnspecified) {
+      observeDns(packet, packet.payload, transport);
+    } else if (packet.payload.size() >= 17) {  // a header and the smallest question
+      observeDns(packet, packet.payload, core::Transport::kDnsUdp, /*by_content=*/true);
+    }
   }
   sink_ = nullptr;
 }
 
 void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) {
-  observeDns(packet, message, core::Transport::kDnsTcp);
+  observeDns(packet, message, transportForPorts(IPPROTO_TCP, packet.src_port, packet.dst_port));
 }
 
 void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
-                            core::Transport transport) {
+                            core::Transport transport, bool by_content) {
   DnsParseStatus records_error = DnsParseStatus::kOk;
-  DnsParseStatus status = parseDnsMessage(message, event_.dns, records_error);
+  std::size_t end = 0;
+  DnsParseStatus status = parseDnsMessage(message, event_.dns, records_error, &end);
+  if (by_content &&
+      (status != DnsParseStatus::kOk || records_error != DnsParseStatus::kOk || end != message.size() ||
+       !looksLikeDns(event_.dns))) {
+    return;  // just not DNS: not malformed either
+  }
   dns_counters_.add(status);
   if (status != DnsParseStatus::kOk) return;
+  if (transport == core::Transport::kNbns) decodeNetbiosName(event_.dns.qname);
   if (records_error != DnsParseStatus::kOk) {
     dns_counters_.add(records_error);
     event_.dns.parse_error = dnsParseStatusName(records_error);
@@ -42,14 +67,14 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   e.count = 1;
   e.transport = transport;
   e.kind = e.dns.is_response ? core::MessageKind::kResponse : core::MessageKind::kQuery;
-  // Port 53 and a message that parses whole: both the port and the content agree.
-  e.recognition = core::RecognitionMethod::kPort;
-  e.recognition_confidence = core::Confidence::kHigh;
+  // A known port and a message that parses whole: port and content agree.
+  // By content alone, the strict shape check stands for the port.
+  e.recognition = by_content ? core::RecognitionMethod::kContent : core::RecognitionMethod::kPort;
+  e.recognition_confidence = by_content ? core::Confidence::kMedium : core::Confidence::kHigh;
   e.source = {packet.src, packet.src_port};
   e.destination = {packet.dst, packet.dst_port};
-  // The resolver is the port-53 end; for a query from 53 to 53 (server to
-  // server) the query's destination is.
-  bool server_is_destination = e.dns.is_response ? packet.src_port != kDnsPort : packet.dst_port == kDnsPort;
+  // The server is the end a query goes to and a response comes from.
+  bool server_is_destination = !e.dns.is_response;
   e.resolver = server_is_destination ? e.destination : e.source;
   e.ip_version = packet.ip_version;
   e.ip_protocol = packet.ip_protocol;

@@ -20,9 +20,18 @@ class ObservationSink {
 };
 
 inline constexpr std::uint16_t kDnsPort = 53;
+inline constexpr std::uint16_t kMdnsPort = 5353;
+inline constexpr std::uint16_t kLlmnrPort = 5355;
+inline constexpr std::uint16_t kNbnsPort = 137;
 
-// Turns decoded packets into observations: one per DNS message on UDP/53 and
-// TCP/53. Owned by the capture thread; its counters may be read anywhere.
+// The transport a port pair stands for, or kUnspecified. Port 53 wins over
+// the others when both ends name one.
+core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_port, std::uint16_t dst_port);
+
+// Turns decoded packets into observations, one per DNS-format message:
+// DNS on UDP/53 and TCP/53, mDNS (UDP/5353), LLMNR (UDP and TCP/5355),
+// NetBIOS-NS (UDP/137), and DNS recognised by its content on any other UDP
+// port. Owned by the capture thread; its counters may be read anywhere.
 class Classifier : private TcpDnsStreams::MessageHandler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
@@ -34,8 +43,11 @@ class Classifier : private TcpDnsStreams::MessageHandler {
 
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
+  // Parses and, when it is one, reports a message. With `by_content` the
+  // message must also pass looksLikeDns(); nothing is counted for a
+  // payload that is simply not DNS.
   void observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
-                  core::Transport transport);
+                  core::Transport transport, bool by_content = false);
 
   TcpDnsStreams tcp_;
   core::Event event_;              // reused for every observation

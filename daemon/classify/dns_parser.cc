@@ -142,7 +142,7 @@ DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, 
   }
 }
 
-DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus& records_error) {
+DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus& records_error, std::size_t* end) {
   records_error = DnsParseStatus::kOk;
   if (message.size() < 12) return DnsParseStatus::kTooShort;
   const std::uint8_t* h = message.data();
@@ -241,7 +241,67 @@ DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus
     offset += rr.rdlength;
   }
   out.answers.resize(kept);
+  if (end) *end = offset;
   return DnsParseStatus::kOk;
+}
+
+bool decodeNetbiosName(std::string& name) {
+  auto dot = name.find('.');
+  std::size_t label = dot == std::string::npos ? name.size() : dot;
+  if (label != 32) return false;
+  for (std::size_t i = 0; i < 32; ++i) {
+    if (name[i] < 'A' || name[i] > 'P') return false;
+  }
+  unsigned char bytes[16];
+  for (std::size_t i = 0; i < 16; ++i) {
+    bytes[i] = static_cast<unsigned char>(((name[2 * i] - 'A') << 4) | (name[2 * i + 1] - 'A'));
+  }
+  std::size_t length = 15;
+  while (length > 0 && bytes[length - 1] == ' ') --length;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string decoded;
+  auto hex = [&](unsigned char b) {
+    decoded += '<';
+    decoded += kHex[b >> 4];
+    decoded += kHex[b & 0x0f];
+    decoded += '>';
+  };
+  for (std::size_t i = 0; i < length; ++i) {
+    if (bytes[i] > 0x20 && bytes[i] < 0x7f && bytes[i] != '<' && bytes[i] != '\\') {
+      decoded += static_cast<char>(bytes[i]);
+    } else {
+      hex(bytes[i]);
+    }
+  }
+  hex(bytes[15]);
+  name = decoded + name.substr(label);
+  return true;
+}
+
+bool looksLikeDns(const core::DnsInfo& m) {
+  if (m.question_count != 1 || m.opcode != 0) return false;
+  if (m.qclass != 1 && m.qclass != 255) return false;
+  if (core::qtypeName(m.qtype).empty() || m.qtype == 41 /* OPT is never asked for */) return false;
+  if (static_cast<std::uint32_t>(m.answer_count) + m.authority_count + m.additional_count > 100) return false;
+  if (m.qname.empty() || m.qname == ".") return false;
+  std::size_t label = 0;
+  for (char ch : m.qname) {
+    bool host_char = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                     ch == '_';
+    if (ch == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (!host_char) {
+      return false;
+    } else {
+      ++label;
+    }
+  }
+  if (label == 0) return false;
+  if (m.is_response) return (m.rcode & 0x0f) <= 5;
+  // A query asks: it carries no answers, and no server flags.
+  return m.answer_count == 0 && m.authority_count == 0 && m.additional_count <= 1 && !m.authoritative &&
+         !m.truncated && !m.recursion_available && m.rcode == 0;
 }
 
 std::string_view dnsParseStatusName(DnsParseStatus status) {

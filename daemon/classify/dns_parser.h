@@ -48,8 +48,22 @@ inline constexpr std::size_t kMaxKeptAnswers = 32;
 // rejected. If a later record does not, the message is kept with what came
 // before it, and its reason is set in `out.records_error` (kOk otherwise);
 // a broken trailing record must not hide the question from the detector.
+// `end`, when given, is set to the offset just past the last record read.
 DnsParseStatus parseDnsMessage(std::span<const std::uint8_t> message, core::DnsInfo& out,
-                               DnsParseStatus& records_error);
+                               DnsParseStatus& records_error, std::size_t* end = nullptr);
+
+// NetBIOS first-level encoding (RFC 1001 section 14.1): a 32-letter label
+// of 'A'..'P' pairs holds 16 bytes, 15 of name and a suffix byte. Rewrites
+// such a first label of `name` as "NAME<xx>" (trailing spaces dropped,
+// other unprintable bytes as <xx>), as tshark prints it; leaves any other
+// name as it is. Returns whether it decoded.
+bool decodeNetbiosName(std::string& name);
+
+// Whether a message that parsed (with nothing trailing) is DNS beyond
+// reasonable doubt, for UDP on a port no DNS protocol is known on: one
+// question of a known type and class IN/ANY, a host-like name, standard
+// opcode, flags and counts that fit a query or a response.
+bool looksLikeDns(const core::DnsInfo& message);
 
 // A name of at most 255 octets has at most 127 labels; a chain of pointers
 // longer than that must revisit a label.

@@ -84,6 +84,14 @@ std::string_view qtypeName(std::uint16_t qtype) {
   }
 }
 
+std::string_view qtypeName(std::uint16_t qtype, Transport transport) {
+  if (transport == Transport::kNbns) {
+    if (qtype == 32) return "NB";
+    if (qtype == 33) return "NBSTAT";
+  }
+  return qtypeName(qtype);
+}
+
 std::string_view rcodeName(std::uint16_t rcode) {
   switch (rcode) {
     case 0: return "NOERROR";

@@ -185,6 +185,8 @@ std::string_view transportName(Transport t);
 std::string_view leakTypeName(LeakType t);
 std::string_view verdictName(Verdict v);
 std::string_view qtypeName(std::uint16_t qtype);  // "A", "AAAA", ... or "" if unknown
+// The same, where NetBIOS-NS gives types their own meaning (32 NB, 33 NBSTAT).
+std::string_view qtypeName(std::uint16_t qtype, Transport transport);
 std::string_view rcodeName(std::uint16_t rcode);  // "NOERROR", ... or "" if unknown
 
 }  // namespace dnsleak::core

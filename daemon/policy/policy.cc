@@ -12,7 +12,7 @@ constexpr std::string_view kRemediationFullTunnel =
 
 std::string describeQuestion(const core::Event& e) {
   std::string out = e.dns.qname.empty() ? std::string("(no question)") : e.dns.qname;
-  auto type = core::qtypeName(e.dns.qtype);
+  auto type = core::qtypeName(e.dns.qtype, e.transport);
   out += " (";
   out += type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type);
   if (e.kind == core::MessageKind::kResponse) {
@@ -34,6 +34,19 @@ std::string describeInterface(const core::InterfaceInfo& iface) {
   if (iface.index != 0) return "interface #" + std::to_string(iface.index);
   return "an unknown interface";
 }
+
+std::string_view localLinkName(core::Transport t) {
+  switch (t) {
+    case core::Transport::kMdns: return "mDNS";
+    case core::Transport::kLlmnr: return "LLMNR";
+    case core::Transport::kNbns: return "NetBIOS-NS";
+    default: return "";
+  }
+}
+
+constexpr std::string_view kRemediationLocalLink =
+    "if names must not be announced on this network: systemd-resolved MulticastDNS=no and LLMNR=no "
+    "(resolved.conf or per link), avahi-daemon off, NetBIOS off in Samba (disable netbios = yes)";
 
 }  // namespace
 
@@ -70,6 +83,20 @@ void Policy::judge(core::Event& e) const {
   e.leak_type = core::LeakType::kNone;
   e.remediation.clear();
   const bool query = e.kind == core::MessageKind::kQuery;
+
+  // Local-link name protocols announce names to everyone on the link. They
+  // are reported, not judged as leaks, until the profile's local-link rule
+  // (off/info/leak) exists.
+  if (auto protocol = localLinkName(e.transport); !protocol.empty()) {
+    e.verdict = core::Verdict::kInfo;
+    e.rule = kRuleLocalLink;
+    e.reason = std::string(protocol) + (query ? " query for " : " response for ") + describeQuestion(e) +
+               (query ? " announced on the local link via " : " seen on the local link via ") +
+               describeInterface(e.interface) + " (" + describeEndpoint(query ? e.source : e.destination) +
+               (query ? " asking" : " answered") + ")";
+    e.remediation = kRemediationLocalLink;
+    return;
+  }
 
   // This host answering as a server is not its own resolution leaking.
   if ((query && e.direction == core::Direction::kInbound) ||

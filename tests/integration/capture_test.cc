@@ -231,6 +231,36 @@ TEST_F(CaptureTest, FragmentedResponsesAreReassembledAndOverlapsDropped) {
   matchesExpected(out, "fragments");
 }
 
+TEST_F(CaptureTest, LocalLinkProtocolsAndDnsOnAnUnusualPort) {
+  auto out = read(generate("local_link", "local_link.pcap"), {"--interface", "eth0"});
+  std::vector<std::pair<v1::Transport, std::string>> seen;
+  for (const auto& e : out.events) seen.emplace_back(e.transport(), e.dns().qname());
+  EXPECT_EQ(seen, (std::vector<std::pair<v1::Transport, std::string>>{
+                      {v1::TRANSPORT_MDNS, "printer.local"},
+                      {v1::TRANSPORT_LLMNR, "fileserver"},
+                      {v1::TRANSPORT_LLMNR, "fileserver"},
+                      {v1::TRANSPORT_LLMNR, "tcp-host"},
+                      {v1::TRANSPORT_NBNS, "WORKSTATION<00>"},
+                      {v1::TRANSPORT_DNS_UDP, "odd-port.example.com"}}));
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(out.events[i].verdict(), v1::VERDICT_INFO) << i;
+    EXPECT_EQ(out.events[i].rule(), "local-link/name-announced");
+    EXPECT_EQ(out.events[i].recognition().method(), v1::RECOGNITION_METHOD_PORT);
+  }
+  EXPECT_EQ(out.events[3].ip_protocol(), "tcp");
+  EXPECT_EQ(out.events[4].dns().qtype_name(), "NB");
+  const auto& odd = out.events[5];
+  EXPECT_EQ(odd.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
+  EXPECT_EQ(odd.recognition().confidence(), v1::CONFIDENCE_MEDIUM);
+  EXPECT_EQ(odd.verdict(), v1::VERDICT_LEAK);
+  EXPECT_EQ(odd.resolver().port(), 8053u);
+  // The noise on UDP/4500 is neither DNS nor counted as malformed DNS.
+  EXPECT_EQ(named(out.summary.malformed(), "dns_too_short") + named(out.summary.malformed(), "dns_truncated_name") +
+                named(out.summary.malformed(), "dns_bad_label_type"),
+            0u);
+  matchesExpected(out, "local_link");
+}
+
 TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
   generate("link_layers", "links");
   struct Expect {

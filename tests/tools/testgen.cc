@@ -242,6 +242,39 @@ bool fragments(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// Local-link name protocols and DNS on an unusual port: an mDNS query, an
+// LLMNR query and answer over UDP and a query over TCP, a NetBIOS name
+// query, DNS on UDP/8053 (recognised by content), and UDP noise that must
+// not be taken for DNS.
+bool localLink(const std::string& out) {
+  Capture c;
+  c.add(ethernet(ipUdp({"192.0.2.10", 5353}, {"224.0.0.251", 5353}, DnsBuilder(0, 0).question("printer.local", 1).build())));
+  c.add(ethernet(ipUdp({"192.0.2.10", 50001}, {"224.0.0.252", 5355}, DnsBuilder(0x8001, 0).question("fileserver", 1).build())));
+  c.add(ethernet(ipUdp({"192.0.2.20", 5355}, {"192.0.2.10", 50001},
+                       DnsBuilder(0x8001, 0x8000).question("fileserver", 1).answerA("fileserver", "192.0.2.20").build())));
+  Peer llmnr_client{"192.0.2.10", 50002};
+  Peer llmnr_server{"192.0.2.20", 5355};
+  c.add(ethernet(ipTcp(llmnr_client, llmnr_server, 10, kSyn, {})));
+  c.add(ethernet(ipTcp(llmnr_client, llmnr_server, 11, kPsh | kAck,
+                       tcpFramed(DnsBuilder(0x8002, 0).question("tcp-host", 28).build()))));
+  // "WORKSTATION" <00>, first-level encoded
+  std::string encoded;
+  std::string raw = "WORKSTATION";
+  raw.resize(15, ' ');
+  raw.push_back('\0');
+  for (unsigned char ch : raw) {
+    encoded.push_back(static_cast<char>('A' + (ch >> 4)));
+    encoded.push_back(static_cast<char>('A' + (ch & 0x0f)));
+  }
+  c.add(ethernet(ipUdp({"192.0.2.10", 137}, {"192.0.2.255", 137}, DnsBuilder(0x9001, 0x0110).question(encoded, 32).build())));
+  c.add(ethernet(ipUdp({"192.0.2.10", 40100}, {"198.51.100.53", 8053},
+                       DnsBuilder::query(0x9002, "odd-port.example.com", 1).build())));
+  Bytes noise(200);
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  c.add(ethernet(ipUdp({"192.0.2.10", 4500}, {"198.51.100.9", 4500}, noise)));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
 // parser; frame sequences in packet_fuzz.cc's format for the packet target.
 bool fuzzSeeds(const std::string& dir) {
@@ -320,7 +353,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link link_layers (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -335,6 +368,7 @@ int main(int argc, char** argv) {
   else if (scenario == "paced") ok = paced(out);
   else if (scenario == "fuzz_seeds") ok = fuzzSeeds(out);
   else if (scenario == "fragments") ok = fragments(out);
+  else if (scenario == "local_link") ok = localLink(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -115,6 +115,22 @@ TEST(Policy, Ipv6ResolverIsBracketedAndUnnamedInterfaceByIndex) {
   EXPECT_NE(e.reason.find("interface #9"), std::string::npos) << e.reason;
 }
 
+TEST(Policy, LocalLinkNamesAreReportedNotJudgedAsLeaks) {
+  Policy policy(configWith({"wg*"}, {}));
+  for (auto transport : {core::Transport::kMdns, core::Transport::kLlmnr, core::Transport::kNbns}) {
+    core::Event e = query("224.0.0.251", 5353, "eth0");
+    e.transport = transport;
+    e.dns.qname = "printer.local";
+    e.source = {*core::IpAddress::parse("192.0.2.10"), 5353};
+    policy.judge(e);
+    EXPECT_EQ(e.verdict, core::Verdict::kInfo);
+    EXPECT_EQ(e.rule, kRuleLocalLink);
+    EXPECT_NE(e.reason.find("printer.local"), std::string::npos) << e.reason;
+    EXPECT_NE(e.reason.find("announced on the local link via eth0"), std::string::npos) << e.reason;
+    EXPECT_FALSE(e.remediation.empty());
+  }
+}
+
 TEST(PolicyHolder, ViewSeesPublishedPolicy) {
   PolicyHolder holder(std::make_shared<Policy>(configWith({}, {})));
   PolicyView view(holder);
