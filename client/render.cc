@@ -103,11 +103,20 @@ std::string renderEvent(const v1::Event& e) {
   pad(out, formatTime(e.time()), 25);
   pad(out, verdictName(e.verdict(), e.leak_type()), 12);
   pad(out, transportName(e.transport()), 9);
-  pad(out, e.kind() == v1::MESSAGE_KIND_RESPONSE ? "response" : "query", 9);
+  std::string kind = v1::MessageKind_Name(e.kind());
+  if (kind.rfind("MESSAGE_KIND_", 0) == 0) kind = kind.substr(13);
+  for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  pad(out, kind, 11);
   const auto& d = e.dns();
-  std::string question = d.qname() + " " + (d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name());
-  if (d.is_response()) question += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
-  pad(out, question, 36);
+  std::string what;
+  if (e.kind() == v1::MESSAGE_KIND_QUERY || e.kind() == v1::MESSAGE_KIND_RESPONSE) {
+    what = d.qname() + " " + (d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name());
+    if (d.is_response()) what += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
+  } else {
+    what = e.sni().empty() ? "(no server name)" : "sni " + e.sni();
+    for (int i = 0; i < e.alpn_size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn(i);
+  }
+  pad(out, what, 36);
   pad(out, formatEndpoint(e.source()) + " -> " + formatEndpoint(e.destination()), 48);
   out += !e.interface().name().empty() ? e.interface().name()
          : e.interface().index() ? "#" + std::to_string(e.interface().index())

@@ -13,8 +13,9 @@ packages=(
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev
   # live end-to-end tests: namespaces, a real resolver, real clients;
-  # setpriv (util-linux) runs the client as another user
-  iproute2 dnsmasq-base bind9-dnsutils util-linux
+  # setpriv (util-linux) runs the client as another user; openssl plays a
+  # DNS-over-TLS server and client
+  iproute2 dnsmasq-base bind9-dnsutils util-linux openssl
 )
 
 missing=()

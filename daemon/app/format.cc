@@ -17,6 +17,17 @@ void pad(std::string& out, std::string_view text, std::size_t width) {
   out.append(text.size() < width ? width - text.size() : 1, ' ');
 }
 
+std::string_view kindName(core::MessageKind kind) {
+  switch (kind) {
+    case core::MessageKind::kQuery: return "query";
+    case core::MessageKind::kResponse: return "response";
+    case core::MessageKind::kHandshake: return "handshake";
+    case core::MessageKind::kConnection: return "connection";
+    case core::MessageKind::kUnspecified: break;
+  }
+  return "?";
+}
+
 }  // namespace
 
 std::string formatTime(core::Timestamp t) {
@@ -37,15 +48,20 @@ std::string formatEventLine(const core::Event& e) {
   if (e.verdict == core::Verdict::kLeak) verdict = "LEAK " + std::string(core::leakTypeName(e.leak_type));
   pad(out, verdict, 12);
   pad(out, core::transportName(e.transport), 9);
-  pad(out, e.kind == core::MessageKind::kQuery ? "query" : "response", 9);
-  auto type = core::qtypeName(e.dns.qtype, e.transport);
-  std::string question =
-      e.dns.qname + " " + (type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type));
-  if (e.kind == core::MessageKind::kResponse) {
-    auto rcode = core::rcodeName(e.dns.rcode);
-    question += " " + (rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode));
+  pad(out, kindName(e.kind), 11);
+  std::string what;
+  if (e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse) {
+    auto type = core::qtypeName(e.dns.qtype, e.transport);
+    what = e.dns.qname + " " + (type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type));
+    if (e.kind == core::MessageKind::kResponse) {
+      auto rcode = core::rcodeName(e.dns.rcode);
+      what += " " + (rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode));
+    }
+  } else {
+    what = e.sni.empty() ? "(no server name)" : "sni " + e.sni;
+    for (std::size_t i = 0; i < e.alpn.size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn[i];
   }
-  pad(out, question, 36);
+  pad(out, what, 36);
   pad(out, endpoint(e.source) + " -> " + endpoint(e.destination), 48);
   out += e.interface.name.empty() ? (e.interface.index ? "#" + std::to_string(e.interface.index) : "-")
                                   : e.interface.name;

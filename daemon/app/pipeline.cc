@@ -35,12 +35,13 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
 }
 
 void Pipeline::onObservation(core::Event& event) {
-  dns_messages_.add();
+  bool message = event.kind == core::MessageKind::kQuery || event.kind == core::MessageKind::kResponse;
+  if (message) dns_messages_.add();
   transport_counters_.add(event.transport);
   event.interface.name = names_.name(event.interface.index);
   policy_.get().judge(event);
   auto& counts = per_interface_[slot(event.interface.index)];
-  counts.dns_messages.add();
+  if (message) counts.dns_messages.add();
   if (event.verdict == core::Verdict::kLeak) {
     leak_counters_.add(event.leak_type);
     counts.leaks.add();
@@ -93,6 +94,10 @@ api::NamedCounts Pipeline::malformed() const {
   for (std::size_t i = 1; i < classify::kDnsParseStatusCount; ++i) {
     auto s = static_cast<classify::DnsParseStatus>(i);
     out.emplace_back(std::string(classify::dnsParseStatusName(s)), dns.get(s));
+  }
+  for (std::size_t i = 2; i < classify::kTlsFlowEventCount; ++i) {  // not the two report outcomes
+    auto e = static_cast<classify::TlsFlowEvent>(i);
+    out.emplace_back(std::string(classify::tlsFlowEventName(e)), classifier_.tlsFlows().counters().get(e));
   }
   const auto& tcp = classifier_.tcpStreams().counters();
   for (std::size_t i = 0; i < classify::kTcpStreamEventCount; ++i) {

@@ -14,6 +14,7 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
   } else if (ip_protocol == IPPROTO_TCP) {
     if (either(kDnsPort)) return core::Transport::kDnsTcp;
     if (either(kLlmnrPort)) return core::Transport::kLlmnr;  // RFC 4795 section 2.5
+    if (either(kDotPort)) return core::Transport::kDot;      // RFC 7858
   }
   return core::Transport::kUnspecified;
 }
@@ -24,7 +25,11 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
   core::Transport transport = transportForPorts(packet.ip_protocol, packet.src_port, packet.dst_port);
   sink_ = &sink;
   if (packet.ip_protocol == IPPROTO_TCP) {
-    if (transport != core::Transport::kUnspecified) tcp_.addSegment(packet, *this);
+    if (transport == core::Transport::kDot) {
+      tls_.addSegment(packet, kDotPort, *this);
+    } else if (transport != core::Transport::kUnspecified) {
+      tcp_.addSegment(packet, *this);
+    }
   } else if (packet.ip_protocol == IPPROTO_UDP) {
     if (transport != core::Transport::kUnspecified) {
       observeDns(packet, packet.payload, transport);
@@ -37,6 +42,51 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
 
 void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) {
   observeDns(packet, message, transportForPorts(IPPROTO_TCP, packet.src_port, packet.dst_port));
+}
+
+void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport transport) {
+  core::Event& e = event_;
+  e.seq = 0;
+  e.time = packet.time;
+  e.first_seen = packet.time;
+  e.last_seen = packet.time;
+  e.count = 1;
+  e.transport = transport;
+  e.source = {packet.src, packet.src_port};
+  e.destination = {packet.dst, packet.dst_port};
+  e.ip_version = packet.ip_version;
+  e.ip_protocol = packet.ip_protocol;
+  e.interface.index = packet.ifindex;
+  e.interface.name.clear();
+  e.interface.kind.clear();
+  e.direction = packet.direction;
+  e.tunnel.clear();
+  e.sni.clear();
+  e.alpn.clear();
+  e.verdict = core::Verdict::kUnspecified;
+  e.leak_type = core::LeakType::kNone;
+  e.profile.clear();
+  e.rule.clear();
+  e.reason.clear();
+  e.remediation.clear();
+  e.process = {};
+  e.attribution = {};
+}
+
+void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) {
+  startEvent(packet, core::Transport::kDot);
+  core::Event& e = event_;
+  e.dns = {};
+  e.kind = report.kind;
+  if (report.hello) {
+    e.sni = report.hello->sni;
+    e.alpn = report.hello->alpn;
+  }
+  // Port 853 and a TLS ClientHello agree; the port alone is less sure.
+  e.recognition = core::RecognitionMethod::kPort;
+  e.recognition_confidence = report.hello ? core::Confidence::kHigh : core::Confidence::kMedium;
+  e.resolver = report.from_client ? e.destination : e.source;
+  sink_->onObservation(e);
 }
 
 void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
@@ -59,40 +109,15 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
     event_.dns.parse_error.clear();
   }
 
+  startEvent(packet, transport);
   core::Event& e = event_;
-  e.seq = 0;
-  e.time = packet.time;
-  e.first_seen = packet.time;
-  e.last_seen = packet.time;
-  e.count = 1;
-  e.transport = transport;
   e.kind = e.dns.is_response ? core::MessageKind::kResponse : core::MessageKind::kQuery;
   // A known port and a message that parses whole: port and content agree.
   // By content alone, the strict shape check stands for the port.
   e.recognition = by_content ? core::RecognitionMethod::kContent : core::RecognitionMethod::kPort;
   e.recognition_confidence = by_content ? core::Confidence::kMedium : core::Confidence::kHigh;
-  e.source = {packet.src, packet.src_port};
-  e.destination = {packet.dst, packet.dst_port};
   // The server is the end a query goes to and a response comes from.
-  bool server_is_destination = !e.dns.is_response;
-  e.resolver = server_is_destination ? e.destination : e.source;
-  e.ip_version = packet.ip_version;
-  e.ip_protocol = packet.ip_protocol;
-  e.interface.index = packet.ifindex;
-  e.interface.name.clear();
-  e.interface.kind.clear();
-  e.direction = packet.direction;
-  e.tunnel.clear();
-  e.sni.clear();
-  e.alpn.clear();
-  e.verdict = core::Verdict::kUnspecified;
-  e.leak_type = core::LeakType::kNone;
-  e.profile.clear();
-  e.rule.clear();
-  e.reason.clear();
-  e.remediation.clear();
-  e.process = {};
-  e.attribution = {};
+  e.resolver = e.dns.is_response ? e.source : e.destination;
   sink_->onObservation(e);
 }
 

@@ -5,6 +5,7 @@
 
 #include "classify/dns_parser.h"
 #include "classify/tcp_dns_streams.h"
+#include "classify/tls_flows.h"
 #include "core/counter.h"
 #include "core/event.h"
 #include "decode/packet.h"
@@ -23,6 +24,7 @@ inline constexpr std::uint16_t kDnsPort = 53;
 inline constexpr std::uint16_t kMdnsPort = 5353;
 inline constexpr std::uint16_t kLlmnrPort = 5355;
 inline constexpr std::uint16_t kNbnsPort = 137;
+inline constexpr std::uint16_t kDotPort = 853;
 
 // The transport a port pair stands for, or kUnspecified. Port 53 wins over
 // the others when both ends name one.
@@ -31,8 +33,10 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // Turns decoded packets into observations, one per DNS-format message:
 // DNS on UDP/53 and TCP/53, mDNS (UDP/5353), LLMNR (UDP and TCP/5355),
 // NetBIOS-NS (UDP/137), and DNS recognised by its content on any other UDP
-// port. Owned by the capture thread; its counters may be read anywhere.
-class Classifier : private TcpDnsStreams::MessageHandler {
+// port; and one observation per DNS-over-TLS connection (TCP/853), with
+// the ClientHello's SNI and ALPN when it was seen. Owned by the capture
+// thread; its counters may be read anywhere.
+class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
 
@@ -40,9 +44,13 @@ class Classifier : private TcpDnsStreams::MessageHandler {
 
   const core::EnumCounters<DnsParseStatus, kDnsParseStatusCount>& dnsCounters() const { return dns_counters_; }
   const TcpDnsStreams& tcpStreams() const { return tcp_; }
+  const TlsFlows& tlsFlows() const { return tls_; }
 
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
+  void onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) override;
+  // Sets the fields every observation of `packet` shares, clears the rest.
+  void startEvent(const decode::DecodedPacket& packet, core::Transport transport);
   // Parses and, when it is one, reports a message. With `by_content` the
   // message must also pass looksLikeDns(); nothing is counted for a
   // payload that is simply not DNS.
@@ -50,6 +58,7 @@ class Classifier : private TcpDnsStreams::MessageHandler {
                   core::Transport transport, bool by_content = false);
 
   TcpDnsStreams tcp_;
+  TlsFlows tls_;
   core::Event event_;              // reused for every observation
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()
   core::EnumCounters<DnsParseStatus, kDnsParseStatusCount> dns_counters_;

@@ -35,6 +35,26 @@ std::string describeInterface(const core::InterfaceInfo& iface) {
   return "an unknown interface";
 }
 
+bool encrypted(core::Transport t) {
+  return t == core::Transport::kDot || t == core::Transport::kDoh || t == core::Transport::kDoq ||
+         t == core::Transport::kDnsCrypt;
+}
+
+std::string_view encryptedName(core::Transport t) {
+  switch (t) {
+    case core::Transport::kDot: return "DNS over TLS";
+    case core::Transport::kDoh: return "DNS over HTTPS";
+    case core::Transport::kDoq: return "DNS over QUIC";
+    case core::Transport::kDnsCrypt: return "DNSCrypt";
+    default: return "";
+  }
+}
+
+constexpr std::string_view kRemediationEncrypted =
+    "if this encrypted resolver is meant to be used, send it through the tunnel or list it in safe_path.resolvers "
+    "(address:port); otherwise turn off the application's or system's own encrypted DNS (Android Private DNS, "
+    "systemd-resolved DNSOverTLS=, a browser's secure DNS setting)";
+
 std::string_view localLinkName(core::Transport t) {
   switch (t) {
     case core::Transport::kMdns: return "mDNS";
@@ -83,6 +103,9 @@ void Policy::judge(core::Event& e) const {
   e.leak_type = core::LeakType::kNone;
   e.remediation.clear();
   const bool query = e.kind == core::MessageKind::kQuery;
+  // Sent by the client (the resolver's peer): a query, or the client's
+  // side of a connection. Decides which direction makes this host the server.
+  const bool from_client = !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
 
   // Local-link name protocols announce names to everyone on the link. They
   // are reported, not judged as leaks, until the profile's local-link rule
@@ -99,12 +122,16 @@ void Policy::judge(core::Event& e) const {
   }
 
   // This host answering as a server is not its own resolution leaking.
-  if ((query && e.direction == core::Direction::kInbound) ||
-      (!query && e.direction == core::Direction::kOutbound)) {
+  if ((from_client && e.direction == core::Direction::kInbound) ||
+      (!from_client && e.direction == core::Direction::kOutbound)) {
     e.verdict = core::Verdict::kInfo;
     e.rule = kRuleInboundServer;
-    e.reason = query ? "query received by this host, which answers it as a server"
-                     : "response sent by this host as a server";
+    if (e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse) {
+      e.reason = query ? "query received by this host, which answers it as a server"
+                       : "response sent by this host as a server";
+    } else {
+      e.reason = from_client ? "connection to this host, which serves DNS here" : "sent by this host as a DNS server";
+    }
     return;
   }
   if (e.resolver.address.isLoopback() || e.interface.name == "lo") {
@@ -116,13 +143,24 @@ void Policy::judge(core::Event& e) const {
   if (safeInterface(e.interface.name)) {
     e.verdict = core::Verdict::kOk;
     e.rule = kRuleSafeInterface;
-    e.reason = (query ? "left via safe interface " : "arrived via safe interface ") + e.interface.name;
+    e.reason = (from_client ? "left via safe interface " : "arrived via safe interface ") + e.interface.name;
     return;
   }
   if (const auto* spec = safeResolver(e.resolver)) {
     e.verdict = core::Verdict::kOk;
     e.rule = kRuleSafeResolver;
     e.reason = "resolver " + describeEndpoint(e.resolver) + " is a safe resolver (" + spec->text + ")";
+    return;
+  }
+  if (encrypted(e.transport)) {
+    e.verdict = core::Verdict::kLeak;
+    e.leak_type = core::LeakType::kC;
+    e.rule = kRuleEncryptedOutside;
+    e.reason = std::string(encryptedName(e.transport)) + " to " + describeEndpoint(e.resolver) +
+               (e.sni.empty() ? std::string() : " (server name " + e.sni + ")") +
+               (from_client ? " left via " : " arrived via ") + describeInterface(e.interface) +
+               ", outside the safe path (" + safe_path_summary_ + ")";
+    e.remediation = kRemediationEncrypted;
     return;
   }
   e.verdict = core::Verdict::kLeak;

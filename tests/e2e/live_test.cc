@@ -259,6 +259,42 @@ TEST_F(LiveTest, FragmentedResponseIsReassembled) {
   EXPECT_GE(fragments, 2u);
 }
 
+TEST_F(LiveTest, DnsOverTlsOutsideTheTunnelIsLeakC) {
+  if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
+  std::string key = dir_ + "/dot.key", cert = dir_ + "/dot.crt";
+  auto made = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-subj", "/CN=dot.example.test", "-days", "1", "-keyout", key, "-out", cert});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  Background server({"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept", "198.51.100.1:853", "-cert", cert,
+                     "-key", key, "-alpn", "dot", "-quiet"},
+                    dir_, "dot-server");
+  std::string connect = "echo | timeout 5 ip netns exec " + host_ +
+                        " openssl s_client -connect 198.51.100.1:853 -servername dot.example.test -alpn dot";
+  bool handshook = waitUntil([&] { return run({"sh", "-c", connect}).out.find("ALPN protocol: dot") != std::string::npos; },
+                             std::chrono::seconds(10));
+  ASSERT_TRUE(handshook) << server.err();
+  std::vector<v1::Event> dot;
+  waitUntil(
+      [&] {
+        dot.clear();
+        auto r = ctl({"--json", "watch", "--from-seq", "1", "--transport", "dot", "--duration", "1"});
+        for (const auto& line : lines(r.out)) dot.push_back(parseJson<v1::WatchResponse>(line).event());
+        return !dot.empty();
+      },
+      std::chrono::seconds(5));
+  ASSERT_FALSE(dot.empty());
+  ASSERT_EQ(dot.size(), 1u) << "one connection, one event";
+  const auto& e = dot.back();
+  EXPECT_EQ(e.kind(), v1::MESSAGE_KIND_HANDSHAKE);
+  EXPECT_EQ(e.sni(), "dot.example.test");
+  ASSERT_EQ(e.alpn_size(), 1);
+  EXPECT_EQ(e.alpn(0), "dot");
+  EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(e.interface().name(), "eth-isp");
+  EXPECT_EQ(e.resolver().address(), "198.51.100.1");
+  EXPECT_EQ(e.resolver().port(), 853u);
+}
+
 TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {
   writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n  resolvers: [\"198.51.100.1:53\"]\n"
                      "store:\n  record_ok: true\n");

@@ -261,6 +261,34 @@ TEST_F(CaptureTest, LocalLinkProtocolsAndDnsOnAnUnusualPort) {
   matchesExpected(out, "local_link");
 }
 
+TEST_F(CaptureTest, DnsOverTlsConnectionsAreReportedOnceEach) {
+  auto out = read(generate("dot", "dot.pcap"), {"--interface", "eth0"});
+  ASSERT_EQ(out.events.size(), 2u);
+  const auto& handshake = out.events[0];
+  EXPECT_EQ(handshake.transport(), v1::TRANSPORT_DOT);
+  EXPECT_EQ(handshake.kind(), v1::MESSAGE_KIND_HANDSHAKE);
+  EXPECT_EQ(handshake.sni(), "dns.example.net");
+  ASSERT_EQ(handshake.alpn_size(), 1);
+  EXPECT_EQ(handshake.alpn(0), "dot");
+  EXPECT_EQ(handshake.recognition().confidence(), v1::CONFIDENCE_HIGH);
+  EXPECT_EQ(handshake.verdict(), v1::VERDICT_LEAK);
+  EXPECT_EQ(handshake.leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(handshake.rule(), "full-tunnel/encrypted-dns-outside-safe-path");
+  EXPECT_EQ(handshake.resolver().address(), "198.51.100.99");
+  EXPECT_NE(handshake.reason().find("DNS over TLS to 198.51.100.99:853 (server name dns.example.net) left via eth0"),
+            std::string::npos)
+      << handshake.reason();
+  const auto& midstream = out.events[1];
+  EXPECT_EQ(midstream.kind(), v1::MESSAGE_KIND_CONNECTION);
+  EXPECT_EQ(midstream.sni(), "");
+  EXPECT_EQ(midstream.recognition().confidence(), v1::CONFIDENCE_MEDIUM);
+  EXPECT_EQ(midstream.resolver().port(), 853u);
+  EXPECT_EQ(midstream.leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(named(out.summary.transports(), "dot"), 2u);
+  EXPECT_EQ(out.summary.dns_messages(), 0u);
+  matchesExpected(out, "dot");
+}
+
 TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
   generate("link_layers", "links");
   struct Expect {
@@ -302,7 +330,7 @@ TEST_F(CaptureTest, HumanOutputShowsLeakAndReason) {
             std::string::npos)
       << r.out;
   // Without the VPN config 10.8.0.1 is not safe either: three pairs leak.
-  EXPECT_NE(r.out.find("7 DNS messages, 6 leaks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("7 DNS messages, 0 encrypted-DNS connections, 6 leaks"), std::string::npos) << r.out;
 }
 
 // A real capture from nDPI's test suite (tests/data/ndpi-dns.pcap, LGPL-3.0,

@@ -292,6 +292,60 @@ Bytes nullLoopback(const Bytes& ipPacket) {
   return out;
 }
 
+Bytes tlsClientHello(const std::string& sni, const std::vector<std::string>& alpn, std::size_t key_share_bytes) {
+  Bytes ext;
+  if (!sni.empty()) {
+    Bytes list;
+    list.push_back(0);
+    put16(list, static_cast<std::uint16_t>(sni.size()));
+    list.insert(list.end(), sni.begin(), sni.end());
+    put16(ext, 0);
+    put16(ext, static_cast<std::uint16_t>(list.size() + 2));
+    put16(ext, static_cast<std::uint16_t>(list.size()));
+    ext.insert(ext.end(), list.begin(), list.end());
+  }
+  if (!alpn.empty()) {
+    Bytes list;
+    for (const auto& p : alpn) {
+      list.push_back(static_cast<std::uint8_t>(p.size()));
+      list.insert(list.end(), p.begin(), p.end());
+    }
+    put16(ext, 16);
+    put16(ext, static_cast<std::uint16_t>(list.size() + 2));
+    put16(ext, static_cast<std::uint16_t>(list.size()));
+    ext.insert(ext.end(), list.begin(), list.end());
+  }
+  put16(ext, 43);  // supported_versions: TLS 1.3
+  put16(ext, 3);
+  ext.insert(ext.end(), {2, 3, 4});
+  put16(ext, 51);  // key_share: one share of the given size
+  put16(ext, static_cast<std::uint16_t>(key_share_bytes + 6));
+  put16(ext, static_cast<std::uint16_t>(key_share_bytes + 4));
+  put16(ext, 0x11ec);
+  put16(ext, static_cast<std::uint16_t>(key_share_bytes));
+  ext.insert(ext.end(), key_share_bytes, 0x42);
+
+  Bytes body;
+  put16(body, 0x0303);
+  body.insert(body.end(), 32, 0x11);  // random
+  body.push_back(32);
+  body.insert(body.end(), 32, 0x22);  // session id
+  put16(body, 4);
+  body.insert(body.end(), {0x13, 0x01, 0x13, 0x02});
+  body.push_back(1);
+  body.push_back(0);
+  put16(body, static_cast<std::uint16_t>(ext.size()));
+  body.insert(body.end(), ext.begin(), ext.end());
+
+  Bytes record = {0x16, 0x03, 0x01};
+  put16(record, static_cast<std::uint16_t>(body.size() + 4));
+  record.push_back(1);  // ClientHello
+  record.push_back(static_cast<std::uint8_t>(body.size() >> 16));
+  put16(record, static_cast<std::uint16_t>(body.size()));
+  record.insert(record.end(), body.begin(), body.end());
+  return record;
+}
+
 Bytes tcpFramed(const Bytes& message) {
   Bytes out;
   put16(out, static_cast<std::uint16_t>(message.size()));

@@ -63,6 +63,11 @@ Bytes sll2(const Bytes& ip, std::uint32_t ifindex, std::uint8_t packet_type);
 Bytes nullLoopback(const Bytes& ip);
 inline constexpr std::uint8_t kPacketHost = 0, kPacketOutgoing = 4;
 
+// A TLS 1.3-style ClientHello in one handshake record: SNI (when not
+// empty), ALPN, and a key_share of `key_share_bytes` (1216 is about what
+// X25519MLKEM768 adds, which pushes the hello past one segment).
+Bytes tlsClientHello(const std::string& sni, const std::vector<std::string>& alpn, std::size_t key_share_bytes = 32);
+
 // DNS over TCP framing: a 2-byte length before the message.
 Bytes tcpFramed(const Bytes& message);
 

@@ -275,6 +275,30 @@ bool localLink(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// DNS over TLS on TCP/853: a connection whose large (post-quantum sized)
+// ClientHello spans two segments, with retransmitted and server data after
+// it, reported once; and a connection seen only from the server's side
+// (the handshake happened before the capture), reported without a hello.
+bool dot(const std::string& out) {
+  Capture c;
+  Peer client{"192.0.2.10", 45100};
+  Peer server{"198.51.100.99", 853};
+  c.add(ethernet(ipTcp(client, server, 100, kSyn, {})));
+  c.add(ethernet(ipTcp(server, client, 900, kSyn | kAck, {})));
+  Bytes hello = tlsClientHello("dns.example.net", {"dot"}, 1216);
+  Bytes first(hello.begin(), hello.begin() + 1000);
+  Bytes second(hello.begin() + 1000, hello.end());
+  c.add(ethernet(ipTcp(client, server, 101, kAck, first)));
+  c.add(ethernet(ipTcp(client, server, 1101, kPsh | kAck, second)));
+  c.add(ethernet(ipTcp(client, server, 1101, kPsh | kAck, second)));  // retransmitted
+  c.add(ethernet(ipTcp(server, client, 901, kPsh | kAck, Bytes(120, 0x17))));
+  c.add(ethernet(ipTcp(client, server, static_cast<std::uint32_t>(101 + hello.size()), kPsh | kAck, Bytes(80, 0x17))));
+  Peer old_client{"192.0.2.10", 45200};
+  c.add(ethernet(ipTcp(server, old_client, 5000, kPsh | kAck, Bytes(200, 0x17))));
+  c.add(ethernet(ipTcp(old_client, server, 7000, kPsh | kAck, Bytes(60, 0x17))));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
 // parser; frame sequences in packet_fuzz.cc's format for the packet target.
 bool fuzzSeeds(const std::string& dir) {
@@ -293,6 +317,8 @@ bool fuzzSeeds(const std::string& dir) {
   compressed.insert(compressed.end(), {0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16});
   compressed.insert(compressed.end(), 16, 0x20);
   ok &= write(dir + "/dns_parser/compressed", compressed);
+  ok &= write(dir + "/tls_client_hello/pq", tlsClientHello("dns.example.net", {"dot", "h2"}, 1216));
+  ok &= write(dir + "/tls_client_hello/plain", tlsClientHello("", {}, 32));
   // packet seeds: selector 1 = Ethernet, 9 = SLL2 (decode::supportedLinkTypes order)
   auto frames = [](std::vector<std::pair<std::uint8_t, Bytes>> list) {
     Bytes out;
@@ -311,6 +337,12 @@ bool fuzzSeeds(const std::string& dir) {
   ok &= write(dir + "/packet/tcp", frames({{1, ethernet(ipTcp(client, kIspResolver, 1, kSyn, {}))},
                                             {1, ethernet(ipTcp(client, kIspResolver, 2, kAck, Bytes(m.begin(), m.begin() + 5)))},
                                             {1, ethernet(ipTcp(client, kIspResolver, 7, kAck, Bytes(m.begin() + 5, m.end())))}}));
+  Peer dot_client{"192.0.2.10", 45300};
+  Peer dot_server{"198.51.100.99", 853};
+  Bytes pq = tlsClientHello("dns.example.net", {"dot"}, 1216);
+  ok &= write(dir + "/packet/dot", frames({{1, ethernet(ipTcp(dot_client, dot_server, 1, kSyn, {}))},
+                                            {1, ethernet(ipTcp(dot_client, dot_server, 2, kAck, Bytes(pq.begin(), pq.begin() + 900)))},
+                                            {1, ethernet(ipTcp(dot_client, dot_server, 902, kAck, Bytes(pq.begin() + 900, pq.end())))}}));
   return ok;
 }
 
@@ -353,7 +385,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot link_layers (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -369,6 +401,7 @@ int main(int argc, char** argv) {
   else if (scenario == "fuzz_seeds") ok = fuzzSeeds(out);
   else if (scenario == "fragments") ok = fragments(out);
   else if (scenario == "local_link") ok = localLink(out);
+  else if (scenario == "dot") ok = dot(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -25,6 +25,7 @@ core::Event query(const char* resolver, std::uint16_t port, const char* interfac
   e.dns.qtype = 1;
   e.resolver = {*core::IpAddress::parse(resolver), port};
   e.destination = e.resolver;
+  e.source = {*core::IpAddress::parse(e.resolver.address.isV4() ? "192.0.2.10" : "2001:db8::10"), 40000};
   e.interface.name = interface;
   e.interface.index = 2;
   e.direction = direction;
@@ -48,7 +49,10 @@ TEST_P(FullTunnelTable, Verdict) {
   const Case& c = GetParam();
   Policy policy(configWith({"wg*", "tun0"}, {"10.8.0.1", "10.64.0.0/10", "192.0.2.53:5353"}));
   core::Event e = query(c.resolver, c.port, c.interface, c.direction);
-  e.kind = c.kind;
+  if (c.kind == core::MessageKind::kResponse) {  // the resolver answers
+    e.kind = c.kind;
+    std::swap(e.source, e.destination);
+  }
   policy.judge(e);
   EXPECT_EQ(e.verdict, c.verdict) << e.reason;
   EXPECT_EQ(e.rule, c.rule);

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "classify/tls_client_hello.h"
+#include "core/counter.h"
+#include "core/event.h"
+#include "decode/packet.h"
+
+namespace dnsleak::classify {
+
+enum class TlsFlowEvent : std::uint8_t {
+  kHandshake = 0,    // a connection reported with its ClientHello
+  kNoHandshake,      // a connection reported without one (seen mid-stream, or the hello went missing)
+  kNotTls,           // its first client bytes were not a TLS ClientHello
+  kMalformedHello,   // a ClientHello whose lengths do not add up, or too large
+  kFlowEvicted,      // pushed out to keep the table bounded
+  kBufferLimit,      // a partial hello dropped to stay within the byte budget
+  kCount
+};
+inline constexpr std::size_t kTlsFlowEventCount = static_cast<std::size_t>(TlsFlowEvent::kCount);
+std::string_view tlsFlowEventName(TlsFlowEvent e);
+
+struct TlsFlowLimits {
+  std::size_t max_flows = 4096;
+  std::size_t max_buffered_bytes = 4u << 20;
+  std::chrono::seconds idle_timeout{300};  // DoT connections are kept open for minutes
+  std::chrono::seconds closed_timeout{30};  // how long a closed connection is remembered
+};
+
+// Follows TCP connections on a TLS port (DoT's 853) and reports each once:
+// with its ClientHello (SNI, ALPN) when the client's first bytes are one,
+// reassembled across segments; or, when the connection was seen without
+// it, as a connection all the same. Bounded in flows and bytes. Owned by
+// the capture thread.
+class TlsFlows {
+ public:
+  struct Report {
+    core::MessageKind kind;  // kHandshake or kConnection
+    const ClientHello* hello;  // for kHandshake; valid during the call
+    bool from_client;          // whether `packet` was sent by the client
+  };
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    virtual void onTlsFlow(const decode::DecodedPacket& packet, const Report& report) = 0;
+  };
+
+  explicit TlsFlows(TlsFlowLimits limits = {});
+
+  // `server_port` says which end is the server (the destination when both
+  // ends use it).
+  void addSegment(const decode::DecodedPacket& packet, std::uint16_t server_port, Handler& handler);
+
+  std::size_t flowCount() const { return flows_.size(); }
+  std::size_t bufferedBytes() const { return buffered_; }
+  const core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount>& counters() const { return counters_; }
+
+ private:
+  struct Key {
+    core::IpAddress client;
+    core::IpAddress server;
+    std::uint16_t client_port;
+    std::uint16_t server_port;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  struct Flow {
+    bool reported = false;
+    bool closed = false;  // FIN or RST seen: kept a little while so late packets are not a "new" connection
+    std::uint32_t next_seq = 0;
+    std::vector<std::uint8_t> hello;  // the client's first bytes, until they parse
+    core::Timestamp last_seen{};
+  };
+  using Map = std::unordered_map<Key, Flow, KeyHash>;
+
+  void report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
+              const ClientHello* hello);
+  void erase(Map::iterator it);
+  void expire(core::Timestamp now);
+
+  TlsFlowLimits limits_;
+  Map flows_;
+  std::size_t buffered_ = 0;
+  core::Timestamp last_sweep_{};
+  ClientHello hello_;  // reused
+  core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount> counters_;
+};
+
+}  // namespace dnsleak::classify
