@@ -26,6 +26,12 @@ class CountingSink : public dnsleak::classify::ObservationSink {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::vector<int> link_types = dnsleak::decode::supportedLinkTypes();
+  static const dnsleak::core::ResolverList* resolvers = [] {
+    auto* list = new dnsleak::core::ResolverList;  // lives for the process
+    list->addHost("dns.example.net");
+    list->addAddress(*dnsleak::core::IpAddress::parse("198.51.100.99"));
+    return list;
+  }();
   constexpr std::size_t kBudget = 4096;
   dnsleak::classify::Classifier classifier({/*max_flows=*/16, std::chrono::seconds(60), kBudget});
   dnsleak::decode::FragmentReassembler fragments({/*max_datagrams=*/8, /*max_bytes=*/16384, std::chrono::seconds(30)});
@@ -47,14 +53,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         dnsleak::decode::DecodedPacket rebuilt;
         rebuilt.time = packet.time;
         if (dnsleak::decode::decodeIp(whole, rebuilt) == dnsleak::decode::DecodeStatus::kOk) {
-          classifier.classify(rebuilt, sink);
+          classifier.classify(rebuilt, sink, resolvers);
         }
       }
     } else if (status == dnsleak::decode::DecodeStatus::kOk) {
       if (packet.payload.data() < data || packet.payload.data() + packet.payload.size() > data + length) {
         __builtin_trap();  // the payload must lie inside the frame
       }
-      classifier.classify(packet, sink);
+      classifier.classify(packet, sink, resolvers);
       if (classifier.tcpStreams().bufferedBytes() > kBudget) __builtin_trap();
       if (classifier.tcpStreams().flowCount() > 16) __builtin_trap();
     }

@@ -31,7 +31,7 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
     }
   }
   if (status != decode::DecodeStatus::kOk) return;
-  classifier_.classify(decoded_, *this);
+  classifier_.classify(decoded_, *this, policy_.get().config().resolvers.loaded.get());
 }
 
 void Pipeline::onObservation(core::Event& event) {

@@ -19,16 +19,21 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
   return core::Transport::kUnspecified;
 }
 
-Classifier::Classifier(TcpStreamLimits tcp_limits) : tcp_(tcp_limits) {}
+Classifier::Classifier(TcpStreamLimits tcp_limits)
+    : tcp_(tcp_limits), https_({/*max_flows=*/4096, /*max_buffered_bytes=*/4u << 20, std::chrono::seconds(60)}) {}
 
-void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& sink) {
+void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& sink,
+                          const core::ResolverList* resolvers) {
   core::Transport transport = transportForPorts(packet.ip_protocol, packet.src_port, packet.dst_port);
   sink_ = &sink;
+  resolvers_ = resolvers;
   if (packet.ip_protocol == IPPROTO_TCP) {
     if (transport == core::Transport::kDot) {
       tls_.addSegment(packet, kDotPort, *this);
     } else if (transport != core::Transport::kUnspecified) {
       tcp_.addSegment(packet, *this);
+    } else if (resolvers && (packet.dst_port == kHttpsPort || packet.src_port == kHttpsPort)) {
+      https_.addSegment(packet, kHttpsPort, *this);
     }
   } else if (packet.ip_protocol == IPPROTO_UDP) {
     if (transport != core::Transport::kUnspecified) {
@@ -74,7 +79,30 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
 }
 
 void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) {
-  startEvent(packet, core::Transport::kDot);
+  core::Transport transport = core::Transport::kDot;
+  core::RecognitionMethod method = core::RecognitionMethod::kPort;
+  // Port 853 and a TLS ClientHello agree; the port alone is less sure.
+  core::Confidence confidence = report.hello ? core::Confidence::kHigh : core::Confidence::kMedium;
+  const core::IpAddress& server = report.from_client ? packet.dst : packet.src;
+  if (report.server_port == kHttpsPort) {
+    // HTTPS is DoH only when the resolver list says so. Without a hello
+    // there is nothing to go on.
+    if (!report.hello || !resolvers_) return;
+    transport = core::Transport::kDoh;
+    if (!report.hello->sni.empty()) {
+      if (!resolvers_->hostListed(report.hello->sni)) return;
+      method = core::RecognitionMethod::kSniList;
+      confidence = core::Confidence::kHigh;
+    } else {
+      // No server name: an address alone, since CDN addresses also serve
+      // ordinary sites, decides only here, where nothing else names the
+      // server (a client speaking to https://ADDRESS/dns-query).
+      if (!resolvers_->addressListed(server)) return;
+      method = core::RecognitionMethod::kAddressList;
+      confidence = core::Confidence::kLow;
+    }
+  }
+  startEvent(packet, transport);
   core::Event& e = event_;
   e.dns = {};
   e.kind = report.kind;
@@ -82,9 +110,8 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
     e.sni = report.hello->sni;
     e.alpn = report.hello->alpn;
   }
-  // Port 853 and a TLS ClientHello agree; the port alone is less sure.
-  e.recognition = core::RecognitionMethod::kPort;
-  e.recognition_confidence = report.hello ? core::Confidence::kHigh : core::Confidence::kMedium;
+  e.recognition = method;
+  e.recognition_confidence = confidence;
   e.resolver = report.from_client ? e.destination : e.source;
   sink_->onObservation(e);
 }

@@ -8,6 +8,7 @@
 #include "classify/tls_flows.h"
 #include "core/counter.h"
 #include "core/event.h"
+#include "core/resolver_list.h"
 #include "decode/packet.h"
 
 namespace dnsleak::classify {
@@ -25,6 +26,7 @@ inline constexpr std::uint16_t kMdnsPort = 5353;
 inline constexpr std::uint16_t kLlmnrPort = 5355;
 inline constexpr std::uint16_t kNbnsPort = 137;
 inline constexpr std::uint16_t kDotPort = 853;
+inline constexpr std::uint16_t kHttpsPort = 443;
 
 // The transport a port pair stands for, or kUnspecified. Port 53 wins over
 // the others when both ends name one.
@@ -33,14 +35,19 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // Turns decoded packets into observations, one per DNS-format message:
 // DNS on UDP/53 and TCP/53, mDNS (UDP/5353), LLMNR (UDP and TCP/5355),
 // NetBIOS-NS (UDP/137), and DNS recognised by its content on any other UDP
-// port; and one observation per DNS-over-TLS connection (TCP/853), with
-// the ClientHello's SNI and ALPN when it was seen. Owned by the capture
+// port; one observation per DNS-over-TLS connection (TCP/853), with the
+// ClientHello's SNI and ALPN when it was seen; and one per HTTPS connection
+// (TCP/443) that is DNS over HTTPS: its SNI is a listed resolver, or it has
+// no SNI and goes to a listed resolver address. Owned by the capture
 // thread; its counters may be read anywhere.
 class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
 
-  void classify(const decode::DecodedPacket& packet, ObservationSink& sink);
+  // `resolvers` is the current list of known encrypted-DNS resolvers (may
+  // be null: then no connection is DoH).
+  void classify(const decode::DecodedPacket& packet, ObservationSink& sink,
+                const core::ResolverList* resolvers = nullptr);
 
   const core::EnumCounters<DnsParseStatus, kDnsParseStatusCount>& dnsCounters() const { return dns_counters_; }
   const TcpDnsStreams& tcpStreams() const { return tcp_; }
@@ -58,7 +65,9 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
                   core::Transport transport, bool by_content = false);
 
   TcpDnsStreams tcp_;
-  TlsFlows tls_;
+  TlsFlows tls_;    // TCP/853
+  TlsFlows https_;  // TCP/443: most of it is not DNS; reported only when it is
+  const core::ResolverList* resolvers_ = nullptr;  // set for the duration of classify()
   core::Event event_;              // reused for every observation
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()
   core::EnumCounters<DnsParseStatus, kDnsParseStatusCount> dns_counters_;

@@ -27,14 +27,14 @@ TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now)
   auto it = flows_.find(key);
   if (it != flows_.end()) return it->second;
   if (flows_.size() >= limits_.max_flows) {
-    expire(now);
+    if (now - last_sweep_ >= std::chrono::seconds(1)) expire(now);  // a full scan: at most once a second
     if (flows_.size() >= limits_.max_flows) {
-      // Still full of live flows: push out the least recently seen one.
-      auto oldest = std::min_element(flows_.begin(), flows_.end(), [](const auto& a, const auto& b) {
-        return a.second.last_seen < b.second.last_seen;
-      });
-      buffered_ -= oldest->second.pending.size();
-      flows_.erase(oldest);
+      // Still full of live flows: a flood. Push out an arbitrary one in
+      // O(1); a scan for the oldest would cost every new flow a pass over
+      // the table.
+      auto victim = flows_.begin();
+      buffered_ -= victim->second.pending.size();
+      flows_.erase(victim);
       counters_.add(TcpStreamEvent::kFlowEvicted);
     }
   }

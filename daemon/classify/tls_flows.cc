@@ -41,13 +41,14 @@ void TlsFlows::expire(core::Timestamp now) {
 
 void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
                       const ClientHello* hello) {
+  const std::uint16_t server_port = it->first.server_port;
   Flow& flow = it->second;
   flow.reported = true;
   buffered_ -= flow.hello.size();
   flow.hello.clear();
   flow.hello.shrink_to_fit();
   counters_.add(hello ? TlsFlowEvent::kHandshake : TlsFlowEvent::kNoHandshake);
-  Report r{hello ? core::MessageKind::kHandshake : core::MessageKind::kConnection, hello, from_client};
+  Report r{hello ? core::MessageKind::kHandshake : core::MessageKind::kConnection, hello, from_client, server_port};
   handler.onTlsFlow(packet, r);
 }
 
@@ -63,11 +64,14 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
   if (syn && from_client) {
     if (it == flows_.end()) {
       if (flows_.size() >= limits_.max_flows) {
-        auto oldest = std::min_element(flows_.begin(), flows_.end(), [](const auto& a, const auto& b) {
-          return a.second.last_seen < b.second.last_seen;
-        });
-        erase(oldest);
-        counters_.add(TlsFlowEvent::kFlowEvicted);
+        // Full even after expiry: a flood of new connections. Evict an
+        // arbitrary flow in O(1); scanning for the oldest would make every
+        // new flow cost a pass over the whole table.
+        if (packet.time - last_sweep_ >= std::chrono::seconds(1)) expire(packet.time);  // a full scan: at most once a second
+        if (flows_.size() >= limits_.max_flows) {
+          erase(flows_.begin());
+          counters_.add(TlsFlowEvent::kFlowEvicted);
+        }
       }
       it = flows_.emplace(key, Flow{}).first;
     } else {
@@ -81,11 +85,11 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
   if (it == flows_.end()) {
     if (packet.payload.empty()) return;  // nothing said yet: nothing to report
     if (flows_.size() >= limits_.max_flows) {
-      auto oldest = std::min_element(flows_.begin(), flows_.end(), [](const auto& a, const auto& b) {
-        return a.second.last_seen < b.second.last_seen;
-      });
-      erase(oldest);
-      counters_.add(TlsFlowEvent::kFlowEvicted);
+      if (packet.time - last_sweep_ >= std::chrono::seconds(1)) expire(packet.time);
+      if (flows_.size() >= limits_.max_flows) {
+        erase(flows_.begin());  // see above
+        counters_.add(TlsFlowEvent::kFlowEvicted);
+      }
     }
     it = flows_.emplace(key, Flow{}).first;
     // Seen mid-stream: if the client speaks first here, its bytes may

@@ -45,6 +45,7 @@ class TlsFlows {
     core::MessageKind kind;  // kHandshake or kConnection
     const ClientHello* hello;  // for kHandshake; valid during the call
     bool from_client;          // whether `packet` was sent by the client
+    std::uint16_t server_port; // the TLS port this tracker follows
   };
   class Handler {
    public:

@@ -166,7 +166,7 @@ bool validInterfacePattern(const std::string& name) {
 }
 
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
-  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "store", "api", "logging"})) return;
+  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "resolvers", "store", "api", "logging"})) return;
 
   if (auto n = root["profile"]) {
     std::string profile;
@@ -231,6 +231,14 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
           }
         }
       }
+    }
+  }
+
+  if (auto resolvers = root["resolvers"]) {
+    if (r.mapping(resolvers, "resolvers", {"list", "add_hosts", "remove_hosts"})) {
+      if (auto n = resolvers["list"]) r.string(n, "resolvers.list", c.resolvers.list);
+      if (auto n = resolvers["add_hosts"]) r.stringList(n, "resolvers.add_hosts", c.resolvers.add_hosts);
+      if (auto n = resolvers["remove_hosts"]) r.stringList(n, "resolvers.remove_hosts", c.resolvers.remove_hosts);
     }
   }
 
@@ -338,12 +346,53 @@ LoadResult parseConfig(std::string_view text, const std::string& name) {
   }
   // An empty file is an empty mapping: every setting at its default.
   if (root.IsDefined() && !root.IsNull()) readConfig(reader, root, *config);
+  // The resolver list, with the config's additions and removals.
+  auto list = std::make_shared<core::ResolverList>();
+  if (!config->resolvers.list.empty()) {
+    std::string path = config->resolvers.list;
+    if (path.front() != '/') {
+      auto slash = name.rfind('/');
+      path = (slash == std::string::npos ? std::string(".") : name.substr(0, slash)) + "/" + path;
+    }
+    config->resolvers.list = path;
+    loadResolverList(path, *list, reader.errors());
+  }
+  for (const auto& host : config->resolvers.add_hosts) list->addHost(host);
+  for (const auto& host : config->resolvers.remove_hosts) list->removeHost(host);
+  config->resolvers.loaded = std::move(list);
   result.errors = std::move(reader.errors());
   std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
   });
   if (result.errors.empty()) result.config = std::move(config);
   return result;
+}
+
+bool loadResolverList(const std::string& path, core::ResolverList& out, std::vector<ConfigError>& errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors.push_back({path, 0, 0, "resolvers.list", std::string("cannot read the resolver list: ") + std::strerror(errno)});
+    return false;
+  }
+  std::string line;
+  int number = 0;
+  std::size_t bad = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::istringstream fields(line);
+    std::string kind, value;
+    fields >> kind >> value;
+    if (kind.empty() || kind[0] == '#') continue;
+    if (kind == "host" && !value.empty()) {
+      out.addHost(value);
+    } else if (kind == "address" && core::IpAddress::parse(value)) {
+      out.addAddress(*core::IpAddress::parse(value));
+    } else if (++bad <= 10) {  // a broken file says so, without thousands of lines of it
+      errors.push_back({path, number, 1, "resolvers.list",
+                        "expected 'host NAME' or 'address ADDRESS', not '" + line.substr(0, 80) + "'"});
+    }
+  }
+  return bad == 0;
 }
 
 LoadResult loadConfigFile(const std::string& path) {
@@ -370,6 +419,7 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.store.capacity != next.store.capacity) changed.push_back("store.capacity");
   if (running.api.socket != next.api.socket) changed.push_back("api.socket");
   if (running.api.group != next.api.group) changed.push_back("api.group");
+  // resolvers.* take effect at once: the list is rebuilt with the config.
   return changed;
 }
 

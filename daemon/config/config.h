@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/ip_address.h"
+#include "core/resolver_list.h"
 
 namespace dnsleak::config {
 
@@ -43,6 +44,15 @@ struct Config {
     std::vector<std::string> interfaces{"wg*", "tun*", "tap*", "ppp*", "ipsec*"};
     std::vector<ResolverSpec> resolvers;
   } safe_path;
+
+  struct Resolvers {
+    // The list of public encrypted-DNS resolvers; a relative path is taken
+    // from the config file's directory. Empty: no list.
+    std::string list;
+    std::vector<std::string> add_hosts;     // more DoH/DoT host names
+    std::vector<std::string> remove_hosts;  // names (and names under them) not to treat as resolvers
+    std::shared_ptr<const core::ResolverList> loaded;  // list + add - remove, built at load
+  } resolvers;
 
   struct Store {
     std::size_t capacity = 10000;
@@ -82,6 +92,10 @@ LoadResult loadConfigFile(const std::string& path);
 
 // Validates config text; `name` is used as the file in errors.
 LoadResult parseConfig(std::string_view text, const std::string& name);
+
+// Reads a resolver list file ("host NAME ..." and "address ADDR ..."
+// lines, # comments). Errors name the list file and line.
+bool loadResolverList(const std::string& path, core::ResolverList& out, std::vector<ConfigError>& errors);
 
 // Parses one safe_path.resolvers entry: "192.0.2.1", "192.0.2.1:53",
 // "10.0.0.0/8", "2001:db8::1", "[2001:db8::1]:853", "2001:db8::/32".

@@ -115,10 +115,10 @@ std::span<const std::uint8_t> FragmentReassembler::add(std::span<const std::uint
 
   if (it == datagrams_.end()) {
     if (datagrams_.size() >= limits_.max_datagrams) {
-      auto oldest = std::min_element(datagrams_.begin(), datagrams_.end(), [](const auto& a, const auto& b) {
-        return a.second.first_seen < b.second.first_seen;
-      });
-      drop(oldest, FragmentEvent::kEvicted);
+      if (now - last_sweep_ >= std::chrono::seconds(1)) expire(now);  // a full scan: at most once a second
+      // Still full: a flood of fragments. An arbitrary datagram goes, in
+      // O(1), rather than a scan for the oldest on every new one.
+      if (datagrams_.size() >= limits_.max_datagrams) drop(datagrams_.begin(), FragmentEvent::kEvicted);
     }
     it = datagrams_.emplace(p.key, Datagram{}).first;
     it->second.first_seen = now;
@@ -150,11 +150,9 @@ std::span<const std::uint8_t> FragmentReassembler::add(std::span<const std::uint
   if (end > d.payload.size()) {
     std::size_t growth = end - d.payload.size();
     while (buffered_ + growth > limits_.max_bytes && datagrams_.size() > 1) {
-      auto oldest = datagrams_.end();
-      for (auto o = datagrams_.begin(); o != datagrams_.end(); ++o) {
-        if (o != it && (oldest == datagrams_.end() || o->second.first_seen < oldest->second.first_seen)) oldest = o;
-      }
-      drop(oldest, FragmentEvent::kEvicted);
+      auto victim = datagrams_.begin();
+      if (victim == it) ++victim;
+      drop(victim, FragmentEvent::kEvicted);
     }
     if (buffered_ + growth > limits_.max_bytes) {
       drop(it, FragmentEvent::kEvicted);

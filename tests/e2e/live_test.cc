@@ -136,6 +136,7 @@ class LiveTest : public ::testing::Test {
   static std::string baseConfig() {
     return "profile: full-tunnel\n"
            "safe_path:\n  interfaces: [vpn0]\n"
+           "resolvers:\n  list: " DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt\n"
            "store:\n  record_ok: true\n";
   }
 
@@ -295,9 +296,44 @@ TEST_F(LiveTest, DnsOverTlsOutsideTheTunnelIsLeakC) {
   EXPECT_EQ(e.resolver().port(), 853u);
 }
 
+// A browser's DoH straight past the tunnel: TLS to port 443 with a listed
+// resolver's server name. An ordinary HTTPS site to the same server is not.
+TEST_F(LiveTest, BrowserStyleDohOutsideTheTunnelIsLeakC) {
+  if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
+  std::string key = dir_ + "/doh.key", cert = dir_ + "/doh.crt";
+  ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+                 "/CN=doh", "-days", "1", "-keyout", key, "-out", cert})
+                .exit_code,
+            0);
+  Background server({"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept", "198.51.100.1:443", "-cert", cert,
+                     "-key", key, "-alpn", "h2", "-quiet"},
+                    dir_, "doh-server");
+  auto hello = [&](const std::string& sni) {
+    std::string command = "echo | timeout 5 ip netns exec " + host_ +
+                          " openssl s_client -connect 198.51.100.1:443 -servername " + sni + " -alpn h2";
+    return run({"sh", "-c", command}).out.find("ALPN protocol: h2") != std::string::npos;
+  };
+  ASSERT_TRUE(waitUntil([&] { return hello("www.ordinary-site.example"); }, std::chrono::seconds(10))) << server.err();
+  ASSERT_TRUE(hello("mozilla.cloudflare-dns.com"));
+  std::vector<v1::Event> doh;
+  waitUntil(
+      [&] {
+        doh.clear();
+        auto r = ctl({"--json", "watch", "--from-seq", "1", "--transport", "doh", "--duration", "1"});
+        for (const auto& line : lines(r.out)) doh.push_back(parseJson<v1::WatchResponse>(line).event());
+        return !doh.empty();
+      },
+      std::chrono::seconds(5));
+  ASSERT_EQ(doh.size(), 1u) << "only the resolver's connection is DoH";
+  EXPECT_EQ(doh[0].sni(), "mozilla.cloudflare-dns.com");
+  EXPECT_EQ(doh[0].leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(doh[0].interface().name(), "eth-isp");
+  EXPECT_EQ(doh[0].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+}
+
 TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {
   writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n  resolvers: [\"198.51.100.1:53\"]\n"
-                     "store:\n  record_ok: true\n");
+                     "store:\n  record_ok: true\n");  // no resolver list: DoH is not what this test is about
   auto reload = ctl({"reload"});
   ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
   ASSERT_NE(dig({"@198.51.100.1", "trusted.example.test", "A"}).find("192.0.2.80"), std::string::npos);

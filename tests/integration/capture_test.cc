@@ -289,6 +289,47 @@ TEST_F(CaptureTest, DnsOverTlsConnectionsAreReportedOnceEach) {
   matchesExpected(out, "dot");
 }
 
+TEST_F(CaptureTest, DnsOverHttpsIsTheListedResolversAndNothingElse) {
+  auto out = read(generate("doh", "doh.pcap"),
+                  {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/configs/doh.yaml", "--interface", "eth0"});
+  ASSERT_EQ(out.events.size(), 3u);
+  EXPECT_EQ(out.events[0].sni(), "doh.example.net");
+  EXPECT_EQ(out.events[0].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+  EXPECT_EQ(out.events[0].recognition().confidence(), v1::CONFIDENCE_HIGH);
+  EXPECT_EQ(out.events[1].sni(), "eu.doh.example.net");
+  EXPECT_EQ(out.events[2].sni(), "");
+  EXPECT_EQ(out.events[2].resolver().address(), "198.51.100.111");
+  EXPECT_EQ(out.events[2].recognition().method(), v1::RECOGNITION_METHOD_ADDRESS_LIST);
+  EXPECT_EQ(out.events[2].recognition().confidence(), v1::CONFIDENCE_LOW);
+  for (const auto& e : out.events) {
+    EXPECT_EQ(e.transport(), v1::TRANSPORT_DOH);
+    EXPECT_EQ(e.kind(), v1::MESSAGE_KIND_HANDSHAKE);
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
+    ASSERT_EQ(e.alpn_size(), 2);
+    EXPECT_EQ(e.alpn(0), "h2");
+  }
+  matchesExpected(out, "doh");
+}
+
+// Real captures from nDPI's tests (tests/data/SOURCES.md), judged with the
+// bundled config and its shipped resolver list.
+TEST_F(CaptureTest, RealEncryptedDnsCaptures) {
+  std::string config = std::string(DNSLEAK_SOURCE_DIR) + "/config/dnsleakd.yaml";
+  auto doh = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns_doh.pcap", {"--config", config});
+  ASSERT_EQ(doh.events.size(), 1u);
+  EXPECT_EQ(doh.events[0].transport(), v1::TRANSPORT_DOH);
+  EXPECT_EQ(doh.events[0].sni(), "mozilla.cloudflare-dns.com");
+  auto by_address = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns2tcp_tunnel.pcap", {"--config", config});
+  ASSERT_EQ(by_address.events.size(), 1u);
+  EXPECT_EQ(by_address.events[0].transport(), v1::TRANSPORT_DOH);
+  EXPECT_EQ(by_address.events[0].resolver().address(), "1.1.1.1");
+  auto dot = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns_dot.pcap", {"--config", config});
+  ASSERT_EQ(dot.events.size(), 1u);
+  EXPECT_EQ(dot.events[0].transport(), v1::TRANSPORT_DOT);
+  EXPECT_EQ(dot.events[0].resolver().address(), "8.8.8.8");
+  EXPECT_EQ(dot.events[0].leak_type(), v1::LEAK_TYPE_C);
+}
+
 TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
   generate("link_layers", "links");
   struct Expect {

@@ -299,6 +299,32 @@ bool dot(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// TLS on TCP/443, with tests/data/configs/doh.yaml: DoH by a listed SNI,
+// by a name under a listed one, and by a listed address without SNI; and
+// three that are not DoH: an ordinary site on the listed address (a CDN),
+// a name the config removes, and no SNI to an unlisted address.
+bool doh(const std::string& out) {
+  Capture c;
+  struct Flow {
+    std::uint16_t port;
+    const char* server;
+    const char* sni;
+  };
+  for (const Flow& f : {Flow{46001, "198.51.100.110", "doh.example.net"},
+                        Flow{46002, "198.51.100.110", "eu.doh.example.net"},
+                        Flow{46003, "198.51.100.111", ""},
+                        Flow{46004, "198.51.100.111", "www.ordinary-site.example"},
+                        Flow{46005, "198.51.100.112", "www.doh-and-web.example"},
+                        Flow{46006, "198.51.100.113", ""}}) {
+    Peer client{"192.0.2.10", f.port};
+    Peer server{f.server, 443};
+    c.add(ethernet(ipTcp(client, server, 1, kSyn, {})));
+    c.add(ethernet(ipTcp(client, server, 2, kPsh | kAck, tlsClientHello(f.sni, {"h2", "http/1.1"}))));
+    c.add(ethernet(ipTcp(server, client, 1, kPsh | kAck, Bytes(1400, 0x16))));
+  }
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
 // parser; frame sequences in packet_fuzz.cc's format for the packet target.
 bool fuzzSeeds(const std::string& dir) {
@@ -343,6 +369,10 @@ bool fuzzSeeds(const std::string& dir) {
   ok &= write(dir + "/packet/dot", frames({{1, ethernet(ipTcp(dot_client, dot_server, 1, kSyn, {}))},
                                             {1, ethernet(ipTcp(dot_client, dot_server, 2, kAck, Bytes(pq.begin(), pq.begin() + 900)))},
                                             {1, ethernet(ipTcp(dot_client, dot_server, 902, kAck, Bytes(pq.begin() + 900, pq.end())))}}));
+  Peer doh_client{"192.0.2.10", 45400};
+  Peer doh_server{"198.51.100.99", 443};
+  ok &= write(dir + "/packet/doh", frames({{1, ethernet(ipTcp(doh_client, doh_server, 1, kSyn, {}))},
+                                            {1, ethernet(ipTcp(doh_client, doh_server, 2, kAck, tlsClientHello("dns.example.net", {"h2"})))}}));
   return ok;
 }
 
@@ -385,7 +415,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh link_layers (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -402,6 +432,7 @@ int main(int argc, char** argv) {
   else if (scenario == "fragments") ok = fragments(out);
   else if (scenario == "local_link") ok = localLink(out);
   else if (scenario == "dot") ok = dot(out);
+  else if (scenario == "doh") ok = doh(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

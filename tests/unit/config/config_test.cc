@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <cstdlib>
 #include <fstream>
 
 namespace dnsleak::config {
@@ -40,6 +43,55 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.api.socket, defaults.api.socket);
   EXPECT_EQ(c.api.group, defaults.api.group);
   EXPECT_EQ(c.logging.level, defaults.logging.level);
+  // The one difference: the bundled config names the bundled resolver list
+  // (relative to itself); the built-in defaults name none.
+  EXPECT_TRUE(defaults.resolvers.list.empty());
+  EXPECT_EQ(c.resolvers.list, DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt");
+  ASSERT_TRUE(c.resolvers.loaded);
+  EXPECT_GT(c.resolvers.loaded->hostCount(), 4000u);
+  EXPECT_GT(c.resolvers.loaded->addressCount(), 4000u);
+  EXPECT_TRUE(c.resolvers.loaded->hostListed("mozilla.cloudflare-dns.com"));
+  EXPECT_TRUE(c.resolvers.loaded->hostListed("dns.google"));
+  EXPECT_FALSE(c.resolvers.loaded->hostListed("www.example.com"));
+  // Private and shared addresses were left out of the list.
+  EXPECT_FALSE(c.resolvers.loaded->addressListed(*core::IpAddress::parse("10.0.10.236")));
+}
+
+class ResolverListConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/dnsleak-config-XXXXXX";
+    dir_ = mkdtemp(templ);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
+  std::string dir_;
+};
+
+TEST_F(ResolverListConfig, RelativeListWithAdditionsAndRemovals) {
+  write("list.txt", "# test list\nhost dns.example\nhost example.net\naddress 192.0.2.53 doh\n");
+  write("c.yaml", "resolvers:\n  list: list.txt\n  add_hosts: [my-doh.example.org]\n  remove_hosts: [www.example.net]\n");
+  auto r = loadConfigFile(dir_ + "/c.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  const auto& list = *r.config->resolvers.loaded;
+  EXPECT_TRUE(list.hostListed("a.dns.example"));
+  EXPECT_TRUE(list.hostListed("my-doh.example.org"));
+  EXPECT_FALSE(list.hostListed("www.example.net"));
+  EXPECT_TRUE(list.addressListed(*core::IpAddress::parse("192.0.2.53")));
+}
+
+TEST_F(ResolverListConfig, MissingOrBrokenListIsAnError) {
+  write("c.yaml", "resolvers: {list: nope.txt}\n");
+  auto missing = loadConfigFile(dir_ + "/c.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.errors[0].toString().find("nope.txt"), std::string::npos);
+  EXPECT_NE(missing.errors[0].message.find("cannot read the resolver list"), std::string::npos);
+  write("bad.txt", "host ok.example\naddress not-an-address\n");
+  write("c2.yaml", "resolvers: {list: bad.txt}\n");
+  auto broken = loadConfigFile(dir_ + "/c2.yaml");
+  ASSERT_EQ(broken.errors.size(), 1u);
+  EXPECT_EQ(broken.errors[0].line, 2);
+  EXPECT_NE(broken.errors[0].file.find("bad.txt"), std::string::npos);
 }
 
 TEST(Config, FullExampleParses) {
