@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Read throughput of the whole pipeline against baselines on one capture, in
-# one run: `dnsleakd --read` vs a bare libpcap read loop (and tcpdump -r,
+# one run: `dnsleakd --read` with the bundled config (so the resolver list
+# and HTTPS tracking count) vs a bare libpcap read loop (and tcpdump -r,
 # when installed). Prints packets/s for each and the ratios; a ratio is what
 # compares across machines, not a rate.
 #
@@ -12,6 +13,7 @@
 # fastest run counts (the least disturbed by the rest of the machine).
 set -euo pipefail
 build=${1:-build}
+config="$(dirname "$0")/../config/dnsleakd.yaml"  # the shipped configuration, resolver list included
 packets=${2:-1000000}
 seed=${3:-1}
 work=$(mktemp -d)
@@ -50,8 +52,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 cat "$capture" >/dev/null
 
 baseline=$(best_ns "$build/pcap_read_baseline" "$capture")
-pipeline=$(best_ns "$build/dnsleakd" --read "$capture" --json --summary-only)
-pipeline_rss=$(rss_kib "$build/dnsleakd" --read "$capture" --json --summary-only)
+pipeline=$(best_ns "$build/dnsleakd" --read "$capture" --config "$config" --json --summary-only)
+pipeline_rss=$(rss_kib "$build/dnsleakd" --read "$capture" --config "$config" --json --summary-only)
 
 printf '%-34s %12s pkt/s  %8s ms\n' "libpcap read loop (baseline)" "$(rate "$baseline")" "$(ms "$baseline")"
 printf '%-34s %12s pkt/s  %8s ms  rss %s KiB\n' "dnsleakd --read (full pipeline)" "$(rate "$pipeline")" \
@@ -62,5 +64,5 @@ if command -v tcpdump >/dev/null; then
   echo "ratio dnsleakd / tcpdump:      $(ratio "$tcpdump_ns" "$pipeline")"
 fi
 echo "ratio dnsleakd / libpcap loop: $(ratio "$baseline" "$pipeline") (1.00 would be the bare read rate)"
-summary=$("$build/dnsleakd" --read "$capture" --json --summary-only)
+summary=$("$build/dnsleakd" --read "$capture" --config "$config" --json --summary-only)
 echo "pipeline saw: $(echo "$summary" | grep -o '"dnsMessages":"[0-9]*"')"
