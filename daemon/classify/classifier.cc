@@ -34,6 +34,12 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
       tcp_.addSegment(packet, *this);
     } else if (resolvers && (packet.dst_port == kHttpsPort || packet.src_port == kHttpsPort)) {
       https_.addSegment(packet, kHttpsPort, *this);
+    } else if (packet.payload.size() >= 19 &&
+               (static_cast<std::size_t>(packet.payload[0]) << 8 | packet.payload[1]) == packet.payload.size() - 2) {
+      // DNS over TCP on another port: without following the flow, only a
+      // segment that holds exactly one length-prefixed message can be
+      // judged, and then only by the same strict shape check as UDP.
+      observeDns(packet, packet.payload.subspan(2), core::Transport::kDnsTcp, /*by_content=*/true);
     }
   } else if (packet.ip_protocol == IPPROTO_UDP) {
     if (transport != core::Transport::kUnspecified) {

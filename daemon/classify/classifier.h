@@ -35,7 +35,7 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // Turns decoded packets into observations, one per DNS-format message:
 // DNS on UDP/53 and TCP/53, mDNS (UDP/5353), LLMNR (UDP and TCP/5355),
 // NetBIOS-NS (UDP/137), and DNS recognised by its content on any other UDP
-// port; one observation per DNS-over-TLS connection (TCP/853), with the
+// port (and TCP, for a segment holding exactly one length-prefixed message); one observation per DNS-over-TLS connection (TCP/853), with the
 // ClientHello's SNI and ALPN when it was seen; and one per HTTPS connection
 // (TCP/443) that is DNS over HTTPS: its SNI is a listed resolver, or it has
 // no SNI and goes to a listed resolver address. Owned by the capture

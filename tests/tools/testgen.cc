@@ -272,6 +272,10 @@ bool localLink(const std::string& out) {
   Bytes noise(200);
   for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<std::uint8_t>(i * 37 + 11);
   c.add(ethernet(ipUdp({"192.0.2.10", 4500}, {"198.51.100.9", 4500}, noise)));
+  c.add(ethernet(ipTcp({"192.0.2.10", 40200}, {"198.51.100.53", 8053}, 1, kPsh | kAck,
+                       tcpFramed(DnsBuilder::query(0x9003, "tcp-odd-port.example.com", 1).build()))));
+  Bytes framed_noise = tcpFramed(noise);  // a length that fits, and no DNS behind it
+  c.add(ethernet(ipTcp({"192.0.2.10", 40201}, {"198.51.100.9", 9000}, 1, kPsh | kAck, framed_noise)));
   return writePcap(out, kEthernet, c.frames);
 }
 
