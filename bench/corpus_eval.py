@@ -45,7 +45,10 @@ for t in truth_rows:
     lines = [json.loads(l) for l in run.stdout.splitlines() if l.strip()]
     summary = lines[-1]["summary"]
     events = lines[:-1]
-    dns = [e for e in events if e["transport"] in ("TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP")]
+    # DNS-format messages: plain DNS, and DNSCrypt's plaintext certificate
+    # queries (tshark counts those as DNS too).
+    dns = [e for e in events if e["transport"] in ("TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP")
+           or (e["transport"] == "TRANSPORT_DNSCRYPT" and e["kind"] in ("MESSAGE_KIND_QUERY", "MESSAGE_KIND_RESPONSE"))]
     local = [e for e in events if e["transport"] in ("TRANSPORT_MDNS", "TRANSPORT_LLMNR", "TRANSPORT_NBNS")]
     encrypted = [e for e in events if e["transport"] in ENCRYPTED]
     ours = {

@@ -113,7 +113,9 @@ std::string renderEvent(const v1::Event& e) {
     what = d.qname() + " " + (d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name());
     if (d.is_response()) what += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
   } else {
-    what = e.sni().empty() ? "(no server name)" : "sni " + e.sni();
+    what = e.transport() == v1::TRANSPORT_DNSCRYPT ? "(encrypted exchange)"
+           : e.sni().empty()                        ? "(no server name)"
+                                                    : "sni " + e.sni();
     for (int i = 0; i < e.alpn_size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn(i);
   }
   pad(out, what, 36);

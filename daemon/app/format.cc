@@ -58,7 +58,9 @@ std::string formatEventLine(const core::Event& e) {
       what += " " + (rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode));
     }
   } else {
-    what = e.sni.empty() ? "(no server name)" : "sni " + e.sni;
+    what = e.transport == core::Transport::kDnsCrypt ? "(encrypted exchange)"
+           : e.sni.empty()                           ? "(no server name)"
+                                                     : "sni " + e.sni;
     for (std::size_t i = 0; i < e.alpn.size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn[i];
   }
   pad(out, what, 36);

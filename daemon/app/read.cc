@@ -106,13 +106,13 @@ int runRead(const Options& options) {
   } else {
     std::uint64_t leaks = 0;
     for (const auto& [name, count] : status.leaks) leaks += count;
-    std::uint64_t connections = 0;
+    std::uint64_t encrypted = 0;
     for (const auto& [name, count] : status.transports) {
-      if (name == "dot" || name == "doh" || name == "doq" || name == "dnscrypt") connections += count;
+      if (name == "dot" || name == "doh" || name == "doq" || name == "dnscrypt") encrypted += count;
     }
-    std::printf("-- %s: %llu packets, %llu DNS messages, %llu encrypted-DNS connections, %llu leaks",
+    std::printf("-- %s: %llu packets, %llu DNS messages, %llu encrypted-DNS observations, %llu leaks",
                 options.read_file.c_str(), static_cast<unsigned long long>(status.packets),
-                static_cast<unsigned long long>(status.dns_messages), static_cast<unsigned long long>(connections),
+                static_cast<unsigned long long>(status.dns_messages), static_cast<unsigned long long>(encrypted),
                 static_cast<unsigned long long>(leaks));
     std::string skipped;
     for (const auto& [name, count] : status.malformed) {

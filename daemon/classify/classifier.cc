@@ -2,6 +2,9 @@
 
 #include <netinet/in.h>
 
+#include <cctype>
+#include <cstring>
+
 namespace dnsleak::classify {
 
 core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_port, std::uint16_t dst_port) {
@@ -22,11 +25,41 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 Classifier::Classifier(TcpStreamLimits tcp_limits)
     : tcp_(tcp_limits), https_({/*max_flows=*/4096, /*max_buffered_bytes=*/4u << 20, std::chrono::seconds(60)}) {}
 
+namespace {
+
+// Every DNSCrypt response (v1 and v2) starts with this resolver magic.
+constexpr std::uint8_t kDnsCryptResolverMagic[8] = {'r', '6', 'f', 'n', 'v', 'W', 'j', '8'};
+
+bool startsWithResolverMagic(std::span<const std::uint8_t> payload) {
+  return payload.size() >= 8 + 12 + 16 &&  // magic, nonce, the smallest sealed box
+         std::memcmp(payload.data(), kDnsCryptResolverMagic, 8) == 0;
+}
+
+// DNSCrypt clients fetch the resolver's certificate as a TXT record of
+// "2.dnscrypt-cert.<provider>" over plain DNS.
+bool isDnsCryptCertificateName(const std::string& qname) {
+  constexpr std::string_view kPrefix = "2.dnscrypt-cert.";
+  if (qname.size() <= kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(qname[i])) != kPrefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& sink,
                           const core::ResolverList* resolvers) {
   core::Transport transport = transportForPorts(packet.ip_protocol, packet.src_port, packet.dst_port);
   sink_ = &sink;
   resolvers_ = resolvers;
+  // A DNSCrypt response, on any port (DNSCrypt servers use 443, 53, even
+  // 5353): the magic is unambiguous and cheap to test.
+  if (packet.ip_protocol == IPPROTO_UDP && startsWithResolverMagic(packet.payload)) {
+    observeDnsCrypt(packet);
+    sink_ = nullptr;
+    return;
+  }
   if (packet.ip_protocol == IPPROTO_TCP) {
     if (transport == core::Transport::kDot) {
       tls_.addSegment(packet, kDotPort, *this);
@@ -84,6 +117,18 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
   e.attribution = {};
 }
 
+void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet) {
+  startEvent(packet, core::Transport::kDnsCrypt);
+  core::Event& e = event_;
+  e.dns = {};
+  // An encrypted exchange: nothing of the DNS message inside can be read.
+  e.kind = core::MessageKind::kConnection;
+  e.recognition = core::RecognitionMethod::kContent;
+  e.recognition_confidence = core::Confidence::kHigh;
+  e.resolver = e.source;  // the resolver answers
+  sink_->onObservation(e);
+}
+
 void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) {
   core::Transport transport = core::Transport::kDot;
   core::RecognitionMethod method = core::RecognitionMethod::kPort;
@@ -135,6 +180,9 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   dns_counters_.add(status);
   if (status != DnsParseStatus::kOk) return;
   if (transport == core::Transport::kNbns) decodeNetbiosName(event_.dns.qname);
+  if (event_.dns.qtype == 16 && isDnsCryptCertificateName(event_.dns.qname)) {
+    transport = core::Transport::kDnsCrypt;  // the plaintext first step of DNSCrypt
+  }
   if (records_error != DnsParseStatus::kOk) {
     dns_counters_.add(records_error);
     event_.dns.parse_error = dnsParseStatusName(records_error);

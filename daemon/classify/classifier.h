@@ -39,7 +39,9 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // ClientHello's SNI and ALPN when it was seen; and one per HTTPS connection
 // (TCP/443) that is DNS over HTTPS: its SNI is a listed resolver, or it has
 // no SNI and goes to a listed resolver address. Owned by the capture
-// thread; its counters may be read anywhere.
+// thread; its counters may be read anywhere. DNSCrypt shows as its
+// certificate queries (TXT 2.dnscrypt-cert.*) and as responses that carry
+// its resolver magic, on any UDP port.
 class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
@@ -56,6 +58,7 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
   void onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) override;
+  void observeDnsCrypt(const decode::DecodedPacket& packet);
   // Sets the fields every observation of `packet` shares, clears the rest.
   void startEvent(const decode::DecodedPacket& packet, core::Transport transport);
   // Parses and, when it is one, reports a message. With `by_content` the

@@ -314,6 +314,25 @@ TEST_F(CaptureTest, DnsOverHttpsIsTheListedResolversAndNothingElse) {
   matchesExpected(out, "doh");
 }
 
+TEST_F(CaptureTest, DnsCryptByCertificateQueryAndResolverMagic) {
+  auto out = read(generate("dnscrypt", "dnscrypt.pcap"), {"--interface", "eth0"});
+  ASSERT_EQ(out.events.size(), 3u);
+  for (const auto& e : out.events) {
+    EXPECT_EQ(e.transport(), v1::TRANSPORT_DNSCRYPT);
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
+  }
+  EXPECT_EQ(out.events[0].kind(), v1::MESSAGE_KIND_QUERY);
+  EXPECT_EQ(out.events[0].dns().qname(), "2.dnscrypt-cert.resolver.example");
+  EXPECT_EQ(out.events[1].kind(), v1::MESSAGE_KIND_RESPONSE);
+  const auto& exchange = out.events[2];
+  EXPECT_EQ(exchange.kind(), v1::MESSAGE_KIND_CONNECTION);
+  EXPECT_EQ(exchange.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
+  EXPECT_EQ(exchange.resolver().address(), "198.51.100.121");
+  EXPECT_EQ(exchange.resolver().port(), 8443u);
+  EXPECT_EQ(out.summary.dns_messages(), 2u);
+  matchesExpected(out, "dnscrypt");
+}
+
 // Real captures from nDPI's tests (tests/data/SOURCES.md), judged with the
 // bundled config and its shipped resolver list.
 TEST_F(CaptureTest, RealEncryptedDnsCaptures) {
@@ -374,7 +393,7 @@ TEST_F(CaptureTest, HumanOutputShowsLeakAndReason) {
             std::string::npos)
       << r.out;
   // Without the VPN config 10.8.0.1 is not safe either: three pairs leak.
-  EXPECT_NE(r.out.find("7 DNS messages, 0 encrypted-DNS connections, 6 leaks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("7 DNS messages, 0 encrypted-DNS observations, 6 leaks"), std::string::npos) << r.out;
 }
 
 // A real capture from nDPI's test suite (tests/data/ndpi-dns.pcap, LGPL-3.0,

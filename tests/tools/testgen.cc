@@ -329,6 +329,28 @@ bool doh(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// DNSCrypt: the certificate query and its answer in plain DNS on UDP/443,
+// then an encrypted exchange whose response carries the resolver magic (on
+// UDP/8443: the magic, not the port, says DNSCrypt), and a payload that
+// only starts like the magic.
+bool dnscrypt(const std::string& out) {
+  Capture c;
+  Peer client{"192.0.2.10", 47001};
+  Peer resolver{"198.51.100.120", 443};
+  c.add(ethernet(ipUdp(client, resolver, DnsBuilder::query(0xa001, "2.dnscrypt-cert.resolver.example", 16).build())));
+  c.add(ethernet(ipUdp(resolver, client, DnsBuilder::response(0xa001, "2.dnscrypt-cert.resolver.example", 16).build())));
+  Peer resolver2{"198.51.100.121", 8443};
+  Bytes query(8 + 32 + 12 + 64, 0x33);  // client magic, public key, half nonce, box
+  c.add(ethernet(ipUdp(port(client, 47002), resolver2, query)));
+  Bytes response = {'r', '6', 'f', 'n', 'v', 'W', 'j', '8'};
+  response.resize(8 + 24 + 80, 0x44);
+  c.add(ethernet(ipUdp(resolver2, port(client, 47002), response)));
+  Bytes almost = {'r', '6', 'f', 'n', 'v', 'W', 'j', '9'};
+  almost.resize(120, 0x45);
+  c.add(ethernet(ipUdp({"198.51.100.122", 9999}, port(client, 47003), almost)));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
 // parser; frame sequences in packet_fuzz.cc's format for the packet target.
 bool fuzzSeeds(const std::string& dir) {
@@ -419,7 +441,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt link_layers (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -437,6 +459,7 @@ int main(int argc, char** argv) {
   else if (scenario == "local_link") ok = localLink(out);
   else if (scenario == "dot") ok = dot(out);
   else if (scenario == "doh") ok = doh(out);
+  else if (scenario == "dnscrypt") ok = dnscrypt(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;
