@@ -99,6 +99,10 @@ api::NamedCounts Pipeline::malformed() const {
     auto e = static_cast<classify::TlsFlowEvent>(i);
     out.emplace_back(std::string(classify::tlsFlowEventName(e)), classifier_.tlsFlows().counters().get(e));
   }
+  for (std::size_t i = 1; i < classify::kQuicFlowEventCount; ++i) {  // not kNotInitial: ordinary QUIC
+    auto e = static_cast<classify::QuicFlowEvent>(i);
+    out.emplace_back(std::string(classify::quicFlowEventName(e)), classifier_.quicHellos().counters().get(e));
+  }
   const auto& tcp = classifier_.tcpStreams().counters();
   for (std::size_t i = 0; i < classify::kTcpStreamEventCount; ++i) {
     auto s = static_cast<classify::TcpStreamEvent>(i);

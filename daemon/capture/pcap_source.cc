@@ -26,14 +26,17 @@ using Clock = std::chrono::steady_clock;
 // a per-interface capture leaves in the frame; mDNS, LLMNR and NetBIOS-NS;
 // DNS over TLS on TCP/853; what a client sends to TCP/443 (its ClientHello
 // says whether the connection is DNS over HTTPS; the server's side, the bulk
-// of HTTPS traffic, is left out);
+// of HTTPS traffic, is left out); DoQ's UDP ports; QUIC long-header packets
+// to UDP/443 (a connection's first packets, whose Initial says whether it
+// is DoH over HTTP/3);
 // and IP fragments, whose later pieces carry no port (IPv4 with a fragment
 // offset; IPv6 whose first extension header is a fragment header). DNS on
 // other ports is recognised by content in capture files, not live: passing
 // all UDP through the filter would cost more than it finds.
 constexpr const char* kFilter =
     "port 53 or (vlan and port 53) or udp port 5353 or port 5355 or udp port 137 or tcp port 853"
-    " or tcp dst port 443"
+    " or tcp dst port 443 or udp port 853 or udp port 784 or udp port 8853"
+    " or (udp dst port 443 and udp[8] & 0x80 != 0)"
     " or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)";
 
 bool supported(const std::vector<int>& link_types, int link_type) {

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -59,6 +60,15 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
     observeDnsCrypt(packet);
     sink_ = nullptr;
     return;
+  }
+  // A client's first QUIC datagram is a long-header packet padded to at
+  // least 1200 bytes (RFC 9000 section 14.1): cheap to rule out otherwise.
+  if (packet.ip_protocol == IPPROTO_UDP && packet.payload.size() >= 1200 && (packet.payload[0] & 0x80) != 0) {
+    bool doq_port = std::find(std::begin(kDoqPorts), std::end(kDoqPorts), packet.dst_port) != std::end(kDoqPorts);
+    if ((doq_port || (resolvers && packet.dst_port == kHttpsPort)) && observeQuic(packet, doq_port)) {
+      sink_ = nullptr;
+      return;
+    }
   }
   if (packet.ip_protocol == IPPROTO_TCP) {
     if (transport == core::Transport::kDot) {
@@ -127,6 +137,47 @@ void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet) {
   e.recognition_confidence = core::Confidence::kHigh;
   e.resolver = e.source;  // the resolver answers
   sink_->onObservation(e);
+}
+
+bool Classifier::observeQuic(const decode::DecodedPacket& packet, bool doq_port) {
+  bool initial = false;
+  const ClientHello* hello =
+      quic_.add(packet.payload, packet.src, packet.src_port, packet.dst, packet.dst_port, packet.time, &initial);
+  if (!hello) return initial;
+  core::Transport transport = core::Transport::kDoq;
+  core::RecognitionMethod method = core::RecognitionMethod::kPort;
+  core::Confidence confidence = core::Confidence::kMedium;
+  if (doq_port) {
+    // RFC 9250's ALPN is "doq"; drafts used "doq-i00" and the like.
+    for (const auto& alpn : hello->alpn) {
+      if (alpn.rfind("doq", 0) == 0) {
+        method = core::RecognitionMethod::kAlpn;
+        confidence = core::Confidence::kHigh;
+      }
+    }
+  } else {
+    transport = core::Transport::kDoh;  // HTTP/3
+    if (!hello->sni.empty() && resolvers_->hostListed(hello->sni)) {
+      method = core::RecognitionMethod::kSniList;
+      confidence = core::Confidence::kHigh;
+    } else if (hello->sni.empty() && resolvers_->addressListed(packet.dst)) {
+      method = core::RecognitionMethod::kAddressList;
+      confidence = core::Confidence::kLow;
+    } else {
+      return true;  // ordinary HTTP/3
+    }
+  }
+  startEvent(packet, transport);
+  core::Event& e = event_;
+  e.dns = {};
+  e.kind = core::MessageKind::kHandshake;
+  e.sni = hello->sni;
+  e.alpn = hello->alpn;
+  e.recognition = method;
+  e.recognition_confidence = confidence;
+  e.resolver = e.destination;
+  sink_->onObservation(e);
+  return true;
 }
 
 void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) {

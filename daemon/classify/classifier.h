@@ -4,6 +4,7 @@
 #include <span>
 
 #include "classify/dns_parser.h"
+#include "classify/quic_initial.h"
 #include "classify/tcp_dns_streams.h"
 #include "classify/tls_flows.h"
 #include "core/counter.h"
@@ -27,6 +28,8 @@ inline constexpr std::uint16_t kLlmnrPort = 5355;
 inline constexpr std::uint16_t kNbnsPort = 137;
 inline constexpr std::uint16_t kDotPort = 853;
 inline constexpr std::uint16_t kHttpsPort = 443;
+// DoQ: RFC 9250's port and the two its drafts used.
+inline constexpr std::uint16_t kDoqPorts[] = {853, 784, 8853};
 
 // The transport a port pair stands for, or kUnspecified. Port 53 wins over
 // the others when both ends name one.
@@ -41,7 +44,9 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // no SNI and goes to a listed resolver address. Owned by the capture
 // thread; its counters may be read anywhere. DNSCrypt shows as its
 // certificate queries (TXT 2.dnscrypt-cert.*) and as responses that carry
-// its resolver magic, on any UDP port.
+// its resolver magic, on any UDP port. QUIC client Initials are decrypted
+// to read their ClientHello: DoQ on UDP 853/784/8853 (ALPN doq), and DoH
+// over HTTP/3 on UDP/443 when the SNI is a listed resolver.
 class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
@@ -54,11 +59,16 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   const core::EnumCounters<DnsParseStatus, kDnsParseStatusCount>& dnsCounters() const { return dns_counters_; }
   const TcpDnsStreams& tcpStreams() const { return tcp_; }
   const TlsFlows& tlsFlows() const { return tls_; }
+  const QuicHellos& quicHellos() const { return quic_; }
 
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
   void onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) override;
   void observeDnsCrypt(const decode::DecodedPacket& packet);
+  // A client's QUIC Initial to a DoQ port, or to 443 when a resolver list
+  // is there to say whether it is DoH over HTTP/3. Returns false when the
+  // datagram is not a QUIC Initial at all, so other checks still get it.
+  bool observeQuic(const decode::DecodedPacket& packet, bool doq_port);
   // Sets the fields every observation of `packet` shares, clears the rest.
   void startEvent(const decode::DecodedPacket& packet, core::Transport transport);
   // Parses and, when it is one, reports a message. With `by_content` the
@@ -70,6 +80,7 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   TcpDnsStreams tcp_;
   TlsFlows tls_;    // TCP/853
   TlsFlows https_;  // TCP/443: most of it is not DNS; reported only when it is
+  QuicHellos quic_;
   const core::ResolverList* resolvers_ = nullptr;  // set for the duration of classify()
   core::Event event_;              // reused for every observation
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()

@@ -352,6 +352,31 @@ TEST_F(CaptureTest, RealEncryptedDnsCaptures) {
   EXPECT_EQ(dot.events[0].leak_type(), v1::LEAK_TYPE_C);
 }
 
+// QUIC Initials decrypted (RFC 9001): DoQ by its ALPN, and HTTP/3 to a
+// listed resolver as DoH, from real captures (tests/data/SOURCES.md).
+TEST_F(CaptureTest, QuicInitialsAreDecryptedForDoqAndHttp3Doh) {
+  auto doq = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-doq.pcapng");
+  ASSERT_EQ(doq.events.size(), 1u);
+  EXPECT_EQ(doq.events[0].transport(), v1::TRANSPORT_DOQ);
+  EXPECT_EQ(doq.events[0].kind(), v1::MESSAGE_KIND_HANDSHAKE);
+  ASSERT_EQ(doq.events[0].alpn_size(), 1);
+  EXPECT_EQ(doq.events[0].alpn(0), "doq-i00");
+  EXPECT_EQ(doq.events[0].recognition().method(), v1::RECOGNITION_METHOD_ALPN);
+  EXPECT_EQ(doq.events[0].resolver().port(), 784u);
+  EXPECT_EQ(doq.events[0].verdict(), v1::VERDICT_OK);  // ::1 to ::1: on this host
+
+  // The ClientHello comes in CRYPTO frames over several Initials, out of order.
+  std::string capture = std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/suricata-quic-frag-unordered.pcap";
+  auto h3 = read(capture, {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/configs/h3.yaml"});
+  ASSERT_EQ(h3.events.size(), 1u);
+  EXPECT_EQ(h3.events[0].transport(), v1::TRANSPORT_DOH);
+  EXPECT_EQ(h3.events[0].sni(), "mastodon.social");
+  EXPECT_EQ(h3.events[0].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+  EXPECT_EQ(h3.events[0].leak_type(), v1::LEAK_TYPE_C);
+  // Without the name on the list, the same HTTP/3 connection is nothing to report.
+  EXPECT_TRUE(read(capture, {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/config/dnsleakd.yaml"}).events.empty());
+}
+
 TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
   generate("link_layers", "links");
   struct Expect {

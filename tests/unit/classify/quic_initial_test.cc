@@ -1,0 +1,82 @@
+#include "classify/quic_initial.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dnsleak::classify {
+namespace {
+
+std::vector<std::uint8_t> hex(const std::string& text) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoi(text.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+template <std::size_t N>
+std::string toHex(const std::array<std::uint8_t, N>& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0x0f]);
+  }
+  return out;
+}
+
+// RFC 9001 Appendix A.1: the client's Initial keys for DCID 8394c8f03e515708.
+TEST(QuicInitial, Rfc9001ClientKeys) {
+  QuicInitialKeys keys;
+  ASSERT_TRUE(deriveClientInitialKeys(kQuicV1, hex("8394c8f03e515708"), keys));
+  EXPECT_EQ(toHex(keys.key), "1f369613dd76d5467730efcbe3b1a22d");
+  EXPECT_EQ(toHex(keys.iv), "fa044b2f42a3fd3b46fb255c");
+  EXPECT_EQ(toHex(keys.hp), "9f50449e04a0e810283a1e9933adedd2");
+}
+
+// RFC 9001 Appendix A.2: the header protection sample and mask.
+TEST(QuicInitial, Rfc9001HeaderProtectionMask) {
+  QuicInitialKeys keys;
+  ASSERT_TRUE(deriveClientInitialKeys(kQuicV1, hex("8394c8f03e515708"), keys));
+  auto sample = hex("d1b1c98dd7689fb8ec11d242b123dc9b");
+  std::array<std::uint8_t, 5> mask;
+  ASSERT_TRUE(headerProtectionMask(keys.hp, std::span<const std::uint8_t, 16>(sample.data(), 16), mask));
+  EXPECT_EQ(toHex(mask), "437b9aec36");
+}
+
+// RFC 9369 Appendix A: QUIC v2's salt and labels give another hp key, and
+// its sample its own mask.
+TEST(QuicInitial, Rfc9369Version2) {
+  QuicInitialKeys keys;
+  ASSERT_TRUE(deriveClientInitialKeys(kQuicV2, hex("8394c8f03e515708"), keys));
+  EXPECT_EQ(toHex(keys.hp), "45b95e15235d6f45a6b19cbcb0294ba9");
+  auto sample = hex("ffe67b6abcdb4298b485dd04de806071");
+  std::array<std::uint8_t, 5> mask;
+  ASSERT_TRUE(headerProtectionMask(keys.hp, std::span<const std::uint8_t, 16>(sample.data(), 16), mask));
+  EXPECT_EQ(toHex(mask), "94a0c95e80");
+}
+
+TEST(QuicInitial, UnknownVersionsAndShortHeadersAreNotInitials) {
+  QuicInitialKeys keys;
+  EXPECT_FALSE(deriveClientInitialKeys(0xfaceb002, hex("0102"), keys));  // mvfst: its own salt
+  EXPECT_TRUE(deriveClientInitialKeys(0xff00001d, hex("0102"), keys));   // draft-29 is known
+  QuicInitial out;
+  std::vector<std::uint8_t> short_header(1200, 0x40);
+  EXPECT_EQ(decryptClientInitial(short_header, out), QuicInitialStatus::kNotInitial);
+  std::vector<std::uint8_t> garbage(1200, 0xc0);  // long header, version 0xc0c0c0c0
+  EXPECT_EQ(decryptClientInitial(garbage, out), QuicInitialStatus::kNotInitial);
+}
+
+TEST(QuicInitial, DamagedInitialFailsTheTagAndTruncatedOneIsMalformed) {
+  // A v1 Initial header with DCID 8394c8f03e515708 and a payload of junk:
+  // the AEAD tag cannot verify.
+  auto packet = hex("c000000001088394c8f03e5157080000449e");
+  packet.resize(1200, 0x5a);
+  QuicInitial out;
+  EXPECT_EQ(decryptClientInitial(packet, out), QuicInitialStatus::kDecryptFailed);
+  auto cut = hex("c000000001088394c8f03e5157080000449e");
+  cut.resize(40, 0x5a);  // length 0x49e runs past the datagram
+  EXPECT_EQ(decryptClientInitial(cut, out), QuicInitialStatus::kMalformed);
+}
+
+}  // namespace
+}  // namespace dnsleak::classify
