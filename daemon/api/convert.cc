@@ -123,6 +123,7 @@ void toProto(const core::Event& e, v1::Event* out) {
   a->set_confidence(static_cast<v1::Confidence>(e.attribution.confidence));
   a->set_failure(static_cast<v1::AttributionFailure>(e.attribution.failure));
   a->set_detail(e.attribution.detail);
+  for (const auto& s : e.signals) out->add_signals(s);
 }
 
 void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint64_t watchers,

@@ -47,6 +47,12 @@ bool isDnsCryptCertificateName(const std::string& qname) {
   return true;
 }
 
+bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 }  // namespace
 
 void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& sink,
@@ -125,6 +131,7 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
   e.remediation.clear();
   e.process = {};
   e.attribution = {};
+  e.signals.clear();
 }
 
 void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet) {
@@ -250,6 +257,8 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   e.recognition_confidence = by_content ? core::Confidence::kMedium : core::Confidence::kHigh;
   // The server is the end a query goes to and a response comes from.
   e.resolver = e.dns.is_response ? e.source : e.destination;
+  if (equalsIgnoringCase(e.dns.qname, "use-application-dns.net")) e.signals.emplace_back("doh-canary");
+  if (equalsIgnoringCase(e.dns.qname, "_dns.resolver.arpa")) e.signals.emplace_back("ddr");
   sink_->onObservation(e);
 }
 

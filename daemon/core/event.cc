@@ -13,6 +13,7 @@ std::size_t approximateSize(const Event& e) {
   size += str(e.process.name) + str(e.process.exe) + str(e.process.cmdline) +
           str(e.process.user) + str(e.process.unit) + str(e.process.cgroup);
   for (const auto& p : e.process.parents) size += sizeof(p) + str(p.name);
+  for (const auto& s : e.signals) size += sizeof(s) + str(s);
   return size;
 }
 

@@ -176,6 +176,7 @@ struct Event {
 
   ProcessInfo process;
   AttributionInfo attribution;
+  std::vector<std::string> signals;  // see dnsleak.v1.Event.signals
 };
 
 // Approximate heap plus inline size of an event, for store accounting.

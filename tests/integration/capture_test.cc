@@ -377,6 +377,18 @@ TEST_F(CaptureTest, QuicInitialsAreDecryptedForDoqAndHttp3Doh) {
   EXPECT_TRUE(read(capture, {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/config/dnsleakd.yaml"}).events.empty());
 }
 
+TEST_F(CaptureTest, DohCanaryAndDdrQueriesCarryTheirSignals) {
+  auto out = read(generate("signals", "signals.pcap"), {"--interface", "eth0"});
+  ASSERT_EQ(out.events.size(), 3u);
+  ASSERT_EQ(out.events[0].signals_size(), 1);
+  EXPECT_EQ(out.events[0].signals(0), "doh-canary");
+  ASSERT_EQ(out.events[1].signals_size(), 1);
+  EXPECT_EQ(out.events[1].signals(0), "ddr");
+  EXPECT_EQ(out.events[1].dns().qtype_name(), "SVCB");
+  EXPECT_EQ(out.events[2].signals_size(), 0);
+  matchesExpected(out, "signals");
+}
+
 TEST_F(CaptureTest, EveryLinkLayerAndPcapng) {
   generate("link_layers", "links");
   struct Expect {

@@ -59,6 +59,15 @@ bool basicUdp(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// The signals: Firefox's DoH canary and a DDR discovery query (RFC 9462).
+bool signals(const std::string& out) {
+  Capture c;
+  c.add(ethernet(ipUdp(kHost, kIspResolver, DnsBuilder::query(0xb001, "use-application-dns.net", 1).build())));
+  c.add(ethernet(ipUdp(port(kHost, 40005), kIspResolver, DnsBuilder::query(0xb002, "_dns.resolver.arpa", 64).build())));
+  c.add(ethernet(ipUdp(port(kHost, 40006), kIspResolver, DnsBuilder::query(0xb003, "plain.example.com", 1).build())));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Linux "any" capture (SLL2): the same kind of query leaving through eth0
 // (ifindex 2), through the tunnel wg0 (ifindex 5), and a query arriving at
 // this host (it serves DNS itself), which is not its own resolution.
@@ -441,7 +450,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -460,6 +469,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dot") ok = dot(out);
   else if (scenario == "doh") ok = doh(out);
   else if (scenario == "dnscrypt") ok = dnscrypt(out);
+  else if (scenario == "signals") ok = signals(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;
