@@ -412,7 +412,9 @@ bool fuzzSeeds(const std::string& dir) {
 }
 
 // For the benchmark: N packets, about 40% DNS queries and responses with
-// seeded random names, the rest TCP/443 and UDP/443 traffic of typical sizes.
+// seeded random names, 5% TLS ClientHellos on TCP/443 (one in five to a
+// listed DoH resolver, dns.google) and on TCP/853, the rest TCP/443 and
+// UDP/443 traffic of typical sizes.
 bool benchMix(const std::string& out, std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> pct(0, 99), len(5, 14), ch(0, 25), port(1024, 65000), size(60, 1400);
@@ -432,6 +434,11 @@ bool benchMix(const std::string& out, std::size_t n, unsigned seed) {
       Bytes msg = roll < 20 ? DnsBuilder::query(id, name, roll % 3 ? 1 : 28).edns().build()
                             : DnsBuilder::response(id, name, 1).answerA(name, "203.0.113.5").build();
       c.add(ethernet(roll < 20 ? ipUdp(client, kIspResolver, msg) : ipUdp(kIspResolver, client, msg)));
+    } else if (roll < 45) {
+      static const Bytes doh = tlsClientHello("dns.google", {"h2"}, 1216);
+      static const Bytes web = tlsClientHello("www.example.com", {"h2", "http/1.1"}, 1216);
+      Peer server{roll == 44 ? "198.51.100.99" : "203.0.113.80", static_cast<std::uint16_t>(roll == 44 ? 853 : 443)};
+      c.add(ethernet(ipTcp(client, server, 1, kPsh | kAck, i % 5 == 0 ? doh : web)));
     } else if (roll < 85) {
       Bytes payload(noise.begin(), noise.begin() + size(rng));
       c.add(ethernet(ipTcp(client, {"203.0.113.80", 443}, seq, kAck, payload)));
