@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/bytes.h"
+#include "core/escape.h"
 
 namespace dnsleak::classify {
 namespace {
@@ -26,16 +27,7 @@ constexpr std::uint16_t kTypeSvcb = 64;
 constexpr std::uint16_t kTypeHttps = 65;
 
 void appendLabel(std::string& out, const std::uint8_t* label, std::size_t length) {
-  for (std::size_t i = 0; i < length; ++i) {
-    std::uint8_t c = label[i];
-    if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char escaped[5] = {'\\', static_cast<char>('0' + c / 100), static_cast<char>('0' + (c / 10) % 10),
-                         static_cast<char>('0' + c % 10), 0};
-      out.append(escaped, 4);
-    }
-  }
+  core::appendEscaped(out, std::span<const std::uint8_t>(label, length), /*escape_dots=*/true);
 }
 
 // Reads the fixed part of a resource record after its name.

@@ -1,6 +1,7 @@
 #include "classify/tls_client_hello.h"
 
 #include "core/bytes.h"
+#include "core/escape.h"
 
 namespace dnsleak::classify {
 namespace {
@@ -16,16 +17,7 @@ constexpr std::uint16_t kExtEch = 0xfe0d;
 
 std::string printable(Bytes bytes) {
   std::string out;
-  out.reserve(bytes.size());
-  for (std::uint8_t c : bytes) {
-    if (c > 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char escaped[5] = {'\\', static_cast<char>('0' + c / 100), static_cast<char>('0' + (c / 10) % 10),
-                         static_cast<char>('0' + c % 10), 0};
-      out.append(escaped, 4);
-    }
-  }
+  core::appendEscaped(out, bytes, /*escape_dots=*/false);
   return out;
 }
 
