@@ -11,6 +11,7 @@ std::string_view tcpStreamEventName(TcpStreamEvent e) {
     case TcpStreamEvent::kFlowEvicted: return "tcp_flow_evicted";
     case TcpStreamEvent::kZeroLengthMessage: return "dns_tcp_zero_length";
     case TcpStreamEvent::kBufferLimit: return "tcp_buffer_limit";
+    case TcpStreamEvent::kReordered: return "tcp_reordered";
     case TcpStreamEvent::kCount: break;
   }
   return "unknown";
@@ -33,7 +34,7 @@ TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now)
       // O(1); a scan for the oldest would cost every new flow a pass over
       // the table.
       auto victim = flows_.begin();
-      buffered_ -= victim->second.pending.size();
+      buffered_ -= victim->second.bytes();
       flows_.erase(victim);
       counters_.add(TcpStreamEvent::kFlowEvicted);
     }
@@ -45,7 +46,7 @@ void TcpDnsStreams::expire(core::Timestamp now) {
   last_sweep_ = now;
   for (auto it = flows_.begin(); it != flows_.end();) {
     if (now - it->second.last_seen > limits_.idle_timeout) {
-      buffered_ -= it->second.pending.size();
+      buffered_ -= it->second.bytes();
       it = flows_.erase(it);
       counters_.add(TcpStreamEvent::kFlowEvicted);
     } else {
@@ -57,8 +58,48 @@ void TcpDnsStreams::expire(core::Timestamp now) {
 void TcpDnsStreams::erase(const Key& key) {
   auto it = flows_.find(key);
   if (it == flows_.end()) return;
-  buffered_ -= it->second.pending.size();
+  buffered_ -= it->second.bytes();
   flows_.erase(it);
+}
+
+void TcpDnsStreams::dropEarly(Flow& flow) {
+  for (const auto& e : flow.early) buffered_ -= e.bytes.size();
+  flow.early.clear();
+}
+
+void TcpDnsStreams::giveUpGaps(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message) {
+  // The connection is ending: a gap will not fill now. Restart framing at
+  // the earliest held segment and read what was held.
+  while (!flow.early.empty()) {
+    counters_.add(TcpStreamEvent::kGap);
+    setPending(flow, {});
+    auto first = std::min_element(flow.early.begin(), flow.early.end(), [](const Early& a, const Early& b) {
+      return static_cast<std::int32_t>(a.seq - b.seq) < 0;
+    });
+    flow.next_seq = first->seq;
+    drainEarly(flow, packet, on_message);
+  }
+}
+
+void TcpDnsStreams::drainEarly(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message) {
+  for (bool progress = true; progress && !flow.early.empty();) {
+    progress = false;
+    for (std::size_t i = 0; i < flow.early.size(); ++i) {
+      auto behind = static_cast<std::int32_t>(flow.next_seq - flow.early[i].seq);
+      if (behind < 0) continue;  // still past a gap
+      Early e = std::move(flow.early[i]);
+      flow.early.erase(flow.early.begin() + static_cast<std::ptrdiff_t>(i));
+      buffered_ -= e.bytes.size();
+      if (static_cast<std::size_t>(behind) < e.bytes.size()) {
+        counters_.add(TcpStreamEvent::kReordered);
+        flow.next_seq = e.seq + static_cast<std::uint32_t>(e.bytes.size());
+        frame(flow, packet, std::span<const std::uint8_t>(e.bytes).subspan(static_cast<std::size_t>(behind)),
+              on_message);
+      }
+      progress = true;
+      break;
+    }
+  }
 }
 
 void TcpDnsStreams::setPending(Flow& flow, std::span<const std::uint8_t> bytes) {
@@ -81,12 +122,16 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
   if (packet.tcp_flags & decode::kTcpSyn) {
     Flow& flow = flowFor(key, packet.time);
     setPending(flow, {});
+    dropEarly(flow);
     flow.next_seq = packet.tcp_seq + 1;
     flow.last_seen = packet.time;
     return;
   }
   if (packet.payload.empty()) {
-    if (closing) erase(key);
+    if (closing) {
+      if (auto it = flows_.find(key); it != flows_.end()) giveUpGaps(it->second, packet, on_message);
+      erase(key);
+    }
     return;
   }
 
@@ -109,12 +154,24 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
     }
     data = data.subspan(seen);
   } else if (ahead > 0) {
+    // Early: hold it for the gap to fill, if there is room.
+    if (!closing && flow.early.size() < kMaxEarlySegments &&
+        buffered_ + data.size() <= limits_.max_buffered_bytes) {
+      flow.early.push_back({packet.tcp_seq, std::vector<std::uint8_t>(data.begin(), data.end())});
+      buffered_ += data.size();
+      return;
+    }
     counters_.add(TcpStreamEvent::kGap);
     setPending(flow, {});
+    dropEarly(flow);
   }
   flow.next_seq = packet.tcp_seq + static_cast<std::uint32_t>(packet.payload.size());
   frame(flow, packet, data, on_message);
-  if (closing) erase(key);
+  drainEarly(flow, packet, on_message);
+  if (closing) {
+    giveUpGaps(flow, packet, on_message);
+    erase(key);
+  }
 }
 
 void TcpDnsStreams::frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,

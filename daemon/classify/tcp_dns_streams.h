@@ -19,8 +19,10 @@ enum class TcpStreamEvent : std::uint8_t {
   kFlowEvicted,        // a flow pushed out to keep the table bounded
   kZeroLengthMessage,  // a length prefix of 0: skipped
   kBufferLimit,        // a partial message dropped to keep all flows within max_buffered_bytes
+  kReordered,          // a segment that came early, held, and used once the gap before it filled
   kCount
 };
+inline constexpr std::size_t kMaxEarlySegments = 8;
 inline constexpr std::size_t kTcpStreamEventCount = static_cast<std::size_t>(TcpStreamEvent::kCount);
 std::string_view tcpStreamEventName(TcpStreamEvent e);
 
@@ -38,9 +40,11 @@ struct TcpStreamLimits {
 // partial message (< 64 KiB + 2), and max_buffered_bytes in all. Owned by
 // the capture thread.
 //
-// In-order segments are appended, retransmitted bytes skipped; a gap drops
-// what was buffered and restarts framing at the new segment (reordering is
-// not yet waited for).
+// In-order segments are appended, retransmitted bytes skipped; a segment
+// that comes early is held (at most kMaxEarlySegments per direction, within
+// the byte budget) until the gap before it fills. When it cannot be held,
+// or a new segment arrives past the held ones, the gap is given up: what
+// was buffered is dropped and framing restarts at the new segment.
 class TcpDnsStreams {
  public:
   // Receives each completed message; the span is valid only during the call.
@@ -72,10 +76,20 @@ class TcpDnsStreams {
   struct KeyHash {
     std::size_t operator()(const Key& k) const noexcept;
   };
+  struct Early {
+    std::uint32_t seq;
+    std::vector<std::uint8_t> bytes;
+  };
   struct Flow {
     std::uint32_t next_seq = 0;
     std::vector<std::uint8_t> pending;  // bytes of an incomplete message
+    std::vector<Early> early;           // segments past a gap, waiting for it to fill
     core::Timestamp last_seen{};
+    std::size_t bytes() const {
+      std::size_t n = pending.size();
+      for (const auto& e : early) n += e.bytes.size();
+      return n;
+    }
   };
 
   void frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,
@@ -84,11 +98,15 @@ class TcpDnsStreams {
   void expire(core::Timestamp now);
   void erase(const Key& key);
   void setPending(Flow& flow, std::span<const std::uint8_t> bytes);
+  void dropEarly(Flow& flow);
+  // Frames the held segments that the stream has now reached.
+  void drainEarly(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message);
+  void giveUpGaps(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message);
 
   TcpStreamLimits limits_;
   std::unordered_map<Key, Flow, KeyHash> flows_;
   core::Timestamp last_sweep_{};
-  std::size_t buffered_ = 0;  // sum of every flow's pending.size()
+  std::size_t buffered_ = 0;  // sum of every flow's bytes()
   core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount> counters_;
 };
 

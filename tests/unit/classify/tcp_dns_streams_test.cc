@@ -83,14 +83,50 @@ TEST_F(TcpDnsStreamsTest, OverlappingRetransmissionContributesOnlyNewBytes) {
   EXPECT_EQ(collector_.names, (std::vector<std::string>{"overlap.example"}));
 }
 
-TEST_F(TcpDnsStreamsTest, GapDropsThePartialMessageAndResynchronises) {
+TEST_F(TcpDnsStreamsTest, SegmentsOutOfOrderAreHeldUntilTheGapFills) {
+  Bytes a = framed("a.example"), b = framed("b.example"), c = framed("c.example");
+  auto seq_b = static_cast<std::uint32_t>(101 + a.size());
+  auto seq_c = static_cast<std::uint32_t>(seq_b + b.size());
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, a);
+  segment(seq_c, testing::kAck, c);  // early
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"a.example"}));
+  segment(seq_b, testing::kAck, b);  // fills the gap
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"a.example", "b.example", "c.example"}));
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kReordered), 1u);
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kGap), 0u);
+  EXPECT_EQ(streams_.bufferedBytes(), 0u);
+}
+
+TEST_F(TcpDnsStreamsTest, AGapThatNeverFillsIsGivenUpAtTheClose) {
   Bytes m = framed("lost.example");
   Bytes next = framed("after.example");
   segment(100, testing::kSyn, {});
   segment(101, testing::kAck, Bytes(m.begin(), m.begin() + 5));
-  segment(static_cast<std::uint32_t>(101 + m.size()), testing::kAck, next);
+  auto seq_next = static_cast<std::uint32_t>(101 + m.size());
+  segment(seq_next, testing::kAck, next);
+  EXPECT_TRUE(collector_.names.empty());  // held: the gap may still fill
+  segment(static_cast<std::uint32_t>(seq_next + next.size()), testing::kFin | testing::kAck, {});
   EXPECT_EQ(collector_.names, (std::vector<std::string>{"after.example"}));
   EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kGap), 1u);
+  EXPECT_EQ(streams_.flowCount(), 0u);
+  EXPECT_EQ(streams_.bufferedBytes(), 0u);
+}
+
+TEST_F(TcpDnsStreamsTest, TooManyEarlySegmentsGiveTheGapUp) {
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, Bytes{0, 40, 1, 2});  // a message started, then lost bytes
+  std::uint32_t seq = 1000;
+  for (std::size_t i = 0; i <= kMaxEarlySegments; ++i) {
+    Bytes m = framed(("m" + std::to_string(i) + ".example").c_str());
+    segment(seq, testing::kAck, m);
+    seq += static_cast<std::uint32_t>(m.size());
+  }
+  // The ninth early segment gives the gap up; the stream restarts there
+  // and the eight held ones, now behind it, are dropped.
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"m8.example"}));
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kGap), 1u);
+  EXPECT_EQ(streams_.bufferedBytes(), 0u);
 }
 
 TEST_F(TcpDnsStreamsTest, FlowSeenMidStreamStillYieldsMessages) {
