@@ -149,7 +149,10 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
     auto seen = static_cast<std::size_t>(-static_cast<std::int64_t>(ahead));
     if (seen >= data.size()) {
       counters_.add(TcpStreamEvent::kRetransmitted);
-      if (closing) erase(key);
+      if (closing) {
+        giveUpGaps(flow, packet, on_message);
+        erase(key);
+      }
       return;
     }
     data = data.subspan(seen);
