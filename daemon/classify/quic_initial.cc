@@ -226,11 +226,6 @@ QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out) {
   return QuicInitialStatus::kOk;
 }
 
-std::size_t QuicHellos::KeyHash::operator()(const Key& k) const noexcept {
-  core::IpAddressHash h;
-  return h(k.client) * 31 + h(k.server) * 17 + (static_cast<std::size_t>(k.client_port) << 16 | k.server_port);
-}
-
 QuicHellos::QuicHellos(QuicHelloLimits limits) : limits_(limits) {}
 
 void QuicHellos::expire(core::Timestamp now) {
@@ -256,7 +251,7 @@ const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client
     case QuicInitialStatus::kMalformed: counters_.add(QuicFlowEvent::kMalformed); return nullptr;
     default: counters_.add(QuicFlowEvent::kDecryptFailed); return nullptr;
   }
-  Key key{client, server, client_port, server_port};
+  Key key{client, server, client_port, server_port};  // client first
   auto it = flows_.find(key);
   if (it == flows_.end()) {
     if (flows_.size() >= limits_.max_connections) {

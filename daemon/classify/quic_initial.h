@@ -12,6 +12,7 @@
 #include "classify/tls_client_hello.h"
 #include "core/counter.h"
 #include "core/event.h"
+#include "core/flow_key.h"
 #include "core/ip_address.h"
 
 namespace dnsleak::classify {
@@ -99,16 +100,7 @@ class QuicHellos {
   std::size_t connections() const { return flows_.size(); }
 
  private:
-  struct Key {
-    core::IpAddress client;
-    core::IpAddress server;
-    std::uint16_t client_port;
-    std::uint16_t server_port;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept;
-  };
+  using Key = core::FlowKey;  // a connection, client first
   struct Flow {
     std::vector<std::uint8_t> stream;                            // CRYPTO bytes by offset
     std::vector<std::pair<std::uint64_t, std::uint64_t>> have;   // received ranges, merged
@@ -118,7 +110,7 @@ class QuicHellos {
   void expire(core::Timestamp now);
 
   QuicHelloLimits limits_;
-  std::unordered_map<Key, Flow, KeyHash> flows_;
+  std::unordered_map<Key, Flow, core::FlowKeyHash> flows_;
   core::Timestamp last_sweep_{};
   QuicInitial initial_;  // reused
   ClientHello hello_;

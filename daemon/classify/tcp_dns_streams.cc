@@ -17,11 +17,6 @@ std::string_view tcpStreamEventName(TcpStreamEvent e) {
   return "unknown";
 }
 
-std::size_t TcpDnsStreams::KeyHash::operator()(const Key& k) const noexcept {
-  core::IpAddressHash h;
-  return h(k.src) * 31 + h(k.dst) * 17 + (static_cast<std::size_t>(k.src_port) << 16 | k.dst_port);
-}
-
 TcpDnsStreams::TcpDnsStreams(TcpStreamLimits limits) : limits_(limits) {}
 
 TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now) {

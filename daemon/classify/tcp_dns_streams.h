@@ -9,6 +9,7 @@
 
 #include "core/counter.h"
 #include "core/event.h"
+#include "core/flow_key.h"
 #include "decode/packet.h"
 
 namespace dnsleak::classify {
@@ -66,16 +67,7 @@ class TcpDnsStreams {
   const core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount>& counters() const { return counters_; }
 
  private:
-  struct Key {
-    core::IpAddress src;
-    core::IpAddress dst;
-    std::uint16_t src_port;
-    std::uint16_t dst_port;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept;
-  };
+  using Key = core::FlowKey;  // one direction of a connection
   struct Early {
     std::uint32_t seq;
     std::vector<std::uint8_t> bytes;
@@ -104,7 +96,7 @@ class TcpDnsStreams {
   void giveUpGaps(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message);
 
   TcpStreamLimits limits_;
-  std::unordered_map<Key, Flow, KeyHash> flows_;
+  std::unordered_map<Key, Flow, core::FlowKeyHash> flows_;
   core::Timestamp last_sweep_{};
   std::size_t buffered_ = 0;  // sum of every flow's bytes()
   core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount> counters_;

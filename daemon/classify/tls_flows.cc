@@ -17,11 +17,6 @@ std::string_view tlsFlowEventName(TlsFlowEvent e) {
   return "unknown";
 }
 
-std::size_t TlsFlows::KeyHash::operator()(const Key& k) const noexcept {
-  core::IpAddressHash h;
-  return h(k.client) * 31 + h(k.server) * 17 + (static_cast<std::size_t>(k.client_port) << 16 | k.server_port);
-}
-
 TlsFlows::TlsFlows(TlsFlowLimits limits) : limits_(limits) {}
 
 void TlsFlows::erase(Map::iterator it) {
@@ -41,7 +36,7 @@ void TlsFlows::expire(core::Timestamp now) {
 
 void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
                       const ClientHello* hello) {
-  const std::uint16_t server_port = it->first.server_port;
+  const std::uint16_t server_port = it->first.dst_port;
   Flow& flow = it->second;
   flow.reported = true;
   buffered_ -= flow.hello.size();

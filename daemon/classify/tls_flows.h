@@ -11,6 +11,7 @@
 #include "classify/tls_client_hello.h"
 #include "core/counter.h"
 #include "core/event.h"
+#include "core/flow_key.h"
 #include "decode/packet.h"
 
 namespace dnsleak::classify {
@@ -64,16 +65,7 @@ class TlsFlows {
   const core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount>& counters() const { return counters_; }
 
  private:
-  struct Key {
-    core::IpAddress client;
-    core::IpAddress server;
-    std::uint16_t client_port;
-    std::uint16_t server_port;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept;
-  };
+  using Key = core::FlowKey;  // a connection, client first
   struct Flow {
     bool reported = false;
     bool closed = false;  // FIN or RST seen: kept a little while so late packets are not a "new" connection
@@ -81,7 +73,7 @@ class TlsFlows {
     std::vector<std::uint8_t> hello;  // the client's first bytes, until they parse
     core::Timestamp last_seen{};
   };
-  using Map = std::unordered_map<Key, Flow, KeyHash>;
+  using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
 
   void report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
               const ClientHello* hello);

@@ -199,13 +199,6 @@ std::vector<int> supportedLinkTypes() {
           kLinkLoop, kLinkLinuxSll, kLinkIpv4, kLinkIpv6, kLinkLinuxSll2};
 }
 
-bool isSupportedLinkType(int link_type) {
-  for (int t : supportedLinkTypes()) {
-    if (t == link_type) return true;
-  }
-  return false;
-}
-
 DecodeStatus decodeFrame(int link_type, Bytes frame, DecodedPacket& out) {
   switch (link_type) {
     case kLinkEthernet:

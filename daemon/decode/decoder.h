@@ -49,7 +49,6 @@ inline constexpr int kLinkIpv4 = 228;
 inline constexpr int kLinkIpv6 = 229;
 inline constexpr int kLinkLinuxSll2 = 276;
 
-bool isSupportedLinkType(int link_type);
 std::vector<int> supportedLinkTypes();
 
 // Decodes one captured frame of the given link type to its UDP or TCP
