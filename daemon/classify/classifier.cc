@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/bytes.h"
+
 namespace dnsleak::classify {
 
 core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_port, std::uint16_t dst_port) {
@@ -45,6 +47,18 @@ bool isDnsCryptCertificateName(const std::string& qname) {
     if (std::tolower(static_cast<unsigned char>(qname[i])) != kPrefix[i]) return false;
   }
   return true;
+}
+
+// A header a DNS implementation could have sent: the zero bit clear, a
+// defined opcode (query, inverse, status, notify, update, DSO) and one to
+// eight questions (some responses repeat theirs). Random bytes pass with a
+// chance of about 1 in 44,000.
+bool plausibleDnsHeader(std::span<const std::uint8_t> message) {
+  if (message.size() < 12) return false;
+  int opcode = (message[2] >> 3) & 0x0f;
+  bool zero_bit = (message[3] & 0x40) != 0;
+  std::uint16_t questions = core::be16(message.data() + 4);
+  return !zero_bit && opcode <= 6 && opcode != 3 && questions >= 1 && questions <= 8;
 }
 
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
@@ -236,16 +250,31 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
     return;  // just not DNS: not malformed either
   }
   dns_counters_.add(status);
-  if (status != DnsParseStatus::kOk) return;
-  if (transport == core::Transport::kNbns) decodeNetbiosName(event_.dns.qname);
-  if (event_.dns.qtype == 16 && isDnsCryptCertificateName(event_.dns.qname)) {
-    transport = core::Transport::kDnsCrypt;  // the plaintext first step of DNSCrypt
-  }
-  if (records_error != DnsParseStatus::kOk) {
+  if (status != DnsParseStatus::kOk) {
+    // The header parsed and the question did not. On a DNS port this is
+    // still DNS traffic (a resolver answers it with FORMERR, some parse it
+    // leniently), so it is reported, without a name: a crafted query must
+    // not leak unseen because it is malformed. Only with a header that
+    // could be DNS, though: VPNs run on UDP/53 too, and their packets must
+    // not each become a leak.
+    if (!plausibleDnsHeader(message)) return;
+    core::DnsInfo& d = event_.dns;
+    d.qname.clear();
+    d.qtype = 0;
+    d.qclass = 0;
+    d.answers.clear();
+    d.has_edns = false;
+    d.edns_options.clear();
+    d.parse_error = dnsParseStatusName(status);
+  } else if (records_error != DnsParseStatus::kOk) {
     dns_counters_.add(records_error);
     event_.dns.parse_error = dnsParseStatusName(records_error);
   } else {
     event_.dns.parse_error.clear();
+  }
+  if (status == DnsParseStatus::kOk && transport == core::Transport::kNbns) decodeNetbiosName(event_.dns.qname);
+  if (event_.dns.qtype == 16 && isDnsCryptCertificateName(event_.dns.qname)) {
+    transport = core::Transport::kDnsCrypt;  // the plaintext first step of DNSCrypt
   }
 
   startEvent(packet, transport);
@@ -254,7 +283,8 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   // A known port and a message that parses whole: port and content agree.
   // By content alone, the strict shape check stands for the port.
   e.recognition = by_content ? core::RecognitionMethod::kContent : core::RecognitionMethod::kPort;
-  e.recognition_confidence = by_content ? core::Confidence::kMedium : core::Confidence::kHigh;
+  e.recognition_confidence =
+      by_content || status != DnsParseStatus::kOk ? core::Confidence::kMedium : core::Confidence::kHigh;
   // The server is the end a query goes to and a response comes from.
   e.resolver = e.dns.is_response ? e.source : e.destination;
   if (equalsIgnoringCase(e.dns.qname, "use-application-dns.net")) e.signals.emplace_back("doh-canary");

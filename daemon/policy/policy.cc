@@ -11,6 +11,9 @@ constexpr std::string_view kRemediationFullTunnel =
     "/etc/resolv.conf at the tunnel's resolver, and check applications with their own resolver settings";
 
 std::string describeQuestion(const core::Event& e) {
+  if (!e.dns.parse_error.empty() && e.dns.qname.empty() && e.dns.qtype == 0) {
+    return "a malformed question (" + e.dns.parse_error + ")";
+  }
   std::string out = e.dns.qname.empty() ? std::string("(no question)") : e.dns.qname;
   auto type = core::qtypeName(e.dns.qtype, e.transport);
   out += " (";

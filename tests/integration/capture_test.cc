@@ -198,14 +198,27 @@ TEST_F(CaptureTest, TcpFramingYieldsEveryMessageOnce) {
 
 TEST_F(CaptureTest, MalformedInputIsCountedPerReasonAndSkipped) {
   auto out = read(generate("malformed", "malformed.pcap"));
-  // The partial response and the final good query come out; nothing else.
-  ASSERT_EQ(out.events.size(), 2u);
-  EXPECT_EQ(out.events[0].dns().qname(), "partial.example.com");
-  EXPECT_EQ(out.events[0].dns().parse_error(), "dns_truncated_record");
-  EXPECT_EQ(out.events[1].dns().qname(), "after-the-junk.example.com");
+  // Queries to port 53 whose question does not parse are still reported,
+  // without a name, at medium confidence; the partial response keeps its
+  // question; the VPN-like datagram and the runt are not reported.
+  ASSERT_EQ(out.events.size(), 7u);
+  const std::vector<std::string> reasons = {"dns_compression_loop", "dns_bad_compression_pointer",
+                                            "dns_truncated_question", "dns_name_too_long", "dns_bad_label_type"};
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    const Event& e = out.events[i];
+    EXPECT_EQ(e.dns().parse_error(), reasons[i]);
+    EXPECT_EQ(e.dns().qname(), "");
+    EXPECT_EQ(e.kind(), v1::MESSAGE_KIND_QUERY);
+    EXPECT_EQ(e.recognition().confidence(), v1::CONFIDENCE_MEDIUM);
+    EXPECT_EQ(e.verdict(), v1::VERDICT_LEAK);
+  }
+  EXPECT_EQ(out.events[5].dns().qname(), "partial.example.com");
+  EXPECT_EQ(out.events[5].dns().parse_error(), "dns_truncated_record");
+  EXPECT_EQ(out.events[5].recognition().confidence(), v1::CONFIDENCE_HIGH);
+  EXPECT_EQ(out.events[6].dns().qname(), "after-the-junk.example.com");
   const auto& m = out.summary.malformed();
   EXPECT_EQ(named(m, "dns_compression_loop"), 1u);
-  EXPECT_EQ(named(m, "dns_bad_compression_pointer"), 1u);
+  EXPECT_EQ(named(m, "dns_bad_compression_pointer"), 2u);  // one of them the VPN's datagram
   EXPECT_EQ(named(m, "dns_too_short"), 1u);
   EXPECT_EQ(named(m, "dns_truncated_question"), 1u);
   EXPECT_EQ(named(m, "dns_name_too_long"), 1u);
@@ -215,7 +228,7 @@ TEST_F(CaptureTest, MalformedInputIsCountedPerReasonAndSkipped) {
   EXPECT_EQ(named(m, "bad_ip_header_length"), 1u);
   EXPECT_EQ(named(m, "ip_fragment"), 1u);
   EXPECT_EQ(named(m, "truncated_link_header"), 1u);
-  EXPECT_EQ(out.summary.packets(), 12u);
+  EXPECT_EQ(out.summary.packets(), 13u);
   matchesExpected(out, "malformed");
 }
 

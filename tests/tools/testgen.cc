@@ -177,6 +177,10 @@ bool malformed(const std::string& out) {
     c.add(p);
   }
   c.add({0x00, 0x01, 0x02});  // shorter than an Ethernet header
+  {  // a VPN's datagram on UDP/53: 40,001 questions, the first a bad pointer; not DNS
+    Bytes m = {0xde, 0xad, 0x00, 0x00, 0x9c, 0x41, 0x17, 0x2b, 0x00, 0x00, 0x5e, 0x71, 0xff, 0xff, 0x31, 0x07};
+    udp(m);
+  }
   udp(DnsBuilder::query(0x400b, "after-the-junk.example.com", 1).build());
   return writePcap(out, kEthernet, c.frames);
 }
