@@ -208,6 +208,7 @@ int runDaemon(const Options& options) {
       live.snaplen = config->capture.snaplen;
       live.buffer_bytes = config->capture.buffer_kib * 1024;
       live.promiscuous = config->capture.promiscuous;
+      live.tunnels = config->capture.tunnels;
       live.link_types = decode::supportedLinkTypes();
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();

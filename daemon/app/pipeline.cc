@@ -20,10 +20,16 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
     if (whole.empty()) return;
     auto ifindex = decoded_.ifindex;
     auto direction = decoded_.direction;
+    // Fragments inside a tunnel were reassembled from the inner packets:
+    // the layers taken off on the way in still hold.
+    auto tunnels = decoded_.tunnels;
+    auto tunnel_depth = decoded_.tunnel_depth;
     decoded_ = {};
     decoded_.time = packet.time;
     decoded_.ifindex = ifindex;
     decoded_.direction = direction;
+    decoded_.tunnels = tunnels;
+    decoded_.tunnel_depth = tunnel_depth;
     status = decode::decodeIp(whole, decoded_);
     if (status != decode::DecodeStatus::kOk) {
       decode_counters_.add(status);

@@ -62,6 +62,8 @@ struct LiveOptions {
   int snaplen = 65535;
   int buffer_bytes = 8 << 20;
   bool promiscuous = false;
+  // Also pass encapsulated traffic, to look inside tunnels seen on this link.
+  bool tunnels = false;
   // Longest a packet waits in the kernel buffer before delivery: bounds the
   // latency from wire to event.
   int timeout_ms = 100;
@@ -72,6 +74,12 @@ struct LiveOptions {
   // The preferred link type for "any" (Linux SLL2 carries the ifindex).
   int any_link_type = 276;
 };
+
+// The BPF filter a live capture of this link type runs: what any stage
+// after capture can use, nothing more.
+std::string liveFilter(int link_type, bool tunnels);
+// Why `filter` does not compile for `link_type`; empty when it does.
+std::string filterError(int link_type, const std::string& filter);
 
 // Opens every interface; throws CaptureError naming the interface and the
 // cause when one cannot be opened at start-up.

@@ -22,22 +22,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What the pipeline reads live: DNS on port 53, also inside VLAN tags that
-// a per-interface capture leaves in the frame; mDNS, LLMNR and NetBIOS-NS;
-// DNS over TLS on TCP/853; what a client sends to TCP/443 (its ClientHello
-// says whether the connection is DNS over HTTPS; the server's side, the bulk
-// of HTTPS traffic, is left out); DoQ's UDP ports; QUIC long-header packets
-// to UDP/443 (a connection's first packets, whose Initial says whether it
-// is DoH over HTTP/3);
-// and IP fragments, whose later pieces carry no port (IPv4 with a fragment
-// offset; IPv6 whose first extension header is a fragment header). DNS on
-// other ports is recognised by content in capture files, not live: passing
-// all UDP through the filter would cost more than it finds.
+// What the pipeline reads live: DNS on port 53; mDNS, LLMNR and
+// NetBIOS-NS; DNS over TLS on TCP/853; what a client sends to TCP/443 (its
+// ClientHello says whether the connection is DNS over HTTPS; the server's
+// side, the bulk of HTTPS traffic, is left out); DoQ's UDP ports; QUIC
+// long-header packets to UDP/443 (a connection's first packets, whose
+// Initial says whether it is DoH over HTTP/3); and IP fragments, whose
+// later pieces carry no port (IPv4 with a fragment offset; IPv6 whose first
+// extension header is a fragment header). DNS on other ports is recognised
+// by content in capture files, not live: passing all UDP through the filter
+// would cost more than it finds.
 constexpr const char* kFilter =
-    "port 53 or (vlan and port 53) or udp port 5353 or port 5355 or udp port 137 or tcp port 853"
+    "port 53 or udp port 5353 or port 5355 or udp port 137 or tcp port 853"
     " or tcp dst port 443 or udp port 853 or udp port 784 or udp port 8853"
     " or (udp dst port 443 and udp[8] & 0x80 != 0)"
     " or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)";
+// With capture.tunnels, encapsulated traffic too (VXLAN, Geneve, GRE,
+// IP-in-IP, 6in4): all of a tunnel's traffic then crosses into user space.
+constexpr const char* kTunnelFilter =
+    " or udp dst port 4789 or udp dst port 8472 or udp dst port 6081"
+    " or ip proto 47 or ip proto 4 or ip proto 41 or ip6 proto 47 or ip6 proto 4 or ip6 proto 41";
+// On Ethernet, DNS inside a VLAN tag the kernel left in the frame. Last:
+// "vlan" shifts the offsets of everything after it in a filter.
+constexpr const char* kVlanFilter = " or (vlan and port 53)";
 
 bool supported(const std::vector<int>& link_types, int link_type) {
   return link_types.empty() || std::find(link_types.begin(), link_types.end(), link_type) != link_types.end();
@@ -238,15 +245,22 @@ class LiveSource : public CaptureSource {
       pcap_close(p);
       return why;
     }
+    // A filter that does not compile must not leave the capture silently
+    // unfiltered: that is refused like any other failure to open.
     bpf_program program{};
-    if (pcap_compile(p, &program, kFilter, 1, PCAP_NETMASK_UNKNOWN) == 0) {
-      int set = pcap_setfilter(p, &program);
-      pcap_freecode(&program);
-      if (set != 0) {
-        std::string why = "cannot set the capture filter on '" + h.name + "': " + pcap_geterr(p);
-        pcap_close(p);
-        return why;
-      }
+    std::string filter = liveFilter(h.link_type, options_.tunnels);
+    if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      std::string why = "cannot compile the capture filter for '" + h.name + "' (" + linkTypeName(h.link_type) +
+                        "): " + pcap_geterr(p);
+      pcap_close(p);
+      return why;
+    }
+    int set = pcap_setfilter(p, &program);
+    pcap_freecode(&program);
+    if (set != 0) {
+      std::string why = "cannot set the capture filter on '" + h.name + "': " + pcap_geterr(p);
+      pcap_close(p);
+      return why;
     }
     if (pcap_setnonblock(p, 1, errbuf) != 0) {
       std::string why = "cannot make '" + h.name + "' non-blocking: " + std::string(errbuf);
@@ -398,6 +412,27 @@ class FileSource : public CaptureSource {
 };
 
 }  // namespace
+
+std::string liveFilter(int link_type, bool tunnels) {
+  std::string filter = kFilter;
+  if (tunnels) filter += kTunnelFilter;
+  if (link_type == DLT_EN10MB) filter += kVlanFilter;
+  return filter;
+}
+
+std::string filterError(int link_type, const std::string& filter) {
+  pcap_t* p = pcap_open_dead(link_type, 65535);
+  if (!p) return "cannot open a pcap handle";
+  bpf_program program{};
+  std::string error;
+  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    error = pcap_geterr(p);
+  } else {
+    pcap_freecode(&program);
+  }
+  pcap_close(p);
+  return error;
+}
 
 std::unique_ptr<CaptureSource> openLive(const LiveOptions& options) { return std::make_unique<LiveSource>(options); }
 

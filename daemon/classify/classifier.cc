@@ -134,7 +134,11 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
   e.interface.name.clear();
   e.interface.kind.clear();
   e.direction = packet.direction;
-  e.tunnel.clear();
+  if (packet.tunnel_depth == 0) {
+    e.tunnel.clear();
+  } else {
+    e.tunnel = decode::describeTunnels(packet);
+  }
   e.sni.clear();
   e.alpn.clear();
   e.verdict = core::Verdict::kUnspecified;

@@ -182,7 +182,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto capture = root["capture"]) {
-    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "promiscuous"})) {
+    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "promiscuous", "tunnels"})) {
       if (auto n = capture["interfaces"]; n && r.stringList(n, "capture.interfaces", c.capture.interfaces)) {
         if (c.capture.interfaces.empty()) r.error(n, "capture.interfaces", "at least one interface (or \"any\")");
         for (std::size_t i = 0; i < c.capture.interfaces.size(); ++i) {
@@ -201,6 +201,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       if (auto n = capture["snaplen"]) r.integer(n, "capture.snaplen", c.capture.snaplen, 512, 262144);
       if (auto n = capture["buffer_kib"]) r.integer(n, "capture.buffer_kib", c.capture.buffer_kib, 256, 1048576);
       if (auto n = capture["promiscuous"]) r.boolean(n, "capture.promiscuous", c.capture.promiscuous);
+      if (auto n = capture["tunnels"]) r.boolean(n, "capture.tunnels", c.capture.tunnels);
     }
   }
 
@@ -416,6 +417,7 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.capture.snaplen != next.capture.snaplen) changed.push_back("capture.snaplen");
   if (running.capture.buffer_kib != next.capture.buffer_kib) changed.push_back("capture.buffer_kib");
   if (running.capture.promiscuous != next.capture.promiscuous) changed.push_back("capture.promiscuous");
+  if (running.capture.tunnels != next.capture.tunnels) changed.push_back("capture.tunnels");
   if (running.store.capacity != next.store.capacity) changed.push_back("store.capacity");
   if (running.api.socket != next.api.socket) changed.push_back("api.socket");
   if (running.api.group != next.api.group) changed.push_back("api.group");

@@ -37,6 +37,9 @@ struct Config {
     int snaplen = 65535;
     int buffer_kib = 8192;
     bool promiscuous = false;
+    // Also capture encapsulated traffic (VXLAN, Geneve, GRE, IP-in-IP,
+    // 6in4) to read the DNS inside. Capture files are always looked into.
+    bool tunnels = false;
   } capture;
 
   struct SafePath {

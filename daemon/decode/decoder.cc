@@ -79,8 +79,109 @@ DecodeStatus decodeEtherType(std::uint16_t ether_type, Bytes rest, DecodedPacket
   }
 }
 
+constexpr std::uint16_t kEtherTransparentBridging = 0x6558;  // an Ethernet frame inside GRE or Geneve
+constexpr std::uint16_t kVxlanPort = 4789;
+constexpr std::uint16_t kVxlanLinuxPort = 8472;
+constexpr std::uint16_t kGenevePort = 6081;
+constexpr std::uint8_t kProtocolGre = 47;
+constexpr std::uint16_t kPppProtocolPptp = 0x880B;
+
+// Records the layer being entered; the outer addresses are still in `out`.
+DecodeStatus enterTunnel(TunnelKind kind, std::uint32_t id, bool has_id, DecodedPacket& out) {
+  if (out.tunnel_depth == kMaxTunnelDepth) return DecodeStatus::kTooManyTunnels;
+  TunnelLayer& layer = out.tunnels[out.tunnel_depth++];
+  layer.kind = kind;
+  layer.outer_src = out.src;
+  layer.outer_dst = out.dst;
+  layer.id = id;
+  layer.has_id = has_id;
+  return DecodeStatus::kOk;
+}
+
+// What an encapsulation carries, by the EtherType it names.
+DecodeStatus decodeInner(std::uint16_t ether_type, Bytes inner, DecodedPacket& out) {
+  if (ether_type == kEtherTransparentBridging) {
+    if (inner.size() < 14) return DecodeStatus::kTruncatedLinkHeader;
+    return decodeEtherType(be16(inner.data() + 12), inner.subspan(14), out);
+  }
+  return decodeEtherType(ether_type, inner, out);
+}
+
+// GRE (RFC 2784 with RFC 2890's key and sequence number), and version 1 as
+// PPTP uses it (RFC 2637: key always, acknowledgment optional, PPP inside).
+DecodeStatus decodeGre(Bytes packet, DecodedPacket& out) {
+  if (packet.size() < 4) return DecodeStatus::kTruncatedTunnelHeader;
+  std::uint8_t flags = packet[0];
+  int version = packet[1] & 0x07;
+  bool checksum = (flags & 0x80) != 0, routing = (flags & 0x40) != 0, key = (flags & 0x20) != 0,
+       sequence = (flags & 0x10) != 0, ack = version == 1 && (packet[1] & 0x80) != 0;
+  // Source routing (RFC 1701) is long obsolete: such a packet is not taken apart.
+  if (routing || version > 1) return DecodeStatus::kIgnoredNotUdpTcp;
+  std::uint16_t protocol = be16(packet.data() + 2);
+  std::size_t header = 4 + (checksum ? 4 : 0);
+  std::uint32_t id = 0;
+  if (key) {
+    if (packet.size() < header + 4) return DecodeStatus::kTruncatedTunnelHeader;
+    id = be32(packet.data() + header);
+    header += 4;
+  }
+  header += (sequence ? 4 : 0) + (ack ? 4 : 0);
+  if (packet.size() < header) return DecodeStatus::kTruncatedTunnelHeader;
+  Bytes inner = packet.subspan(header);
+  if (auto s = enterTunnel(TunnelKind::kGre, version == 1 ? id & 0xffff : id, key, out); s != DecodeStatus::kOk) {
+    return s;
+  }
+  if (version == 1) {
+    if (protocol != kPppProtocolPptp) return DecodeStatus::kIgnoredNotIp;
+    // PPP, with or without its address and control bytes.
+    if (inner.size() >= 2 && inner[0] == 0xff && inner[1] == 0x03) inner = inner.subspan(2);
+    if (inner.size() < 2) return DecodeStatus::kTruncatedTunnelHeader;
+    std::uint16_t ppp = inner[0] & 0x01 ? inner[0] : be16(inner.data());  // protocol field compression
+    inner = inner.subspan(inner[0] & 0x01 ? 1 : 2);
+    if (ppp == kPppIpv4 || ppp == kPppIpv6) return decodeIp(inner, out);
+    return DecodeStatus::kIgnoredNotIp;
+  }
+  return decodeInner(protocol, inner, out);
+}
+
+// VXLAN or Geneve on its UDP port. Only the port says what it is, so a
+// datagram whose inside does not decode is left as plain UDP.
+DecodeStatus decodeUdpTunnel(std::uint16_t port, Bytes payload, DecodedPacket& out) {
+  DecodedPacket outer = out;
+  DecodeStatus status = DecodeStatus::kIgnoredNotIp;
+  if (port == kGenevePort) {
+    // Version 0, options in 4-byte words, then the protocol of what follows.
+    if (payload.size() >= 8 && (payload[0] >> 6) == 0) {
+      std::size_t header = 8 + static_cast<std::size_t>(payload[0] & 0x3f) * 4;
+      std::uint32_t vni = be32(payload.data() + 4) >> 8;
+      if (payload.size() >= header && enterTunnel(TunnelKind::kGeneve, vni, true, out) == DecodeStatus::kOk) {
+        status = decodeInner(be16(payload.data() + 2), payload.subspan(header), out);
+      }
+    }
+  } else if (payload.size() >= 8 + 14 && (payload[0] & 0x08) != 0) {  // the I flag: a valid VNI
+    std::uint32_t vni = be32(payload.data() + 4) >> 8;
+    if (enterTunnel(TunnelKind::kVxlan, vni, true, out) == DecodeStatus::kOk) {
+      Bytes frame = payload.subspan(8);
+      status = decodeEtherType(be16(frame.data() + 12), frame.subspan(14), out);
+    }
+  }
+  if (status == DecodeStatus::kOk || status == DecodeStatus::kIgnoredFragment) return status;
+  out = outer;
+  return DecodeStatus::kOk;
+}
+
 DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket& out) {
   out.ip_protocol = protocol;
+  if (protocol == IPPROTO_IPIP || protocol == IPPROTO_IPV6) {
+    bool inner_v6 = protocol == IPPROTO_IPV6;
+    TunnelKind kind = out.ip_version == 4 ? (inner_v6 ? TunnelKind::k6in4 : TunnelKind::kIpip)
+                                          : (inner_v6 ? TunnelKind::k6in6 : TunnelKind::k4in6);
+    if (auto s = enterTunnel(kind, 0, false, out); s != DecodeStatus::kOk) return s;
+    if (segment.empty()) return DecodeStatus::kTruncatedIpHeader;
+    if ((segment[0] >> 4) != (inner_v6 ? 6 : 4)) return DecodeStatus::kBadIpVersion;
+    return decodeIp(segment, out);
+  }
+  if (protocol == kProtocolGre) return decodeGre(segment, out);
   if (protocol == IPPROTO_UDP) {
     if (segment.size() < 8) return DecodeStatus::kTruncatedUdpHeader;
     std::uint16_t length = be16(segment.data() + 4);
@@ -96,6 +197,9 @@ DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket
     out.src_port = be16(segment.data());
     out.dst_port = be16(segment.data() + 2);
     out.payload = segment.subspan(8, length - 8u);
+    if (out.dst_port == kVxlanPort || out.dst_port == kVxlanLinuxPort || out.dst_port == kGenevePort) {
+      return decodeUdpTunnel(out.dst_port, out.payload, out);
+    }
     return DecodeStatus::kOk;
   }
   if (protocol == IPPROTO_TCP) {
@@ -264,9 +368,43 @@ std::string_view decodeStatusName(DecodeStatus status) {
     case DecodeStatus::kBadUdpLength: return "bad_udp_length";
     case DecodeStatus::kTruncatedTcpHeader: return "truncated_tcp_header";
     case DecodeStatus::kBadTcpHeaderLength: return "bad_tcp_header_length";
+    case DecodeStatus::kTruncatedTunnelHeader: return "truncated_tunnel_header";
+    case DecodeStatus::kTooManyTunnels: return "too_many_tunnels";
     case DecodeStatus::kCount: break;
   }
   return "unknown";
+}
+
+std::string_view tunnelKindName(TunnelKind kind) {
+  switch (kind) {
+    case TunnelKind::kNone: return "";
+    case TunnelKind::kVxlan: return "vxlan";
+    case TunnelKind::kGeneve: return "geneve";
+    case TunnelKind::kGre: return "gre";
+    case TunnelKind::kIpip: return "ipip";
+    case TunnelKind::k6in4: return "6in4";
+    case TunnelKind::k4in6: return "4in6";
+    case TunnelKind::k6in6: return "6in6";
+  }
+  return "";
+}
+
+std::string describeTunnels(const DecodedPacket& packet) {
+  std::string out;
+  for (std::size_t i = packet.tunnel_depth; i-- > 0;) {
+    const TunnelLayer& layer = packet.tunnels[i];
+    if (!out.empty()) out += " in ";
+    out += tunnelKindName(layer.kind);
+    if (layer.has_id) {
+      out += layer.kind == TunnelKind::kGre ? " key " : " vni ";
+      out += std::to_string(layer.id);
+    }
+    out += ' ';
+    out += layer.outer_src.toString();
+    out += "->";
+    out += layer.outer_dst.toString();
+  }
+  return out;
 }
 
 bool isMalformed(DecodeStatus status) {

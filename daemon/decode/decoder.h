@@ -28,6 +28,8 @@ enum class DecodeStatus : std::uint8_t {
   kBadUdpLength,
   kTruncatedTcpHeader,
   kBadTcpHeaderLength,
+  kTruncatedTunnelHeader,    // GRE, VXLAN or Geneve header cut short
+  kTooManyTunnels,           // encapsulations nested deeper than kMaxTunnelDepth
   kCount
 };
 inline constexpr std::size_t kDecodeStatusCount = static_cast<std::size_t>(DecodeStatus::kCount);
@@ -52,7 +54,9 @@ inline constexpr int kLinkLinuxSll2 = 276;
 std::vector<int> supportedLinkTypes();
 
 // Decodes one captured frame of the given link type to its UDP or TCP
-// payload. `out.time` and `out.ifindex` are left to the caller except that
+// payload. Tunnels (VXLAN, Geneve, GRE, IP-in-IP, 6in4, 4in6, 6in6) are
+// taken off and listed in `out.tunnels`; a VXLAN or Geneve datagram whose
+// inside does not decode is left as the UDP datagram it also is. `out.time` and `out.ifindex` are left to the caller except that
 // SLL2 frames set ifindex and SLL/SLL2 frames set direction. No allocation;
 // `out.payload` aliases `frame`.
 DecodeStatus decodeFrame(int link_type, std::span<const std::uint8_t> frame, DecodedPacket& out);

@@ -1,12 +1,41 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "core/event.h"
 #include "core/ip_address.h"
 
 namespace dnsleak::decode {
+
+// An encapsulation a packet was found inside and taken out of.
+enum class TunnelKind : std::uint8_t {
+  kNone = 0,
+  kVxlan,   // UDP/4789 (and Linux's old default 8472), RFC 7348
+  kGeneve,  // UDP/6081, RFC 8926
+  kGre,     // IP protocol 47, RFC 2784/2890; version 1 is PPTP's (RFC 2637)
+  kIpip,    // IPv4 in IPv4 (protocol 4)
+  k6in4,    // IPv6 in IPv4 (protocol 41; "sit", 6to4, tunnel brokers)
+  k4in6,    // IPv4 in IPv6
+  k6in6,    // IPv6 in IPv6
+};
+std::string_view tunnelKindName(TunnelKind kind);
+
+// One layer of encapsulation: who the outer packet went between, and the
+// tunnel's id where it has one (VXLAN/Geneve VNI, GRE key).
+struct TunnelLayer {
+  TunnelKind kind = TunnelKind::kNone;
+  core::IpAddress outer_src;
+  core::IpAddress outer_dst;
+  std::uint32_t id = 0;
+  bool has_id = false;
+};
+// Deeper nesting than this is not traffic a host makes; such packets are
+// counted (too_many_tunnels) and skipped.
+inline constexpr std::size_t kMaxTunnelDepth = 3;
 
 // A packet decoded down to its transport payload. The payload span points
 // into the capture buffer: it is valid only while the capture callback that
@@ -28,7 +57,15 @@ struct DecodedPacket {
   // The IP packet from its header on, trimmed to its own length: what the
   // fragment reassembler takes when the packet is a fragment.
   std::span<const std::uint8_t> ip_packet;
+  // Encapsulations taken off, outermost first; the fields above describe
+  // the innermost packet.
+  std::array<TunnelLayer, kMaxTunnelDepth> tunnels{};
+  std::uint8_t tunnel_depth = 0;
 };
+
+// "vxlan vni 42 192.0.2.1->192.0.2.2", innermost layer first, layers
+// joined by " in "; empty when the packet was not encapsulated.
+std::string describeTunnels(const DecodedPacket& packet);
 
 inline constexpr std::uint8_t kTcpFin = 0x01;
 inline constexpr std::uint8_t kTcpSyn = 0x02;

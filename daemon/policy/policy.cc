@@ -101,6 +101,21 @@ const config::ResolverSpec* Policy::safeResolver(const core::Endpoint& resolver)
   return nullptr;
 }
 
+namespace {
+
+// "plaintext DNS query for NAME (A) to 192.0.2.1:53 travelled", "DNS over TLS to ... travelled"
+std::string describeSubject(const core::Event& e, bool query, bool from_client) {
+  if (encrypted(e.transport)) {
+    return std::string(encryptedName(e.transport)) + (from_client ? " to " : " from ") +
+           describeEndpoint(e.resolver) + (e.sni.empty() ? std::string() : " (server name " + e.sni + ")") +
+           " travelled";
+  }
+  return "plaintext DNS " + std::string(query ? "query for " : "response for ") + describeQuestion(e) +
+         (query ? " to " : " from ") + describeEndpoint(e.resolver) + " travelled";
+}
+
+}  // namespace
+
 void Policy::judge(core::Event& e) const {
   e.profile = config::profileName(config_->profile);
   e.leak_type = core::LeakType::kNone;
@@ -153,6 +168,17 @@ void Policy::judge(core::Event& e) const {
     e.verdict = core::Verdict::kOk;
     e.rule = kRuleSafeResolver;
     e.reason = "resolver " + describeEndpoint(e.resolver) + " is a safe resolver (" + spec->text + ")";
+    return;
+  }
+  // Decapsulated from a tunnel seen on an outer link: it left this host
+  // through the tunnel's own device, which the outer capture does not name.
+  // Until tunnels are matched to the safe path it is reported, not judged;
+  // where the tunnel's device is captured too, that copy is judged.
+  if (!e.tunnel.empty()) {
+    e.verdict = core::Verdict::kInfo;
+    e.rule = kRuleInsideTunnel;
+    e.reason = describeSubject(e, query, from_client) + " inside a tunnel (" + e.tunnel + ") on " +
+               describeInterface(e.interface) + "; the tunnel's own interface decides whether it is safe";
     return;
   }
   if (encrypted(e.transport)) {

@@ -19,6 +19,7 @@ inline constexpr std::string_view kRuleSafeResolver = "full-tunnel/safe-resolver
 inline constexpr std::string_view kRulePlaintextOutside = "full-tunnel/plaintext-outside-safe-path";
 inline constexpr std::string_view kRuleLocalLink = "local-link/name-announced";
 inline constexpr std::string_view kRuleEncryptedOutside = "full-tunnel/encrypted-dns-outside-safe-path";
+inline constexpr std::string_view kRuleInsideTunnel = "full-tunnel/inside-tunnel";
 
 // A policy compiled from one config: immutable once built, shared by
 // pointer between the capture thread and the control plane.

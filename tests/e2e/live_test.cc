@@ -214,7 +214,9 @@ TEST_F(LiveTest, QueryOutsideTheTunnelIsALeakInWatchWithinASecond) {
 TEST_F(LiveTest, QueryThroughTheTunnelIsSeenAndJudgedSafe) {
   ASSERT_NE(dig({"@203.0.113.1", "safe1.example.test", "A"}).find("192.0.2.81"), std::string::npos);
   auto events = waitForEvents("safe1.example.test", 2);
-  ASSERT_EQ(events.size(), 2u) << "the query and the response through vpn0";
+  std::string seen;
+  for (const auto& e : events) seen += " [" + e.interface().name() + " " + e.tunnel() + " " + e.rule() + "]";
+  ASSERT_EQ(events.size(), 2u) << "the query and the response through vpn0, not" << seen;
   for (const auto& e : events) {
     EXPECT_EQ(e.verdict(), v1::VERDICT_OK) << e.reason();
     EXPECT_EQ(e.rule(), "full-tunnel/safe-interface");
@@ -375,6 +377,46 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
 // A second daemon capturing on one named interface: the interface is
 // deleted and made again while it runs; capture must say it failed, then
 // pick the interface up again without a restart.
+TEST_F(LiveTest, TunnelTrafficOnThePhysicalLinkIsLookedInsideWhenAsked) {
+  // A second daemon that captures only the ISP link, where the VPN's
+  // queries travel inside VXLAN, with capture.tunnels on. (The main daemon,
+  // with it off, sees each tunnel query once, on vpn0: see above.)
+  std::string socket = dir_ + "/outer.sock", config = dir_ + "/outer.yaml";
+  writeFile(config, "capture: {interfaces: [eth-isp], tunnels: true}\nstore: {record_ok: true}\n");
+  Background outer({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket}, dir_,
+                   "dnsleakd-outer");
+  auto capturing = [&] {
+    auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
+    return r.exit_code == 0 && parseJson<v1::ListInterfacesResponse>(r.out).capture(0).state() == "capturing";
+  };
+  ASSERT_TRUE(waitUntil(capturing, std::chrono::seconds(10))) << outer.err();
+  ASSERT_NE(dig({"@203.0.113.1", "inside.example.test", "A"}).find("192.0.2.81"), std::string::npos);
+  std::vector<v1::Event> events;
+  waitUntil(
+      [&] {
+        events.clear();
+        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
+                      "1"});
+        for (const auto& line : lines(r.out)) {
+          auto w = parseJson<v1::WatchResponse>(line);
+          if (w.has_event() && w.event().dns().qname() == "inside.example.test") events.push_back(w.event());
+        }
+        return events.size() >= 2;
+      },
+      std::chrono::seconds(5));
+  ASSERT_EQ(events.size(), 2u) << "the query and the response, each inside VXLAN on eth-isp; status: "
+                               << run({DNSLEAKCTL_PATH, "--socket", socket, "status"}).out;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.interface().name(), "eth-isp");
+    EXPECT_EQ(e.resolver().address(), "203.0.113.1");
+    EXPECT_EQ(e.verdict(), v1::VERDICT_INFO) << e.reason();
+    EXPECT_EQ(e.rule(), "full-tunnel/inside-tunnel");
+  }
+  const v1::Event& query = events[0].kind() == v1::MESSAGE_KIND_QUERY ? events[0] : events[1];
+  EXPECT_EQ(query.tunnel(), "vxlan vni 42 198.51.100.2->192.0.2.2");
+  EXPECT_EQ(outer.stop(SIGTERM), 0) << outer.err();
+}
+
 TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
   auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
   auto in_isp = [](const std::string& command) { return run({"sh", "-c", "ip -n " + isp_ + " " + command}); };

@@ -244,6 +244,39 @@ TEST_F(CaptureTest, FragmentedResponsesAreReassembledAndOverlapsDropped) {
   matchesExpected(out, "fragments");
 }
 
+TEST_F(CaptureTest, DnsInsideTunnelsIsTakenOutAndMarked) {
+  auto out = read(generate("tunnels", "tunnels.pcap"), {"--interface", "eth0"});
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (const auto& e : out.events) seen.emplace_back(e.dns().qname(), e.tunnel());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                      {"vxlan.example.com", "vxlan vni 42 203.0.113.1->203.0.113.2"},
+                      {"geneve.example.com", "geneve vni 7 203.0.113.1->203.0.113.2"},
+                      {"gre-key.example.com", "gre key 1234 203.0.113.1->203.0.113.2"},
+                      {"gre-csum.example.com", "gre 203.0.113.1->203.0.113.2"},
+                      {"gretap.example.com", "gre 203.0.113.1->203.0.113.2"},
+                      {"pptp.example.com", "gre key 5 203.0.113.1->203.0.113.2"},
+                      {"ipip.example.com", "ipip 203.0.113.1->203.0.113.2"},
+                      {"sixinfour.example.com", "6in4 203.0.113.1->203.0.113.2"},
+                      {"fourinsix.example.com", "4in6 2001:db8:ffff::1->2001:db8:ffff::2"},
+                      {"sixinsix.example.com", "6in6 2001:db8:ffff::1->2001:db8:ffff::2"},
+                      {"nested.example.com", "gre key 9 10.0.0.1->10.0.0.2 in vxlan vni 43 203.0.113.1->203.0.113.2"},
+                      {"fragmented.example.com", "gre key 1234 203.0.113.2->203.0.113.1"}}));
+  for (const auto& e : out.events) {
+    // The inner packet's own endpoints; judged by the tunnel, not the outer link.
+    EXPECT_EQ(e.resolver().port(), 53u);
+    EXPECT_EQ(e.verdict(), v1::VERDICT_INFO) << e.dns().qname();
+    EXPECT_EQ(e.rule(), "full-tunnel/inside-tunnel");
+  }
+  EXPECT_EQ(out.events[0].source().address(), "192.0.2.10");
+  EXPECT_EQ(out.events[7].resolver().address(), "2001:db8:53::53");
+  EXPECT_EQ(out.events.back().dns().answer_count(), 60u);
+  const auto& m = out.summary.malformed();
+  EXPECT_EQ(named(m, "too_many_tunnels"), 1u);
+  EXPECT_EQ(named(m, "truncated_tunnel_header"), 1u);
+  EXPECT_EQ(named(m, "dns_too_short") + named(m, "dns_truncated_name"), 0u);  // the junk VXLAN datagram is not DNS
+  matchesExpected(out, "tunnels");
+}
+
 TEST_F(CaptureTest, LocalLinkProtocolsAndDnsOnAnUnusualPort) {
   auto out = read(generate("local_link", "local_link.pcap"), {"--interface", "eth0"});
   std::vector<std::pair<v1::Transport, std::string>> seen;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace dnsleak::testing {
@@ -96,6 +97,52 @@ Bytes ip(const Address& src, const Address& dst, std::uint8_t protocol, Bytes se
 }
 
 }  // namespace
+
+Bytes ipPacket(const std::string& src, const std::string& dst, std::uint8_t protocol, const Bytes& payload) {
+  Address a = parse(src), b = parse(dst);
+  // No transport checksum to fill in: write it over a scratch byte.
+  Bytes segment = payload;
+  segment.insert(segment.begin(), {0, 0});
+  Bytes out = ip(a, b, protocol, std::move(segment), 0);
+  std::size_t header = a.family == AF_INET ? 20 : 40;
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(header), out.begin() + static_cast<std::ptrdiff_t>(header + 2));
+  if (a.family == AF_INET) {
+    set16(out, 2, static_cast<std::uint16_t>(out.size()));
+    set16(out, 10, 0);
+    set16(out, 10, fold(sum(out.data(), 20)));
+  } else {
+    set16(out, 4, static_cast<std::uint16_t>(out.size() - 40));
+  }
+  return out;
+}
+
+Bytes gre(std::uint16_t protocol, const Bytes& inner, std::optional<std::uint32_t> key, bool checksum, bool sequence) {
+  Bytes out;
+  out.push_back(static_cast<std::uint8_t>((checksum ? 0x80 : 0) | (key ? 0x20 : 0) | (sequence ? 0x10 : 0)));
+  out.push_back(0);
+  put16(out, protocol);
+  if (checksum) put32(out, 0);
+  if (key) put32(out, *key);
+  if (sequence) put32(out, 1);
+  out.insert(out.end(), inner.begin(), inner.end());
+  return out;
+}
+
+Bytes vxlan(std::uint32_t vni, const Bytes& frame) {
+  Bytes out = {0x08, 0, 0, 0};
+  put32(out, vni << 8);
+  out.insert(out.end(), frame.begin(), frame.end());
+  return out;
+}
+
+Bytes geneve(std::uint32_t vni, std::uint16_t protocol, const Bytes& inner, std::size_t option_words) {
+  Bytes out = {static_cast<std::uint8_t>(option_words & 0x3f), 0};
+  put16(out, protocol);
+  put32(out, vni << 8);
+  out.insert(out.end(), option_words * 4, 0);
+  out.insert(out.end(), inner.begin(), inner.end());
+  return out;
+}
 
 DnsBuilder::DnsBuilder(std::uint16_t id, std::uint16_t flags) {
   put16(bytes_, id);

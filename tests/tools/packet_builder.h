@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,15 @@ struct Peer {
 Bytes ipUdp(const Peer& src, const Peer& dst, const Bytes& payload);
 Bytes ipTcp(const Peer& src, const Peer& dst, std::uint32_t seq, std::uint8_t flags, const Bytes& payload);
 inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+
+// An IP packet around any payload (a tunnel's inside, GRE, ...).
+Bytes ipPacket(const std::string& src, const std::string& dst, std::uint8_t protocol, const Bytes& payload);
+// Encapsulations: a GRE header (RFC 2784/2890) before `inner`; a VXLAN
+// header before an Ethernet frame; a Geneve header with empty options.
+Bytes gre(std::uint16_t protocol, const Bytes& inner, std::optional<std::uint32_t> key = std::nullopt,
+          bool checksum = false, bool sequence = false);
+Bytes vxlan(std::uint32_t vni, const Bytes& frame);
+Bytes geneve(std::uint32_t vni, std::uint16_t protocol, const Bytes& inner, std::size_t option_words = 0);
 
 // Splits an IP packet into fragments of at most `chunk` payload bytes
 // (a multiple of 8), in order. IPv6 fragments get a fragment header with `id`.

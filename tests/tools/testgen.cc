@@ -255,6 +255,55 @@ bool fragments(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// DNS inside tunnels, as seen on the outer link: VXLAN, Geneve, GRE (with
+// a key; with checksum and sequence; carrying Ethernet), PPTP's GRE with
+// PPP, IP-in-IP, 6in4, 4in6, 6in6, GRE inside VXLAN, and a response
+// fragmented inside GRE. Then what must not come out: encapsulation nested
+// four deep, a GRE header cut short, and a VXLAN datagram holding no
+// Ethernet frame (reported as nothing: it is plain UDP then).
+bool tunnels(const std::string& out) {
+  Capture c;
+  const std::string a = "203.0.113.1", b = "203.0.113.2", a6 = "2001:db8:ffff::1", b6 = "2001:db8:ffff::2";
+  auto query = [](std::uint16_t id, const std::string& name) {
+    return ipUdp(kHost, kIspResolver, DnsBuilder::query(id, name, 1).build());
+  };
+  c.add(ethernet(ipUdp({a, 50000}, {b, 4789}, vxlan(42, ethernet(query(0xa001, "vxlan.example.com"))))));
+  c.add(ethernet(ipUdp({a, 50000}, {b, 6081}, geneve(7, 0x0800, query(0xa002, "geneve.example.com"), 2))));
+  c.add(ethernet(ipPacket(a, b, 47, gre(0x0800, query(0xa003, "gre-key.example.com"), 1234))));
+  c.add(ethernet(ipPacket(a, b, 47, gre(0x0800, query(0xa004, "gre-csum.example.com"), std::nullopt, true, true))));
+  c.add(ethernet(ipPacket(a, b, 47, gre(0x6558, ethernet(query(0xa005, "gretap.example.com"))))));
+  {  // PPTP: GRE version 1, key (payload length, call id) and sequence, PPP with address and control
+    Bytes inner = query(0xa006, "pptp.example.com");
+    Bytes ppp = {0xff, 0x03, 0x00, 0x21};
+    ppp.insert(ppp.end(), inner.begin(), inner.end());
+    Bytes g = {0x30, 0x01, 0x88, 0x0b, static_cast<std::uint8_t>(ppp.size() >> 8), static_cast<std::uint8_t>(ppp.size()),
+               0x00, 0x05, 0, 0, 0, 1};
+    g.insert(g.end(), ppp.begin(), ppp.end());
+    c.add(ethernet(ipPacket(a, b, 47, g)));
+  }
+  c.add(ethernet(ipPacket(a, b, 4, query(0xa007, "ipip.example.com"))));
+  c.add(ethernet(ipPacket(a, b, 41, ipUdp(kHost6, kIspResolver6, DnsBuilder::query(0xa008, "sixinfour.example.com", 28).build()))));
+  c.add(ethernet(ipPacket(a6, b6, 4, query(0xa009, "fourinsix.example.com"))));
+  c.add(ethernet(ipPacket(a6, b6, 41, ipUdp(kHost6, kIspResolver6, DnsBuilder::query(0xa00a, "sixinsix.example.com", 28).build()))));
+  c.add(ethernet(ipUdp({a, 50000}, {b, 4789},
+                       vxlan(43, ethernet(ipPacket("10.0.0.1", "10.0.0.2", 47, gre(0x0800, query(0xa00b, "nested.example.com"), 9)))))));
+  {  // a response in two fragments, each inside its own GRE packet
+    DnsBuilder big = DnsBuilder::response(0xa00c, "fragmented.example.com", 1);
+    for (int i = 0; i < 60; ++i) big.answerA("fragmented.example.com", "203.0.113.10");
+    for (const auto& f : fragmentIpv4(ipUdp(kIspResolver, kHost, big.build()), 1000)) {
+      c.add(ethernet(ipPacket(b, a, 47, gre(0x0800, f, 1234))));
+    }
+  }
+  {  // four deep: GRE in GRE in GRE in GRE
+    Bytes p = query(0xa00d, "too-deep.example.com");
+    for (int i = 0; i < 4; ++i) p = ipPacket(a, b, 47, gre(0x0800, p));
+    c.add(ethernet(p));
+  }
+  c.add(ethernet(ipPacket(a, b, 47, {0x20, 0x00, 0x08, 0x00, 0x00})));  // key flag, key cut short
+  c.add(ethernet(ipUdp({a, 50000}, {b, 4789}, Bytes(40, 0x5a))));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Local-link name protocols and DNS on an unusual port: an mDNS query, an
 // LLMNR query and answer over UDP and a query over TCP, a NetBIOS name
 // query, DNS on UDP/8053 (recognised by content), and UDP noise that must
@@ -461,7 +510,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -481,6 +530,7 @@ int main(int argc, char** argv) {
   else if (scenario == "doh") ok = doh(out);
   else if (scenario == "dnscrypt") ok = dnscrypt(out);
   else if (scenario == "signals") ok = signals(out);
+  else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -33,6 +33,53 @@ TEST(Decoder, VlanAndQinQTagsAreSkipped) {
   EXPECT_EQ(p.dst_port, 53);
 }
 
+TEST(Decoder, GreInsideVxlanIsTakenOffLayerByLayer) {
+  Bytes inner = testing::ipPacket("10.0.0.1", "10.0.0.2", 47, testing::gre(0x0800, sampleIpv4(), 77));
+  Bytes frame = testing::ethernet(
+      testing::ipUdp({"203.0.113.1", 1000}, {"203.0.113.2", 4789}, testing::vxlan(5, testing::ethernet(inner))));
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkEthernet, frame, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.src.toString(), "192.0.2.1");
+  EXPECT_EQ(p.dst_port, 53);
+  ASSERT_EQ(p.tunnel_depth, 2);
+  EXPECT_EQ(p.tunnels[0].kind, TunnelKind::kVxlan);
+  EXPECT_EQ(p.tunnels[0].id, 5u);
+  EXPECT_EQ(p.tunnels[1].kind, TunnelKind::kGre);
+  EXPECT_EQ(p.tunnels[1].outer_src.toString(), "10.0.0.1");
+  EXPECT_EQ(describeTunnels(p), "gre key 77 10.0.0.1->10.0.0.2 in vxlan vni 5 203.0.113.1->203.0.113.2");
+}
+
+TEST(Decoder, VxlanPortWithoutAFrameInsideStaysPlainUdp) {
+  Bytes payload(30, 0x08);  // the I flag is set, but what follows is no Ethernet frame carrying IP
+  Bytes frame = testing::ethernet(testing::ipUdp({"203.0.113.1", 1000}, {"203.0.113.2", 4789}, payload));
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkEthernet, frame, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.tunnel_depth, 0);
+  EXPECT_EQ(p.dst_port, 4789);
+  EXPECT_EQ(p.payload.size(), 30u);
+  EXPECT_EQ(describeTunnels(p), "");
+}
+
+TEST(Decoder, TunnelsNestedTooDeepAreRefused) {
+  Bytes packet = sampleIpv4();
+  for (std::size_t i = 0; i <= kMaxTunnelDepth; ++i) packet = testing::ipPacket("203.0.113.1", "203.0.113.2", 4, packet);
+  DecodedPacket p;
+  EXPECT_EQ(decodeFrame(kLinkEthernet, testing::ethernet(packet), p), DecodeStatus::kTooManyTunnels);
+  EXPECT_TRUE(isMalformed(DecodeStatus::kTooManyTunnels));
+}
+
+TEST(Decoder, GreWithSourceRoutingOrAnUnknownVersionIsNotTakenApart) {
+  Bytes routed = testing::gre(0x0800, sampleIpv4());
+  routed[0] |= 0x40;
+  Bytes v2 = testing::gre(0x0800, sampleIpv4());
+  v2[1] = 2;
+  for (const Bytes& g : {routed, v2}) {
+    DecodedPacket p;
+    EXPECT_EQ(decodeFrame(kLinkEthernet, testing::ethernet(testing::ipPacket("203.0.113.1", "203.0.113.2", 47, g)), p),
+              DecodeStatus::kIgnoredNotUdpTcp);
+  }
+}
+
 TEST(Decoder, EndlessVlanTagsAreRefused) {
   Bytes frame = testing::ethernet(sampleIpv4(), {1, 2, 3, 4, 5, 6});
   DecodedPacket p;
