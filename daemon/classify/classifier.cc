@@ -97,12 +97,19 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
       tcp_.addSegment(packet, *this);
     } else if (resolvers && (packet.dst_port == kHttpsPort || packet.src_port == kHttpsPort)) {
       https_.addSegment(packet, kHttpsPort, *this);
+    } else if (tcp_.follows(packet)) {
+      tcp_.addSegment(packet, *this);
     } else if (packet.payload.size() >= 19 &&
                (static_cast<std::size_t>(packet.payload[0]) << 8 | packet.payload[1]) == packet.payload.size() - 2) {
-      // DNS over TCP on another port: without following the flow, only a
-      // segment that holds exactly one length-prefixed message can be
-      // judged, and then only by the same strict shape check as UDP.
+      // DNS over TCP on another port, one message in one segment: judged
+      // by the same strict shape check as UDP.
       observeDns(packet, packet.payload.subspan(2), core::Transport::kDnsTcp, /*by_content=*/true);
+    } else if (packet.payload.size() >= 14 && plausibleDnsHeader(packet.payload.subspan(2)) &&
+               (static_cast<std::size_t>(packet.payload[0]) << 8 | packet.payload[1]) >= 17) {
+      // A segment that starts like a length-prefixed DNS message but holds
+      // more or less than one: this direction is followed from here, and
+      // each message it frames must still pass the shape check.
+      tcp_.addSegment(packet, *this);
     }
   } else if (packet.ip_protocol == IPPROTO_UDP) {
     if (transport != core::Transport::kUnspecified) {
@@ -115,7 +122,12 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
 }
 
 void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) {
-  observeDns(packet, message, transportForPorts(IPPROTO_TCP, packet.src_port, packet.dst_port));
+  core::Transport transport = transportForPorts(IPPROTO_TCP, packet.src_port, packet.dst_port);
+  if (transport == core::Transport::kUnspecified) {
+    observeDns(packet, message, core::Transport::kDnsTcp, /*by_content=*/true);  // a flow followed by its content
+  } else {
+    observeDns(packet, message, transport);
+  }
 }
 
 void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport transport) {

@@ -62,6 +62,11 @@ class TcpDnsStreams {
   // only during the call.
   void addSegment(const decode::DecodedPacket& packet, MessageHandler& on_message);
 
+  // Whether this segment's direction of its connection is followed.
+  bool follows(const decode::DecodedPacket& packet) const {
+    return flows_.contains(Key{packet.src, packet.dst, packet.src_port, packet.dst_port});
+  }
+
   std::size_t flowCount() const { return flows_.size(); }
   std::size_t bufferedBytes() const { return buffered_; }
   const core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount>& counters() const { return counters_; }

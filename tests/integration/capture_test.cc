@@ -288,7 +288,10 @@ TEST_F(CaptureTest, LocalLinkProtocolsAndDnsOnAnUnusualPort) {
                       {v1::TRANSPORT_LLMNR, "tcp-host"},
                       {v1::TRANSPORT_NBNS, "WORKSTATION<00>"},
                       {v1::TRANSPORT_DNS_UDP, "odd-port.example.com"},
-                      {v1::TRANSPORT_DNS_TCP, "tcp-odd-port.example.com"}}));
+                      {v1::TRANSPORT_DNS_TCP, "tcp-odd-port.example.com"},
+                      {v1::TRANSPORT_DNS_TCP, "split-odd-port.example.com"},
+                      {v1::TRANSPORT_DNS_TCP, "split-odd-port.example.com"},
+                      {v1::TRANSPORT_DNS_TCP, "second-odd-port.example.com"}}));
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(out.events[i].verdict(), v1::VERDICT_INFO) << i;
     EXPECT_EQ(out.events[i].rule(), "local-link/name-announced");
@@ -303,6 +306,12 @@ TEST_F(CaptureTest, LocalLinkProtocolsAndDnsOnAnUnusualPort) {
   EXPECT_EQ(odd.resolver().port(), 8053u);
   EXPECT_EQ(out.events[6].recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
   EXPECT_EQ(out.events[6].resolver().port(), 8053u);
+  // Followed across segments by content: each message framed, none twice.
+  for (std::size_t i = 7; i < 10; ++i) {
+    EXPECT_EQ(out.events[i].recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
+    EXPECT_EQ(out.events[i].resolver().port(), 9053u);
+  }
+  EXPECT_EQ(out.events[8].dns().answers_size(), 1);
   // The noise on UDP/4500 and TCP/9000 is neither DNS nor counted as malformed DNS.
   EXPECT_EQ(named(out.summary.malformed(), "dns_too_short") + named(out.summary.malformed(), "dns_truncated_name") +
                 named(out.summary.malformed(), "dns_bad_label_type"),

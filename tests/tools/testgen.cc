@@ -338,6 +338,18 @@ bool localLink(const std::string& out) {
                        tcpFramed(DnsBuilder::query(0x9003, "tcp-odd-port.example.com", 1).build()))));
   Bytes framed_noise = tcpFramed(noise);  // a length that fits, and no DNS behind it
   c.add(ethernet(ipTcp({"192.0.2.10", 40201}, {"198.51.100.9", 9000}, 1, kPsh | kAck, framed_noise)));
+  {  // DNS over TCP/9053, followed by content: a query in two segments, two responses in one
+    Peer client{"192.0.2.10", 40202}, server{"198.51.100.53", 9053};
+    Bytes query = tcpFramed(DnsBuilder::query(0x9004, "split-odd-port.example.com", 1).build());
+    Bytes first(query.begin(), query.begin() + 20), second(query.begin() + 20, query.end());
+    c.add(ethernet(ipTcp(client, server, 1, kAck, first)));
+    c.add(ethernet(ipTcp(client, server, 21, kPsh | kAck, second)));
+    Bytes answers = tcpFramed(DnsBuilder::response(0x9004, "split-odd-port.example.com", 1)
+                                  .answerA("split-odd-port.example.com", "203.0.113.7").build());
+    Bytes more = tcpFramed(DnsBuilder::response(0x9005, "second-odd-port.example.com", 1).build());
+    answers.insert(answers.end(), more.begin(), more.end());
+    c.add(ethernet(ipTcp(server, client, 1, kPsh | kAck, answers)));
+  }
   return writePcap(out, kEthernet, c.frames);
 }
 
