@@ -47,7 +47,7 @@ for t in truth_rows:
     events = lines[:-1]
     # DNS-format messages: plain DNS, and DNSCrypt's plaintext certificate
     # queries (tshark counts those as DNS too).
-    dns = [e for e in events if e["transport"] in ("TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP")
+    dns = [e for e in events if e["transport"] in ("TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP", "TRANSPORT_DNS_HTTP")
            or (e["transport"] == "TRANSPORT_DNSCRYPT" and e["kind"] in ("MESSAGE_KIND_QUERY", "MESSAGE_KIND_RESPONSE"))]
     local = [e for e in events if e["transport"] in ("TRANSPORT_MDNS", "TRANSPORT_LLMNR", "TRANSPORT_NBNS")]
     encrypted = [e for e in events if e["transport"] in ENCRYPTED]

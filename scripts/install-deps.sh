@@ -11,6 +11,8 @@ packages=(
   libpcap-dev libsystemd-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libssl-dev
+  # HPACK, to read the headers of cleartext DNS over HTTP/2
+  libnghttp2-dev
   libgtest-dev libgmock-dev
   # live end-to-end tests: namespaces, a real resolver, real clients;
   # setpriv (util-linux) runs the client as another user; openssl plays a

@@ -109,6 +109,10 @@ api::NamedCounts Pipeline::malformed() const {
     auto e = static_cast<classify::QuicFlowEvent>(i);
     out.emplace_back(std::string(classify::quicFlowEventName(e)), classifier_.quicHellos().counters().get(e));
   }
+  for (std::size_t i = 0; i < classify::kHttpDnsEventCount; ++i) {
+    auto e = static_cast<classify::HttpDnsEvent>(i);
+    out.emplace_back(std::string(classify::httpDnsEventName(e)), classifier_.httpFlows().counters().get(e));
+  }
   const auto& tcp = classifier_.tcpStreams().counters();
   for (std::size_t i = 0; i < classify::kTcpStreamEventCount; ++i) {
     auto s = static_cast<classify::TcpStreamEvent>(i);

@@ -99,11 +99,13 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
       https_.addSegment(packet, kHttpsPort, *this);
     } else if (tcp_.follows(packet)) {
       tcp_.addSegment(packet, *this);
+    } else if (http_.addSegment(packet, *this)) {
+      // cleartext DNS over HTTP: reported from the handler
     } else if (packet.payload.size() >= 19 &&
                (static_cast<std::size_t>(packet.payload[0]) << 8 | packet.payload[1]) == packet.payload.size() - 2) {
       // DNS over TCP on another port, one message in one segment: judged
       // by the same strict shape check as UDP.
-      observeDns(packet, packet.payload.subspan(2), core::Transport::kDnsTcp, /*by_content=*/true);
+      observeDns(packet, packet.payload.subspan(2), core::Transport::kDnsTcp, Evidence::kShape);
     } else if (packet.payload.size() >= 14 && plausibleDnsHeader(packet.payload.subspan(2)) &&
                (static_cast<std::size_t>(packet.payload[0]) << 8 | packet.payload[1]) >= 17) {
       // A segment that starts like a length-prefixed DNS message but holds
@@ -115,7 +117,7 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
     if (transport != core::Transport::kUnspecified) {
       observeDns(packet, packet.payload, transport);
     } else if (packet.payload.size() >= 17) {  // a header and the smallest question
-      observeDns(packet, packet.payload, core::Transport::kDnsUdp, /*by_content=*/true);
+      observeDns(packet, packet.payload, core::Transport::kDnsUdp, Evidence::kShape);
     }
   }
   sink_ = nullptr;
@@ -124,10 +126,15 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
 void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) {
   core::Transport transport = transportForPorts(IPPROTO_TCP, packet.src_port, packet.dst_port);
   if (transport == core::Transport::kUnspecified) {
-    observeDns(packet, message, core::Transport::kDnsTcp, /*by_content=*/true);  // a flow followed by its content
+    observeDns(packet, message, core::Transport::kDnsTcp, Evidence::kShape);  // a flow followed by its content
   } else {
     observeDns(packet, message, transport);
   }
+}
+
+void Classifier::onHttpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
+                                  bool confirmed) {
+  observeDns(packet, message, core::Transport::kDnsHttp, confirmed ? Evidence::kContentType : Evidence::kShape);
 }
 
 void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport transport) {
@@ -256,7 +263,8 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
 }
 
 void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
-                            core::Transport transport, bool by_content) {
+                            core::Transport transport, Evidence evidence) {
+  const bool by_content = evidence == Evidence::kShape;
   DnsParseStatus records_error = DnsParseStatus::kOk;
   std::size_t end = 0;
   DnsParseStatus status = parseDnsMessage(message, event_.dns, records_error, &end);
@@ -298,7 +306,7 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   e.kind = e.dns.is_response ? core::MessageKind::kResponse : core::MessageKind::kQuery;
   // A known port and a message that parses whole: port and content agree.
   // By content alone, the strict shape check stands for the port.
-  e.recognition = by_content ? core::RecognitionMethod::kContent : core::RecognitionMethod::kPort;
+  e.recognition = evidence == Evidence::kPort ? core::RecognitionMethod::kPort : core::RecognitionMethod::kContent;
   e.recognition_confidence =
       by_content || status != DnsParseStatus::kOk ? core::Confidence::kMedium : core::Confidence::kHigh;
   // The server is the end a query goes to and a response comes from.

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "classify/dns_parser.h"
+#include "classify/http_dns.h"
 #include "classify/quic_initial.h"
 #include "classify/tcp_dns_streams.h"
 #include "classify/tls_flows.h"
@@ -47,7 +48,7 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // its resolver magic, on any UDP port. QUIC client Initials are decrypted
 // to read their ClientHello: DoQ on UDP 853/784/8853 (ALPN doq), and DoH
 // over HTTP/3 on UDP/443 when the SNI is a listed resolver.
-class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler {
+class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler, private HttpDnsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
 
@@ -60,10 +61,13 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   const TcpDnsStreams& tcpStreams() const { return tcp_; }
   const TlsFlows& tlsFlows() const { return tls_; }
   const QuicHellos& quicHellos() const { return quic_; }
+  const HttpDnsFlows& httpFlows() const { return http_; }
 
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
   void onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) override;
+  void onHttpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
+                        bool confirmed) override;
   void observeDnsCrypt(const decode::DecodedPacket& packet);
   // A client's QUIC Initial to a DoQ port, or to 443 when a resolver list
   // is there to say whether it is DoH over HTTP/3. Returns false when the
@@ -71,16 +75,19 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   bool observeQuic(const decode::DecodedPacket& packet, bool doq_port);
   // Sets the fields every observation of `packet` shares, clears the rest.
   void startEvent(const decode::DecodedPacket& packet, core::Transport transport);
-  // Parses and, when it is one, reports a message. With `by_content` the
-  // message must also pass looksLikeDns(); nothing is counted for a
-  // payload that is simply not DNS.
+  // What says a payload is a DNS message: its port; its shape alone (then
+  // it must also pass looksLikeDns(), and nothing is counted for a payload
+  // that is simply not DNS); or a content type that names it (HTTP).
+  enum class Evidence : std::uint8_t { kPort, kShape, kContentType };
+  // Parses and, when it is one, reports a message.
   void observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
-                  core::Transport transport, bool by_content = false);
+                  core::Transport transport, Evidence evidence = Evidence::kPort);
 
   TcpDnsStreams tcp_;
   TlsFlows tls_;    // TCP/853
   TlsFlows https_;  // TCP/443: most of it is not DNS; reported only when it is
   QuicHellos quic_;
+  HttpDnsFlows http_;  // cleartext HTTP on any other TCP port
   const core::ResolverList* resolvers_ = nullptr;  // set for the duration of classify()
   core::Event event_;              // reused for every observation
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()

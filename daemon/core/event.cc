@@ -28,6 +28,7 @@ std::string_view transportName(Transport t) {
     case Transport::kMdns: return "mdns";
     case Transport::kLlmnr: return "llmnr";
     case Transport::kNbns: return "nbns";
+    case Transport::kDnsHttp: return "dns-http";
     case Transport::kUnspecified: break;
   }
   return "unspecified";

@@ -27,8 +27,9 @@ enum class Transport : std::uint8_t {
   kMdns = 7,
   kLlmnr = 8,
   kNbns = 9,
+  kDnsHttp = 10,  // DNS messages over cleartext HTTP (RFC 8484 without TLS)
 };
-inline constexpr int kTransportCount = 10;
+inline constexpr int kTransportCount = 11;
 
 enum class Verdict : std::uint8_t { kUnspecified = 0, kOk = 1, kLeak = 2, kInfo = 3 };
 

@@ -103,6 +103,10 @@ const config::ResolverSpec* Policy::safeResolver(const core::Endpoint& resolver)
 
 namespace {
 
+std::string plaintextName(core::Transport t) {
+  return t == core::Transport::kDnsHttp ? "plaintext DNS over HTTP" : "plaintext DNS";
+}
+
 // "plaintext DNS query for NAME (A) to 192.0.2.1:53 travelled", "DNS over TLS to ... travelled"
 std::string describeSubject(const core::Event& e, bool query, bool from_client) {
   if (encrypted(e.transport)) {
@@ -110,7 +114,7 @@ std::string describeSubject(const core::Event& e, bool query, bool from_client) 
            describeEndpoint(e.resolver) + (e.sni.empty() ? std::string() : " (server name " + e.sni + ")") +
            " travelled";
   }
-  return "plaintext DNS " + std::string(query ? "query for " : "response for ") + describeQuestion(e) +
+  return plaintextName(e.transport) + (query ? " query for " : " response for ") + describeQuestion(e) +
          (query ? " to " : " from ") + describeEndpoint(e.resolver) + " travelled";
 }
 
@@ -195,7 +199,7 @@ void Policy::judge(core::Event& e) const {
   e.verdict = core::Verdict::kLeak;
   e.leak_type = core::LeakType::kA;
   e.rule = kRulePlaintextOutside;
-  e.reason = "plaintext DNS " + std::string(query ? "query for " : "response for ") + describeQuestion(e) +
+  e.reason = plaintextName(e.transport) + (query ? " query for " : " response for ") + describeQuestion(e) +
              (query ? " to " : " from ") + describeEndpoint(e.resolver) + (query ? " left via " : " arrived via ") +
              describeInterface(e.interface) + ", outside the safe path (" + safe_path_summary_ + ")";
   e.remediation = kRemediationFullTunnel;

@@ -277,6 +277,34 @@ TEST_F(CaptureTest, DnsInsideTunnelsIsTakenOutAndMarked) {
   matchesExpected(out, "tunnels");
 }
 
+TEST_F(CaptureTest, DnsOverCleartextHttpIsReadDownToItsMessages) {
+  auto out = read(generate("dns_http", "dns_http.pcap"), {"--interface", "eth0"});
+  std::vector<std::pair<v1::MessageKind, std::string>> seen;
+  for (const auto& e : out.events) seen.emplace_back(e.kind(), e.dns().qname());
+  EXPECT_EQ(seen, (std::vector<std::pair<v1::MessageKind, std::string>>{
+                      {v1::MESSAGE_KIND_QUERY, "post.example.com"},
+                      {v1::MESSAGE_KIND_RESPONSE, "post.example.com"},
+                      {v1::MESSAGE_KIND_QUERY, "get.example.com"},
+                      {v1::MESSAGE_KIND_QUERY, "h2-post.example.com"},
+                      {v1::MESSAGE_KIND_QUERY, "h2-get.example.com"},
+                      {v1::MESSAGE_KIND_RESPONSE, "h2-post.example.com"}}));
+  for (const auto& e : out.events) {
+    EXPECT_EQ(e.transport(), v1::TRANSPORT_DNS_HTTP);
+    EXPECT_EQ(e.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
+    // Readable on the path: plaintext, so Leak-A.
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
+    EXPECT_NE(e.reason().find("plaintext DNS over HTTP"), std::string::npos) << e.reason();
+  }
+  // The content type names a POST's body; a GET's parameter is judged by its shape.
+  EXPECT_EQ(out.events[0].recognition().confidence(), v1::CONFIDENCE_HIGH);
+  EXPECT_EQ(out.events[2].recognition().confidence(), v1::CONFIDENCE_MEDIUM);
+  EXPECT_EQ(out.events[5].dns().answers_size(), 1);
+  EXPECT_EQ(out.events[5].resolver().port(), 8080u);
+  EXPECT_EQ(named(out.summary.malformed(), "http_gap"), 1u);
+  EXPECT_EQ(named(out.summary.malformed(), "http_malformed"), 0u);
+  matchesExpected(out, "dns_http");
+}
+
 TEST_F(CaptureTest, LocalLinkProtocolsAndDnsOnAnUnusualPort) {
   auto out = read(generate("local_link", "local_link.pcap"), {"--interface", "eth0"});
   std::vector<std::pair<v1::Transport, std::string>> seen;

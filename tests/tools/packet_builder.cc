@@ -1,6 +1,7 @@
 #include "packet_builder.h"
 
 #include <arpa/inet.h>
+#include <nghttp2/nghttp2.h>
 
 #include <algorithm>
 #include <cstring>
@@ -113,6 +114,79 @@ Bytes ipPacket(const std::string& src, const std::string& dst, std::uint8_t prot
   } else {
     set16(out, 4, static_cast<std::uint16_t>(out.size() - 40));
   }
+  return out;
+}
+
+struct Http2Writer::Deflater {
+  nghttp2_hd_deflater* hd = nullptr;
+};
+
+Http2Writer::Http2Writer() : deflater_(new Deflater) {
+  if (nghttp2_hd_deflate_new(&deflater_->hd, 4096) != 0) throw std::runtime_error("nghttp2_hd_deflate_new failed");
+}
+
+Http2Writer::~Http2Writer() {
+  nghttp2_hd_deflate_del(deflater_->hd);
+  delete deflater_;
+}
+
+namespace {
+Bytes frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, const Bytes& payload) {
+  Bytes out = {static_cast<std::uint8_t>(payload.size() >> 16), static_cast<std::uint8_t>(payload.size() >> 8),
+               static_cast<std::uint8_t>(payload.size()), type, flags};
+  put32(out, stream);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+}  // namespace
+
+Bytes Http2Writer::preface() {
+  std::string_view p = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  return Bytes(p.begin(), p.end());
+}
+
+Bytes Http2Writer::settings(bool ack) {
+  Bytes payload;
+  if (!ack) {  // MAX_CONCURRENT_STREAMS 100
+    put16(payload, 3);
+    put32(payload, 100);
+  }
+  return frame(4, ack ? 1 : 0, 0, payload);
+}
+
+Bytes Http2Writer::headers(std::uint32_t stream, const std::vector<std::pair<std::string, std::string>>& fields,
+                           bool end_stream) {
+  std::vector<nghttp2_nv> nva;
+  for (const auto& [name, value] : fields) {
+    nva.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+                   NGHTTP2_NV_FLAG_NONE});
+  }
+  Bytes block(nghttp2_hd_deflate_bound(deflater_->hd, nva.data(), nva.size()));
+  auto n = nghttp2_hd_deflate_hd(deflater_->hd, block.data(), block.size(), nva.data(), nva.size());
+  if (n < 0) throw std::runtime_error("nghttp2_hd_deflate_hd failed");
+  block.resize(static_cast<std::size_t>(n));
+  return frame(1, static_cast<std::uint8_t>(0x04 | (end_stream ? 0x01 : 0)), stream, block);
+}
+
+Bytes Http2Writer::data(std::uint32_t stream, const Bytes& payload, bool end_stream) {
+  return frame(0, end_stream ? 1 : 0, stream, payload);
+}
+
+std::string base64Url(const Bytes& bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (std::uint8_t b : bytes) {
+    bits = bits << 8 | b;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out += kAlphabet[(bits >> count) & 0x3f];
+    }
+  }
+  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 0x3f];
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dnsleak::testing {
@@ -77,6 +78,30 @@ inline constexpr std::uint8_t kPacketHost = 0, kPacketOutgoing = 4;
 // empty), ALPN, and a key_share of `key_share_bytes` (1216 is about what
 // X25519MLKEM768 adds, which pushes the hello past one segment).
 Bytes tlsClientHello(const std::string& sni, const std::vector<std::string>& alpn, std::size_t key_share_bytes = 32);
+
+// One direction of an HTTP/2 connection (RFC 9113), its header blocks
+// compressed with HPACK by nghttp2's deflater, which keeps its dynamic
+// table from block to block as a real peer's does.
+class Http2Writer {
+ public:
+  Http2Writer();
+  ~Http2Writer();
+  Http2Writer(const Http2Writer&) = delete;
+  Http2Writer& operator=(const Http2Writer&) = delete;
+
+  static Bytes preface();  // the client's connection preface
+  static Bytes settings(bool ack = false);
+  Bytes headers(std::uint32_t stream, const std::vector<std::pair<std::string, std::string>>& fields,
+                bool end_stream);
+  static Bytes data(std::uint32_t stream, const Bytes& payload, bool end_stream);
+
+ private:
+  struct Deflater;
+  Deflater* deflater_;
+};
+
+// base64url without padding, as a DoH GET's `dns` parameter.
+std::string base64Url(const Bytes& bytes);
 
 // DNS over TCP framing: a 2-byte length before the message.
 Bytes tcpFramed(const Bytes& message);

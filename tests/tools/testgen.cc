@@ -304,6 +304,94 @@ bool tunnels(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// DNS over cleartext HTTP. HTTP/1.1 on port 80: a POST and its response,
+// then a GET with a dns= parameter on the same connection. HTTP/2 with
+// prior knowledge (h2c) on 8080: a POST on stream 1, a GET on stream 3, the
+// POST's answer split over two DATA frames and two segments, HPACK's
+// dynamic table in use across blocks. Then what must not be reported: a
+// plain web page fetch, and an h2c connection with a gap (counted).
+bool dnsHttp(const std::string& out) {
+  Capture c;
+  auto dns_query = [](std::uint16_t id, const std::string& name) { return DnsBuilder::query(id, name, 1).build(); };
+  auto dns_answer = [](std::uint16_t id, const std::string& name) {
+    return DnsBuilder::response(id, name, 1).answerA(name, "203.0.113.80").build();
+  };
+  auto text = [](const std::string& s) { return Bytes(s.begin(), s.end()); };
+  auto join = [](std::initializer_list<Bytes> parts) {
+    Bytes all;
+    for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+    return all;
+  };
+  {  // HTTP/1.1
+    Peer client{"192.0.2.10", 41000}, server{"198.51.100.80", 80};
+    Bytes q = dns_query(0, "post.example.com");
+    Bytes request = join({text("POST /dns-query HTTP/1.1\r\nHost: doh.example.net\r\nContent-Type: "
+                               "application/dns-message\r\nContent-Length: " +
+                               std::to_string(q.size()) + "\r\n\r\n"),
+                          q});
+    c.add(ethernet(ipTcp(client, server, 1, kPsh | kAck, request)));
+    Bytes a = dns_answer(0, "post.example.com");
+    Bytes response = join({text("HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nContent-Length: " +
+                                std::to_string(a.size()) + "\r\n\r\n"),
+                           a});
+    c.add(ethernet(ipTcp(server, client, 1, kPsh | kAck, response)));
+    Bytes get = text("GET /dns-query?dns=" + base64Url(dns_query(0, "get.example.com")) +
+                     " HTTP/1.1\r\nHost: doh.example.net\r\nAccept: application/dns-message\r\n\r\n");
+    c.add(ethernet(ipTcp(client, server, 1 + static_cast<std::uint32_t>(request.size()), kPsh | kAck, get)));
+  }
+  {  // HTTP/2 cleartext
+    Peer client{"192.0.2.10", 41001}, server{"198.51.100.80", 8080};
+    Http2Writer to_server, to_client;
+    Bytes q = dns_query(0, "h2-post.example.com");
+    Bytes first = join({Http2Writer::preface(), Http2Writer::settings(),
+                        to_server.headers(1,
+                                          {{":method", "POST"},
+                                           {":scheme", "http"},
+                                           {":authority", "doh.example.net"},
+                                           {":path", "/dns-query"},
+                                           {"content-type", "application/dns-message"},
+                                           {"content-length", std::to_string(q.size())}},
+                                          false),
+                        Http2Writer::data(1, q, true)});
+    c.add(ethernet(ipTcp(client, server, 1, kPsh | kAck, first)));
+    Bytes get = to_server.headers(3,
+                                  {{":method", "GET"},
+                                   {":scheme", "http"},
+                                   {":authority", "doh.example.net"},
+                                   {":path", "/dns-query?dns=" + base64Url(dns_query(0, "h2-get.example.com"))},
+                                   {"accept", "application/dns-message"}},
+                                  true);
+    c.add(ethernet(ipTcp(client, server, 1 + static_cast<std::uint32_t>(first.size()), kPsh | kAck, get)));
+    Bytes a = dns_answer(0, "h2-post.example.com");
+    Bytes half1(a.begin(), a.begin() + 20), half2(a.begin() + 20, a.end());
+    Bytes reply = join({Http2Writer::settings(), Http2Writer::settings(true),
+                        to_client.headers(1, {{":status", "200"}, {"content-type", "application/dns-message"}}, false),
+                        Http2Writer::data(1, half1, false)});
+    Bytes rest = Http2Writer::data(1, half2, true);
+    // The second frame's header lands in the first segment, its payload in the next.
+    Bytes seg1 = join({reply, Bytes(rest.begin(), rest.begin() + 9)}), seg2(rest.begin() + 9, rest.end());
+    c.add(ethernet(ipTcp(server, client, 1, kPsh | kAck, seg1)));
+    c.add(ethernet(ipTcp(server, client, 1 + static_cast<std::uint32_t>(seg1.size()), kPsh | kAck, seg2)));
+  }
+  {  // a web page: not followed
+    Peer client{"192.0.2.10", 41002}, server{"198.51.100.81", 80};
+    c.add(ethernet(ipTcp(client, server, 1, kPsh | kAck, text("GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n"))));
+    c.add(ethernet(ipTcp(server, client, 1, kPsh | kAck,
+                         text("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello"))));
+  }
+  {  // h2c with a gap: the second request is never seen whole
+    Peer client{"192.0.2.10", 41003}, server{"198.51.100.80", 8080};
+    Http2Writer w;
+    Bytes first = join({Http2Writer::preface(), Http2Writer::settings()});
+    c.add(ethernet(ipTcp(client, server, 1, kPsh | kAck, first)));
+    Bytes q = dns_query(0, "lost.example.com");
+    Bytes later = join({w.headers(1, {{":method", "POST"}, {":path", "/dns-query"}, {"content-type", "application/dns-message"}}, false),
+                        Http2Writer::data(1, q, true)});
+    c.add(ethernet(ipTcp(client, server, 1 + static_cast<std::uint32_t>(first.size()) + 100, kPsh | kAck, later)));
+  }
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Local-link name protocols and DNS on an unusual port: an mDNS query, an
 // LLMNR query and answer over UDP and a query over TCP, a NetBIOS name
 // query, DNS on UDP/8053 (recognised by content), and UDP noise that must
@@ -522,7 +610,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -543,6 +631,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dnscrypt") ok = dnscrypt(out);
   else if (scenario == "signals") ok = signals(out);
   else if (scenario == "tunnels") ok = tunnels(out);
+  else if (scenario == "dns_http") ok = dnsHttp(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -1,0 +1,123 @@
+#include "classify/http_dns.h"
+
+#include <gtest/gtest.h>
+
+#include "core/ip_address.h"
+#include "packet_builder.h"
+
+namespace dnsleak::classify {
+namespace {
+
+using testing::Bytes;
+
+struct Collected : HttpDnsFlows::Handler {
+  std::vector<Bytes> messages;
+  std::vector<bool> confirmed;
+  void onHttpDnsMessage(const decode::DecodedPacket&, std::span<const std::uint8_t> message, bool c) override {
+    messages.emplace_back(message.begin(), message.end());
+    confirmed.push_back(c);
+  }
+};
+
+// A segment of the connection 192.0.2.1:40000 -> 198.51.100.1:80 (or back).
+decode::DecodedPacket segment(const Bytes& payload, std::uint32_t seq, bool from_client = true) {
+  decode::DecodedPacket p;
+  p.ip_protocol = 6;
+  auto client = *core::IpAddress::parse("192.0.2.1"), server = *core::IpAddress::parse("198.51.100.1");
+  p.src = from_client ? client : server;
+  p.dst = from_client ? server : client;
+  p.src_port = from_client ? 40000 : 80;
+  p.dst_port = from_client ? 80 : 40000;
+  p.tcp_seq = seq;
+  p.payload = payload;
+  return p;
+}
+
+Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+TEST(HttpDns, Base64UrlDecodesWithoutPaddingAndRefusesOtherAlphabets) {
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(decodeBase64Url("AAABAAAB-_8", out));
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{0, 0, 1, 0, 0, 1, 0xfb, 0xff}));
+  Bytes query = testing::DnsBuilder::query(0, "www.example.com", 1).build();
+  ASSERT_TRUE(decodeBase64Url(testing::base64Url(query), out));
+  EXPECT_EQ(out, query);
+  EXPECT_FALSE(decodeBase64Url("AAAB+AAB", out));  // '+' is standard base64, not base64url
+  EXPECT_FALSE(decodeBase64Url("A", out));         // no length leaves one character over
+}
+
+TEST(HttpDns, PlainWebTrafficIsNeverFollowed) {
+  HttpDnsFlows flows;
+  Collected got;
+  Bytes get = text("GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
+  EXPECT_FALSE(flows.addSegment(segment(get, 1), got));
+  EXPECT_EQ(flows.connectionCount(), 0u);
+}
+
+TEST(HttpDns, ChunkedBodiesAreCountedAsUnsupportedAndTheConnectionDropped) {
+  HttpDnsFlows flows;
+  Collected got;
+  Bytes post = text("POST /dns-query HTTP/1.1\r\nContent-Type: application/dns-message\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n");
+  EXPECT_TRUE(flows.addSegment(segment(post, 1), got));
+  EXPECT_EQ(flows.counters().get(HttpDnsEvent::kUnsupported), 1u);
+  EXPECT_EQ(flows.connectionCount(), 0u);
+  EXPECT_TRUE(got.messages.empty());
+}
+
+TEST(HttpDns, RetransmittedSegmentsAreNotReadTwice) {
+  HttpDnsFlows flows;
+  Collected got;
+  Bytes q = testing::DnsBuilder::query(0, "once.example.com", 1).build();
+  Bytes post = text("POST /q HTTP/1.1\r\ncontent-type: application/dns-message\r\ncontent-length: " +
+                    std::to_string(q.size()) + "\r\n\r\n");
+  post.insert(post.end(), q.begin(), q.end());
+  flows.addSegment(segment(post, 1), got);
+  flows.addSegment(segment(post, 1), got);
+  ASSERT_EQ(got.messages.size(), 1u);
+  EXPECT_EQ(got.messages[0], q);
+  EXPECT_TRUE(got.confirmed[0]);
+}
+
+TEST(HttpDns, Http2HeaderBlockThatDoesNotDecodeEndsFollowing) {
+  HttpDnsFlows flows;
+  Collected got;
+  Bytes first = testing::Http2Writer::preface();
+  // A HEADERS frame whose block is an HPACK index far past both tables.
+  Bytes bad = {0, 0, 2, 1, 0x05, 0, 0, 0, 1, 0xff, 0x7f};
+  first.insert(first.end(), bad.begin(), bad.end());
+  EXPECT_TRUE(flows.addSegment(segment(first, 1), got));
+  EXPECT_EQ(flows.counters().get(HttpDnsEvent::kMalformed), 1u);
+  EXPECT_EQ(flows.connectionCount(), 0u);
+}
+
+TEST(HttpDns, Http2ResponseIsFollowedOnlyFromTheServersFirstFrame) {
+  HttpDnsFlows flows;
+  Collected got;
+  testing::Http2Writer to_server, to_client;
+  Bytes request = testing::Http2Writer::preface();
+  Bytes q = testing::DnsBuilder::query(0, "h2.example.com", 1).build();
+  for (const Bytes& part :
+       {testing::Http2Writer::settings(),
+        to_server.headers(1, {{":method", "POST"}, {":path", "/dns-query"}, {"content-type", "application/dns-message"}},
+                          false),
+        testing::Http2Writer::data(1, q, true)}) {
+    request.insert(request.end(), part.begin(), part.end());
+  }
+  flows.addSegment(segment(request, 1), got);
+  ASSERT_EQ(got.messages.size(), 1u);
+  // Server bytes that are not a frame's start are ignored until one is.
+  EXPECT_TRUE(flows.addSegment(segment(text("junk from the middle"), 500, false), got));
+  Bytes a = testing::DnsBuilder::response(0, "h2.example.com", 1).build();
+  Bytes response = testing::Http2Writer::settings();
+  for (const Bytes& part : {to_client.headers(1, {{":status", "200"}, {"content-type", "application/dns-message"}}, false),
+                            testing::Http2Writer::data(1, a, true)}) {
+    response.insert(response.end(), part.begin(), part.end());
+  }
+  flows.addSegment(segment(response, 900, false), got);
+  ASSERT_EQ(got.messages.size(), 2u);
+  EXPECT_EQ(got.messages[1], a);
+}
+
+}  // namespace
+}  // namespace dnsleak::classify
