@@ -209,7 +209,7 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
     v1::Transport value;
     if (!v1::Transport_Parse(name, &value) || value == v1::TRANSPORT_UNSPECIFIED) {
       std::cerr << "dnsleakctl: unknown transport '" << t
-                << "' (dns-udp, dns-tcp, dot, doh, doq, dnscrypt, mdns, llmnr, nbns)\n";
+                << "' (dns-udp, dns-tcp, dns-http, dot, doh, doq, dnscrypt, mdns, llmnr, nbns)\n";
       return kExitUsage;
     }
     request.add_transports(value);
