@@ -12,6 +12,7 @@ std::string_view tlsFlowEventName(TlsFlowEvent e) {
     case TlsFlowEvent::kMalformedHello: return "tls_malformed_client_hello";
     case TlsFlowEvent::kFlowEvicted: return "tls_flow_evicted";
     case TlsFlowEvent::kBufferLimit: return "tls_buffer_limit";
+    case TlsFlowEvent::kReordered: return "tls_reordered";
     case TlsFlowEvent::kCount: break;
   }
   return "unknown";
@@ -20,7 +21,7 @@ std::string_view tlsFlowEventName(TlsFlowEvent e) {
 TlsFlows::TlsFlows(TlsFlowLimits limits) : limits_(limits) {}
 
 void TlsFlows::erase(Map::iterator it) {
-  buffered_ -= it->second.hello.size();
+  buffered_ -= it->second.bytes();
   flows_.erase(it);
 }
 
@@ -39,12 +40,68 @@ void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, boo
   const std::uint16_t server_port = it->first.dst_port;
   Flow& flow = it->second;
   flow.reported = true;
-  buffered_ -= flow.hello.size();
+  buffered_ -= flow.bytes();
   flow.hello.clear();
   flow.hello.shrink_to_fit();
+  flow.early.clear();
+  flow.early.shrink_to_fit();
   counters_.add(hello ? TlsFlowEvent::kHandshake : TlsFlowEvent::kNoHandshake);
   Report r{hello ? core::MessageKind::kHandshake : core::MessageKind::kConnection, hello, from_client, server_port};
   handler.onTlsFlow(packet, r);
+}
+
+bool TlsFlows::appendHello(Map::iterator it, const decode::DecodedPacket& packet, std::span<const std::uint8_t> bytes,
+                           Handler& handler) {
+  Flow& flow = it->second;
+  if (buffered_ + bytes.size() > limits_.max_buffered_bytes) {
+    counters_.add(TlsFlowEvent::kBufferLimit);
+    report(it, packet, true, handler, nullptr);
+    return true;
+  }
+  flow.hello.insert(flow.hello.end(), bytes.begin(), bytes.end());
+  buffered_ += bytes.size();
+  flow.next_seq += static_cast<std::uint32_t>(bytes.size());
+  switch (parseTlsClientHello(flow.hello, hello_)) {
+    case TlsParseStatus::kOk:
+      report(it, packet, true, handler, &hello_);
+      return true;
+    case TlsParseStatus::kNeedMore:
+      if (flow.hello.size() > kMaxClientHello + 64) {
+        counters_.add(TlsFlowEvent::kMalformedHello);
+        report(it, packet, true, handler, nullptr);
+        return true;
+      }
+      return false;
+    case TlsParseStatus::kMalformed:
+      counters_.add(TlsFlowEvent::kMalformedHello);
+      report(it, packet, true, handler, nullptr);
+      return true;
+    default:
+      counters_.add(TlsFlowEvent::kNotTls);
+      report(it, packet, true, handler, nullptr);
+      return true;
+  }
+}
+
+void TlsFlows::drainEarly(Map::iterator it, const decode::DecodedPacket& packet, Handler& handler) {
+  Flow& flow = it->second;
+  for (bool progress = true; progress && !flow.reported;) {
+    progress = false;
+    for (std::size_t i = 0; i < flow.early.size(); ++i) {
+      auto behind = static_cast<std::int32_t>(flow.next_seq - flow.early[i].seq);
+      if (behind < 0) continue;  // still past a gap
+      Early early = std::move(flow.early[i]);
+      flow.early.erase(flow.early.begin() + static_cast<std::ptrdiff_t>(i));
+      buffered_ -= early.bytes.size();
+      progress = true;
+      if (static_cast<std::size_t>(behind) < early.bytes.size()) {
+        counters_.add(TlsFlowEvent::kReordered);
+        appendHello(it, packet, std::span<const std::uint8_t>(early.bytes).subspan(static_cast<std::size_t>(behind)),
+                    handler);
+      }
+      break;
+    }
+  }
 }
 
 void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t server_port, Handler& handler) {
@@ -70,7 +127,7 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
       }
       it = flows_.emplace(key, Flow{}).first;
     } else {
-      buffered_ -= it->second.hello.size();
+      buffered_ -= it->second.bytes();
       it->second = Flow{};
     }
     it->second.next_seq = packet.tcp_seq + 1;
@@ -95,42 +152,25 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
   flow.last_seen = packet.time;
 
   if (!flow.reported && !packet.payload.empty()) {
+    auto ahead = static_cast<std::int32_t>(packet.tcp_seq - flow.next_seq);
     if (!from_client) {
       // The server is talking and the hello is not read: it went missing.
       report(it, packet, from_client, handler, nullptr);
-    } else if (packet.tcp_seq != flow.next_seq) {
-      auto behind = static_cast<std::int32_t>(flow.next_seq - packet.tcp_seq);
-      if (behind <= 0 || static_cast<std::size_t>(behind) < packet.payload.size()) {
-        report(it, packet, from_client, handler, nullptr);  // a gap, or an overlap we will not untangle
+    } else if (ahead > 0) {
+      // Early: held until the gap fills, if there is room.
+      if (flow.early.size() < kMaxEarlyHelloSegments &&
+          buffered_ + packet.payload.size() <= limits_.max_buffered_bytes) {
+        flow.early.push_back({packet.tcp_seq, {packet.payload.begin(), packet.payload.end()}});
+        buffered_ += packet.payload.size();
+      } else {
+        report(it, packet, from_client, handler, nullptr);  // a gap that will not fill here
       }
-      // else: a retransmission of bytes already held
-    } else if (buffered_ + packet.payload.size() > limits_.max_buffered_bytes) {
-      counters_.add(TlsFlowEvent::kBufferLimit);
-      report(it, packet, from_client, handler, nullptr);
-    } else {
-      flow.hello.insert(flow.hello.end(), packet.payload.begin(), packet.payload.end());
-      buffered_ += packet.payload.size();
-      flow.next_seq += static_cast<std::uint32_t>(packet.payload.size());
-      switch (parseTlsClientHello(flow.hello, hello_)) {
-        case TlsParseStatus::kOk:
-          report(it, packet, from_client, handler, &hello_);
-          break;
-        case TlsParseStatus::kNeedMore:
-          if (flow.hello.size() > kMaxClientHello + 64) {
-            counters_.add(TlsFlowEvent::kMalformedHello);
-            report(it, packet, from_client, handler, nullptr);
-          }
-          break;
-        case TlsParseStatus::kMalformed:
-          counters_.add(TlsFlowEvent::kMalformedHello);
-          report(it, packet, from_client, handler, nullptr);
-          break;
-        default:
-          counters_.add(TlsFlowEvent::kNotTls);
-          report(it, packet, from_client, handler, nullptr);
-          break;
-      }
+    } else if (static_cast<std::size_t>(-static_cast<std::int64_t>(ahead)) < packet.payload.size()) {
+      // In order, or overlapping what is held: the new part goes on.
+      auto fresh = packet.payload.subspan(static_cast<std::size_t>(-static_cast<std::int64_t>(ahead)));
+      if (!appendHello(it, packet, fresh, handler)) drainEarly(it, packet, handler);
     }
+    // else: a retransmission of bytes already held
   }
   if (closing) {
     // A hello still partial when the connection ends is reported too: the

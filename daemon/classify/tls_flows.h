@@ -16,6 +16,8 @@
 
 namespace dnsleak::classify {
 
+inline constexpr std::size_t kMaxEarlyHelloSegments = 8;
+
 enum class TlsFlowEvent : std::uint8_t {
   kHandshake = 0,    // a connection reported with its ClientHello
   kNoHandshake,      // a connection reported without one (seen mid-stream, or the hello went missing)
@@ -23,6 +25,7 @@ enum class TlsFlowEvent : std::uint8_t {
   kMalformedHello,   // a ClientHello whose lengths do not add up, or too large
   kFlowEvicted,      // pushed out to keep the table bounded
   kBufferLimit,      // a partial hello dropped to stay within the byte budget
+  kReordered,        // a hello segment that came early, held until the gap before it filled
   kCount
 };
 inline constexpr std::size_t kTlsFlowEventCount = static_cast<std::size_t>(TlsFlowEvent::kCount);
@@ -38,8 +41,9 @@ struct TlsFlowLimits {
 // Follows TCP connections on a TLS port (DoT's 853) and reports each once:
 // with its ClientHello (SNI, ALPN) when the client's first bytes are one,
 // reassembled across segments; or, when the connection was seen without
-// it, as a connection all the same. Bounded in flows and bytes. Owned by
-// the capture thread.
+// it, as a connection all the same. Segments of the hello that come early
+// are held (at most kMaxEarlyHelloSegments) until the gap before them
+// fills. Bounded in flows and bytes. Owned by the capture thread.
 class TlsFlows {
  public:
   struct Report {
@@ -66,18 +70,34 @@ class TlsFlows {
 
  private:
   using Key = core::FlowKey;  // a connection, client first
+  struct Early {
+    std::uint32_t seq;
+    std::vector<std::uint8_t> bytes;
+  };
   struct Flow {
     bool reported = false;
     bool closed = false;  // FIN or RST seen: kept a little while so late packets are not a "new" connection
     std::uint32_t next_seq = 0;
     std::vector<std::uint8_t> hello;  // the client's first bytes, until they parse
+    std::vector<Early> early;         // hello segments past a gap
     core::Timestamp last_seen{};
+    std::size_t bytes() const {
+      std::size_t n = hello.size();
+      for (const auto& e : early) n += e.bytes.size();
+      return n;
+    }
   };
   using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
 
   void report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
               const ClientHello* hello);
   void erase(Map::iterator it);
+  // Appends in-order hello bytes and parses; reports when the hello is
+  // whole or cannot be. Returns whether the flow was reported.
+  bool appendHello(Map::iterator it, const decode::DecodedPacket& packet, std::span<const std::uint8_t> bytes,
+                   Handler& handler);
+  // Appends the held segments the stream has reached.
+  void drainEarly(Map::iterator it, const decode::DecodedPacket& packet, Handler& handler);
   void expire(core::Timestamp now);
 
   TlsFlowLimits limits_;

@@ -59,6 +59,37 @@ TEST_F(TlsFlowsTest, HelloOverTwoSegmentsIsReportedOnce) {
   EXPECT_EQ(flows_.bufferedBytes(), 0u);
 }
 
+TEST_F(TlsFlowsTest, HelloSegmentsOutOfOrderAreHeldAndReassembled) {
+  Bytes hello = testing::tlsClientHello("reordered.example", {"dot"}, 1216);
+  auto piece = [&](std::size_t from, std::size_t to) {
+    return Bytes(hello.begin() + static_cast<std::ptrdiff_t>(from), hello.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+  fromClient(10, testing::kSyn);
+  fromClient(11 + 900, testing::kAck, piece(900, hello.size()));  // the last piece first
+  fromClient(11 + 400, testing::kAck, piece(400, 900));
+  EXPECT_TRUE(recorder_.kinds.empty());
+  EXPECT_GT(flows_.bufferedBytes(), 0u);
+  fromClient(11, testing::kAck, piece(0, 500));  // overlaps the held middle piece by 100 bytes
+  ASSERT_EQ(recorder_.kinds.size(), 1u);
+  EXPECT_EQ(recorder_.kinds[0], core::MessageKind::kHandshake);
+  EXPECT_EQ(recorder_.snis[0], "reordered.example");
+  EXPECT_EQ(flows_.counters().get(TlsFlowEvent::kReordered), 2u);
+  EXPECT_EQ(flows_.bufferedBytes(), 0u);
+}
+
+TEST_F(TlsFlowsTest, MoreEarlySegmentsThanCanBeHeldGiveUpTheHello) {
+  Bytes hello = testing::tlsClientHello("too-many.example", {"dot"}, 1216);
+  fromClient(10, testing::kSyn);
+  for (std::size_t i = 1; i <= kMaxEarlyHelloSegments + 1; ++i) {
+    fromClient(static_cast<std::uint32_t>(11 + i * 100), testing::kAck,
+               Bytes(hello.begin() + static_cast<std::ptrdiff_t>(i * 100),
+                     hello.begin() + static_cast<std::ptrdiff_t>(i * 100 + 100)));
+  }
+  ASSERT_EQ(recorder_.kinds.size(), 1u);
+  EXPECT_EQ(recorder_.kinds[0], core::MessageKind::kConnection);
+  EXPECT_EQ(flows_.bufferedBytes(), 0u);
+}
+
 TEST_F(TlsFlowsTest, ConnectionSeenOnlyFromTheServerIsStillReported) {
   fromServer(500, testing::kAck, Bytes(100, 0x17));
   fromServer(600, testing::kAck, Bytes(100, 0x17));
