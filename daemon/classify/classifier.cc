@@ -77,7 +77,13 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
   // A DNSCrypt response, on any port (DNSCrypt servers use 443, 53, even
   // 5353): the magic is unambiguous and cheap to test.
   if (packet.ip_protocol == IPPROTO_UDP && startsWithResolverMagic(packet.payload)) {
-    observeDnsCrypt(packet);
+    observeDnsCrypt(packet, /*from_resolver=*/true);
+    sink_ = nullptr;
+    return;
+  }
+  // A DNSCrypt query, by a client magic learnt from a certificate.
+  if (dnscrypt_magic_count_ != 0 && packet.ip_protocol == IPPROTO_UDP && startsWithClientMagic(packet.payload)) {
+    observeDnsCrypt(packet, /*from_resolver=*/false);
     sink_ = nullptr;
     return;
   }
@@ -171,7 +177,35 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
   e.signals.clear();
 }
 
-void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet) {
+bool Classifier::startsWithClientMagic(std::span<const std::uint8_t> payload) const {
+  if (payload.size() < 8 + 32 + 12 + 16) return false;  // magic, client key, half nonce, the smallest box
+  for (std::size_t i = 0; i < dnscrypt_magic_count_; ++i) {
+    if (std::memcmp(payload.data(), dnscrypt_magics_[i].data(), 8) == 0) return true;
+  }
+  return false;
+}
+
+void Classifier::learnClientMagics(std::span<const std::uint8_t> message) {
+  // A certificate (dnscrypt.info protocol, "Certificates"): "DNSC", version
+  // and minor (4), signature (64), resolver key (32), then the client magic
+  // (8). Found in the raw message: each sits in one TXT character-string.
+  constexpr std::size_t kMagicAt = 4 + 4 + 64 + 32;
+  for (std::size_t at = 0; at + kMagicAt + 8 <= message.size(); ++at) {
+    if (std::memcmp(message.data() + at, "DNSC", 4) != 0) continue;
+    std::array<std::uint8_t, 8> magic;
+    std::memcpy(magic.data(), message.data() + at + kMagicAt, 8);
+    bool known = false;
+    for (std::size_t i = 0; i < dnscrypt_magic_count_; ++i) known |= dnscrypt_magics_[i] == magic;
+    if (!known) {
+      dnscrypt_magics_[dnscrypt_magic_next_] = magic;
+      dnscrypt_magic_next_ = (dnscrypt_magic_next_ + 1) % kMaxDnsCryptMagics;
+      dnscrypt_magic_count_ = std::min(dnscrypt_magic_count_ + 1, kMaxDnsCryptMagics);
+    }
+    at += kMagicAt + 7;
+  }
+}
+
+void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet, bool from_resolver) {
   startEvent(packet, core::Transport::kDnsCrypt);
   core::Event& e = event_;
   e.dns = {};
@@ -179,7 +213,7 @@ void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet) {
   e.kind = core::MessageKind::kConnection;
   e.recognition = core::RecognitionMethod::kContent;
   e.recognition_confidence = core::Confidence::kHigh;
-  e.resolver = e.source;  // the resolver answers
+  e.resolver = from_resolver ? e.source : e.destination;
   sink_->onObservation(e);
 }
 
@@ -299,6 +333,7 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   if (status == DnsParseStatus::kOk && transport == core::Transport::kNbns) decodeNetbiosName(event_.dns.qname);
   if (event_.dns.qtype == 16 && isDnsCryptCertificateName(event_.dns.qname)) {
     transport = core::Transport::kDnsCrypt;  // the plaintext first step of DNSCrypt
+    if (event_.dns.is_response) learnClientMagics(message);
   }
 
   startEvent(packet, transport);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -68,7 +69,12 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   void onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) override;
   void onHttpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
                         bool confirmed) override;
-  void observeDnsCrypt(const decode::DecodedPacket& packet);
+  // An encrypted DNSCrypt datagram: a response (by the resolver magic) or
+  // a query (by a client magic learnt from a certificate).
+  void observeDnsCrypt(const decode::DecodedPacket& packet, bool from_resolver);
+  bool startsWithClientMagic(std::span<const std::uint8_t> payload) const;
+  // Remembers the client magics of the certificates in a cert response.
+  void learnClientMagics(std::span<const std::uint8_t> message);
   // A client's QUIC Initial to a DoQ port, or to 443 when a resolver list
   // is there to say whether it is DoH over HTTP/3. Returns false when the
   // datagram is not a QUIC Initial at all, so other checks still get it.
@@ -88,6 +94,11 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   TlsFlows https_;  // TCP/443: most of it is not DNS; reported only when it is
   QuicHellos quic_;
   HttpDnsFlows http_;  // cleartext HTTP on any other TCP port
+  // Client magics from DNSCrypt certificates seen, newest overwriting oldest.
+  static constexpr std::size_t kMaxDnsCryptMagics = 64;
+  std::array<std::array<std::uint8_t, 8>, kMaxDnsCryptMagics> dnscrypt_magics_{};
+  std::size_t dnscrypt_magic_count_ = 0;
+  std::size_t dnscrypt_magic_next_ = 0;
   const core::ResolverList* resolvers_ = nullptr;  // set for the duration of classify()
   core::Event event_;              // reused for every observation
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()

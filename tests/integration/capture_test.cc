@@ -397,9 +397,9 @@ TEST_F(CaptureTest, DnsOverHttpsIsTheListedResolversAndNothingElse) {
   matchesExpected(out, "doh");
 }
 
-TEST_F(CaptureTest, DnsCryptByCertificateQueryAndResolverMagic) {
+TEST_F(CaptureTest, DnsCryptByCertificateQueryAndBothMagics) {
   auto out = read(generate("dnscrypt", "dnscrypt.pcap"), {"--interface", "eth0"});
-  ASSERT_EQ(out.events.size(), 3u);
+  ASSERT_EQ(out.events.size(), 4u);
   for (const auto& e : out.events) {
     EXPECT_EQ(e.transport(), v1::TRANSPORT_DNSCRYPT);
     EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
@@ -412,6 +412,12 @@ TEST_F(CaptureTest, DnsCryptByCertificateQueryAndResolverMagic) {
   EXPECT_EQ(exchange.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
   EXPECT_EQ(exchange.resolver().address(), "198.51.100.121");
   EXPECT_EQ(exchange.resolver().port(), 8443u);
+  // The certificate's client magic, learnt from the response, names the query.
+  const auto& query = out.events[3];
+  EXPECT_EQ(query.kind(), v1::MESSAGE_KIND_CONNECTION);
+  EXPECT_EQ(query.resolver().address(), "198.51.100.120");
+  EXPECT_EQ(query.resolver().port(), 443u);
+  EXPECT_EQ(query.source().port(), 47004u);
   EXPECT_EQ(out.summary.dns_messages(), 2u);
   matchesExpected(out, "dnscrypt");
 }

@@ -287,6 +287,13 @@ DnsBuilder& DnsBuilder::answerCname(std::string_view name, std::string_view targ
   return *this;
 }
 
+DnsBuilder& DnsBuilder::answerTxt(std::string_view name, const Bytes& text, std::uint32_t ttl) {
+  Bytes rdata = {static_cast<std::uint8_t>(text.size())};
+  rdata.insert(rdata.end(), text.begin(), text.end());
+  record(name, 16, ttl, rdata);
+  return *this;
+}
+
 DnsBuilder& DnsBuilder::edns(std::uint16_t udp_size, bool dnssec_ok) {
   bytes_.push_back(0);  // root
   put16(bytes_, 41);

@@ -27,6 +27,8 @@ class DnsBuilder {
   DnsBuilder& answerA(std::string_view name, const char* address, std::uint32_t ttl = 300);
   DnsBuilder& answerAaaa(std::string_view name, const char* address, std::uint32_t ttl = 300);
   DnsBuilder& answerCname(std::string_view name, std::string_view target, std::uint32_t ttl = 300);
+  // A TXT record of one character-string (at most 255 bytes).
+  DnsBuilder& answerTxt(std::string_view name, const Bytes& text, std::uint32_t ttl = 300);
   DnsBuilder& edns(std::uint16_t udp_size = 1232, bool dnssec_ok = false);
   // Sets the header's section counts to what was added (done by build()).
   Bytes build() const;

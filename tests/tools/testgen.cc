@@ -500,7 +500,16 @@ bool dnscrypt(const std::string& out) {
   Peer client{"192.0.2.10", 47001};
   Peer resolver{"198.51.100.120", 443};
   c.add(ethernet(ipUdp(client, resolver, DnsBuilder::query(0xa001, "2.dnscrypt-cert.resolver.example", 16).build())));
-  c.add(ethernet(ipUdp(resolver, client, DnsBuilder::response(0xa001, "2.dnscrypt-cert.resolver.example", 16).build())));
+  // The certificate (DNSCrypt v2: "DNSC", version, signature, resolver
+  // key, then the client magic that starts every query made with it).
+  Bytes cert = {'D', 'N', 'S', 'C', 0, 2, 0, 0};
+  cert.resize(8 + 64 + 32, 0x11);
+  for (std::uint8_t b : {'q', 'M', 'a', 'g', 'i', 'c', '0', '1'}) cert.push_back(b);
+  cert.resize(cert.size() + 12, 0x22);  // serial, validity
+  c.add(ethernet(ipUdp(resolver, client,
+                       DnsBuilder::response(0xa001, "2.dnscrypt-cert.resolver.example", 16)
+                           .answerTxt("2.dnscrypt-cert.resolver.example", cert)
+                           .build())));
   Peer resolver2{"198.51.100.121", 8443};
   Bytes query(8 + 32 + 12 + 64, 0x33);  // client magic, public key, half nonce, box
   c.add(ethernet(ipUdp(port(client, 47002), resolver2, query)));
@@ -510,6 +519,13 @@ bool dnscrypt(const std::string& out) {
   Bytes almost = {'r', '6', 'f', 'n', 'v', 'W', 'j', '9'};
   almost.resize(120, 0x45);
   c.add(ethernet(ipUdp({"198.51.100.122", 9999}, port(client, 47003), almost)));
+  // A query made with the learnt client magic, to the certificate's resolver.
+  Bytes sealed = {'q', 'M', 'a', 'g', 'i', 'c', '0', '1'};
+  sealed.resize(8 + 32 + 12 + 80, 0x55);
+  c.add(ethernet(ipUdp(port(client, 47004), resolver, sealed)));
+  // The same bytes but for the magic's last byte: nothing.
+  sealed[7] = '2';
+  c.add(ethernet(ipUdp(port(client, 47005), resolver, sealed)));
   return writePcap(out, kEthernet, c.frames);
 }
 
