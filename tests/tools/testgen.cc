@@ -577,6 +577,41 @@ bool fuzzSeeds(const std::string& dir) {
   Peer doh_server{"198.51.100.99", 443};
   ok &= write(dir + "/packet/doh", frames({{1, ethernet(ipTcp(doh_client, doh_server, 1, kSyn, {}))},
                                             {1, ethernet(ipTcp(doh_client, doh_server, 2, kAck, tlsClientHello("dns.example.net", {"h2"})))}}));
+  {
+    Bytes inner = ipUdp(kHost, kIspResolver, DnsBuilder::query(9, "in.example", 1).build());
+    Bytes gre_in_vxlan = ipPacket("10.0.0.1", "10.0.0.2", 47, gre(0x0800, inner, 5));
+    ok &= write(dir + "/packet/tunnels",
+                frames({{1, ethernet(ipUdp({"203.0.113.1", 1}, {"203.0.113.2", 4789}, vxlan(7, ethernet(gre_in_vxlan))))},
+                        {1, ethernet(ipPacket("203.0.113.1", "203.0.113.2", 41,
+                                              ipUdp(kHost6, kIspResolver6, DnsBuilder::query(9, "v6.example", 28).build())))}}));
+  }
+  // tcp_streams_fuzz.cc's format: [flags, bit 0x80 from the server][seq
+  // delta: 2 bytes][length][payload], the payload cut in chunks of <= 255.
+  auto segments = [](const Bytes& stream, std::uint8_t flags) {
+    Bytes out = {kSyn, 0, 0, 0};
+    for (std::size_t at = 0; at < stream.size(); at += 255) {
+      std::size_t n = std::min<std::size_t>(255, stream.size() - at);
+      out.insert(out.end(), {flags, 0, at == 0 ? std::uint8_t{1} : std::uint8_t{0}, static_cast<std::uint8_t>(n)});
+      out.insert(out.end(), stream.begin() + static_cast<std::ptrdiff_t>(at),
+                 stream.begin() + static_cast<std::ptrdiff_t>(at + n));
+    }
+    return out;
+  };
+  Bytes two = tcpFramed(DnsBuilder::query(6, "one.example", 1).build());
+  Bytes second = tcpFramed(DnsBuilder::query(7, "two.example", 28).build());
+  two.insert(two.end(), second.begin(), second.end());
+  ok &= write(dir + "/tcp_streams/dns", segments(two, kAck));
+  ok &= write(dir + "/tcp_streams/tls", segments(tlsClientHello("dns.example.net", {"dot"}, 600), kAck));
+  {
+    Http2Writer w;
+    Bytes h2 = Http2Writer::preface();
+    for (const Bytes& part : {Http2Writer::settings(),
+                              w.headers(1, {{":method", "POST"}, {":path", "/dns-query"}, {"content-type", "application/dns-message"}}, false),
+                              Http2Writer::data(1, DnsBuilder::query(8, "h2.example", 1).build(), true)}) {
+      h2.insert(h2.end(), part.begin(), part.end());
+    }
+    ok &= write(dir + "/tcp_streams/h2c", segments(h2, kAck));
+  }
   return ok;
 }
 
