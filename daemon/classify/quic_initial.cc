@@ -3,8 +3,9 @@
 
 #include "classify/quic_initial.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <cstring>
@@ -27,6 +28,69 @@ constexpr std::uint8_t kSaltDraft23[20] = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0
 constexpr std::uint8_t kSaltV2[20] = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
                                       0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
 
+// OpenSSL 3 looks an algorithm up by name on every use of EVP_aes_*() or
+// HMAC(): locks and string compares per packet, and a context allocated and
+// freed each time. Here the algorithms are fetched once per thread and the
+// contexts reused; only keys change from packet to packet.
+class Crypto {
+ public:
+  Crypto()
+      : hmac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)),
+        mac_(hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr),
+        gcm_(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr)),
+        ecb_(EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr)),
+        gcm_ctx_(EVP_CIPHER_CTX_new()),
+        ecb_ctx_(EVP_CIPHER_CTX_new()) {}
+  ~Crypto() {
+    EVP_CIPHER_CTX_free(ecb_ctx_);
+    EVP_CIPHER_CTX_free(gcm_ctx_);
+    EVP_CIPHER_free(ecb_);
+    EVP_CIPHER_free(gcm_);
+    EVP_MAC_CTX_free(mac_);
+    EVP_MAC_free(hmac_);
+  }
+  Crypto(const Crypto&) = delete;
+  Crypto& operator=(const Crypto&) = delete;
+
+  static Crypto& forThisThread() {
+    thread_local Crypto crypto;
+    return crypto;
+  }
+
+  bool hmacSha256(const std::uint8_t* key, std::size_t key_length, const std::uint8_t* data, std::size_t length,
+                  std::uint8_t out[32]) {
+    if (!mac_) return false;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    // The digest is set once; later inits keep it.
+    if (EVP_MAC_init(mac_, key, key_length, digest_set_ ? nullptr : params) != 1) return false;
+    digest_set_ = true;
+    std::size_t out_length = 0;
+    return EVP_MAC_update(mac_, data, length) == 1 && EVP_MAC_final(mac_, out, &out_length, 32) == 1 &&
+           out_length == 32;
+  }
+  EVP_CIPHER_CTX* ecb(const std::uint8_t* key) {
+    if (!ecb_ || !ecb_ctx_ || EVP_EncryptInit_ex2(ecb_ctx_, ecb_, key, nullptr, nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ecb_ctx_, 0) != 1) {
+      return nullptr;
+    }
+    return ecb_ctx_;
+  }
+  EVP_CIPHER_CTX* gcmDecrypt(const std::uint8_t* key, const std::uint8_t* nonce) {
+    if (!gcm_ || !gcm_ctx_ || EVP_DecryptInit_ex2(gcm_ctx_, gcm_, key, nonce, nullptr) != 1) return nullptr;
+    return gcm_ctx_;
+  }
+
+ private:
+  EVP_MAC* hmac_;
+  EVP_MAC_CTX* mac_;
+  EVP_CIPHER* gcm_;
+  EVP_CIPHER* ecb_;
+  EVP_CIPHER_CTX* gcm_ctx_;
+  EVP_CIPHER_CTX* ecb_ctx_;
+  bool digest_set_ = false;
+};
+
 // HKDF-Expand-Label (RFC 8446 section 7.1) with an empty context, for
 // outputs of at most one SHA-256 block.
 bool expandLabel(const std::uint8_t* secret, std::string_view label, std::uint8_t* out, std::size_t length) {
@@ -41,17 +105,11 @@ bool expandLabel(const std::uint8_t* secret, std::string_view label, std::uint8_
   n += label.size();
   info[n++] = 0;  // context
   info[n++] = 1;  // HKDF-Expand's block counter T(1)
-  std::uint8_t block[EVP_MAX_MD_SIZE];
-  unsigned int block_length = 0;
-  if (!HMAC(EVP_sha256(), secret, 32, info, n, block, &block_length) || block_length < length) return false;
+  std::uint8_t block[32];
+  if (!Crypto::forThisThread().hmacSha256(secret, 32, info, n, block)) return false;
   std::memcpy(out, block, length);
   return true;
 }
-
-struct CipherCtx {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
-};
 
 // RFC 9000 section 16 variable-length integers.
 bool varint(Bytes data, std::size_t& at, std::uint64_t& value) {
@@ -107,9 +165,8 @@ bool deriveClientInitialKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys&
   } else {
     return false;
   }
-  std::uint8_t initial_secret[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), salt, 20, dcid.data(), dcid.size(), initial_secret, &length) || length != 32) return false;
+  std::uint8_t initial_secret[32];
+  if (!Crypto::forThisThread().hmacSha256(salt, 20, dcid.data(), dcid.size(), initial_secret)) return false;
   std::uint8_t client_secret[32];
   return expandLabel(initial_secret, "client in", client_secret, 32) &&
          expandLabel(client_secret, key_label, out.key.data(), 16) &&
@@ -119,14 +176,10 @@ bool deriveClientInitialKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys&
 
 bool headerProtectionMask(const std::array<std::uint8_t, 16>& hp, std::span<const std::uint8_t, 16> sample,
                           std::array<std::uint8_t, 5>& mask) {
-  CipherCtx c;
+  EVP_CIPHER_CTX* ctx = Crypto::forThisThread().ecb(hp.data());
   std::uint8_t block[32];
   int n = 0;
-  if (!c.ctx || EVP_EncryptInit_ex(c.ctx, EVP_aes_128_ecb(), nullptr, hp.data(), nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(c.ctx, 0) != 1 || EVP_EncryptUpdate(c.ctx, block, &n, sample.data(), 16) != 1 ||
-      n != 16) {
-    return false;
-  }
+  if (!ctx || EVP_EncryptUpdate(ctx, block, &n, sample.data(), 16) != 1 || n != 16) return false;
   std::memcpy(mask.data(), block, 5);
   return true;
 }
@@ -177,16 +230,14 @@ QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out) {
   if (payload_length < 16) return QuicInitialStatus::kMalformed;
   std::size_t cipher_length = payload_length - 16;
   std::vector<std::uint8_t> plain(cipher_length + 16);
-  CipherCtx c;
+  // GCM's default nonce length is QUIC's 12 bytes.
+  EVP_CIPHER_CTX* ctx = Crypto::forThisThread().gcmDecrypt(keys.key.data(), nonce.data());
   int n = 0, final_n = 0;
-  if (!c.ctx || EVP_DecryptInit_ex(c.ctx, EVP_aes_128_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
-      EVP_DecryptInit_ex(c.ctx, nullptr, nullptr, keys.key.data(), nonce.data()) != 1 ||
-      EVP_DecryptUpdate(c.ctx, nullptr, &n, header.data(), static_cast<int>(header.size())) != 1 ||
-      EVP_DecryptUpdate(c.ctx, plain.data(), &n, d.data() + payload_at, static_cast<int>(cipher_length)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, 16,
-                          const_cast<std::uint8_t*>(d.data() + payload_at + cipher_length)) != 1 ||
-      EVP_DecryptFinal_ex(c.ctx, plain.data() + n, &final_n) != 1) {
+  if (!ctx || EVP_DecryptUpdate(ctx, nullptr, &n, header.data(), static_cast<int>(header.size())) != 1 ||
+      EVP_DecryptUpdate(ctx, plain.data(), &n, d.data() + payload_at, static_cast<int>(cipher_length)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, const_cast<std::uint8_t*>(d.data() + payload_at + cipher_length)) !=
+          1 ||
+      EVP_DecryptFinal_ex(ctx, plain.data() + n, &final_n) != 1) {
     return QuicInitialStatus::kDecryptFailed;
   }
   plain.resize(static_cast<std::size_t>(n + final_n));

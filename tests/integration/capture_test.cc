@@ -375,6 +375,29 @@ TEST_F(CaptureTest, DnsOverTlsConnectionsAreReportedOnceEach) {
   matchesExpected(out, "dot");
 }
 
+TEST_F(CaptureTest, GeneratedQuicInitialsGiveDoqAndHttp3Doh) {
+  auto out = read(generate("quic", "quic.pcap"),
+                  {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/configs/doh.yaml", "--interface", "eth0"});
+  std::vector<std::tuple<v1::Transport, std::string, std::uint32_t>> seen;
+  for (const auto& e : out.events) seen.emplace_back(e.transport(), e.sni(), e.resolver().port());
+  EXPECT_EQ(seen, (std::vector<std::tuple<v1::Transport, std::string, std::uint32_t>>{
+                      {v1::TRANSPORT_DOQ, "dns.example.net", 853},
+                      {v1::TRANSPORT_DOQ, "", 8853},
+                      {v1::TRANSPORT_DOH, "doh.example.net", 443},
+                      {v1::TRANSPORT_DOQ, "not-doq.example", 784}}));
+  ASSERT_EQ(out.events.size(), 4u);
+  // ALPN doq (and a draft's doq-i02) say DoQ for sure; the port alone less so.
+  EXPECT_EQ(out.events[0].recognition().method(), v1::RECOGNITION_METHOD_ALPN);
+  EXPECT_EQ(out.events[1].recognition().method(), v1::RECOGNITION_METHOD_ALPN);
+  EXPECT_EQ(out.events[2].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+  EXPECT_EQ(out.events[2].alpn(0), "h3");
+  EXPECT_EQ(out.events[3].recognition().method(), v1::RECOGNITION_METHOD_PORT);
+  EXPECT_EQ(out.events[3].recognition().confidence(), v1::CONFIDENCE_MEDIUM);
+  for (const auto& e : out.events) EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(named(out.summary.malformed(), "quic_decrypt_failed"), 0u);
+  matchesExpected(out, "quic");
+}
+
 TEST_F(CaptureTest, DnsOverHttpsIsTheListedResolversAndNothingElse) {
   auto out = read(generate("doh", "doh.pcap"),
                   {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/configs/doh.yaml", "--interface", "eth0"});

@@ -105,6 +105,11 @@ class Http2Writer {
 // base64url without padding, as a DoH GET's `dns` parameter.
 std::string base64Url(const Bytes& bytes);
 
+// A client's QUIC v1 Initial datagram (RFC 9000 section 17.2.2) carrying a
+// ClientHello with this SNI and ALPN in one CRYPTO frame, padded to 1200
+// bytes and protected as RFC 9001 section 5 says, with keys from `dcid`.
+Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn);
+
 // DNS over TCP framing: a 2-byte length before the message.
 Bytes tcpFramed(const Bytes& message);
 

@@ -392,6 +392,21 @@ bool dnsHttp(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// QUIC client Initials, protected as real ones are: DoQ on UDP/853 (ALPN
+// doq), on 8853 (a draft's ALPN), DoH over HTTP/3 to a listed name, and
+// HTTP/3 to an ordinary site and a DoQ port without the doq ALPN. Read
+// with tests/data/configs/doh.yaml (its list names doh.example.net).
+bool quic(const std::string& out) {
+  Capture c;
+  auto dcid = [](std::uint8_t n) { return Bytes{n, 1, 2, 3, 4, 5, 6, 7}; };
+  c.add(ethernet(ipUdp({"192.0.2.10", 46000}, {"198.51.100.99", 853}, quicInitial(dcid(1), "dns.example.net", {"doq"}))));
+  c.add(ethernet(ipUdp({"192.0.2.10", 46001}, {"198.51.100.99", 8853}, quicInitial(dcid(2), "", {"doq-i02"}))));
+  c.add(ethernet(ipUdp({"192.0.2.10", 46002}, {"198.51.100.110", 443}, quicInitial(dcid(3), "doh.example.net", {"h3"}))));
+  c.add(ethernet(ipUdp({"192.0.2.10", 46003}, {"203.0.113.80", 443}, quicInitial(dcid(4), "www.example.com", {"h3"}))));
+  c.add(ethernet(ipUdp({"192.0.2.10", 46004}, {"198.51.100.99", 784}, quicInitial(dcid(5), "not-doq.example", {"h3"}))));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Local-link name protocols and DNS on an unusual port: an mDNS query, an
 // LLMNR query and answer over UDP and a query over TCP, a NetBIOS name
 // query, DNS on UDP/8053 (recognised by content), and UDP noise that must
@@ -643,6 +658,13 @@ bool benchMix(const std::string& out, std::size_t n, unsigned seed) {
       static const Bytes web = tlsClientHello("www.example.com", {"h2", "http/1.1"}, 1216);
       Peer server{roll == 44 ? "198.51.100.99" : "203.0.113.80", static_cast<std::uint16_t>(roll == 44 ? 853 : 443)};
       c.add(ethernet(ipTcp(client, server, 1, kPsh | kAck, i % 5 == 0 ? doh : web)));
+    } else if (roll < 48) {
+      // QUIC client Initials: HTTP/3 to a website, to a listed DoH name, DoQ.
+      static const Bytes web = quicInitial({1, 2, 3, 4, 5, 6, 7, 8}, "www.example.com", {"h3"});
+      static const Bytes doh = quicInitial({2, 3, 4, 5, 6, 7, 8, 9}, "dns.google", {"h3"});
+      static const Bytes doq = quicInitial({3, 4, 5, 6, 7, 8, 9, 10}, "dns.adguard-dns.com", {"doq"});
+      const Bytes& initial = roll == 45 ? web : roll == 46 ? doh : doq;
+      c.add(ethernet(ipUdp(client, {"203.0.113.81", static_cast<std::uint16_t>(roll == 47 ? 853 : 443)}, initial)));
     } else if (roll < 85) {
       Bytes payload(noise.begin(), noise.begin() + size(rng));
       c.add(ethernet(ipTcp(client, {"203.0.113.80", 443}, seq, kAck, payload)));
@@ -661,7 +683,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -683,6 +705,7 @@ int main(int argc, char** argv) {
   else if (scenario == "signals") ok = signals(out);
   else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "dns_http") ok = dnsHttp(out);
+  else if (scenario == "quic") ok = quic(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include "classify/tls_client_hello.h"
+#include "packet_builder.h"
+
 namespace dnsleak::classify {
 namespace {
 
@@ -53,6 +56,25 @@ TEST(QuicInitial, Rfc9369Version2) {
   std::array<std::uint8_t, 5> mask;
   ASSERT_TRUE(headerProtectionMask(keys.hp, std::span<const std::uint8_t, 16>(sample.data(), 16), mask));
   EXPECT_EQ(toHex(mask), "94a0c95e80");
+}
+
+// The test builder's Initials (protected with OpenSSL's AES-GCM) open here:
+// header protection off, AEAD tag verified, CRYPTO frame read.
+TEST(QuicInitial, GeneratedInitialDecryptsToItsClientHello) {
+  auto dcid = hex("0011223344556677");
+  auto datagram = testing::quicInitial(dcid, "doq.example.net", {"doq"});
+  EXPECT_EQ(datagram.size(), 1200u);
+  QuicInitial out;
+  ASSERT_EQ(decryptClientInitial(datagram, out), QuicInitialStatus::kOk);
+  EXPECT_EQ(out.version, kQuicV1);
+  EXPECT_EQ(out.dcid, dcid);
+  ASSERT_EQ(out.crypto.size(), 1u);
+  ClientHello hello;
+  ASSERT_EQ(parseClientHelloMessage(out.crypto[0].data, hello), TlsParseStatus::kOk);
+  EXPECT_EQ(hello.sni, "doq.example.net");
+  EXPECT_EQ(hello.alpn, (std::vector<std::string>{"doq"}));
+  datagram[600] ^= 1;  // one bit of ciphertext
+  EXPECT_EQ(decryptClientInitial(datagram, out), QuicInitialStatus::kDecryptFailed);
 }
 
 TEST(QuicInitial, UnknownVersionsAndShortHeadersAreNotInitials) {
