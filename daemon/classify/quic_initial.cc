@@ -184,7 +184,7 @@ bool headerProtectionMask(const std::array<std::uint8_t, 16>& hp, std::span<cons
   return true;
 }
 
-QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out) {
+QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out, Bytes key_dcid) {
   out.crypto.clear();
   if (d.size() < 7 || (d[0] & 0x80) == 0) return QuicInitialStatus::kNotInitial;
   std::uint32_t version = core::be32(d.data() + 1);
@@ -208,7 +208,9 @@ QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out) {
   const std::size_t pn_offset = at;
 
   QuicInitialKeys keys;
-  if (!deriveClientInitialKeys(version, out.dcid, keys)) return QuicInitialStatus::kNotInitial;
+  if (!deriveClientInitialKeys(version, key_dcid.empty() ? Bytes(out.dcid) : key_dcid, keys)) {
+    return QuicInitialStatus::kNotInitial;
+  }
   std::array<std::uint8_t, 5> mask;
   if (!headerProtectionMask(keys.hp, std::span<const std::uint8_t, 16>(d.data() + pn_offset + 4, 16), mask)) {
     return QuicInitialStatus::kDecryptFailed;
@@ -294,7 +296,14 @@ const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client
                                    const core::IpAddress& server, std::uint16_t server_port, core::Timestamp now,
                                    bool* was_initial) {
   if (now - last_sweep_ >= std::chrono::seconds(1)) expire(now);
+  Key key{client, server, client_port, server_port};  // client first
+  auto it = flows_.find(key);
   auto decrypted = decryptClientInitial(datagram, initial_);
+  if (decrypted == QuicInitialStatus::kDecryptFailed && it != flows_.end() && !it->second.key_dcid.empty() &&
+      initial_.dcid != it->second.key_dcid) {
+    // A later Initial under the DCID the server chose, keyed by the first.
+    decrypted = decryptClientInitial(datagram, initial_, it->second.key_dcid);
+  }
   if (was_initial) *was_initial = decrypted == QuicInitialStatus::kOk;
   switch (decrypted) {
     case QuicInitialStatus::kOk: break;
@@ -302,8 +311,6 @@ const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client
     case QuicInitialStatus::kMalformed: counters_.add(QuicFlowEvent::kMalformed); return nullptr;
     default: counters_.add(QuicFlowEvent::kDecryptFailed); return nullptr;
   }
-  Key key{client, server, client_port, server_port};  // client first
-  auto it = flows_.find(key);
   if (it == flows_.end()) {
     if (flows_.size() >= limits_.max_connections) {
       flows_.erase(flows_.begin());  // a flood: an arbitrary one goes, in O(1)
@@ -311,6 +318,7 @@ const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client
     }
     it = flows_.emplace(std::move(key), Flow{}).first;
     it->second.first_seen = now;
+    it->second.key_dcid = initial_.dcid;
   }
   Flow& flow = it->second;
   if (flow.done) return nullptr;

@@ -59,8 +59,11 @@ struct QuicInitial {
 };
 
 // Decrypts the first QUIC packet of a UDP datagram when it is a client
-// Initial (v1 or v2).
-QuicInitialStatus decryptClientInitial(std::span<const std::uint8_t> datagram, QuicInitial& out);
+// Initial (v1 or v2). Its keys come from its own DCID unless `key_dcid` is
+// given: a client keeps the keys of its first Initial's DCID after the
+// server has given it another (RFC 9001 section 5.2).
+QuicInitialStatus decryptClientInitial(std::span<const std::uint8_t> datagram, QuicInitial& out,
+                                       std::span<const std::uint8_t> key_dcid = {});
 
 enum class QuicFlowEvent : std::uint8_t {
   kNotInitial = 0,
@@ -106,6 +109,7 @@ class QuicHellos {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> have;   // received ranges, merged
     bool done = false;
     core::Timestamp first_seen{};
+    std::vector<std::uint8_t> key_dcid;  // the DCID of the first Initial, which the keys stay derived from
   };
   void expire(core::Timestamp now);
 

@@ -193,15 +193,20 @@ std::string base64Url(const Bytes& bytes) {
   return out;
 }
 
-Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn) {
+Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn,
+                  const Bytes& key_dcid, std::size_t from, std::size_t to, std::size_t key_share_bytes) {
   dnsleak::classify::QuicInitialKeys keys;
-  if (!dnsleak::classify::deriveClientInitialKeys(dnsleak::classify::kQuicV1, dcid, keys)) {
+  if (!dnsleak::classify::deriveClientInitialKeys(dnsleak::classify::kQuicV1, key_dcid.empty() ? dcid : key_dcid,
+                                                  keys)) {
     throw std::runtime_error("cannot derive QUIC Initial keys");
   }
-  Bytes record = tlsClientHello(sni, alpn);
-  Bytes hello(record.begin() + 5, record.end());  // the handshake message, without its TLS record header
-  // CRYPTO frame at offset 0 (2-byte varint length), then PADDING.
-  Bytes plain = {0x06, 0x00, static_cast<std::uint8_t>(0x40 | (hello.size() >> 8)), static_cast<std::uint8_t>(hello.size())};
+  Bytes record = tlsClientHello(sni, alpn, key_share_bytes);
+  Bytes message(record.begin() + 5, record.end());  // the handshake message, without its TLS record header
+  to = std::min(to, message.size());
+  Bytes hello(message.begin() + static_cast<std::ptrdiff_t>(from), message.begin() + static_cast<std::ptrdiff_t>(to));
+  // CRYPTO frame (2-byte varint offset and length), then PADDING.
+  Bytes plain = {0x06, static_cast<std::uint8_t>(0x40 | (from >> 8)), static_cast<std::uint8_t>(from),
+                 static_cast<std::uint8_t>(0x40 | (hello.size() >> 8)), static_cast<std::uint8_t>(hello.size())};
   plain.insert(plain.end(), hello.begin(), hello.end());
   constexpr std::size_t kPnLength = 2;
   Bytes header = {0xc0 | (kPnLength - 1), 0, 0, 0, 1, static_cast<std::uint8_t>(dcid.size())};

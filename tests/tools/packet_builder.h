@@ -4,6 +4,7 @@
 // Everything is deterministic: the same calls give the same bytes.
 
 #include <cstdint>
+#include <cstddef>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -107,8 +108,12 @@ std::string base64Url(const Bytes& bytes);
 
 // A client's QUIC v1 Initial datagram (RFC 9000 section 17.2.2) carrying a
 // ClientHello with this SNI and ALPN in one CRYPTO frame, padded to 1200
-// bytes and protected as RFC 9001 section 5 says, with keys from `dcid`.
-Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn);
+// bytes and protected as RFC 9001 section 5 says, with keys from `dcid`
+// (or from `key_dcid`, as a client's later Initials are). `from`/`to` cut
+// the CRYPTO frame to part of the hello, as a hello split over Initials.
+Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn,
+                  const Bytes& key_dcid = {}, std::size_t from = 0, std::size_t to = SIZE_MAX,
+                  std::size_t key_share_bytes = 32);
 
 // DNS over TCP framing: a 2-byte length before the message.
 Bytes tcpFramed(const Bytes& message);

@@ -77,6 +77,26 @@ TEST(QuicInitial, GeneratedInitialDecryptsToItsClientHello) {
   EXPECT_EQ(decryptClientInitial(datagram, out), QuicInitialStatus::kDecryptFailed);
 }
 
+// A post-quantum hello over two Initials, the second sent under the DCID the
+// server chose but, as RFC 9001 section 5.2 says, protected with the keys
+// of the first DCID (as in nDPI's quic_frags_different_dcid capture).
+TEST(QuicInitial, LaterInitialUnderTheServersDcidKeepsTheFirstKeys) {
+  auto first = hex("ac49898ddc4590e8");
+  auto chosen = hex("0164bccb0bceb2de8f64afc9a9cea6a36437ab44");
+  auto a = testing::quicInitial(first, "cdnjs.example.com", {"h3"}, {}, 0, 900, 1216);
+  auto b = testing::quicInitial(chosen, "cdnjs.example.com", {"h3"}, first, 900, SIZE_MAX, 1216);
+  QuicInitial out;
+  EXPECT_EQ(decryptClientInitial(b, out), QuicInitialStatus::kDecryptFailed);  // not by its own DCID
+  QuicHellos hellos;
+  auto client = *core::IpAddress::parse("192.0.2.1"), server = *core::IpAddress::parse("198.51.100.1");
+  core::Timestamp now{};
+  EXPECT_EQ(hellos.add(a, client, 40000, server, 443, now), nullptr);
+  const ClientHello* hello = hellos.add(b, client, 40000, server, 443, now);
+  ASSERT_NE(hello, nullptr);
+  EXPECT_EQ(hello->sni, "cdnjs.example.com");
+  EXPECT_EQ(hellos.counters().get(QuicFlowEvent::kDecryptFailed), 0u);
+}
+
 TEST(QuicInitial, UnknownVersionsAndShortHeadersAreNotInitials) {
   QuicInitialKeys keys;
   EXPECT_FALSE(deriveClientInitialKeys(0xfaceb002, hex("0102"), keys));  // mvfst: its own salt
