@@ -13,6 +13,8 @@ packages=(
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libssl-dev
   # HPACK, to read the headers of cleartext DNS over HTTP/2
   libnghttp2-dev
+  # the Public Suffix List, for privacy: redacted (registrable domains)
+  libpsl-dev publicsuffix
   libgtest-dev libgmock-dev
   # live end-to-end tests: namespaces, a real resolver, real clients;
   # setpriv (util-linux) runs the client as another user; openssl plays a

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -155,6 +156,73 @@ class Reader {
     return ok;
   }
 
+  // One of a fixed set of words.
+  template <typename T>
+  bool choice(const YAML::Node& node, const std::string& path, T& out,
+              std::initializer_list<std::pair<std::string_view, T>> words) {
+    std::string value;
+    if (!string(node, path, value)) return false;
+    std::string expected;
+    for (const auto& [word, v] : words) {
+      if (value == word) {
+        out = v;
+        return true;
+      }
+      expected += (expected.empty() ? "" : ", ") + std::string(word);
+    }
+    error(node, path, "unknown value '" + value + "' (expected " + expected + ")");
+    return false;
+  }
+
+  // A list of addresses, prefixes or address:port.
+  bool resolverSpecs(const YAML::Node& node, const std::string& path, std::vector<ResolverSpec>& out) {
+    std::vector<std::string> texts;
+    if (!stringList(node, path, texts)) return false;
+    out.clear();
+    bool ok = true;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      ResolverSpec spec;
+      if (parseResolverSpec(texts[i], spec)) {
+        out.push_back(std::move(spec));
+      } else {
+        error(node[i], path + "[" + std::to_string(i) + "]",
+              "'" + texts[i] +
+                  "' is not an address, prefix or address:port (e.g. 10.8.0.1, 10.8.0.0/24, "
+                  "10.8.0.1:53, [2001:db8::1]:53)");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  // Checks a list of domain names (already read), lower-cases them and
+  // drops a trailing dot.
+  void domains(const YAML::Node& node, const std::string& path, std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string& name = names[i];
+      if (!name.empty() && name.back() == '.') name.pop_back();
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      bool ok = !name.empty() && name.size() <= 253 && name.front() != '.' &&
+                name.find("..") == std::string::npos &&
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") == std::string::npos;
+      if (!ok) error(node[i], path + "[" + std::to_string(i) + "]", "'" + name + "' is not a domain name");
+    }
+  }
+
+  // Checks process selectors: "/path", "name", "user:NAME", "unit:NAME".
+  void processes(const YAML::Node& node, const std::string& path, const std::vector<std::string>& entries) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const std::string& e = entries[i];
+      auto colon = e.find(':');
+      bool ok = !e.empty() && (colon == std::string::npos || ((e.rfind("user:", 0) == 0 || e.rfind("unit:", 0) == 0) &&
+                                                              e.size() > colon + 1));
+      if (!ok) {
+        error(node[i], path + "[" + std::to_string(i) + "]",
+              "'" + e + "' is not a process (an executable path, a name, user:NAME or unit:NAME)");
+      }
+    }
+  }
+
  private:
   std::string file_;
   std::vector<ConfigError> errors_;
@@ -166,19 +234,59 @@ bool validInterfacePattern(const std::string& name) {
 }
 
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
-  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "resolvers", "store", "api", "logging"})) return;
+  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
+                            "local_link", "privacy", "resolvers", "store", "api", "logging"})) {
+    return;
+  }
 
   if (auto n = root["profile"]) {
-    std::string profile;
-    if (r.string(n, "profile", profile)) {
-      if (profile == "full-tunnel") {
-        c.profile = Profile::kFullTunnel;
-      } else if (profile == "proxy-stub" || profile == "split") {
-        r.error(n, "profile", "profile '" + profile + "' is not supported by this version (supported: full-tunnel)");
-      } else {
-        r.error(n, "profile", "unknown profile '" + profile + "' (expected full-tunnel, proxy-stub or split)");
+    r.choice(n, "profile", c.profile,
+             {{"full-tunnel", Profile::kFullTunnel}, {"proxy-stub", Profile::kProxyStub}, {"split", Profile::kSplit}});
+  }
+  if (auto n = root["local_link"]) {
+    r.choice(n, "local_link", c.local_link,
+             {{"off", LocalLinkRule::kOff}, {"info", LocalLinkRule::kInfo}, {"leak", LocalLinkRule::kLeak}});
+  }
+  if (auto n = root["privacy"]) {
+    r.choice(n, "privacy", c.privacy,
+             {{"full", PrivacyMode::kFull}, {"redacted", PrivacyMode::kRedacted}, {"minimal", PrivacyMode::kMinimal}});
+  }
+
+  if (auto approved = root["approved_resolvers"]) {
+    if (r.mapping(approved, "approved_resolvers", {"hosts", "addresses"})) {
+      if (auto n = approved["hosts"]; n && r.stringList(n, "approved_resolvers.hosts", c.approved_resolvers.hosts)) {
+        r.domains(n, "approved_resolvers.hosts", c.approved_resolvers.hosts);
+      }
+      if (auto n = approved["addresses"]) r.resolverSpecs(n, "approved_resolvers.addresses", c.approved_resolvers.addresses);
+    }
+  }
+
+  if (auto stub = root["proxy_stub"]) {
+    if (r.mapping(stub, "proxy_stub", {"stubs", "processes"})) {
+      if (auto n = stub["stubs"]) r.resolverSpecs(n, "proxy_stub.stubs", c.proxy_stub.stubs);
+      if (auto n = stub["processes"]; n && r.stringList(n, "proxy_stub.processes", c.proxy_stub.processes)) {
+        r.processes(n, "proxy_stub.processes", c.proxy_stub.processes);
       }
     }
+  }
+
+  if (auto split = root["split"]) {
+    if (r.mapping(split, "split", {"proxy_required", "allow_direct", "default"})) {
+      if (auto n = split["proxy_required"]; n && r.stringList(n, "split.proxy_required", c.split.proxy_required)) {
+        r.domains(n, "split.proxy_required", c.split.proxy_required);
+      }
+      if (auto n = split["allow_direct"]; n && r.stringList(n, "split.allow_direct", c.split.allow_direct)) {
+        r.domains(n, "split.allow_direct", c.split.allow_direct);
+      }
+      if (auto n = split["default"]) {
+        r.choice(n, "split.default", c.split.default_route,
+                 {{"tunnel", SplitDefault::kTunnel}, {"direct", SplitDefault::kDirect}});
+      }
+    }
+  }
+  if (c.profile == Profile::kSplit && c.split.proxy_required.empty() && c.split.allow_direct.empty()) {
+    r.error(root["profile"] ? root["profile"] : root, "split",
+            "the split profile needs split.proxy_required or split.allow_direct (otherwise use full-tunnel)");
   }
 
   if (auto capture = root["capture"]) {
@@ -206,40 +314,47 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto safe = root["safe_path"]) {
-    if (r.mapping(safe, "safe_path", {"interfaces", "resolvers"})) {
+    if (r.mapping(safe, "safe_path", {"interfaces", "resolvers", "processes"})) {
+      if (auto n = safe["processes"]; n && r.stringList(n, "safe_path.processes", c.safe_path.processes)) {
+        r.processes(n, "safe_path.processes", c.safe_path.processes);
+      }
       if (auto n = safe["interfaces"]; n && r.stringList(n, "safe_path.interfaces", c.safe_path.interfaces)) {
         for (std::size_t i = 0; i < c.safe_path.interfaces.size(); ++i) {
-          if (!validInterfacePattern(c.safe_path.interfaces[i])) {
+          const std::string& entry = c.safe_path.interfaces[i];
+          if (entry.rfind("kind:", 0) == 0) {
+            if (entry.size() == 5 || entry.size() > 5 + 32 || entry.find_first_of(" \t/") != std::string::npos) {
+              r.error(n[i], "safe_path.interfaces[" + std::to_string(i) + "]",
+                      "'" + entry + "' does not name a link kind (e.g. kind:wireguard, kind:tun, kind:vxlan)");
+            }
+          } else if (!validInterfacePattern(entry)) {
             r.error(n[i], "safe_path.interfaces[" + std::to_string(i) + "]",
                     "'" + c.safe_path.interfaces[i] + "' is not an interface name or pattern");
           }
         }
       }
-      if (auto n = safe["resolvers"]) {
-        std::vector<std::string> texts;
-        if (r.stringList(n, "safe_path.resolvers", texts)) {
-          c.safe_path.resolvers.clear();
-          for (std::size_t i = 0; i < texts.size(); ++i) {
-            ResolverSpec spec;
-            if (parseResolverSpec(texts[i], spec)) {
-              c.safe_path.resolvers.push_back(std::move(spec));
-            } else {
-              r.error(n[i], "safe_path.resolvers[" + std::to_string(i) + "]",
-                      "'" + texts[i] +
-                          "' is not an address, prefix or address:port (e.g. 10.8.0.1, 10.8.0.0/24, "
-                          "10.8.0.1:53, [2001:db8::1]:53)");
-            }
-          }
-        }
-      }
+      if (auto n = safe["resolvers"]) r.resolverSpecs(n, "safe_path.resolvers", c.safe_path.resolvers);
     }
   }
 
   if (auto resolvers = root["resolvers"]) {
-    if (r.mapping(resolvers, "resolvers", {"list", "add_hosts", "remove_hosts"})) {
+    if (r.mapping(resolvers, "resolvers", {"list", "add_hosts", "remove_hosts", "add_addresses", "remove_addresses"})) {
       if (auto n = resolvers["list"]) r.string(n, "resolvers.list", c.resolvers.list);
       if (auto n = resolvers["add_hosts"]) r.stringList(n, "resolvers.add_hosts", c.resolvers.add_hosts);
       if (auto n = resolvers["remove_hosts"]) r.stringList(n, "resolvers.remove_hosts", c.resolvers.remove_hosts);
+      for (auto [key, out] : {std::pair{"add_addresses", &c.resolvers.add_addresses},
+                              std::pair{"remove_addresses", &c.resolvers.remove_addresses}}) {
+        std::vector<std::string> texts;
+        std::string where = std::string("resolvers.") + key;
+        if (auto n = resolvers[key]; n && r.stringList(n, where, texts)) {
+          for (std::size_t i = 0; i < texts.size(); ++i) {
+            if (auto address = core::IpAddress::parse(texts[i])) {
+              out->push_back(*address);
+            } else {
+              r.error(n[i], where + "[" + std::to_string(i) + "]", "'" + texts[i] + "' is not an IP address");
+            }
+          }
+        }
+      }
     }
   }
 
@@ -282,6 +397,24 @@ std::string_view profileName(Profile p) {
     case Profile::kFullTunnel: return "full-tunnel";
     case Profile::kProxyStub: return "proxy-stub";
     case Profile::kSplit: return "split";
+  }
+  return "unknown";
+}
+
+std::string_view localLinkRuleName(LocalLinkRule r) {
+  switch (r) {
+    case LocalLinkRule::kOff: return "off";
+    case LocalLinkRule::kInfo: return "info";
+    case LocalLinkRule::kLeak: return "leak";
+  }
+  return "unknown";
+}
+
+std::string_view privacyModeName(PrivacyMode m) {
+  switch (m) {
+    case PrivacyMode::kFull: return "full";
+    case PrivacyMode::kRedacted: return "redacted";
+    case PrivacyMode::kMinimal: return "minimal";
   }
   return "unknown";
 }
@@ -360,6 +493,8 @@ LoadResult parseConfig(std::string_view text, const std::string& name) {
   }
   for (const auto& host : config->resolvers.add_hosts) list->addHost(host);
   for (const auto& host : config->resolvers.remove_hosts) list->removeHost(host);
+  for (const auto& address : config->resolvers.add_addresses) list->addAddress(address);
+  for (const auto& address : config->resolvers.remove_addresses) list->removeAddress(address);
   config->resolvers.loaded = std::move(list);
   result.errors = std::move(reader.errors());
   std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {

@@ -15,6 +15,20 @@ namespace dnsleak::config {
 enum class Profile { kFullTunnel, kProxyStub, kSplit };
 std::string_view profileName(Profile p);
 
+// What a local-link name announcement (mDNS, LLMNR, NetBIOS-NS) outside the
+// safe interfaces is: not reported, reported for information, or a leak.
+enum class LocalLinkRule { kOff, kInfo, kLeak };
+std::string_view localLinkRuleName(LocalLinkRule r);
+
+// How much of a name an event keeps, applied before it is stored, logged or
+// streamed: all of it; the registrable domain only (Public Suffix List),
+// without command lines; or no names at all and only the process name.
+enum class PrivacyMode { kFull, kRedacted, kMinimal };
+std::string_view privacyModeName(PrivacyMode m);
+
+// Where the split profile sends names that neither list names.
+enum class SplitDefault { kTunnel, kDirect };
+
 // A resolver on the safe path: an address or prefix, and a port (0 = any).
 struct ResolverSpec {
   core::IpPrefix prefix;
@@ -43,10 +57,43 @@ struct Config {
   } capture;
 
   struct SafePath {
-    // Interface names or shell globs (fnmatch) through which resolution may leave.
-    std::vector<std::string> interfaces{"wg*", "tun*", "tap*", "ppp*", "ipsec*"};
+    // Interface names or shell globs (fnmatch) through which resolution may
+    // leave, or "kind:KIND" for every interface of a kernel link kind
+    // (rtnetlink IFLA_INFO_KIND: wireguard, tun, vxlan, ...).
+    std::vector<std::string> interfaces{"wg*", "tun*", "tap*", "ppp*", "ipsec*", "kind:wireguard", "kind:tun"};
     std::vector<ResolverSpec> resolvers;
+    // Processes whose DNS is on the safe path wherever it goes: an
+    // executable path ("/usr/bin/x"), a name ("x"), "user:NAME" or
+    // "unit:NAME.service". Needs process attribution.
+    std::vector<std::string> processes;
   } safe_path;
+
+  // Encrypted resolvers (DoT, DoH, DoQ, DNSCrypt) the user approves. When
+  // any is listed, encrypted DNS to another one is Leak-C wherever it goes.
+  struct ApprovedResolvers {
+    std::vector<std::string> hosts;          // server names, each covering the names under it
+    std::vector<ResolverSpec> addresses;     // addresses, prefixes, address:port
+    bool empty() const { return hosts.empty() && addresses.empty(); }
+  } approved_resolvers;
+
+  // proxy-stub: only these local stubs and proxies may talk DNS off-host.
+  struct ProxyStub {
+    // Where every other program must send its DNS. Loopback always counts.
+    std::vector<ResolverSpec> stubs;
+    // The stub processes (as safe_path.processes), whose own upstream must
+    // be on the safe path or encrypted to an approved resolver.
+    std::vector<std::string> processes{"systemd-resolved"};
+  } proxy_stub;
+
+  // split: some names through the tunnel, some direct.
+  struct Split {
+    std::vector<std::string> proxy_required;  // domains (and names under them) that must use the tunnel
+    std::vector<std::string> allow_direct;    // domains that may resolve directly
+    SplitDefault default_route = SplitDefault::kTunnel;
+  } split;
+
+  LocalLinkRule local_link = LocalLinkRule::kInfo;
+  PrivacyMode privacy = PrivacyMode::kFull;
 
   struct Resolvers {
     // The list of public encrypted-DNS resolvers; a relative path is taken
@@ -54,6 +101,8 @@ struct Config {
     std::string list;
     std::vector<std::string> add_hosts;     // more DoH/DoT host names
     std::vector<std::string> remove_hosts;  // names (and names under them) not to treat as resolvers
+    std::vector<core::IpAddress> add_addresses;     // resolver addresses (a DoH server known only by address)
+    std::vector<core::IpAddress> remove_addresses;  // addresses not to treat as resolvers (shared CDN addresses)
     std::shared_ptr<const core::ResolverList> loaded;  // list + add - remove, built at load
   } resolvers;
 

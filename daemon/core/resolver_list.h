@@ -17,6 +17,7 @@ class ResolverList {
   void addHost(std::string_view name);
   void removeHost(std::string_view name);
   void addAddress(const IpAddress& address);
+  void removeAddress(const IpAddress& address) { addresses_.erase(address); }
 
   // Whether `name` (case-insensitive) or a name above it is listed. A
   // removed name stops the walk upwards: removing "a.example" excludes it

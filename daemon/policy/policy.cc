@@ -2,6 +2,10 @@
 
 #include <fnmatch.h>
 
+#include <cctype>
+
+#include "policy/privacy.h"
+
 namespace dnsleak::policy {
 namespace {
 
@@ -71,6 +75,49 @@ constexpr std::string_view kRemediationLocalLink =
     "if names must not be announced on this network: systemd-resolved MulticastDNS=no and LLMNR=no "
     "(resolved.conf or per link), avahi-daemon off, NetBIOS off in Samba (disable netbios = yes)";
 
+constexpr std::string_view kRemediationBypass =
+    "send this program's DNS to the stub: /etc/resolv.conf pointing at 127.0.0.53 (or the local proxy), the "
+    "program's own DNS or secure-DNS setting off (Firefox network.trr.mode=5, Chrome \"Use secure DNS\" off); "
+    "to enforce it, allow port 53/853 off-host only for the stub's user (nftables: meta skuid != <stub user> "
+    "udp dport 53 drop)";
+
+constexpr std::string_view kRemediationStubUpstream =
+    "give the stub a safe upstream: the tunnel's resolver (systemd-resolved: DNS= and DNSDefaultRoute=yes on the "
+    "tunnel link only), or DNS over TLS to an approved resolver (DNSOverTLS=yes, listed in approved_resolvers)";
+
+constexpr std::string_view kRemediationSplit =
+    "resolve this domain through the tunnel: systemd-resolved `resolvectl domain <tunnel> ~DOMAIN` with the "
+    "tunnel's DNS server; dnsmasq `server=/DOMAIN/<tunnel resolver>`; or list it in split.allow_direct if it may "
+    "resolve directly";
+
+constexpr std::string_view kRemediationNotApproved =
+    "use an approved encrypted resolver (approved_resolvers) or approve this one; otherwise turn off the "
+    "program's own encrypted DNS (Firefox network.trr.mode=5 or network.trr.uri, Chrome \"Use secure DNS\", "
+    "Android Private DNS, systemd-resolved DNSOverTLS=)";
+
+std::string plaintextName(core::Transport t) {
+  return t == core::Transport::kDnsHttp ? "plaintext DNS over HTTP" : "plaintext DNS";
+}
+
+// Whether `name` is `domain` or under it; `domain` is lower case.
+bool endsWithDomain(std::string_view name, std::string_view domain) {
+  if (domain.empty() || name.size() < domain.size()) return false;
+  for (std::size_t i = 0; i < domain.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(name[name.size() - domain.size() + i])) != domain[i]) return false;
+  }
+  return name.size() == domain.size() || name[name.size() - domain.size() - 1] == '.';
+}
+
+// "plaintext DNS query for NAME (A) to 192.0.2.1:53", "DNS over TLS to ... (server name ...)"
+std::string describeSubject(const core::Event& e, bool query, bool from_client) {
+  if (encrypted(e.transport)) {
+    return std::string(encryptedName(e.transport)) + (from_client ? " to " : " from ") +
+           describeEndpoint(e.resolver) + (e.sni.empty() ? std::string() : " (server name " + e.sni + ")");
+  }
+  return plaintextName(e.transport) + (query ? " query for " : " response for ") + describeQuestion(e) +
+         (query ? " to " : " from ") + describeEndpoint(e.resolver);
+}
+
 }  // namespace
 
 Policy::Policy(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {
@@ -86,10 +133,17 @@ std::string Policy::safePathSummary() const {
          "; safe resolvers: " + (resolvers.empty() ? std::string("none") : resolvers);
 }
 
-bool Policy::safeInterface(const std::string& name) const {
-  if (name.empty()) return false;
+std::string Policy::ruleId(std::string_view suffix) const {
+  return std::string(config::profileName(config_->profile)) + "/" + std::string(suffix);
+}
+
+bool Policy::safeInterface(const core::InterfaceInfo& iface) const {
   for (const auto& pattern : config_->safe_path.interfaces) {
-    if (fnmatch(pattern.c_str(), name.c_str(), 0) == 0) return true;
+    if (pattern.rfind("kind:", 0) == 0) {
+      if (!iface.kind.empty() && iface.kind == std::string_view(pattern).substr(5)) return true;
+    } else if (!iface.name.empty() && fnmatch(pattern.c_str(), iface.name.c_str(), 0) == 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -101,24 +155,71 @@ const config::ResolverSpec* Policy::safeResolver(const core::Endpoint& resolver)
   return nullptr;
 }
 
-namespace {
-
-std::string plaintextName(core::Transport t) {
-  return t == core::Transport::kDnsHttp ? "plaintext DNS over HTTP" : "plaintext DNS";
-}
-
-// "plaintext DNS query for NAME (A) to 192.0.2.1:53 travelled", "DNS over TLS to ... travelled"
-std::string describeSubject(const core::Event& e, bool query, bool from_client) {
-  if (encrypted(e.transport)) {
-    return std::string(encryptedName(e.transport)) + (from_client ? " to " : " from ") +
-           describeEndpoint(e.resolver) + (e.sni.empty() ? std::string() : " (server name " + e.sni + ")") +
-           " travelled";
+const std::string* Policy::matchProcess(const std::vector<std::string>& selectors, const core::ProcessInfo& p) const {
+  if (p.pid == 0 && p.name.empty()) return nullptr;  // not attributed
+  for (const auto& s : selectors) {
+    if (s.rfind("user:", 0) == 0) {
+      if (!p.user.empty() && p.user == std::string_view(s).substr(5)) return &s;
+    } else if (s.rfind("unit:", 0) == 0) {
+      if (!p.unit.empty() && p.unit == std::string_view(s).substr(5)) return &s;
+    } else if (!s.empty() && s.front() == '/') {
+      if (p.exe == s) return &s;
+    } else if (p.name == s) {
+      return &s;
+    }
   }
-  return plaintextName(e.transport) + (query ? " query for " : " response for ") + describeQuestion(e) +
-         (query ? " to " : " from ") + describeEndpoint(e.resolver) + " travelled";
+  return nullptr;
 }
 
-}  // namespace
+bool Policy::approvedResolver(const core::Event& e) const {
+  const auto& approved = config_->approved_resolvers;
+  if (!e.sni.empty()) {
+    for (const auto& host : approved.hosts) {
+      if (endsWithDomain(e.sni, host)) return true;
+    }
+  }
+  for (const auto& spec : approved.addresses) {
+    if ((spec.port == 0 || spec.port == e.resolver.port) && spec.prefix.contains(e.resolver.address)) return true;
+  }
+  return false;
+}
+
+bool Policy::toStub(const core::Endpoint& resolver) const {
+  if (resolver.address.isLoopback()) return true;
+  for (const auto& spec : config_->proxy_stub.stubs) {
+    if ((spec.port == 0 || spec.port == resolver.port) && spec.prefix.contains(resolver.address)) return true;
+  }
+  return false;
+}
+
+Policy::Route Policy::splitRoute(std::string_view name) const {
+  std::size_t best = 0;
+  Route route = config_->split.default_route == config::SplitDefault::kTunnel ? Route::kDefaultTunnel
+                                                                               : Route::kDefaultDirect;
+  for (const auto& d : config_->split.allow_direct) {
+    if (d.size() > best && endsWithDomain(name, d)) {
+      best = d.size();
+      route = Route::kDirect;
+    }
+  }
+  for (const auto& d : config_->split.proxy_required) {
+    if (d.size() >= best && endsWithDomain(name, d)) {  // a tie goes to the tunnel
+      best = d.size();
+      route = Route::kTunnel;
+    }
+  }
+  return route;
+}
+
+Policy::Path Policy::pathOf(const core::Event& e) const {
+  Path path;
+  path.loopback = e.resolver.address.isLoopback() || e.interface.name == "lo";
+  path.safe_interface = safeInterface(e.interface);
+  path.safe_resolver = safeResolver(e.resolver);
+  path.safe_process = matchProcess(config_->safe_path.processes, e.process);
+  path.decapsulated = !e.tunnel.empty();
+  return path;
+}
 
 void Policy::judge(core::Event& e) const {
   e.profile = config::profileName(config_->profile);
@@ -128,17 +229,44 @@ void Policy::judge(core::Event& e) const {
   // Sent by the client (the resolver's peer): a query, or the client's
   // side of a connection. Decides which direction makes this host the server.
   const bool from_client = !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
+  // What depends on names is decided before the privacy mode cuts them.
+  const bool approved = encrypted(e.transport) && approvedResolver(e);
+  const bool message = e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse;
+  Route route = Route::kDefaultTunnel;
+  if (config_->profile == config::Profile::kSplit && message) route = splitRoute(e.dns.qname);
+  const Path path = pathOf(e);
+  applyPrivacy(config_->privacy, e);
 
-  // Local-link name protocols announce names to everyone on the link. They
-  // are reported, not judged as leaks, until the profile's local-link rule
-  // (off/info/leak) exists.
+  // Local-link name protocols announce names to everyone on the link: on
+  // an untrusted one that is what the local_link setting says it is.
   if (auto protocol = localLinkName(e.transport); !protocol.empty()) {
-    e.verdict = core::Verdict::kInfo;
+    std::string what = std::string(protocol) + (query ? " query for " : " response for ") + describeQuestion(e) +
+                       (query ? " announced on the local link via " : " seen on the local link via ") +
+                       describeInterface(e.interface) + " (" + describeEndpoint(query ? e.source : e.destination) +
+                       (query ? " asking" : " answered") + ")";
+    if (path.safe_interface) {
+      e.verdict = core::Verdict::kOk;
+      e.rule = kRuleLocalLinkSafe;
+      e.reason = what + ", a safe interface";
+      return;
+    }
+    switch (config_->local_link) {
+      case config::LocalLinkRule::kOff:
+        e.verdict = core::Verdict::kOk;
+        e.rule = kRuleLocalLinkOff;
+        e.reason = what + "; local_link is off";
+        return;
+      case config::LocalLinkRule::kInfo:
+        e.verdict = core::Verdict::kInfo;
+        break;
+      case config::LocalLinkRule::kLeak:
+        // The asking host is the one announcing; an answer is someone else's.
+        e.verdict = query ? core::Verdict::kLeak : core::Verdict::kInfo;
+        if (query) e.leak_type = core::LeakType::kA;
+        break;
+    }
     e.rule = kRuleLocalLink;
-    e.reason = std::string(protocol) + (query ? " query for " : " response for ") + describeQuestion(e) +
-               (query ? " announced on the local link via " : " seen on the local link via ") +
-               describeInterface(e.interface) + " (" + describeEndpoint(query ? e.source : e.destination) +
-               (query ? " asking" : " answered") + ")";
+    e.reason = what;
     e.remediation = kRemediationLocalLink;
     return;
   }
@@ -148,7 +276,7 @@ void Policy::judge(core::Event& e) const {
       (!from_client && e.direction == core::Direction::kOutbound)) {
     e.verdict = core::Verdict::kInfo;
     e.rule = kRuleInboundServer;
-    if (e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse) {
+    if (message) {
       e.reason = query ? "query received by this host, which answers it as a server"
                        : "response sent by this host as a server";
     } else {
@@ -156,53 +284,179 @@ void Policy::judge(core::Event& e) const {
     }
     return;
   }
-  if (e.resolver.address.isLoopback() || e.interface.name == "lo") {
+
+  switch (config_->profile) {
+    case config::Profile::kFullTunnel: judgeFullTunnel(e, path, query, from_client, approved); break;
+    case config::Profile::kProxyStub: judgeProxyStub(e, path, query, from_client, approved); break;
+    case config::Profile::kSplit: judgeSplit(e, path, query, from_client, approved, route); break;
+  }
+}
+
+bool Policy::judgeSafePath(core::Event& e, const Path& path, bool from_client) const {
+  if (path.loopback) {
     e.verdict = core::Verdict::kOk;
     e.rule = kRuleLocal;
     e.reason = "stays on this host (loopback resolver " + describeEndpoint(e.resolver) + ")";
-    return;
+    return true;
   }
-  if (safeInterface(e.interface.name)) {
+  if (path.safe_interface) {
     e.verdict = core::Verdict::kOk;
-    e.rule = kRuleSafeInterface;
-    e.reason = (from_client ? "left via safe interface " : "arrived via safe interface ") + e.interface.name;
-    return;
+    e.rule = ruleId(rule::kSafeInterface);
+    e.reason = (from_client ? "left via safe interface " : "arrived via safe interface ") + e.interface.name +
+               (e.interface.kind.empty() ? std::string() : " (" + e.interface.kind + ")");
+    return true;
   }
-  if (const auto* spec = safeResolver(e.resolver)) {
+  if (path.safe_resolver) {
     e.verdict = core::Verdict::kOk;
-    e.rule = kRuleSafeResolver;
-    e.reason = "resolver " + describeEndpoint(e.resolver) + " is a safe resolver (" + spec->text + ")";
-    return;
+    e.rule = ruleId(rule::kSafeResolver);
+    e.reason = "resolver " + describeEndpoint(e.resolver) + " is a safe resolver (" + path.safe_resolver->text + ")";
+    return true;
+  }
+  if (path.safe_process) {
+    e.verdict = core::Verdict::kOk;
+    e.rule = ruleId(rule::kSafeProcess);
+    e.reason = "sent by " + e.process.name + ", a safe process (" + *path.safe_process + ")";
+    return true;
   }
   // Decapsulated from a tunnel seen on an outer link: it left this host
   // through the tunnel's own device, which the outer capture does not name.
   // Until tunnels are matched to the safe path it is reported, not judged;
   // where the tunnel's device is captured too, that copy is judged.
-  if (!e.tunnel.empty()) {
+  if (path.decapsulated) {
     e.verdict = core::Verdict::kInfo;
-    e.rule = kRuleInsideTunnel;
-    e.reason = describeSubject(e, query, from_client) + " inside a tunnel (" + e.tunnel + ") on " +
-               describeInterface(e.interface) + "; the tunnel's own interface decides whether it is safe";
-    return;
+    e.rule = ruleId(rule::kInsideTunnel);
+    e.reason = describeSubject(e, e.kind == core::MessageKind::kQuery, from_client) + " travelled inside a tunnel (" +
+               e.tunnel + ") on " + describeInterface(e.interface) +
+               "; the tunnel's own interface decides whether it is safe";
+    return true;
   }
-  if (encrypted(e.transport)) {
+  return false;
+}
+
+void Policy::judgeEncrypted(core::Event& e, const Path& path, bool from_client, bool approved,
+                            bool approved_anywhere) const {
+  std::string subject = describeSubject(e, false, from_client);
+  if (!config_->approved_resolvers.empty() && !approved && !path.loopback) {
     e.verdict = core::Verdict::kLeak;
     e.leak_type = core::LeakType::kC;
-    e.rule = kRuleEncryptedOutside;
-    e.reason = std::string(encryptedName(e.transport)) + " to " + describeEndpoint(e.resolver) +
-               (e.sni.empty() ? std::string() : " (server name " + e.sni + ")") +
-               (from_client ? " left via " : " arrived via ") + describeInterface(e.interface) +
-               ", outside the safe path (" + safe_path_summary_ + ")";
-    e.remediation = kRemediationEncrypted;
+    e.rule = ruleId(rule::kNotApproved);
+    e.reason = subject + (from_client ? " left via " : " arrived via ") + describeInterface(e.interface) +
+               ": not an approved encrypted resolver";
+    e.remediation = kRemediationNotApproved;
+    return;
+  }
+  if (judgeSafePath(e, path, from_client)) return;
+  if (approved && approved_anywhere) {
+    e.verdict = core::Verdict::kOk;
+    e.rule = ruleId(rule::kApproved);
+    e.reason = subject + " is an approved encrypted resolver";
     return;
   }
   e.verdict = core::Verdict::kLeak;
+  e.leak_type = core::LeakType::kC;
+  e.rule = ruleId(rule::kEncryptedOutside);
+  e.reason = subject + (from_client ? " left via " : " arrived via ") + describeInterface(e.interface) +
+             ", outside the safe path (" + safe_path_summary_ + ")";
+  e.remediation = kRemediationEncrypted;
+}
+
+void Policy::leakPlaintext(core::Event& e, bool query) const {
+  e.verdict = core::Verdict::kLeak;
   e.leak_type = core::LeakType::kA;
-  e.rule = kRulePlaintextOutside;
-  e.reason = plaintextName(e.transport) + (query ? " query for " : " response for ") + describeQuestion(e) +
-             (query ? " to " : " from ") + describeEndpoint(e.resolver) + (query ? " left via " : " arrived via ") +
+  e.rule = ruleId(rule::kPlaintextOutside);
+  e.reason = describeSubject(e, query, true) + (query ? " left via " : " arrived via ") +
              describeInterface(e.interface) + ", outside the safe path (" + safe_path_summary_ + ")";
   e.remediation = kRemediationFullTunnel;
+}
+
+void Policy::judgeFullTunnel(core::Event& e, const Path& path, bool query, bool from_client, bool approved) const {
+  if (encrypted(e.transport)) {
+    judgeEncrypted(e, path, from_client, approved, /*approved_anywhere=*/false);
+    return;
+  }
+  if (judgeSafePath(e, path, from_client)) return;
+  leakPlaintext(e, query);
+}
+
+void Policy::judgeProxyStub(core::Event& e, const Path& path, bool query, bool from_client, bool approved) const {
+  if (toStub(e.resolver)) {
+    e.verdict = core::Verdict::kOk;
+    e.rule = ruleId(rule::kToStub);
+    e.reason = describeSubject(e, query, from_client) + ": the stub";
+    return;
+  }
+  const bool attributed = e.process.pid != 0 || !e.process.name.empty();
+  const bool stub = matchProcess(config_->proxy_stub.processes, e.process) != nullptr;
+  if (attributed && !stub && !path.safe_process) {
+    // Only the stub may talk DNS off-host, however safe the path.
+    std::string stubs;
+    for (const auto& s : config_->proxy_stub.processes) stubs += (stubs.empty() ? "" : ", ") + s;
+    e.verdict = core::Verdict::kLeak;
+    e.leak_type = encrypted(e.transport) ? core::LeakType::kC : core::LeakType::kA;
+    e.rule = ruleId(rule::kBypassesStub);
+    e.reason = describeSubject(e, query, from_client) + " left the host from " + e.process.name +
+               ", which bypasses the stub (stub processes: " + (stubs.empty() ? std::string("none") : stubs) + ")";
+    e.remediation = kRemediationBypass;
+    return;
+  }
+  // The stub's upstream (or a process not known yet): it must be on the
+  // safe path, or encrypted to an approved resolver.
+  if (encrypted(e.transport)) {
+    judgeEncrypted(e, path, from_client, approved, /*approved_anywhere=*/true);
+  } else if (!judgeSafePath(e, path, from_client)) {
+    leakPlaintext(e, query);
+  }
+  if (e.verdict == core::Verdict::kLeak) {
+    e.remediation = std::string(kRemediationStubUpstream) + "; if a program other than the stub sent it: " +
+                    std::string(kRemediationBypass);
+    if (!attributed) e.reason += " (the sending process is not known)";
+  }
+}
+
+void Policy::judgeSplit(core::Event& e, const Path& path, bool query, bool from_client, bool approved,
+                        Route route) const {
+  if (encrypted(e.transport)) {
+    // The names an encrypted exchange carries cannot be seen and may be
+    // proxy_required ones: only the safe path or an approved resolver is ok.
+    judgeEncrypted(e, path, from_client, approved, /*approved_anywhere=*/true);
+    return;
+  }
+  switch (route) {
+    case Route::kDirect:
+      e.verdict = core::Verdict::kOk;
+      e.rule = ruleId(rule::kAllowDirect);
+      e.reason = describeSubject(e, query, from_client) + " via " + describeInterface(e.interface) +
+                 ": the name is in split.allow_direct";
+      return;
+    case Route::kDefaultDirect:
+      if (path.safe()) break;
+      e.verdict = core::Verdict::kOk;
+      e.rule = ruleId(rule::kDefaultDirect);
+      e.reason = describeSubject(e, query, from_client) + " via " + describeInterface(e.interface) +
+                 ": names in neither list may resolve directly (split.default: direct)";
+      return;
+    case Route::kTunnel:
+      if (path.safe()) {
+        judgeSafePath(e, path, from_client);
+        e.rule = ruleId(rule::kProxyRequiredInside);
+        e.reason += "; the name is in split.proxy_required";
+        return;
+      }
+      if (path.decapsulated) break;
+      e.verdict = core::Verdict::kLeak;
+      e.leak_type = core::LeakType::kB;
+      e.rule = ruleId(rule::kProxyRequiredOutside);
+      e.reason = describeSubject(e, query, from_client) + (query ? " left via " : " arrived via ") +
+                 describeInterface(e.interface) +
+                 ", but the name must resolve through the tunnel (split.proxy_required); outside the safe path (" +
+                 safe_path_summary_ + ")";
+      e.remediation = kRemediationSplit;
+      return;
+    case Route::kDefaultTunnel:
+      break;
+  }
+  if (judgeSafePath(e, path, from_client)) return;
+  leakPlaintext(e, query);
 }
 
 PolicyHolder::PolicyHolder(std::shared_ptr<const Policy> initial) : policy_(std::move(initial)) {}

@@ -11,15 +11,32 @@
 
 namespace dnsleak::policy {
 
-// Rule ids: stable strings that name the rule behind a verdict.
+// Rule ids: stable strings that name the rule behind a verdict. The
+// profile-independent ones are whole; the others are "<profile>/<rule>",
+// e.g. "full-tunnel/plaintext-outside-safe-path" (see docs/policy.md).
 inline constexpr std::string_view kRuleLocal = "local/loopback";
 inline constexpr std::string_view kRuleInboundServer = "local/host-is-server";
-inline constexpr std::string_view kRuleSafeInterface = "full-tunnel/safe-interface";
-inline constexpr std::string_view kRuleSafeResolver = "full-tunnel/safe-resolver";
-inline constexpr std::string_view kRulePlaintextOutside = "full-tunnel/plaintext-outside-safe-path";
 inline constexpr std::string_view kRuleLocalLink = "local-link/name-announced";
-inline constexpr std::string_view kRuleEncryptedOutside = "full-tunnel/encrypted-dns-outside-safe-path";
-inline constexpr std::string_view kRuleInsideTunnel = "full-tunnel/inside-tunnel";
+inline constexpr std::string_view kRuleLocalLinkSafe = "local-link/safe-interface";
+inline constexpr std::string_view kRuleLocalLinkOff = "local-link/off";
+namespace rule {
+inline constexpr std::string_view kSafeInterface = "safe-interface";
+inline constexpr std::string_view kSafeResolver = "safe-resolver";
+inline constexpr std::string_view kSafeProcess = "safe-process";
+inline constexpr std::string_view kInsideTunnel = "inside-tunnel";
+inline constexpr std::string_view kPlaintextOutside = "plaintext-outside-safe-path";
+inline constexpr std::string_view kEncryptedOutside = "encrypted-dns-outside-safe-path";
+inline constexpr std::string_view kNotApproved = "encrypted-resolver-not-approved";
+inline constexpr std::string_view kApproved = "approved-resolver";
+// proxy-stub
+inline constexpr std::string_view kToStub = "to-stub";
+inline constexpr std::string_view kBypassesStub = "bypasses-stub";
+// split
+inline constexpr std::string_view kProxyRequiredOutside = "proxy-required-outside-tunnel";
+inline constexpr std::string_view kProxyRequiredInside = "proxy-required-via-tunnel";
+inline constexpr std::string_view kAllowDirect = "allow-direct";
+inline constexpr std::string_view kDefaultDirect = "default-direct";
+}  // namespace rule
 
 // A policy compiled from one config: immutable once built, shared by
 // pointer between the capture thread and the control plane.
@@ -28,15 +45,45 @@ class Policy {
   explicit Policy(std::shared_ptr<const config::Config> config);
 
   // Sets verdict, leak type, profile, rule, reason and remediation on an
-  // observation whose transport, endpoints, direction and interface are set.
+  // observation whose transport, endpoints, direction and interface (name
+  // and kind) are set, then applies the privacy mode to it: names are cut
+  // before any of them is written into the reason.
   void judge(core::Event& event) const;
 
   const config::Config& config() const { return *config_; }
 
+  // Where the split profile sends a name: the longest suffix among
+  // split.proxy_required and split.allow_direct decides (proxy_required on
+  // a tie), else the default.
+  enum class Route { kTunnel, kDirect, kDefaultTunnel, kDefaultDirect };
+  Route splitRoute(std::string_view name) const;
+
  private:
-  bool safeInterface(const std::string& name) const;
+  // The path an observation took, as facts.
+  struct Path {
+    bool loopback = false;
+    bool safe_interface = false;
+    const config::ResolverSpec* safe_resolver = nullptr;
+    const std::string* safe_process = nullptr;
+    bool decapsulated = false;  // taken out of a tunnel seen on an outer link
+    bool safe() const { return loopback || safe_interface || safe_resolver || safe_process; }
+  };
+  Path pathOf(const core::Event& e) const;
+  bool safeInterface(const core::InterfaceInfo& iface) const;
   const config::ResolverSpec* safeResolver(const core::Endpoint& resolver) const;
+  const std::string* matchProcess(const std::vector<std::string>& selectors, const core::ProcessInfo& p) const;
+  bool approvedResolver(const core::Event& e) const;
+  bool toStub(const core::Endpoint& resolver) const;
   std::string safePathSummary() const;
+
+  void judgeFullTunnel(core::Event& e, const Path& path, bool query, bool from_client, bool approved) const;
+  void judgeProxyStub(core::Event& e, const Path& path, bool query, bool from_client, bool approved) const;
+  void judgeSplit(core::Event& e, const Path& path, bool query, bool from_client, bool approved, Route route) const;
+  // The shared endings: safe path, decapsulated, Leak-C, Leak-A.
+  bool judgeSafePath(core::Event& e, const Path& path, bool from_client) const;
+  void judgeEncrypted(core::Event& e, const Path& path, bool from_client, bool approved, bool approved_anywhere) const;
+  void leakPlaintext(core::Event& e, bool query) const;
+  std::string ruleId(std::string_view suffix) const;
 
   std::shared_ptr<const config::Config> config_;
   std::string safe_path_summary_;  // precomputed for leak reasons

@@ -38,6 +38,19 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.capture.promiscuous, defaults.capture.promiscuous);
   EXPECT_EQ(c.safe_path.interfaces, defaults.safe_path.interfaces);
   EXPECT_EQ(c.safe_path.resolvers.size(), defaults.safe_path.resolvers.size());
+  EXPECT_EQ(c.safe_path.processes, defaults.safe_path.processes);
+  EXPECT_EQ(c.approved_resolvers.hosts, defaults.approved_resolvers.hosts);
+  EXPECT_EQ(c.approved_resolvers.addresses.size(), defaults.approved_resolvers.addresses.size());
+  EXPECT_EQ(c.proxy_stub.stubs.size(), defaults.proxy_stub.stubs.size());
+  EXPECT_EQ(c.proxy_stub.processes, defaults.proxy_stub.processes);
+  EXPECT_EQ(c.split.proxy_required, defaults.split.proxy_required);
+  EXPECT_EQ(c.split.allow_direct, defaults.split.allow_direct);
+  EXPECT_EQ(c.split.default_route, defaults.split.default_route);
+  EXPECT_EQ(c.local_link, defaults.local_link);
+  EXPECT_EQ(c.privacy, defaults.privacy);
+  EXPECT_EQ(c.capture.tunnels, defaults.capture.tunnels);
+  EXPECT_TRUE(c.resolvers.add_addresses.empty());
+  EXPECT_TRUE(c.resolvers.remove_addresses.empty());
   EXPECT_EQ(c.store.capacity, defaults.store.capacity);
   EXPECT_EQ(c.store.record_ok, defaults.store.record_ok);
   EXPECT_EQ(c.api.socket, defaults.api.socket);
@@ -78,6 +91,22 @@ TEST_F(ResolverListConfig, RelativeListWithAdditionsAndRemovals) {
   EXPECT_TRUE(list.hostListed("my-doh.example.org"));
   EXPECT_FALSE(list.hostListed("www.example.net"));
   EXPECT_TRUE(list.addressListed(*core::IpAddress::parse("192.0.2.53")));
+}
+
+TEST_F(ResolverListConfig, AddressesAddedAndRemovedAndBadOnesNamed) {
+  write("list.txt", "address 192.0.2.53 doh\naddress 192.0.2.54 doh\n");
+  write("c.yaml", "resolvers:\n  list: list.txt\n  add_addresses: [\"2001:db8::53\"]\n  remove_addresses: [192.0.2.54]\n");
+  auto r = loadConfigFile(dir_ + "/c.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  const auto& list = *r.config->resolvers.loaded;
+  EXPECT_TRUE(list.addressListed(*core::IpAddress::parse("192.0.2.53")));
+  EXPECT_FALSE(list.addressListed(*core::IpAddress::parse("192.0.2.54")));
+  EXPECT_TRUE(list.addressListed(*core::IpAddress::parse("2001:db8::53")));
+  write("bad.yaml", "resolvers:\n  add_addresses:\n    - 192.0.2.1\n    - dns.example\n");
+  auto bad = loadConfigFile(dir_ + "/bad.yaml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].line, 4);
+  EXPECT_EQ(bad.errors[0].key, "resolvers.add_addresses[1]");
 }
 
 TEST_F(ResolverListConfig, MissingOrBrokenListIsAnError) {
@@ -169,13 +198,54 @@ TEST(Config, WrongTypesAreErrors) {
   EXPECT_NE(findKey(r, "safe_path.interfaces"), nullptr);
 }
 
-TEST(Config, ProfilesNotYetSupportedAreRefusedByName) {
-  auto r = parseConfig("profile: split\n", "p.yaml");
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.errors[0].message.find("not supported"), std::string::npos);
+TEST(Config, ProfilesAndTheirSettings) {
+  auto split = parseConfig(R"(
+profile: split
+split:
+  proxy_required: [Corp.Example.COM.]
+  allow_direct: [example.org]
+  default: direct
+proxy_stub: {stubs: ["127.0.0.1:5300"], processes: [dnscrypt-proxy, "user:unbound", "/usr/sbin/unbound"]}
+approved_resolvers: {hosts: [dns.example.net], addresses: ["192.0.2.53:853"]}
+local_link: leak
+privacy: redacted
+)",
+                           "s.yaml");
+  ASSERT_TRUE(split.ok()) << split.errors[0].toString();
+  const Config& c = *split.config;
+  EXPECT_EQ(c.profile, Profile::kSplit);
+  EXPECT_EQ(c.split.proxy_required, std::vector<std::string>{"corp.example.com"});  // lower case, no root dot
+  EXPECT_EQ(c.split.default_route, SplitDefault::kDirect);
+  EXPECT_EQ(c.proxy_stub.stubs.at(0).port, 5300);
+  EXPECT_EQ(c.proxy_stub.processes.size(), 3u);
+  EXPECT_EQ(c.approved_resolvers.addresses.at(0).port, 853);
+  EXPECT_EQ(c.local_link, LocalLinkRule::kLeak);
+  EXPECT_EQ(c.privacy, PrivacyMode::kRedacted);
+
   auto typo = parseConfig("profile: full_tunnel\n", "p.yaml");
   ASSERT_FALSE(typo.ok());
-  EXPECT_NE(typo.errors[0].message.find("unknown profile"), std::string::npos);
+  EXPECT_NE(typo.errors[0].message.find("unknown value 'full_tunnel' (expected full-tunnel, proxy-stub, split)"),
+            std::string::npos)
+      << typo.errors[0].message;
+  auto empty_split = parseConfig("profile: split\n", "p.yaml");
+  ASSERT_FALSE(empty_split.ok());
+  EXPECT_NE(empty_split.errors[0].message.find("needs split.proxy_required"), std::string::npos);
+}
+
+TEST(Config, PolicySettingsWithBadValuesAreNamed) {
+  auto r = parseConfig(R"(
+local_link: loud
+privacy: none
+split: {proxy_required: ["bad domain"], default: sideways}
+safe_path: {interfaces: ["kind:"], processes: ["pid:7"]}
+approved_resolvers: {addresses: [dns.example]}
+)",
+                       "b.yaml");
+  std::vector<std::string> keys;
+  for (const auto& e : r.errors) keys.push_back(e.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"local_link", "privacy", "split.proxy_required[0]", "split.default",
+                                            "safe_path.interfaces[0]", "safe_path.processes[0]",
+                                            "approved_resolvers.addresses[0]"}));
 }
 
 TEST(Config, DuplicateKeysAreErrors) {

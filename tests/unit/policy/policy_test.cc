@@ -65,6 +65,9 @@ TEST_P(FullTunnelTable, Verdict) {
 using core::Direction;
 using core::MessageKind;
 using core::Verdict;
+constexpr std::string_view kRulePlaintextOutside = "full-tunnel/plaintext-outside-safe-path";
+constexpr std::string_view kRuleSafeInterface = "full-tunnel/safe-interface";
+constexpr std::string_view kRuleSafeResolver = "full-tunnel/safe-resolver";
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, FullTunnelTable,

@@ -1,0 +1,72 @@
+#include "policy/privacy.h"
+
+#include <libpsl.h>
+
+#include <cctype>
+
+namespace dnsleak::policy {
+namespace {
+
+// The list Debian ships (package publicsuffix), else the one built into
+// libpsl; loaded once, read-only after, so any thread may use it.
+const psl_ctx_t* suffixList() {
+  static const psl_ctx_t* list = [] {
+    const psl_ctx_t* latest = psl_latest(nullptr);
+    return latest ? latest : psl_builtin();
+  }();
+  return list;
+}
+
+// DNS types whose data is a name: NS, CNAME, PTR, DNAME.
+bool dataIsName(std::uint16_t type) { return type == 2 || type == 5 || type == 12 || type == 39; }
+
+}  // namespace
+
+std::string registrableDomain(std::string_view name) {
+  std::string lower(name);
+  if (!lower.empty() && lower.back() == '.') lower.pop_back();
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower.empty()) return lower;
+  if (const psl_ctx_t* list = suffixList()) {
+    if (const char* registrable = psl_registrable_domain(list, lower.c_str())) return registrable;
+    return lower;
+  }
+  // No list at all: the last two labels are the best guess.
+  auto last = lower.rfind('.');
+  if (last == std::string::npos || last == 0) return lower;
+  auto before = lower.rfind('.', last - 1);
+  return before == std::string::npos ? lower : lower.substr(before + 1);
+}
+
+void applyPrivacy(config::PrivacyMode mode, core::Event& e) {
+  switch (mode) {
+    case config::PrivacyMode::kFull:
+      return;
+    case config::PrivacyMode::kRedacted:
+      e.dns.qname = registrableDomain(e.dns.qname);
+      for (auto& a : e.dns.answers) {
+        a.name = registrableDomain(a.name);
+        if (dataIsName(a.type)) {
+          a.data = registrableDomain(a.data);
+        } else if (a.type != 1 && a.type != 28) {  // addresses stay: they are not names
+          a.data.clear();
+        }
+      }
+      e.sni = registrableDomain(e.sni);
+      e.process.cmdline.clear();
+      return;
+    case config::PrivacyMode::kMinimal: {
+      e.dns.qname.clear();
+      e.dns.answers.clear();
+      e.sni.clear();
+      core::ProcessInfo kept;
+      kept.pid = e.process.pid;
+      kept.tgid = e.process.tgid;
+      kept.name = std::move(e.process.name);
+      e.process = std::move(kept);
+      return;
+    }
+  }
+}
+
+}  // namespace dnsleak::policy
