@@ -45,6 +45,7 @@ void Pipeline::onObservation(core::Event& event) {
   if (message) dns_messages_.add();
   transport_counters_.add(event.transport);
   event.interface.name = names_.name(event.interface.index);
+  event.interface.kind = names_.kind(event.interface.index);
   policy_.get().judge(event);
   auto& counts = per_interface_[slot(event.interface.index)];
   if (message) counts.dns_messages.add();

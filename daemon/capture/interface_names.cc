@@ -1,21 +1,78 @@
 #include "capture/interface_names.h"
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
 
 namespace dnsleak::capture {
 
 KernelInterfaceNames::KernelInterfaceNames(std::chrono::seconds refresh) : refresh_(refresh) {}
 
-const std::string& KernelInterfaceNames::name(std::uint32_t ifindex) {
-  if (ifindex == 0) return empty_;
+const KernelInterfaceNames::Entry* KernelInterfaceNames::entry(std::uint32_t ifindex) {
+  if (ifindex == 0) return nullptr;
   auto now = std::chrono::steady_clock::now();
   auto it = cache_.find(ifindex);
-  if (it != cache_.end() && now - it->second.looked_up < refresh_) return it->second.name;
-  char buf[IF_NAMESIZE] = {};
-  Entry& entry = cache_[ifindex];
-  entry.name = if_indextoname(ifindex, buf) ? buf : "";
-  entry.looked_up = now;
-  return entry.name;
+  if (it != cache_.end() && now - it->second.looked_up < refresh_) return &it->second;
+  Entry& e = cache_[ifindex];
+  e.name = currentInterfaceName(ifindex);
+  e.kind = e.name.empty() ? std::string() : currentInterfaceKind(ifindex);
+  e.looked_up = now;
+  return &e;
+}
+
+const std::string& KernelInterfaceNames::name(std::uint32_t ifindex) {
+  const Entry* e = entry(ifindex);
+  return e ? e->name : empty_;
+}
+
+const std::string& KernelInterfaceNames::kind(std::uint32_t ifindex) {
+  const Entry* e = entry(ifindex);
+  return e ? e->kind : empty_;
+}
+
+std::string currentInterfaceKind(std::uint32_t ifindex) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return {};
+  struct {
+    nlmsghdr header;
+    ifinfomsg info;
+  } request{};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+  request.header.nlmsg_type = RTM_GETLINK;
+  request.header.nlmsg_flags = NLM_F_REQUEST;
+  request.header.nlmsg_seq = 1;
+  request.info.ifi_family = AF_UNSPEC;
+  request.info.ifi_index = static_cast<int>(ifindex);
+  std::string kind;
+  timeval timeout{1, 0};  // the kernel answers at once; never hang the capture thread
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (send(fd, &request, request.header.nlmsg_len, 0) == static_cast<ssize_t>(request.header.nlmsg_len)) {
+    alignas(nlmsghdr) char buffer[16384];
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); n > 0 && NLMSG_OK(h, static_cast<unsigned>(n));
+         h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type != RTM_NEWLINK) break;
+      auto* info = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+      int length = static_cast<int>(IFLA_PAYLOAD(h));
+      for (auto* a = IFLA_RTA(info); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
+        if (a->rta_type != IFLA_LINKINFO) continue;
+        int inner = static_cast<int>(RTA_PAYLOAD(a));
+        for (auto* b = static_cast<rtattr*>(RTA_DATA(a)); RTA_OK(b, inner); b = RTA_NEXT(b, inner)) {
+          if (b->rta_type == IFLA_INFO_KIND) {
+            const char* text = static_cast<const char*>(RTA_DATA(b));
+            kind.assign(text, strnlen(text, RTA_PAYLOAD(b)));
+          }
+        }
+      }
+      break;
+    }
+  }
+  close(fd);
+  return kind;
 }
 
 std::string currentInterfaceName(std::uint32_t ifindex) {

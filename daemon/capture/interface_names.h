@@ -7,13 +7,16 @@
 
 namespace dnsleak::capture {
 
-// Maps interface indexes to names.
+// Maps interface indexes to names and link kinds.
 class InterfaceNames {
  public:
   virtual ~InterfaceNames() = default;
   // The name for `ifindex`, or "" when unknown. The reference is valid
   // until the next call. Capture thread only.
   virtual const std::string& name(std::uint32_t ifindex) = 0;
+  // The kernel's link kind ("wireguard", "tun", "vxlan", "veth", ...; ""
+  // for a physical device or when unknown), valid like name().
+  virtual const std::string& kind(std::uint32_t ifindex) = 0;
 };
 
 // Names from the kernel of the network namespace the daemon runs in,
@@ -23,12 +26,15 @@ class KernelInterfaceNames : public InterfaceNames {
  public:
   explicit KernelInterfaceNames(std::chrono::seconds refresh = std::chrono::seconds(10));
   const std::string& name(std::uint32_t ifindex) override;
+  const std::string& kind(std::uint32_t ifindex) override;
 
  private:
   struct Entry {
     std::string name;
+    std::string kind;
     std::chrono::steady_clock::time_point looked_up;
   };
+  const Entry* entry(std::uint32_t ifindex);
   std::chrono::seconds refresh_;
   std::unordered_map<std::uint32_t, Entry> cache_;
   std::string empty_;
@@ -38,6 +44,11 @@ class KernelInterfaceNames : public InterfaceNames {
 // call: for the control plane, not per packet. Any thread.
 std::string currentInterfaceName(std::uint32_t ifindex);
 
+// The kernel's link kind of an interface (rtnetlink RTM_GETLINK,
+// IFLA_LINKINFO / IFLA_INFO_KIND), "" when it has none or cannot be read.
+// A netlink round trip: cached by KernelInterfaceNames. Any thread.
+std::string currentInterfaceKind(std::uint32_t ifindex);
+
 // Names given by the user for a capture file: a map for SLL2 indexes and a
 // default for packets that carry none.
 class StaticInterfaceNames : public InterfaceNames {
@@ -45,6 +56,7 @@ class StaticInterfaceNames : public InterfaceNames {
   StaticInterfaceNames(std::unordered_map<std::uint32_t, std::string> by_index, std::string fallback)
       : by_index_(std::move(by_index)), fallback_(std::move(fallback)) {}
   const std::string& name(std::uint32_t ifindex) override { return lookup(ifindex); }
+  const std::string& kind(std::uint32_t) override { return empty_; }  // files carry no link kinds
   // The same lookup, for any thread: the maps never change.
   const std::string& lookup(std::uint32_t ifindex) const;
 

@@ -349,6 +349,67 @@ TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {
   }
 }
 
+TEST_F(LiveTest, SplitProfileLeakBForProxyRequiredNamesOnly) {
+  writeFile(config_, "profile: split\nsafe_path:\n  interfaces: [vpn0]\n"
+                     "split:\n  proxy_required: [corp.example.test]\n  allow_direct: [public.example.test]\n"
+                     "store:\n  record_ok: true\n");
+  auto reload = ctl({"reload"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  dig({"@198.51.100.1", "wiki.corp.example.test", "A"});   // required, via the ISP: Leak-B
+  dig({"@203.0.113.1", "mail.corp.example.test", "A"});    // required, via the tunnel: ok
+  dig({"@198.51.100.1", "www.public.example.test", "A"});  // direct allowed: ok
+  dig({"@198.51.100.1", "other.example.test", "A"});       // neither: default tunnel, so Leak-A
+  auto wiki = waitForEvents("wiki.corp.example.test", 2);
+  auto mail = waitForEvents("mail.corp.example.test", 2);
+  auto www = waitForEvents("www.public.example.test", 2);
+  auto other = waitForEvents("other.example.test", 2);
+  writeFile(config_, baseConfig());
+  EXPECT_EQ(ctl({"reload"}).exit_code, 0);
+  ASSERT_EQ(wiki.size(), 2u);
+  for (const auto& e : wiki) {
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_B) << e.reason();
+    EXPECT_EQ(e.rule(), "split/proxy-required-outside-tunnel");
+    EXPECT_EQ(e.profile(), "split");
+  }
+  ASSERT_EQ(mail.size(), 2u);
+  for (const auto& e : mail) EXPECT_EQ(e.rule(), "split/proxy-required-via-tunnel") << e.reason();
+  ASSERT_EQ(www.size(), 2u);
+  for (const auto& e : www) EXPECT_EQ(e.rule(), "split/allow-direct") << e.reason();
+  ASSERT_EQ(other.size(), 2u);
+  for (const auto& e : other) EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A) << e.reason();
+}
+
+TEST_F(LiveTest, TunDeviceIsSafeByItsKernelLinkKind) {
+  // corp0: a tun device held open by a helper (which drops what it reads,
+  // so queries into it go unanswered but are captured leaving), safe only
+  // as kind:tun.
+  auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
+  Background holder({"ip", "netns", "exec", host_, TUN_HOLDER_PATH, "corp0"}, dir_, "tun-holder");
+  ASSERT_TRUE(waitUntil([&] { return holder.out().find("ready") != std::string::npos; }, std::chrono::seconds(5)))
+      << holder.err();
+  in_host("addr add 100.66.0.2/24 dev corp0");
+  in_host("link set corp0 up");
+  writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [\"kind:tun\"]\nstore:\n  record_ok: true\n");
+  auto reload = ctl({"reload"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  run({"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=1", "@100.66.0.1", "kind.example.test"},
+      std::chrono::seconds(5));
+  dig({"@198.51.100.1", "notkind.example.test", "A"});
+  auto through_tun = waitForEvents("kind.example.test", 1);
+  auto through_veth = waitForEvents("notkind.example.test", 2);
+  writeFile(config_, baseConfig());
+  EXPECT_EQ(ctl({"reload"}).exit_code, 0);
+  holder.stop(SIGTERM);
+  ASSERT_GE(through_tun.size(), 1u);
+  EXPECT_EQ(through_tun[0].interface().name(), "corp0");
+  EXPECT_EQ(through_tun[0].interface().kind(), "tun");
+  EXPECT_EQ(through_tun[0].verdict(), v1::VERDICT_OK) << through_tun[0].reason();
+  EXPECT_EQ(through_tun[0].rule(), "full-tunnel/safe-interface");
+  ASSERT_EQ(through_veth.size(), 2u);
+  EXPECT_EQ(through_veth[0].interface().kind(), "veth");
+  EXPECT_EQ(through_veth[0].leak_type(), v1::LEAK_TYPE_A);
+}
+
 TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   dig({"@198.51.100.1", "count.example.test", "A"});
   waitForEvents("count.example.test", 2);
