@@ -171,7 +171,8 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   const auto& st = s.store();
   out += "store      " + std::to_string(st.size()) + "/" + std::to_string(st.capacity()) + " events";
   if (st.size()) out += " (seq " + std::to_string(st.first_seq()) + ".." + std::to_string(st.last_seq()) + ")";
-  out += ", " + std::to_string(st.evicted()) + " evicted, " + bytes(st.bytes()) + "\n";
+  out += ", " + std::to_string(st.folded()) + " folded into earlier events, " + std::to_string(st.evicted()) +
+         " evicted, " + bytes(st.bytes()) + "\n";
   out += "watchers   " + std::to_string(s.watchers()) + "\n";
   return out;
 }

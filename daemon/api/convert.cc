@@ -169,6 +169,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   st->set_first_seq(store.first_seq);
   st->set_last_seq(store.last_seq);
   st->set_evicted(store.evicted);
+  st->set_folded(store.folded);
   st->set_bytes(store.bytes);
   out->set_watchers(watchers);
   out->set_pid(static_cast<std::uint32_t>(getpid()));

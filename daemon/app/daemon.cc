@@ -50,12 +50,33 @@ class StoreSink : public EventSink {
     event.attribution.failure = core::AttributionFailure::kUnsupported;
     event.attribution.confidence = core::Confidence::kNone;
     event.attribution.detail = "process attribution is not available in this version";
-    store_.append(event);
+    const auto& config = policy_.get().config();
+    if (event.verdict != core::Verdict::kLeak) {
+      store_.append(event);
+      return;
+    }
+    // Identical leaks fold into the first one of their window.
+    fold_key_.clear();
+    fold_key_ += event.rule;
+    fold_key_ += '|';
+    fold_key_ += event.process.name;
+    fold_key_ += '|';
+    fold_key_ += event.process.exe;
+    fold_key_ += '|';
+    fold_key_ += event.resolver.address.toString();
+    fold_key_ += ':';
+    fold_key_ += std::to_string(event.resolver.port);
+    fold_key_ += '|';
+    fold_key_ += event.dns.qname.empty() ? event.sni : event.dns.qname;
+    fold_key_ += '|';
+    fold_key_ += std::to_string(static_cast<int>(event.kind));
+    store_.appendOrFold(event, fold_key_, std::chrono::seconds(config.store.fold_seconds));
   }
 
  private:
   store::EventStore& store_;
   policy::PolicyView policy_;
+  std::string fold_key_;  // reused
 };
 
 // The API's view of the running daemon: status and reload. gRPC threads

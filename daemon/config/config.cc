@@ -359,7 +359,8 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto store = root["store"]) {
-    if (r.mapping(store, "store", {"capacity", "record_ok"})) {
+    if (r.mapping(store, "store", {"capacity", "record_ok", "fold_seconds"})) {
+      if (auto n = store["fold_seconds"]) r.integer(n, "store.fold_seconds", c.store.fold_seconds, 0, 86400);
       if (auto n = store["capacity"]) r.integer(n, "store.capacity", c.store.capacity, 1, 10'000'000);
       if (auto n = store["record_ok"]) r.boolean(n, "store.record_ok", c.store.record_ok);
     }

@@ -109,6 +109,9 @@ struct Config {
   struct Store {
     std::size_t capacity = 10000;
     bool record_ok = false;  // also store events whose verdict is not a leak
+    // Identical leaks (same rule, process, resolver, name) within this many
+    // seconds of the first are counted into it; 0 stores every one.
+    int fold_seconds = 60;
   } store;
 
   struct Api {

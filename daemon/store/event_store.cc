@@ -10,22 +10,54 @@ EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<std::size_t>(capacity, 4096));
 }
 
+std::uint64_t EventStore::appendLocked(core::Event event) {
+  std::uint64_t seq = next_seq_++;
+  event.seq = seq;
+  std::size_t size = core::approximateSize(event);
+  if (ring_.size() < capacity_) {
+    ring_.push_back(std::move(event));
+  } else {
+    bytes_ -= core::approximateSize(ring_[head_]);
+    ring_[head_] = std::move(event);
+    head_ = (head_ + 1) % capacity_;
+    ++evicted_;
+  }
+  bytes_ += size;
+  return seq;
+}
+
 std::uint64_t EventStore::append(core::Event event) {
   std::uint64_t seq;
   {
     std::lock_guard lock(mutex_);
-    seq = next_seq_++;
-    event.seq = seq;
-    std::size_t size = core::approximateSize(event);
-    if (ring_.size() < capacity_) {
-      ring_.push_back(std::move(event));
-    } else {
-      bytes_ -= core::approximateSize(ring_[head_]);
-      ring_[head_] = std::move(event);
-      head_ = (head_ + 1) % capacity_;
-      ++evicted_;
+    seq = appendLocked(std::move(event));
+  }
+  appended_.notify_all();
+  return seq;
+}
+
+std::uint64_t EventStore::appendOrFold(core::Event event, const std::string& key, std::chrono::nanoseconds window) {
+  if (window.count() <= 0) return append(std::move(event));
+  std::uint64_t seq;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = folds_.find(key);
+    if (it != folds_.end() && event.time - it->second.window_start < window) {
+      if (core::Event* target = findLocked(it->second.seq)) {
+        target->count += event.count;
+        if (event.last_seen > target->last_seen) target->last_seen = event.last_seen;
+        ++folded_;
+        return it->second.seq;
+      }
     }
-    bytes_ += size;
+    core::Timestamp start = event.time;
+    seq = appendLocked(std::move(event));
+    if (folds_.size() >= 2 * capacity_) {
+      // Slots whose event left the ring can fold nothing more.
+      std::uint64_t first = next_seq_ - ring_.size();
+      std::erase_if(folds_, [&](const auto& slot) { return slot.second.seq < first; });
+    }
+    folds_[key] = {seq, start};
   }
   appended_.notify_all();
   return seq;
@@ -36,6 +68,10 @@ const core::Event* EventStore::findLocked(std::uint64_t seq) const {
   std::uint64_t first = next_seq_ - ring_.size();
   if (seq < first || seq >= next_seq_) return nullptr;
   return &ring_[(head_ + (seq - first)) % ring_.size()];
+}
+
+core::Event* EventStore::findLocked(std::uint64_t seq) {
+  return const_cast<core::Event*>(static_cast<const EventStore*>(this)->findLocked(seq));
 }
 
 ReadResult EventStore::next(std::uint64_t from_seq, const std::function<bool(const core::Event&)>& filter) const {
@@ -87,6 +123,7 @@ StoreStats EventStore::stats() const {
   s.last_seq = ring_.empty() ? 0 : next_seq_ - 1;
   s.evicted = evicted_;
   s.bytes = bytes_;
+  s.folded = folded_;
   return s;
 }
 

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/event.h"
@@ -19,6 +21,7 @@ struct StoreStats {
   std::uint64_t last_seq = 0;   // 0 when empty
   std::uint64_t evicted = 0;
   std::size_t bytes = 0;
+  std::uint64_t folded = 0;  // occurrences counted into an earlier event instead of stored anew
 };
 
 // What a reader finds at a position in the ring.
@@ -43,6 +46,13 @@ class EventStore {
   // Stores the event, setting its seq; returns the seq.
   std::uint64_t append(core::Event event);
 
+  // Stores the event, or folds it: when an event with the same `key` was
+  // stored less than `window` before (by event time) and is still in the
+  // ring, that event's count grows by one and its last_seen moves to this
+  // one's; nothing new is stored, and the fold is counted. A window of zero
+  // never folds. Returns the seq stored or folded into.
+  std::uint64_t appendOrFold(core::Event event, const std::string& key, std::chrono::nanoseconds window);
+
   // The first event with seq >= from_seq that `filter` accepts, or a gap
   // when from_seq is older than the oldest stored event, or nothing yet.
   // from_seq 0 means "the next event to be stored".
@@ -60,6 +70,14 @@ class EventStore {
 
  private:
   const core::Event* findLocked(std::uint64_t seq) const;
+  core::Event* findLocked(std::uint64_t seq);
+  std::uint64_t appendLocked(core::Event event);
+
+  // Where each fold key's current window started and which event it counts into.
+  struct FoldSlot {
+    std::uint64_t seq;
+    core::Timestamp window_start;
+  };
 
   mutable std::mutex mutex_;
   mutable std::condition_variable appended_;
@@ -69,6 +87,8 @@ class EventStore {
   std::uint64_t next_seq_ = 1;
   std::uint64_t evicted_ = 0;
   std::size_t bytes_ = 0;
+  std::unordered_map<std::string, FoldSlot> folds_;  // at most about 2x capacity_: stale slots are swept
+  std::uint64_t folded_ = 0;
 };
 
 }  // namespace dnsleak::store

@@ -206,6 +206,36 @@ TEST_F(ApiTest, ReportGroupsStoredLeaks) {
   EXPECT_EQ(bad.exit_code, 2);
 }
 
+TEST_F(ApiTest, IdenticalLeaksFoldIntoOneEventAndEveryFoldIsCounted) {
+  startDaemon("store: {fold_seconds: 60}\n", capture("repeats"));
+  waitForReplay();
+  auto s = status();
+  EXPECT_EQ(s.store().folded(), 4u);
+  EXPECT_EQ(s.store().size(), 2u);
+  auto w = ctl({"--json", "watch", "--from-seq", "1", "--duration", "1"});
+  std::vector<v1::Event> events;
+  for (const auto& line : lines(w.out)) {
+    auto r = parseJson<v1::WatchResponse>(line);
+    if (r.has_event()) events.push_back(r.event());
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].count(), 5u);
+  EXPECT_EQ(events[0].dns().qname(), "again.example.com");
+  EXPECT_LT(events[0].first_seen().seconds(), events[0].last_seen().seconds());
+  EXPECT_EQ(events[1].count(), 1u);  // 70 s later: a new window, stored at once
+  auto report = parseJson<v1::GetReportResponse>(ctl({"--json", "report", "--group-by", "qname"}).out);
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).count(), 6u);  // every occurrence, folded or not
+  EXPECT_NE(ctl({"status"}).out.find("4 folded"), std::string::npos);
+}
+
+TEST_F(ApiTest, FoldingOffStoresEveryLeak) {
+  startDaemon("store: {fold_seconds: 0}\n", capture("repeats"));
+  waitForReplay();
+  EXPECT_EQ(status().store().size(), 6u);
+  EXPECT_EQ(status().store().folded(), 0u);
+}
+
 TEST_F(ApiTest, InterfacesListsTheCaptureSource) {
   startDaemon("", capture("basic_udp"));
   auto r = ctl({"--json", "interfaces"});

@@ -229,6 +229,19 @@ bool paced(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// One leak repeated: the same query to the same resolver five times a
+// second apart, then once more 70 seconds later (a new fold window).
+bool repeats(const std::string& out) {
+  Capture c;
+  for (int i = 0; i < 6; ++i) {
+    if (i == 5) c.t += 70'000'000'000;
+    c.add(ethernet(ipUdp(port(kHost, static_cast<std::uint16_t>(42000 + i)), kIspResolver,
+                         DnsBuilder::query(static_cast<std::uint16_t>(0x6100 + i), "again.example.com", 1).build())));
+    c.t += 1'000'000'000;
+  }
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Large DNS responses in IP fragments: IPv4 in three pieces sent last
 // first with a duplicate, IPv6 in two; and a datagram whose fragments
 // overlap, which is dropped (as the receiving host drops it).
@@ -683,7 +696,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic repeats (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -706,6 +719,7 @@ int main(int argc, char** argv) {
   else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "dns_http") ok = dnsHttp(out);
   else if (scenario == "quic") ok = quic(out);
+  else if (scenario == "repeats") ok = repeats(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

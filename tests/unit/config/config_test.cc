@@ -53,6 +53,7 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_TRUE(c.resolvers.remove_addresses.empty());
   EXPECT_EQ(c.store.capacity, defaults.store.capacity);
   EXPECT_EQ(c.store.record_ok, defaults.store.record_ok);
+  EXPECT_EQ(c.store.fold_seconds, defaults.store.fold_seconds);
   EXPECT_EQ(c.api.socket, defaults.api.socket);
   EXPECT_EQ(c.api.group, defaults.api.group);
   EXPECT_EQ(c.logging.level, defaults.logging.level);

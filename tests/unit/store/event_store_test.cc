@@ -91,6 +91,43 @@ TEST(EventStore, WaitForNewerWakesOnAppend) {
   EXPECT_FALSE(store.waitForNewer(1, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
 }
 
+core::Event at(int second, const char* name) {
+  core::Event e;
+  e.verdict = core::Verdict::kLeak;
+  e.dns.qname = name;
+  e.time = e.first_seen = e.last_seen = core::Timestamp(std::chrono::seconds(second));
+  return e;
+}
+
+TEST(EventStore, IdenticalLeaksFoldIntoTheFirstOfTheirWindow) {
+  EventStore store(100);
+  const auto window = std::chrono::seconds(60);
+  EXPECT_EQ(store.appendOrFold(at(0, "a"), "a", window), 1u);
+  EXPECT_EQ(store.appendOrFold(at(10, "a"), "a", window), 1u);  // folded
+  EXPECT_EQ(store.appendOrFold(at(20, "b"), "b", window), 2u);  // another key
+  EXPECT_EQ(store.appendOrFold(at(59, "a"), "a", window), 1u);  // folded
+  EXPECT_EQ(store.appendOrFold(at(61, "a"), "a", window), 3u);  // a new window: stored at once
+  auto first = store.next(1, [](const core::Event&) { return true; });
+  ASSERT_EQ(first.kind, ReadResult::Kind::kEvent);
+  EXPECT_EQ(first.event.count, 3u);
+  EXPECT_EQ(first.event.first_seen, core::Timestamp(std::chrono::seconds(0)));
+  EXPECT_EQ(first.event.last_seen, core::Timestamp(std::chrono::seconds(59)));
+  EXPECT_EQ(store.stats().folded, 2u);
+  EXPECT_EQ(store.stats().size, 3u);
+}
+
+TEST(EventStore, NoFoldingIntoAnEvictedEventOrWithAZeroWindow) {
+  EventStore store(2);
+  const auto window = std::chrono::seconds(60);
+  store.appendOrFold(at(0, "a"), "a", window);
+  store.append(at(1, "x"));
+  store.append(at(2, "y"));  // "a" leaves the ring
+  EXPECT_EQ(store.appendOrFold(at(3, "a"), "a", window), 4u);
+  EXPECT_EQ(store.appendOrFold(at(4, "z"), "z", std::chrono::seconds(0)), 5u);
+  EXPECT_EQ(store.appendOrFold(at(5, "z"), "z", std::chrono::seconds(0)), 6u);
+  EXPECT_EQ(store.stats().folded, 0u);
+}
+
 TEST(EventStore, ZeroCapacityIsRefused) { EXPECT_THROW(EventStore(0), std::invalid_argument); }
 
 }  // namespace
