@@ -43,6 +43,7 @@ struct StatusSnapshot {
   std::vector<CaptureStatus> capture;
   std::uint64_t packets = 0;
   std::uint64_t dns_messages = 0;
+  std::uint64_t connections = 0;
   NamedCounts transports;
   NamedCounts leaks;
   NamedCounts malformed;

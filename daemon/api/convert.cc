@@ -152,6 +152,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   }
   out->set_packets(s.packets);
   out->set_dns_messages(s.dns_messages);
+  out->set_connections(s.connections);
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.malformed, out->mutable_malformed());

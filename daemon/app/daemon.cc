@@ -230,6 +230,7 @@ int runDaemon(const Options& options) {
       live.buffer_bytes = config->capture.buffer_kib * 1024;
       live.promiscuous = config->capture.promiscuous;
       live.tunnels = config->capture.tunnels;
+      live.connections = config->correlation.enabled;
       live.link_types = decode::supportedLinkTypes();
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();

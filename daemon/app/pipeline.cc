@@ -46,7 +46,14 @@ void Pipeline::onObservation(core::Event& event) {
   transport_counters_.add(event.transport);
   event.interface.name = names_.name(event.interface.index);
   event.interface.kind = names_.kind(event.interface.index);
-  policy_.get().judge(event);
+  const policy::Policy& policy = policy_.get();
+  if (message && policy.config().correlation.enabled &&
+      (event.transport == core::Transport::kDnsUdp || event.transport == core::Transport::kDnsTcp ||
+       event.transport == core::Transport::kDnsHttp)) {
+    // Before judging: the privacy mode may cut the names after.
+    correlator_.addMessage(event, policy.answerPath(event), policy.correlation());
+  }
+  policy.judge(event);
   auto& counts = per_interface_[slot(event.interface.index)];
   if (message) counts.dns_messages.add();
   if (event.verdict == core::Verdict::kLeak) {
@@ -54,6 +61,40 @@ void Pipeline::onObservation(core::Event& event) {
     counts.leaks.add();
   }
   sink_.onEvent(event);
+}
+
+void Pipeline::onConnection(const core::ConnectionObservation& c) {
+  const policy::Policy& policy = policy_.get();
+  if (!policy.config().correlation.enabled || c.direction == core::Direction::kInbound) return;
+  connections_.add();
+  core::Event& e = connection_event_;
+  e = core::Event{};
+  e.interface.index = c.ifindex;
+  e.interface.name = names_.name(c.ifindex);
+  e.interface.kind = names_.kind(c.ifindex);
+  policy::Correlator::Result result;
+  auto finding = correlator_.judge(c, policy.safeEgress(e.interface), policy_.get().config().resolvers.loaded.get(),
+                                   policy.correlation(), result);
+  // During the warm-up a name not seen resolved was mostly resolved before
+  // dnsleakd started: counted (correlation_warmup), not reported.
+  if (finding == policy::Finding::kNone || finding == policy::Finding::kHiddenDuringWarmup) return;
+  e.time = e.first_seen = e.last_seen = c.time;
+  e.kind = core::MessageKind::kConnection;
+  e.source = c.source;
+  e.destination = c.destination;
+  e.ip_version = c.destination.address.isV4() ? 4 : 6;
+  e.ip_protocol = c.ip_protocol;
+  e.direction = c.direction;
+  e.sni = c.sni;
+  e.dns.qname = result.name;
+  e.resolver = result.resolver;
+  policy.judgeCorrelation(e, finding);
+  auto& counts = per_interface_[slot(e.interface.index)];
+  if (e.verdict == core::Verdict::kLeak) {
+    leak_counters_.add(e.leak_type);
+    counts.leaks.add();
+  }
+  sink_.onEvent(e);
 }
 
 std::vector<api::InterfaceCounts> Pipeline::interfaces(
@@ -114,6 +155,8 @@ api::NamedCounts Pipeline::malformed() const {
     auto e = static_cast<classify::HttpDnsEvent>(i);
     out.emplace_back(std::string(classify::httpDnsEventName(e)), classifier_.httpFlows().counters().get(e));
   }
+  out.emplace_back("correlation_warmup", correlator_.counters().get(policy::Finding::kHiddenDuringWarmup));
+  out.emplace_back("correlation_evicted", correlator_.evicted());
   const auto& tcp = classifier_.tcpStreams().counters();
   for (std::size_t i = 0; i < classify::kTcpStreamEventCount; ++i) {
     auto s = static_cast<classify::TcpStreamEvent>(i);
@@ -134,6 +177,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   }
   out.packets = pipeline.packets();
   out.dns_messages = pipeline.dnsMessages();
+  out.connections = pipeline.connections();
   out.transports = pipeline.transports();
   out.leaks = pipeline.leaks();
   out.malformed = pipeline.malformed();

@@ -35,6 +35,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
 
   std::uint64_t packets() const { return packets_.get(); }
   std::uint64_t dnsMessages() const { return dns_messages_.get(); }
+  std::uint64_t connections() const { return connections_.get(); }
   api::NamedCounts transports() const;
   api::NamedCounts leaks() const;
   // Every skip reason of every stage, zero or not.
@@ -50,6 +51,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
 
  private:
   void onObservation(core::Event& event) override;
+  void onConnection(const core::ConnectionObservation& connection) override;
 
   policy::PolicyView policy_;
   capture::InterfaceNames& names_;
@@ -57,9 +59,12 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   classify::Classifier classifier_;
   decode::FragmentReassembler fragments_;
   decode::DecodedPacket decoded_;  // reused per packet
+  policy::Correlator correlator_;  // Leak-D's answers, capture thread
+  core::Event connection_event_;   // reused for Leak-D events
 
   core::Counter packets_;
   core::Counter dns_messages_;
+  core::Counter connections_;
   core::EnumCounters<decode::DecodeStatus, decode::kDecodeStatusCount> decode_counters_;
   core::EnumCounters<core::Transport, core::kTransportCount> transport_counters_;
   core::EnumCounters<core::LeakType, core::kLeakTypeCount> leak_counters_;

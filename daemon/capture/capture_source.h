@@ -64,6 +64,8 @@ struct LiveOptions {
   bool promiscuous = false;
   // Also pass encapsulated traffic, to look inside tunnels seen on this link.
   bool tunnels = false;
+  // Also pass the SYN of every TCP connection (for Leak-D).
+  bool connections = true;
   // Longest a packet waits in the kernel buffer before delivery: bounds the
   // latency from wire to event.
   int timeout_ms = 100;
@@ -77,7 +79,7 @@ struct LiveOptions {
 
 // The BPF filter a live capture of this link type runs: what any stage
 // after capture can use, nothing more.
-std::string liveFilter(int link_type, bool tunnels);
+std::string liveFilter(int link_type, bool tunnels, bool connections = true);
 // Why `filter` does not compile for `link_type`; empty when it does.
 std::string filterError(int link_type, const std::string& filter);
 

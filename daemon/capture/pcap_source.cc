@@ -42,6 +42,11 @@ constexpr const char* kFilter =
 constexpr const char* kTunnelFilter =
     " or udp dst port 4789 or udp dst port 8472 or udp dst port 6081"
     " or ip proto 47 or ip proto 4 or ip proto 41 or ip6 proto 47 or ip6 proto 4 or ip6 proto 41";
+// For Leak-D: the first packet of every TCP connection this host opens (a
+// SYN without ACK; IPv6 by its fixed header, libpcap's tcp[] being IPv4's).
+// One packet per connection; TLS and QUIC hellos to 443 already pass.
+constexpr const char* kConnectionFilter =
+    " or (tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (ip6 and ip6[6] = 6 and ip6[53] & 0x12 = 0x02)";
 // On Ethernet, DNS inside a VLAN tag the kernel left in the frame. Last:
 // "vlan" shifts the offsets of everything after it in a filter.
 constexpr const char* kVlanFilter = " or (vlan and port 53)";
@@ -248,7 +253,7 @@ class LiveSource : public CaptureSource {
     // A filter that does not compile must not leave the capture silently
     // unfiltered: that is refused like any other failure to open.
     bpf_program program{};
-    std::string filter = liveFilter(h.link_type, options_.tunnels);
+    std::string filter = liveFilter(h.link_type, options_.tunnels, options_.connections);
     if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
       std::string why = "cannot compile the capture filter for '" + h.name + "' (" + linkTypeName(h.link_type) +
                         "): " + pcap_geterr(p);
@@ -413,9 +418,10 @@ class FileSource : public CaptureSource {
 
 }  // namespace
 
-std::string liveFilter(int link_type, bool tunnels) {
+std::string liveFilter(int link_type, bool tunnels, bool connections) {
   std::string filter = kFilter;
   if (tunnels) filter += kTunnelFilter;
+  if (connections) filter += kConnectionFilter;
   if (link_type == DLT_EN10MB) filter += kVlanFilter;
   return filter;
 }

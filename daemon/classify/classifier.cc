@@ -91,17 +91,22 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
   // least 1200 bytes (RFC 9000 section 14.1): cheap to rule out otherwise.
   if (packet.ip_protocol == IPPROTO_UDP && packet.payload.size() >= 1200 && (packet.payload[0] & 0x80) != 0) {
     bool doq_port = std::find(std::begin(kDoqPorts), std::end(kDoqPorts), packet.dst_port) != std::end(kDoqPorts);
-    if ((doq_port || (resolvers && packet.dst_port == kHttpsPort)) && observeQuic(packet, doq_port)) {
+    if ((doq_port || packet.dst_port == kHttpsPort) && observeQuic(packet, doq_port)) {
       sink_ = nullptr;
       return;
     }
   }
   if (packet.ip_protocol == IPPROTO_TCP) {
+    // A connection opened to anything but a DNS port: for Leak-D.
+    if ((packet.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn &&
+        transport == core::Transport::kUnspecified) {
+      observeConnection(packet, {});
+    }
     if (transport == core::Transport::kDot) {
       tls_.addSegment(packet, kDotPort, *this);
     } else if (transport != core::Transport::kUnspecified) {
       tcp_.addSegment(packet, *this);
-    } else if (resolvers && (packet.dst_port == kHttpsPort || packet.src_port == kHttpsPort)) {
+    } else if (packet.dst_port == kHttpsPort || packet.src_port == kHttpsPort) {
       https_.addSegment(packet, kHttpsPort, *this);
     } else if (tcp_.follows(packet)) {
       tcp_.addSegment(packet, *this);
@@ -141,6 +146,19 @@ void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<
 void Classifier::onHttpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
                                   bool confirmed) {
   observeDns(packet, message, core::Transport::kDnsHttp, confirmed ? Evidence::kContentType : Evidence::kShape);
+}
+
+void Classifier::observeConnection(const decode::DecodedPacket& packet, std::string_view sni) {
+  core::ConnectionObservation c;
+  c.time = packet.time;
+  c.source = {packet.src, packet.src_port};
+  c.destination = {packet.dst, packet.dst_port};
+  c.ip_protocol = packet.ip_protocol;
+  c.ifindex = packet.ifindex;
+  c.direction = packet.direction;
+  c.sni = sni;
+  c.tunnelled = packet.tunnel_depth != 0;
+  sink_->onConnection(c);
 }
 
 void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport transport) {
@@ -235,14 +253,15 @@ bool Classifier::observeQuic(const decode::DecodedPacket& packet, bool doq_port)
     }
   } else {
     transport = core::Transport::kDoh;  // HTTP/3
-    if (!hello->sni.empty() && resolvers_->hostListed(hello->sni)) {
+    if (!hello->sni.empty() && resolvers_ && resolvers_->hostListed(hello->sni)) {
       method = core::RecognitionMethod::kSniList;
       confidence = core::Confidence::kHigh;
-    } else if (hello->sni.empty() && resolvers_->addressListed(packet.dst)) {
+    } else if (hello->sni.empty() && resolvers_ && resolvers_->addressListed(packet.dst)) {
       method = core::RecognitionMethod::kAddressList;
       confidence = core::Confidence::kLow;
     } else {
-      return true;  // ordinary HTTP/3
+      observeConnection(packet, hello->sni);  // ordinary HTTP/3
+      return true;
     }
   }
   startEvent(packet, transport);
@@ -267,17 +286,20 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
   if (report.server_port == kHttpsPort) {
     // HTTPS is DoH only when the resolver list says so. Without a hello
     // there is nothing to go on.
-    if (!report.hello || !resolvers_) return;
+    if (!report.hello) return;
     transport = core::Transport::kDoh;
     if (!report.hello->sni.empty()) {
-      if (!resolvers_->hostListed(report.hello->sni)) return;
+      if (!resolvers_ || !resolvers_->hostListed(report.hello->sni)) {
+        if (report.from_client) observeConnection(packet, report.hello->sni);  // ordinary HTTPS
+        return;
+      }
       method = core::RecognitionMethod::kSniList;
       confidence = core::Confidence::kHigh;
     } else {
       // No server name: an address alone, since CDN addresses also serve
       // ordinary sites, decides only here, where nothing else names the
       // server (a client speaking to https://ADDRESS/dns-query).
-      if (!resolvers_->addressListed(server)) return;
+      if (!resolvers_ || !resolvers_->addressListed(server)) return;
       method = core::RecognitionMethod::kAddressList;
       confidence = core::Confidence::kLow;
     }

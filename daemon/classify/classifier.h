@@ -22,6 +22,8 @@ class ObservationSink {
  public:
   virtual ~ObservationSink() = default;
   virtual void onObservation(core::Event& event) = 0;
+  // A connection opened (see core::ConnectionObservation); for Leak-D.
+  virtual void onConnection(const core::ConnectionObservation&) {}
 };
 
 inline constexpr std::uint16_t kDnsPort = 53;
@@ -39,16 +41,19 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 
 // Turns decoded packets into observations, one per DNS-format message:
 // DNS on UDP/53 and TCP/53, mDNS (UDP/5353), LLMNR (UDP and TCP/5355),
-// NetBIOS-NS (UDP/137), and DNS recognised by its content on any other UDP
-// port (and TCP, for a segment holding exactly one length-prefixed message); one observation per DNS-over-TLS connection (TCP/853), with the
-// ClientHello's SNI and ALPN when it was seen; and one per HTTPS connection
-// (TCP/443) that is DNS over HTTPS: its SNI is a listed resolver, or it has
-// no SNI and goes to a listed resolver address. Owned by the capture
-// thread; its counters may be read anywhere. DNSCrypt shows as its
-// certificate queries (TXT 2.dnscrypt-cert.*) and as responses that carry
-// its resolver magic, on any UDP port. QUIC client Initials are decrypted
-// to read their ClientHello: DoQ on UDP 853/784/8853 (ALPN doq), and DoH
-// over HTTP/3 on UDP/443 when the SNI is a listed resolver.
+// NetBIOS-NS (UDP/137), DNS recognised by its content on any other UDP port
+// or TCP flow, and cleartext DNS over HTTP; one observation per DNS-over-TLS
+// connection (TCP/853), with the ClientHello's SNI and ALPN when it was
+// seen; and one per HTTPS connection (TCP/443) that is DNS over HTTPS: its
+// SNI is a listed resolver, or it has no SNI and goes to a listed resolver
+// address. DNSCrypt shows as its certificate queries (TXT
+// 2.dnscrypt-cert.*), as responses that carry its resolver magic and as
+// queries that carry a learnt client magic, on any UDP port. QUIC client
+// Initials are decrypted to read their ClientHello: DoQ on UDP 853/784/8853
+// (ALPN doq), and DoH over HTTP/3 on UDP/443 when the SNI is a listed
+// resolver. Connections that are not DNS (a TCP SYN, an HTTPS or HTTP/3
+// ClientHello's server name) go to the sink's onConnection, for Leak-D.
+// Owned by the capture thread; its counters may be read anywhere.
 class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler, private HttpDnsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
@@ -72,6 +77,7 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   // An encrypted DNSCrypt datagram: a response (by the resolver magic) or
   // a query (by a client magic learnt from a certificate).
   void observeDnsCrypt(const decode::DecodedPacket& packet, bool from_resolver);
+  void observeConnection(const decode::DecodedPacket& packet, std::string_view sni);
   bool startsWithClientMagic(std::span<const std::uint8_t> payload) const;
   // Remembers the client magics of the certificates in a cert response.
   void learnClientMagics(std::span<const std::uint8_t> message);

@@ -235,7 +235,7 @@ bool validInterfacePattern(const std::string& name) {
 
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
-                            "local_link", "privacy", "resolvers", "store", "api", "logging"})) {
+                            "correlation", "local_link", "privacy", "resolvers", "store", "api", "logging"})) {
     return;
   }
 
@@ -258,6 +258,15 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
         r.domains(n, "approved_resolvers.hosts", c.approved_resolvers.hosts);
       }
       if (auto n = approved["addresses"]) r.resolverSpecs(n, "approved_resolvers.addresses", c.approved_resolvers.addresses);
+    }
+  }
+
+  if (auto corr = root["correlation"]) {
+    if (r.mapping(corr, "correlation", {"enabled", "warmup_seconds", "grace_seconds", "max_answers"})) {
+      if (auto n = corr["enabled"]) r.boolean(n, "correlation.enabled", c.correlation.enabled);
+      if (auto n = corr["warmup_seconds"]) r.integer(n, "correlation.warmup_seconds", c.correlation.warmup_seconds, 0, 86400);
+      if (auto n = corr["grace_seconds"]) r.integer(n, "correlation.grace_seconds", c.correlation.grace_seconds, 0, 86400);
+      if (auto n = corr["max_answers"]) r.integer(n, "correlation.max_answers", c.correlation.max_answers, 16, 10'000'000);
     }
   }
 
@@ -554,6 +563,8 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.capture.buffer_kib != next.capture.buffer_kib) changed.push_back("capture.buffer_kib");
   if (running.capture.promiscuous != next.capture.promiscuous) changed.push_back("capture.promiscuous");
   if (running.capture.tunnels != next.capture.tunnels) changed.push_back("capture.tunnels");
+  // The pipeline follows it at once; the capture filter that passes SYNs only at a restart.
+  if (running.correlation.enabled != next.correlation.enabled) changed.push_back("correlation.enabled");
   if (running.store.capacity != next.store.capacity) changed.push_back("store.capacity");
   if (running.api.socket != next.api.socket) changed.push_back("api.socket");
   if (running.api.group != next.api.group) changed.push_back("api.group");

@@ -92,6 +92,14 @@ struct Config {
     SplitDefault default_route = SplitDefault::kTunnel;
   } split;
 
+  // Leak-D: answers and connections put side by side.
+  struct Correlation {
+    bool enabled = true;
+    int warmup_seconds = 300;  // hidden resolution before this is only counted
+    int grace_seconds = 300;   // an answer still counts this long past its TTL
+    std::size_t max_answers = 32768;
+  } correlation;
+
   LocalLinkRule local_link = LocalLinkRule::kInfo;
   PrivacyMode privacy = PrivacyMode::kFull;
 

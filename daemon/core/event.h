@@ -5,6 +5,7 @@
 // API layer converts by value; nothing here knows about protobuf.
 
 #include <chrono>
+#include <string_view>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,6 +55,7 @@ enum class RecognitionMethod : std::uint8_t {
   kAddressList = 4,
   kAlpn = 5,
   kConfig = 6,
+  kCorrelation = 7,  // Leak-D: answers and connections put side by side
 };
 
 enum class Confidence : std::uint8_t { kUnspecified = 0, kNone = 1, kLow = 2, kMedium = 3, kHigh = 4 };
@@ -178,6 +180,20 @@ struct Event {
   ProcessInfo process;
   AttributionInfo attribution;
   std::vector<std::string> signals;  // see dnsleak.v1.Event.signals
+};
+
+// A connection this host opened, for correlation with the names it
+// resolved (Leak-D): a TCP SYN to any port but DNS's, or the server name
+// of a TLS or QUIC ClientHello that is not encrypted DNS.
+struct ConnectionObservation {
+  Timestamp time{};
+  Endpoint source;
+  Endpoint destination;
+  std::uint8_t ip_protocol = 0;
+  std::uint32_t ifindex = 0;
+  Direction direction = Direction::kUnknown;
+  std::string_view sni;  // empty for a bare SYN; valid during the call
+  bool tunnelled = false;  // taken out of a tunnel seen on an outer link
 };
 
 // Approximate heap plus inline size of an event, for store accounting.

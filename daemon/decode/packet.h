@@ -70,5 +70,6 @@ std::string describeTunnels(const DecodedPacket& packet);
 inline constexpr std::uint8_t kTcpFin = 0x01;
 inline constexpr std::uint8_t kTcpSyn = 0x02;
 inline constexpr std::uint8_t kTcpRst = 0x04;
+inline constexpr std::uint8_t kTcpAck = 0x10;
 
 }  // namespace dnsleak::decode

@@ -122,6 +122,63 @@ std::string describeSubject(const core::Event& e, bool query, bool from_client) 
 
 Policy::Policy(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {
   safe_path_summary_ = safePathSummary();
+  correlation_.warmup = std::chrono::seconds(config_->correlation.warmup_seconds);
+  correlation_.grace = std::chrono::seconds(config_->correlation.grace_seconds);
+  correlation_.max_answers = config_->correlation.max_answers;
+}
+
+AnswerPath Policy::answerPath(const core::Event& e) const {
+  const bool from_client = !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
+  if ((from_client && e.direction == core::Direction::kInbound) ||
+      (!from_client && e.direction == core::Direction::kOutbound)) {
+    return AnswerPath::kNone;  // this host as a server
+  }
+  if (!e.tunnel.empty()) return AnswerPath::kNone;
+  Path path = pathOf(e);
+  if (path.loopback) return AnswerPath::kLocal;
+  return path.safe() ? AnswerPath::kSafe : AnswerPath::kOutside;
+}
+
+void Policy::judgeCorrelation(core::Event& e, Finding finding) const {
+  e.profile = config::profileName(config_->profile);
+  e.recognition = core::RecognitionMethod::kCorrelation;
+  std::string resolver = e.resolver.port != 0 ? " (answered by " + describeEndpoint(e.resolver) + ")" : std::string();
+  applyPrivacy(config_->privacy, e);
+  std::string name = e.dns.qname.empty() ? std::string("a name") : e.dns.qname;
+  std::string what = (e.sni.empty() ? "connection to " : "TLS/QUIC connection to ") + describeEndpoint(e.destination);
+  e.verdict = core::Verdict::kLeak;
+  e.leak_type = core::LeakType::kD;
+  e.recognition_confidence = core::Confidence::kMedium;
+  switch (finding) {
+    case Finding::kAnsweredSafeConnectedOutside:
+      e.rule = ruleId(rule::kAnsweredInsideConnectedOutside);
+      e.reason = what + " left via " + describeInterface(e.interface) + ", outside the safe path, though " + name +
+                 " was resolved through it" + resolver;
+      e.remediation =
+          "this traffic bypasses the tunnel that resolved its name: route everything through the tunnel "
+          "(WireGuard AllowedIPs = 0.0.0.0/0, ::/0; no split-tunnel exclusion for this address), and check for "
+          "programs bound to the physical interface";
+      return;
+    case Finding::kAnsweredOutsideConnectedSafe:
+      e.rule = ruleId(rule::kAnsweredOutsideConnectedInside);
+      e.reason = what + " went through the safe path, but " + name + " was resolved outside it" + resolver +
+                 ": the name leaked before the connection";
+      e.remediation = std::string(kRemediationFullTunnel);
+      return;
+    case Finding::kHiddenResolution:
+      e.rule = ruleId(rule::kHiddenResolution);
+      e.reason = what + " for " + (e.sni.empty() ? name : e.sni) + " via " + describeInterface(e.interface) +
+                 ": no DNS this host sent resolved that name (its own encrypted DNS, a hard-coded address, or a "
+                 "cache older than what dnsleakd saw)";
+      e.remediation =
+          "turn off the program's own resolver (Firefox network.trr.mode=5, Chrome \"Use secure DNS\" off) or "
+          "send it through the tunnel; if the name was cached before dnsleakd started, this goes away";
+      return;
+    case Finding::kHiddenDuringWarmup:  // counted, never an event
+    case Finding::kNone:
+    case Finding::kCount:
+      break;
+  }
 }
 
 std::string Policy::safePathSummary() const {

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/event.h"
+#include "policy/correlator.h"
 
 namespace dnsleak::policy {
 
@@ -36,6 +37,10 @@ inline constexpr std::string_view kProxyRequiredOutside = "proxy-required-outsid
 inline constexpr std::string_view kProxyRequiredInside = "proxy-required-via-tunnel";
 inline constexpr std::string_view kAllowDirect = "allow-direct";
 inline constexpr std::string_view kDefaultDirect = "default-direct";
+// Leak-D
+inline constexpr std::string_view kAnsweredInsideConnectedOutside = "answered-in-tunnel-connected-outside";
+inline constexpr std::string_view kAnsweredOutsideConnectedInside = "answered-outside-connected-in-tunnel";
+inline constexpr std::string_view kHiddenResolution = "hidden-resolution";
 }  // namespace rule
 
 // A policy compiled from one config: immutable once built, shared by
@@ -51,6 +56,16 @@ class Policy {
   void judge(core::Event& event) const;
 
   const config::Config& config() const { return *config_; }
+
+  // For Leak-D. The path a DNS message this host exchanged as a client
+  // took (kNone when it is not its own resolution).
+  AnswerPath answerPath(const core::Event& message) const;
+  // Whether a connection through this interface is on the safe path.
+  bool safeEgress(const core::InterfaceInfo& iface) const { return safeInterface(iface); }
+  const CorrelationSettings& correlation() const { return correlation_; }
+  // Judges a connection event (kind connection; endpoints, interface, the
+  // name in dns.qname and sni set) by what correlation found.
+  void judgeCorrelation(core::Event& event, Finding finding) const;
 
   // Where the split profile sends a name: the longest suffix among
   // split.proxy_required and split.allow_direct decides (proxy_required on
@@ -87,6 +102,7 @@ class Policy {
 
   std::shared_ptr<const config::Config> config_;
   std::string safe_path_summary_;  // precomputed for leak reasons
+  CorrelationSettings correlation_;
 };
 
 // Publishes the current policy to the capture thread. The control plane

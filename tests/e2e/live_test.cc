@@ -87,7 +87,9 @@ class LiveTest : public ::testing::Test {
     isp_args.push_back(txt);
     isp_args.push_back("--edns-packet-max=4096");  // dnsmasq 2.90 caps UDP answers at 1232 bytes otherwise
     isp_dns_ = std::make_unique<Background>(isp_args, dir_, "dnsmasq-isp");
-    vpn_dns_ = std::make_unique<Background>(dnsmasq(vpn_, {"203.0.113.1"}, "192.0.2.81"), dir_, "dnsmasq-vpn");
+    auto vpn_args = dnsmasq(vpn_, {"203.0.113.1"}, "192.0.2.81");
+    vpn_args.push_back("--host-record=svc.vpn.test,203.0.113.1");  // a service inside the tunnel
+    vpn_dns_ = std::make_unique<Background>(vpn_args, dir_, "dnsmasq-vpn");
     bool resolvers_up = waitUntil(
         [] {
           return dig({"@198.51.100.1", "ready.example.test"}).find("192.0.2.80") != std::string::npos &&
@@ -331,6 +333,63 @@ TEST_F(LiveTest, BrowserStyleDohOutsideTheTunnelIsLeakC) {
   EXPECT_EQ(doh[0].leak_type(), v1::LEAK_TYPE_C);
   EXPECT_EQ(doh[0].interface().name(), "eth-isp");
   EXPECT_EQ(doh[0].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+}
+
+TEST_F(LiveTest, LeakDConnectionsBesideTheirAnswers) {
+  if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
+  writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n"
+                     "correlation:\n  warmup_seconds: 0\nstore:\n  record_ok: true\n");
+  auto reload = ctl({"reload"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  auto connect = [](const char* address) {  // a TCP SYN to port 8080, from dig
+    run({"ip", "netns", "exec", host_, "dig", "+tcp", "+tries=1", "+time=1", "-p", "8080", std::string("@") + address,
+         "x.example.test"},
+        std::chrono::seconds(5));
+  };
+  // Resolved through the tunnel, then connected to outside it (the host's
+  // default route is the ISP): Leak-D.
+  ASSERT_NE(dig({"@203.0.113.1", "intranet.example.test", "A"}).find("192.0.2.81"), std::string::npos);
+  connect("192.0.2.81");
+  // Resolved and connected through the tunnel: nothing.
+  ASSERT_NE(dig({"@203.0.113.1", "svc.vpn.test", "A"}).find("203.0.113.1"), std::string::npos);
+  connect("203.0.113.1");
+  // A TLS connection for a name no DNS resolved: hidden resolution.
+  std::string key = dir_ + "/d.key", cert = dir_ + "/d.crt";
+  ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+                 "/CN=d", "-days", "1", "-keyout", key, "-out", cert})
+                .exit_code,
+            0);
+  Background server({"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept", "198.51.100.1:443", "-cert", cert,
+                     "-key", key, "-quiet"},
+                    dir_, "tls-server");
+  auto hello = [&] {
+    return run({"sh", "-c", "echo | timeout 5 ip netns exec " + host_ +
+                                " openssl s_client -connect 198.51.100.1:443 -servername never-resolved.example.test"})
+               .out.find("BEGIN CERTIFICATE") != std::string::npos;
+  };
+  ASSERT_TRUE(waitUntil(hello, std::chrono::seconds(10))) << server.err();
+
+  std::vector<v1::Event> leak_d;
+  waitUntil(
+      [&] {
+        leak_d.clear();
+        auto r = ctl({"--json", "watch", "--from-seq", "1", "--leak-type", "D", "--duration", "1"});
+        for (const auto& line : lines(r.out)) leak_d.push_back(parseJson<v1::WatchResponse>(line).event());
+        return leak_d.size() >= 2;
+      },
+      std::chrono::seconds(5));
+  writeFile(config_, baseConfig());
+  EXPECT_EQ(ctl({"reload"}).exit_code, 0);
+  std::vector<std::string> rules, names;
+  for (const auto& e : leak_d) {
+    rules.push_back(e.rule());
+    names.push_back(e.dns().qname());
+    EXPECT_EQ(e.interface().name(), "eth-isp");
+  }
+  EXPECT_NE(std::find(rules.begin(), rules.end(), "full-tunnel/answered-in-tunnel-connected-outside"), rules.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "intranet.example.test"), names.end());
+  EXPECT_NE(std::find(rules.begin(), rules.end(), "full-tunnel/hidden-resolution"), rules.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "svc.vpn.test"), names.end()) << "consistent paths are no leak";
 }
 
 TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {

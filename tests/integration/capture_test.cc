@@ -151,6 +151,36 @@ TEST_F(CaptureTest, BasicUdpLeaksOnlyOutsideTheSafePath) {
   matchesExpected(out, "basic_udp");
 }
 
+TEST_F(CaptureTest, LeakDPutsConnectionsBesideTheAnswers) {
+  std::string config = dir_ + "/leak_d.yaml";
+  writeFile(config, "safe_path: {interfaces: [wg0]}\nresolvers: {list: " + std::string(DNSLEAK_SOURCE_DIR) +
+                        "/tests/data/configs/doh-list.txt}\nstore: {record_ok: true}\n");
+  auto out = read(generate("leak_d", "leak_d.pcap"), {"--config", config, "--ifname", "2=eth0", "--ifname", "5=wg0"});
+  std::vector<std::pair<std::string, std::string>> leak_d;
+  for (const auto& e : out.events) {
+    if (e.leak_type() == v1::LEAK_TYPE_D) leak_d.emplace_back(e.rule(), e.dns().qname());
+  }
+  EXPECT_EQ(leak_d, (std::vector<std::pair<std::string, std::string>>{
+                        {"full-tunnel/answered-in-tunnel-connected-outside", "intranet.example.com"},
+                        {"full-tunnel/answered-outside-connected-in-tunnel", "leaked.example.com"},
+                        {"full-tunnel/hidden-resolution", "hidden.example.net"}}));
+  const Event* first = nullptr;
+  for (const auto& e : out.events) {
+    if (e.leak_type() == v1::LEAK_TYPE_D && !first) first = &e;
+  }
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->kind(), v1::MESSAGE_KIND_CONNECTION);
+  EXPECT_EQ(first->interface().name(), "eth0");
+  EXPECT_EQ(first->destination().address(), "203.0.113.50");
+  EXPECT_EQ(first->resolver().address(), "10.64.0.1");
+  EXPECT_EQ(first->recognition().method(), v1::RECOGNITION_METHOD_CORRELATION);
+  EXPECT_NE(first->reason().find("resolved through it"), std::string::npos) << first->reason();
+  EXPECT_FALSE(first->remediation().empty());
+  EXPECT_EQ(out.summary.connections(), 5u);  // 3 SYNs and 2 hellos; the DoH one is DNS, not a connection to judge
+  EXPECT_EQ(named(out.summary.malformed(), "correlation_warmup"), 1u);
+  EXPECT_EQ(named(out.summary.leaks(), "Leak-D"), 3u);
+}
+
 TEST_F(CaptureTest, Sll2InterfaceIndexDecidesTheVerdict) {
   auto out = read(generate("sll2_interfaces", "sll2.pcap"), {"--ifname", "2=eth0", "--ifname", "5=wg0"});
   ASSERT_EQ(out.events.size(), 5u);

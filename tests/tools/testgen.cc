@@ -84,6 +84,42 @@ bool sll2Interfaces(const std::string& out) {
   return writePcap(out, kSll2, c.frames);
 }
 
+// Leak-D, on the SLL2 link type with eth0 = 2 and wg0 = 5 (give
+// --ifname): a name answered through wg0 then connected to via eth0; one
+// answered via eth0 then connected to through wg0; one answered and used
+// through wg0 (fine); an HTTPS hello for a name nobody resolved during the
+// warm-up (counted) and after it (Leak-D); one to a listed DoH resolver
+// (DoH, not hidden resolution).
+bool leakD(const std::string& out) {
+  Capture c;
+  Peer host_eth{"192.0.2.10", 0}, host_wg{"10.8.0.2", 0}, isp{"198.51.100.53", 53}, vpn{"10.64.0.1", 53};
+  auto answer = [&](const Peer& resolver, Peer host, std::uint32_t ifindex, std::uint16_t id, const std::string& name,
+                    const char* address) {
+    host.port = static_cast<std::uint16_t>(41000 + id % 1000);
+    c.add(sll2(ipUdp(host, resolver, DnsBuilder::query(id, name, 1).build()), ifindex, kPacketOutgoing));
+    c.add(sll2(ipUdp(resolver, host, DnsBuilder::response(id, name, 1).answerA(name, address, 60).build()), ifindex,
+               kPacketHost));
+  };
+  auto syn = [&](Peer from, const char* to, std::uint16_t port, std::uint32_t ifindex) {
+    from.port = 50000;
+    c.add(sll2(ipTcp(from, {to, port}, 1, kSyn, {}), ifindex, kPacketOutgoing));
+  };
+  answer(vpn, host_wg, 5, 0xd001, "intranet.example.com", "203.0.113.50");
+  syn(host_eth, "203.0.113.50", 443, 2);  // answered in the tunnel, connected outside: Leak-D
+  answer(isp, host_eth, 2, 0xd002, "leaked.example.com", "203.0.113.51");
+  syn(host_wg, "203.0.113.51", 8080, 5);  // answered outside, used through the tunnel: Leak-D
+  answer(vpn, host_wg, 5, 0xd003, "fine.example.com", "203.0.113.52");
+  syn(host_wg, "203.0.113.52", 443, 5);  // consistent: nothing
+  c.add(sll2(ipTcp({"192.0.2.10", 50001}, {"203.0.113.60", 443}, 1, kPsh | kAck, tlsClientHello("early.example.net", {"h2"})),
+             2, kPacketOutgoing));  // within the warm-up: counted only
+  c.t += 400'000'000'000;  // past the warm-up
+  c.add(sll2(ipTcp({"192.0.2.10", 50002}, {"203.0.113.61", 443}, 1, kPsh | kAck, tlsClientHello("hidden.example.net", {"h2"})),
+             2, kPacketOutgoing));  // never resolved: Leak-D (hidden resolution)
+  c.add(sll2(ipTcp({"192.0.2.10", 50003}, {"198.51.100.110", 443}, 1, kPsh | kAck, tlsClientHello("doh.example.net", {"h2"})),
+             2, kPacketOutgoing));  // a listed DoH resolver: DoH, not hidden resolution
+  return writePcap(out, kSll2, c.frames);
+}
+
 // DNS over TCP/53: two queries in one segment, a query split over three
 // segments (the split falls inside the length prefix), a retransmission
 // that must not count twice, and the responses in one segment.
@@ -696,7 +732,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic repeats (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic repeats leak_d (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -720,6 +756,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dns_http") ok = dnsHttp(out);
   else if (scenario == "quic") ok = quic(out);
   else if (scenario == "repeats") ok = repeats(out);
+  else if (scenario == "leak_d") ok = leakD(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;

@@ -12,8 +12,10 @@ TEST(LiveFilter, CompilesForEveryDecodedLinkTypeWithAndWithoutTunnels) {
   for (int link_type : {decode::kLinkEthernet, decode::kLinkLinuxSll, decode::kLinkLinuxSll2, decode::kDltRaw,
                         decode::kLinkNull, decode::kLinkLoop}) {
     for (bool tunnels : {false, true}) {
-      EXPECT_EQ(filterError(link_type, liveFilter(link_type, tunnels)), "")
-          << "link type " << link_type << (tunnels ? " with tunnels" : "");
+      for (bool connections : {false, true}) {
+        EXPECT_EQ(filterError(link_type, liveFilter(link_type, tunnels, connections)), "")
+            << "link type " << link_type << (tunnels ? " with tunnels" : "") << (connections ? " with SYNs" : "");
+      }
     }
   }
 }

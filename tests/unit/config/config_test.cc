@@ -48,6 +48,10 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.split.default_route, defaults.split.default_route);
   EXPECT_EQ(c.local_link, defaults.local_link);
   EXPECT_EQ(c.privacy, defaults.privacy);
+  EXPECT_EQ(c.correlation.enabled, defaults.correlation.enabled);
+  EXPECT_EQ(c.correlation.warmup_seconds, defaults.correlation.warmup_seconds);
+  EXPECT_EQ(c.correlation.grace_seconds, defaults.correlation.grace_seconds);
+  EXPECT_EQ(c.correlation.max_answers, defaults.correlation.max_answers);
   EXPECT_EQ(c.capture.tunnels, defaults.capture.tunnels);
   EXPECT_TRUE(c.resolvers.add_addresses.empty());
   EXPECT_TRUE(c.resolvers.remove_addresses.empty());

@@ -1,0 +1,112 @@
+#include "policy/correlator.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace dnsleak::policy {
+namespace {
+
+std::string lower(std::string_view name) {
+  std::string out(name);
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+}  // namespace
+
+void Correlator::start(core::Timestamp now) {
+  if (started_ == core::Timestamp{}) started_ = now;
+}
+
+void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settings) {
+  if (by_address_.size() < settings.max_answers && by_name_.size() < settings.max_answers) return;
+  if (now - last_sweep_ >= std::chrono::seconds(1)) {
+    last_sweep_ = now;
+    std::erase_if(by_address_, [&](const auto& a) { return now > a.second.expires + settings.grace; });
+    std::erase_if(by_name_, [&](const auto& n) {
+      return now > std::max({n.second.safe, n.second.outside, n.second.local});
+    });
+  }
+  // Still full: something goes, in O(1), and is counted.
+  if (by_address_.size() >= settings.max_answers) {
+    by_address_.erase(by_address_.begin());
+    evicted_.add();
+  }
+  if (by_name_.size() >= settings.max_answers) {
+    by_name_.erase(by_name_.begin());
+    evicted_.add();
+  }
+}
+
+void Correlator::addMessage(const core::Event& m, AnswerPath path, const CorrelationSettings& settings) {
+  start(m.time);
+  if (path == AnswerPath::kNone || m.dns.qname.empty() || !m.dns.parse_error.empty()) return;
+  makeRoom(m.time, settings);
+  std::string name = lower(m.dns.qname);
+  // A name asked along a path was resolved there, even if its answer is
+  // missed: it counts for the grace period; an answer for its TTL and grace.
+  core::Timestamp until = m.time + settings.grace;
+  if (m.kind == core::MessageKind::kResponse) {
+    std::uint32_t ttl = 0;
+    for (const auto& a : m.dns.answers) {
+      if (a.type != 1 && a.type != 28) continue;
+      auto address = core::IpAddress::parse(a.data);
+      if (!address) continue;
+      Answer& answer = by_address_[*address];
+      answer.name = name;
+      answer.path = path;
+      answer.expires = m.time + std::chrono::seconds(a.ttl);
+      answer.resolver = m.resolver;
+      answer.interface = m.interface.name;
+      ttl = std::max(ttl, a.ttl);
+    }
+    until += std::chrono::seconds(ttl);
+  }
+  NameSeen& seen = by_name_[name];
+  core::Timestamp& slot = path == AnswerPath::kSafe ? seen.safe : path == AnswerPath::kOutside ? seen.outside : seen.local;
+  slot = std::max(slot, until);
+}
+
+Finding Correlator::judge(const core::ConnectionObservation& c, bool connection_safe,
+                          const core::ResolverList* resolvers, const CorrelationSettings& settings, Result& out) {
+  start(c.time);
+  out = {};
+  // Inside a tunnel seen from outside, the egress is the tunnel's: unknown here.
+  if (c.tunnelled) return Finding::kNone;
+  // Connections to encrypted-DNS resolvers are DNS, not hidden resolution.
+  if (resolvers && resolvers->addressListed(c.destination.address)) return Finding::kNone;
+  if (!c.sni.empty() && resolvers && resolvers->hostListed(c.sni)) return Finding::kNone;
+  Finding finding = Finding::kNone;
+  auto it = by_address_.find(c.destination.address);
+  if (it != by_address_.end() && c.time <= it->second.expires + settings.grace) {
+    const Answer& a = it->second;
+    out.name = a.name;
+    out.answer_path = a.path;
+    out.resolver = a.resolver;
+    out.answer_interface = a.interface;
+    if (a.path == AnswerPath::kSafe && !connection_safe) finding = Finding::kAnsweredSafeConnectedOutside;
+    if (a.path == AnswerPath::kOutside && connection_safe) finding = Finding::kAnsweredOutsideConnectedSafe;
+  } else if (!c.sni.empty()) {
+    // The address is not known (a CDN hands out many): the name decides.
+    std::string name = lower(c.sni);
+    out.name = name;
+    auto n = by_name_.find(name);
+    bool safe = n != by_name_.end() && c.time <= n->second.safe;
+    bool outside = n != by_name_.end() && c.time <= n->second.outside;
+    bool local = n != by_name_.end() && c.time <= n->second.local;
+    if (!safe && !outside && !local) {
+      finding = c.time - started_ < settings.warmup ? Finding::kHiddenDuringWarmup : Finding::kHiddenResolution;
+    } else if (safe && !outside && !local && !connection_safe) {
+      out.answer_path = AnswerPath::kSafe;
+      finding = Finding::kAnsweredSafeConnectedOutside;
+    } else if (outside && !safe && !local && connection_safe) {
+      out.answer_path = AnswerPath::kOutside;
+      finding = Finding::kAnsweredOutsideConnectedSafe;
+    }
+  }
+  if (finding != Finding::kNone) counters_.add(finding);
+  return finding;
+}
+
+}  // namespace dnsleak::policy

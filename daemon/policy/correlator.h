@@ -1,0 +1,94 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "core/counter.h"
+#include "core/event.h"
+#include "core/ip_address.h"
+#include "core/resolver_list.h"
+
+namespace dnsleak::policy {
+
+// The path a name was resolved through, as the policy sees it.
+enum class AnswerPath : std::uint8_t {
+  kNone = 0,  // not this host's own resolution (it answered as a server), or not to be judged
+  kSafe,      // the safe path
+  kOutside,   // outside it
+  kLocal,     // a loopback stub: its own upstream is judged separately
+};
+
+// What putting a connection beside the answers found.
+enum class Finding : std::uint8_t {
+  kNone = 0,
+  kAnsweredSafeConnectedOutside,   // resolved through the tunnel, connected outside it
+  kAnsweredOutsideConnectedSafe,   // resolved outside the tunnel, then used through it
+  kHiddenResolution,               // a server name no DNS we saw resolved
+  kHiddenDuringWarmup,             // the same, before the warm-up ended: counted, not reported
+  kCount
+};
+inline constexpr std::size_t kFindingCount = static_cast<std::size_t>(Finding::kCount);
+
+struct CorrelationSettings {
+  // Hidden resolution right after start is mostly names resolved before
+  // dnsleakd saw anything: only counted until this much time passed.
+  std::chrono::seconds warmup{300};
+  // Programs use answers past their TTL: an answer still counts this long after.
+  std::chrono::seconds grace{300};
+  std::size_t max_answers = 32768;
+};
+
+// Leak-D's memory: which names were asked and answered, with which
+// addresses, through which path; bounded, each answer kept for its TTL plus
+// the grace. Capture thread only; its counters may be read anywhere.
+class Correlator {
+ public:
+  // A DNS message this host sent or received as a client, with its full
+  // names (before any privacy mode): queries say a name was asked along a
+  // path, responses which addresses it has.
+  void addMessage(const core::Event& message, AnswerPath path, const CorrelationSettings& settings);
+
+  struct Result {
+    std::string name;           // the name answered for the address, or the server name
+    AnswerPath answer_path = AnswerPath::kNone;
+    core::Endpoint resolver;    // who answered, when known
+    std::string answer_interface;
+  };
+  // Puts a connection beside what was answered. `connection_safe`: it left
+  // through the safe path. Connections to listed encrypted-DNS resolvers
+  // are not judged (they are DNS themselves).
+  Finding judge(const core::ConnectionObservation& connection, bool connection_safe,
+                const core::ResolverList* resolvers, const CorrelationSettings& settings, Result& out);
+
+  std::size_t answers() const { return by_address_.size(); }
+  std::size_t names() const { return by_name_.size(); }
+  std::uint64_t evicted() const { return evicted_.get(); }
+  const core::EnumCounters<Finding, kFindingCount>& counters() const { return counters_; }
+
+ private:
+  struct Answer {
+    std::string name;
+    AnswerPath path = AnswerPath::kNone;
+    core::Timestamp expires{};
+    core::Endpoint resolver;
+    std::string interface;
+  };
+  // Until when a name counts as resolved along each path.
+  struct NameSeen {
+    core::Timestamp safe{}, outside{}, local{};
+  };
+  void start(core::Timestamp now);
+  void makeRoom(core::Timestamp now, const CorrelationSettings& settings);
+
+  std::unordered_map<core::IpAddress, Answer, core::IpAddressHash> by_address_;
+  std::unordered_map<std::string, NameSeen> by_name_;
+  core::Timestamp started_{};
+  core::Timestamp last_sweep_{};
+  core::Counter evicted_;
+  core::EnumCounters<Finding, kFindingCount> counters_;
+};
+
+}  // namespace dnsleak::policy
