@@ -65,5 +65,10 @@ if command -v tcpdump >/dev/null; then
   echo "ratio dnsleakd / tcpdump:      $(ratio "$tcpdump_ns" "$pipeline")"
 fi
 echo "ratio dnsleakd / libpcap loop: $(ratio "$baseline" "$pipeline") (1.00 would be the bare read rate)"
+# What Leak-D's correlation costs: the same run with it off.
+sed -e 's/^  enabled: true/  enabled: false/' -e "s|list: resolvers/|list: $(cd "$(dirname "$config")" && pwd)/resolvers/|" \
+  "$config" >"$work/no-correlation.yaml"
+no_correlation=$(best_ns "$build/dnsleakd" --read "$capture" --config "$work/no-correlation.yaml" --json --summary-only)
+echo "ratio without Leak-D correlation: $(ratio "$baseline" "$no_correlation")"
 summary=$("$build/dnsleakd" --read "$capture" --config "$config" --json --summary-only)
 echo "pipeline saw: $(echo "$summary" | grep -o '"dnsMessages":"[0-9]*"')"

@@ -46,14 +46,7 @@ void Pipeline::onObservation(core::Event& event) {
   transport_counters_.add(event.transport);
   event.interface.name = names_.name(event.interface.index);
   event.interface.kind = names_.kind(event.interface.index);
-  const policy::Policy& policy = policy_.get();
-  if (message && policy.config().correlation.enabled &&
-      (event.transport == core::Transport::kDnsUdp || event.transport == core::Transport::kDnsTcp ||
-       event.transport == core::Transport::kDnsHttp)) {
-    // Before judging: the privacy mode may cut the names after.
-    correlator_.addMessage(event, policy.answerPath(event), policy.correlation());
-  }
-  policy.judge(event);
+  policy_.get().judge(event, &correlator_);
   auto& counts = per_interface_[slot(event.interface.index)];
   if (message) counts.dns_messages.add();
   if (event.verdict == core::Verdict::kLeak) {

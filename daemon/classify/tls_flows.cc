@@ -105,7 +105,8 @@ void TlsFlows::drainEarly(Map::iterator it, const decode::DecodedPacket& packet,
 }
 
 void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t server_port, Handler& handler) {
-  if (packet.time - last_sweep_ > std::chrono::seconds(5)) expire(packet.time);
+  // Idle timeouts are minutes long: a pass every 15 s is timely enough.
+  if (packet.time - last_sweep_ > std::chrono::seconds(15)) expire(packet.time);
   const bool from_client = packet.dst_port == server_port;
   Key key = from_client ? Key{packet.src, packet.dst, packet.src_port, packet.dst_port}
                         : Key{packet.dst, packet.src, packet.dst_port, packet.src_port};
@@ -119,7 +120,7 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
         // Full even after expiry: a flood of new connections. Evict an
         // arbitrary flow in O(1); scanning for the oldest would make every
         // new flow cost a pass over the whole table.
-        if (packet.time - last_sweep_ >= std::chrono::seconds(1)) expire(packet.time);  // a full scan: at most once a second
+        if (packet.time - last_sweep_ >= std::chrono::seconds(5)) expire(packet.time);  // a full scan: at most every 5 s
         if (flows_.size() >= limits_.max_flows) {
           erase(flows_.begin());
           counters_.add(TlsFlowEvent::kFlowEvicted);
@@ -137,7 +138,7 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
   if (it == flows_.end()) {
     if (packet.payload.empty()) return;  // nothing said yet: nothing to report
     if (flows_.size() >= limits_.max_flows) {
-      if (packet.time - last_sweep_ >= std::chrono::seconds(1)) expire(packet.time);
+      if (packet.time - last_sweep_ >= std::chrono::seconds(5)) expire(packet.time);
       if (flows_.size() >= limits_.max_flows) {
         erase(flows_.begin());  // see above
         counters_.add(TlsFlowEvent::kFlowEvicted);

@@ -49,25 +49,23 @@ bool IpAddress::isLoopback() const {
 std::string IpAddress::toString() const {
   char buf[INET6_ADDRSTRLEN];
   if (isV4()) {
-    inet_ntop(AF_INET, bytes_.data(), buf, sizeof buf);
-    return buf;
+    // By hand: glibc's inet_ntop goes through sprintf, and every reason
+    // names an address.
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      unsigned v = bytes_[static_cast<std::size_t>(i)];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      if (i < 3) *p++ = '.';
+    }
+    return std::string(buf, p);
   }
   if (isV6()) {
     inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
     return buf;
   }
   return {};
-}
-
-std::size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
-  // FNV-1a over family and bytes: cheap, and flow keys are not adversarial
-  // enough here to need more (tables are bounded and evict).
-  std::uint64_t h = 1469598103934665603ULL ^ static_cast<std::uint8_t>(a.family());
-  for (std::uint8_t b : a.bytes()) {
-    h ^= b;
-    h *= 1099511628211ULL;
-  }
-  return static_cast<std::size_t>(h);
 }
 
 IpPrefix::IpPrefix(IpAddress address, int length) : length_(length) {

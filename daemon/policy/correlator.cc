@@ -6,12 +6,17 @@
 namespace dnsleak::policy {
 namespace {
 
-std::string lower(std::string_view name) {
-  std::string out(name);
+// Lower-cases into a reused buffer (the capture thread's, no allocation once grown).
+const std::string& lower(std::string_view name, std::string& out) {
+  out.assign(name);
   if (!out.empty() && out.back() == '.') out.pop_back();
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
   return out;
 }
+
+std::uint64_t nameKey(const std::string& name) { return std::hash<std::string>{}(name); }
 
 }  // namespace
 
@@ -19,9 +24,19 @@ void Correlator::start(core::Timestamp now) {
   if (started_ == core::Timestamp{}) started_ = now;
 }
 
+void Correlator::reserve(std::size_t max_answers) {
+  if (reserved_ == max_answers) return;
+  reserved_ = max_answers;
+  // Grown once to the bound instead of rehashed on the way up.
+  by_address_.reserve(max_answers);
+  by_name_.reserve(max_answers);
+}
+
 void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settings) {
   if (by_address_.size() < settings.max_answers && by_name_.size() < settings.max_answers) return;
-  if (now - last_sweep_ >= std::chrono::seconds(1)) {
+  // A full sweep is a pass over both tables: at most once per quarter of
+  // the grace, in which little can expire anyway.
+  if (now - last_sweep_ >= std::max<std::chrono::nanoseconds>(settings.grace / 4, std::chrono::seconds(1))) {
     last_sweep_ = now;
     std::erase_if(by_address_, [&](const auto& a) { return now > a.second.expires + settings.grace; });
     std::erase_if(by_name_, [&](const auto& n) {
@@ -41,29 +56,29 @@ void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settin
 
 void Correlator::addMessage(const core::Event& m, AnswerPath path, const CorrelationSettings& settings) {
   start(m.time);
-  if (path == AnswerPath::kNone || m.dns.qname.empty() || !m.dns.parse_error.empty()) return;
-  makeRoom(m.time, settings);
-  std::string name = lower(m.dns.qname);
-  // A name asked along a path was resolved there, even if its answer is
-  // missed: it counts for the grace period; an answer for its TTL and grace.
-  core::Timestamp until = m.time + settings.grace;
-  if (m.kind == core::MessageKind::kResponse) {
-    std::uint32_t ttl = 0;
-    for (const auto& a : m.dns.answers) {
-      if (a.type != 1 && a.type != 28) continue;
-      auto address = core::IpAddress::parse(a.data);
-      if (!address) continue;
-      Answer& answer = by_address_[*address];
-      answer.name = name;
-      answer.path = path;
-      answer.expires = m.time + std::chrono::seconds(a.ttl);
-      answer.resolver = m.resolver;
-      answer.interface = m.interface.name;
-      ttl = std::max(ttl, a.ttl);
-    }
-    until += std::chrono::seconds(ttl);
+  reserve(settings.max_answers);
+  if (path == AnswerPath::kNone || m.kind != core::MessageKind::kResponse || m.dns.qname.empty() ||
+      !m.dns.parse_error.empty()) {
+    return;
   }
-  NameSeen& seen = by_name_[name];
+  makeRoom(m.time, settings);
+  const std::string& name = lower(m.dns.qname, name_);
+  // The name counts as resolved along this path for its longest TTL and the
+  // grace (an empty answer too: NXDOMAIN was resolved as well).
+  std::uint32_t ttl = 0;
+  for (const auto& a : m.dns.answers) {
+    if (a.type != 1 && a.type != 28) continue;
+    auto address = core::IpAddress::parse(a.data);
+    if (!address) continue;
+    Answer& answer = by_address_[*address];
+    answer.name = name;
+    answer.path = path;
+    answer.expires = m.time + std::chrono::seconds(a.ttl);
+    answer.resolver = m.resolver;
+    ttl = std::max(ttl, a.ttl);
+  }
+  core::Timestamp until = m.time + settings.grace + std::chrono::seconds(ttl);
+  NameSeen& seen = by_name_[nameKey(name)];
   core::Timestamp& slot = path == AnswerPath::kSafe ? seen.safe : path == AnswerPath::kOutside ? seen.outside : seen.local;
   slot = std::max(slot, until);
 }
@@ -84,14 +99,13 @@ Finding Correlator::judge(const core::ConnectionObservation& c, bool connection_
     out.name = a.name;
     out.answer_path = a.path;
     out.resolver = a.resolver;
-    out.answer_interface = a.interface;
     if (a.path == AnswerPath::kSafe && !connection_safe) finding = Finding::kAnsweredSafeConnectedOutside;
     if (a.path == AnswerPath::kOutside && connection_safe) finding = Finding::kAnsweredOutsideConnectedSafe;
   } else if (!c.sni.empty()) {
     // The address is not known (a CDN hands out many): the name decides.
-    std::string name = lower(c.sni);
+    const std::string& name = lower(c.sni, name_);
     out.name = name;
-    auto n = by_name_.find(name);
+    auto n = by_name_.find(nameKey(name));
     bool safe = n != by_name_.end() && c.time <= n->second.safe;
     bool outside = n != by_name_.end() && c.time <= n->second.outside;
     bool local = n != by_name_.end() && c.time <= n->second.local;

@@ -47,15 +47,15 @@ struct CorrelationSettings {
 class Correlator {
  public:
   // A DNS message this host sent or received as a client, with its full
-  // names (before any privacy mode): queries say a name was asked along a
-  // path, responses which addresses it has.
+  // names (before any privacy mode). Responses say which addresses a name
+  // has and that it was resolved along this path; queries are left out (an
+  // answer never received gave a program nothing to connect to).
   void addMessage(const core::Event& message, AnswerPath path, const CorrelationSettings& settings);
 
   struct Result {
     std::string name;           // the name answered for the address, or the server name
     AnswerPath answer_path = AnswerPath::kNone;
     core::Endpoint resolver;    // who answered, when known
-    std::string answer_interface;
   };
   // Puts a connection beside what was answered. `connection_safe`: it left
   // through the safe path. Connections to listed encrypted-DNS resolvers
@@ -74,17 +74,22 @@ class Correlator {
     AnswerPath path = AnswerPath::kNone;
     core::Timestamp expires{};
     core::Endpoint resolver;
-    std::string interface;
   };
   // Until when a name counts as resolved along each path.
   struct NameSeen {
     core::Timestamp safe{}, outside{}, local{};
   };
   void start(core::Timestamp now);
+  void reserve(std::size_t max_answers);
+  std::size_t reserved_ = 0;
   void makeRoom(core::Timestamp now, const CorrelationSettings& settings);
 
   std::unordered_map<core::IpAddress, Answer, core::IpAddressHash> by_address_;
-  std::unordered_map<std::string, NameSeen> by_name_;
+  // Keyed by a 64-bit hash of the lower-cased name: no string per entry,
+  // and a collision (about 1 in 10^10 at the bound) only makes one name
+  // look resolved.
+  std::unordered_map<std::uint64_t, NameSeen> by_name_;
+  std::string name_;  // reused for lower-casing
   core::Timestamp started_{};
   core::Timestamp last_sweep_{};
   core::Counter evicted_;

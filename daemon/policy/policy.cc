@@ -125,18 +125,14 @@ Policy::Policy(std::shared_ptr<const config::Config> config) : config_(std::move
   correlation_.warmup = std::chrono::seconds(config_->correlation.warmup_seconds);
   correlation_.grace = std::chrono::seconds(config_->correlation.grace_seconds);
   correlation_.max_answers = config_->correlation.max_answers;
-}
-
-AnswerPath Policy::answerPath(const core::Event& e) const {
-  const bool from_client = !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
-  if ((from_client && e.direction == core::Direction::kInbound) ||
-      (!from_client && e.direction == core::Direction::kOutbound)) {
-    return AnswerPath::kNone;  // this host as a server
+  std::string profile(config::profileName(config_->profile));
+  for (std::string_view suffix :
+       {rule::kSafeInterface, rule::kSafeResolver, rule::kSafeProcess, rule::kInsideTunnel, rule::kPlaintextOutside,
+        rule::kEncryptedOutside, rule::kNotApproved, rule::kApproved, rule::kToStub, rule::kBypassesStub,
+        rule::kProxyRequiredOutside, rule::kProxyRequiredInside, rule::kAllowDirect, rule::kDefaultDirect,
+        rule::kAnsweredInsideConnectedOutside, rule::kAnsweredOutsideConnectedInside, rule::kHiddenResolution}) {
+    rule_ids_.emplace_back(suffix, profile + "/" + std::string(suffix));
   }
-  if (!e.tunnel.empty()) return AnswerPath::kNone;
-  Path path = pathOf(e);
-  if (path.loopback) return AnswerPath::kLocal;
-  return path.safe() ? AnswerPath::kSafe : AnswerPath::kOutside;
 }
 
 void Policy::judgeCorrelation(core::Event& e, Finding finding) const {
@@ -190,8 +186,13 @@ std::string Policy::safePathSummary() const {
          "; safe resolvers: " + (resolvers.empty() ? std::string("none") : resolvers);
 }
 
-std::string Policy::ruleId(std::string_view suffix) const {
-  return std::string(config::profileName(config_->profile)) + "/" + std::string(suffix);
+const std::string& Policy::ruleId(std::string_view suffix) const {
+  for (const auto& [key, id] : rule_ids_) {
+    if (key == suffix) return id;
+  }
+  // Every suffix is one of the rule:: constants, all built in the constructor.
+  static const std::string unknown = "unknown";
+  return unknown;
 }
 
 bool Policy::safeInterface(const core::InterfaceInfo& iface) const {
@@ -278,7 +279,7 @@ Policy::Path Policy::pathOf(const core::Event& e) const {
   return path;
 }
 
-void Policy::judge(core::Event& e) const {
+void Policy::judge(core::Event& e, Correlator* correlator) const {
   e.profile = config::profileName(config_->profile);
   e.leak_type = core::LeakType::kNone;
   e.remediation.clear();
@@ -292,6 +293,14 @@ void Policy::judge(core::Event& e) const {
   Route route = Route::kDefaultTunnel;
   if (config_->profile == config::Profile::kSplit && message) route = splitRoute(e.dns.qname);
   const Path path = pathOf(e);
+  const bool server = (from_client && e.direction == core::Direction::kInbound) ||
+                      (!from_client && e.direction == core::Direction::kOutbound);
+  if (correlator && message && config_->correlation.enabled && !server && !path.decapsulated &&
+      (e.transport == core::Transport::kDnsUdp || e.transport == core::Transport::kDnsTcp ||
+       e.transport == core::Transport::kDnsHttp)) {
+    correlator->addMessage(e, path.loopback ? AnswerPath::kLocal : path.safe() ? AnswerPath::kSafe : AnswerPath::kOutside,
+                           correlation_);
+  }
   applyPrivacy(config_->privacy, e);
 
   // Local-link name protocols announce names to everyone on the link: on
@@ -421,8 +430,13 @@ void Policy::leakPlaintext(core::Event& e, bool query) const {
   e.verdict = core::Verdict::kLeak;
   e.leak_type = core::LeakType::kA;
   e.rule = ruleId(rule::kPlaintextOutside);
-  e.reason = describeSubject(e, query, true) + (query ? " left via " : " arrived via ") +
-             describeInterface(e.interface) + ", outside the safe path (" + safe_path_summary_ + ")";
+  // The most frequent reason of all: appended into the event's reused string.
+  e.reason = describeSubject(e, query, true);
+  e.reason += query ? " left via " : " arrived via ";
+  e.reason += describeInterface(e.interface);
+  e.reason += ", outside the safe path (";
+  e.reason += safe_path_summary_;
+  e.reason += ')';
   e.remediation = kRemediationFullTunnel;
 }
 

@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/config.h"
 #include "core/event.h"
@@ -52,14 +54,13 @@ class Policy {
   // Sets verdict, leak type, profile, rule, reason and remediation on an
   // observation whose transport, endpoints, direction and interface (name
   // and kind) are set, then applies the privacy mode to it: names are cut
-  // before any of them is written into the reason.
-  void judge(core::Event& event) const;
+  // before any of them is written into the reason. With a correlator, a
+  // DNS message's names and answers go into it first (Leak-D), with the
+  // path this judgement found.
+  void judge(core::Event& event, Correlator* correlator = nullptr) const;
 
   const config::Config& config() const { return *config_; }
 
-  // For Leak-D. The path a DNS message this host exchanged as a client
-  // took (kNone when it is not its own resolution).
-  AnswerPath answerPath(const core::Event& message) const;
   // Whether a connection through this interface is on the safe path.
   bool safeEgress(const core::InterfaceInfo& iface) const { return safeInterface(iface); }
   const CorrelationSettings& correlation() const { return correlation_; }
@@ -98,11 +99,13 @@ class Policy {
   bool judgeSafePath(core::Event& e, const Path& path, bool from_client) const;
   void judgeEncrypted(core::Event& e, const Path& path, bool from_client, bool approved, bool approved_anywhere) const;
   void leakPlaintext(core::Event& e, bool query) const;
-  std::string ruleId(std::string_view suffix) const;
+  // "<profile>/<suffix>", built once per rule at construction.
+  const std::string& ruleId(std::string_view suffix) const;
 
   std::shared_ptr<const config::Config> config_;
   std::string safe_path_summary_;  // precomputed for leak reasons
   CorrelationSettings correlation_;
+  std::vector<std::pair<std::string_view, std::string>> rule_ids_;  // keyed by the rule:: constants' text
 };
 
 // Publishes the current policy to the capture thread. The control plane

@@ -7,6 +7,7 @@ namespace {
 
 TEST(IpAddress, ParseAndPrintRoundTrip) {
   EXPECT_EQ(IpAddress::parse("192.0.2.1")->toString(), "192.0.2.1");
+  for (const char* v4 : {"0.0.0.0", "255.255.255.255", "10.0.99.100", "1.20.255.9"}) EXPECT_EQ(IpAddress::parse(v4)->toString(), v4);
   EXPECT_EQ(IpAddress::parse("2001:DB8:0:0::1")->toString(), "2001:db8::1");
   EXPECT_FALSE(IpAddress::parse("192.0.2"));
   EXPECT_FALSE(IpAddress::parse(""));
