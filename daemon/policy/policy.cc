@@ -293,8 +293,10 @@ void Policy::judge(core::Event& e, Correlator* correlator) const {
   Route route = Route::kDefaultTunnel;
   if (config_->profile == config::Profile::kSplit && message) route = splitRoute(e.dns.qname);
   const Path path = pathOf(e);
-  const bool server = (from_client && e.direction == core::Direction::kInbound) ||
-                      (!from_client && e.direction == core::Direction::kOutbound);
+  // On loopback the host is both ends, and libpcap's "any" shows only the
+  // arriving copy of a loopback packet: its direction says nothing there.
+  const bool server = !path.loopback && ((from_client && e.direction == core::Direction::kInbound) ||
+                                         (!from_client && e.direction == core::Direction::kOutbound));
   if (correlator && message && config_->correlation.enabled && !server && !path.decapsulated &&
       (e.transport == core::Transport::kDnsUdp || e.transport == core::Transport::kDnsTcp ||
        e.transport == core::Transport::kDnsHttp)) {
@@ -338,8 +340,7 @@ void Policy::judge(core::Event& e, Correlator* correlator) const {
   }
 
   // This host answering as a server is not its own resolution leaking.
-  if ((from_client && e.direction == core::Direction::kInbound) ||
-      (!from_client && e.direction == core::Direction::kOutbound)) {
+  if (server) {
     e.verdict = core::Verdict::kInfo;
     e.rule = kRuleInboundServer;
     if (message) {

@@ -223,6 +223,17 @@ INSTANTIATE_TEST_SUITE_P(
              "split/safe-interface"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
+TEST(Loopback, TheArrivingCopyOfALoopbackQueryIsTheHostsOwnNotAServersQuery) {
+  auto c = std::make_shared<config::Config>();
+  c->profile = config::Profile::kProxyStub;
+  core::Event e = make(to("127.0.0.53", dns("a.example.net", "lo")));
+  e.source = {*core::IpAddress::parse("127.0.0.1"), 40000};
+  e.direction = core::Direction::kInbound;  // libpcap's "any" shows loopback packets only arriving
+  Policy(c).judge(e);
+  EXPECT_EQ(e.rule, "proxy-stub/to-stub") << e.reason;
+  EXPECT_EQ(e.verdict, Verdict::kOk);
+}
+
 TEST(LocalLinkRule, OffInfoLeakAndSafeInterface) {
   auto judge = [](config::LocalLinkRule rule, const char* interface) {
     auto c = std::make_shared<config::Config>();
