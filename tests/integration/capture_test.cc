@@ -181,6 +181,40 @@ TEST_F(CaptureTest, LeakDPutsConnectionsBesideTheAnswers) {
   EXPECT_EQ(named(out.summary.leaks(), "Leak-D"), 3u);
 }
 
+TEST_F(CaptureTest, EveryProfileJudgesTheSameCapture) {
+  // The same capture (a query and response via eth0, the same via wg0, a
+  // query this host receives) under each profile.
+  std::string capture = generate("sll2_interfaces", "profiles.pcap");
+  auto verdicts = [&](const std::string& config_text) {
+    std::string config = dir_ + "/profile.yaml";
+    writeFile(config, config_text + "store: {record_ok: true}\n");
+    auto out = read(capture, {"--config", config, "--ifname", "2=eth0", "--ifname", "5=wg0"});
+    std::vector<std::string> rules;
+    for (const auto& e : out.events) rules.push_back(e.dns().qname() + " " + e.rule());
+    return rules;
+  };
+  EXPECT_EQ(verdicts("profile: split\nsafe_path: {interfaces: [wg0]}\nsplit: {proxy_required: [via-eth0.example.com]}\n"),
+            (std::vector<std::string>{"via-eth0.example.com split/proxy-required-outside-tunnel",
+                                      "via-eth0.example.com split/proxy-required-outside-tunnel",
+                                      "via-wg0.example.com split/safe-interface", "via-wg0.example.com split/safe-interface",
+                                      "asks-us.example.com local/host-is-server"}));
+  EXPECT_EQ(verdicts("profile: split\nsafe_path: {interfaces: [wg0]}\n"
+                     "split: {allow_direct: [example.com], default: tunnel}\n"),
+            (std::vector<std::string>{"via-eth0.example.com split/allow-direct", "via-eth0.example.com split/allow-direct",
+                                      "via-wg0.example.com split/allow-direct", "via-wg0.example.com split/allow-direct",
+                                      "asks-us.example.com local/host-is-server"}));
+  EXPECT_EQ(verdicts("profile: proxy-stub\nsafe_path: {interfaces: [wg0]}\n"),
+            (std::vector<std::string>{"via-eth0.example.com proxy-stub/plaintext-outside-safe-path",
+                                      "via-eth0.example.com proxy-stub/plaintext-outside-safe-path",
+                                      "via-wg0.example.com proxy-stub/safe-interface",
+                                      "via-wg0.example.com proxy-stub/safe-interface",
+                                      "asks-us.example.com local/host-is-server"}));
+  EXPECT_EQ(verdicts("profile: full-tunnel\nsafe_path: {interfaces: [wg0]}\nprivacy: minimal\n"),
+            (std::vector<std::string>{" full-tunnel/plaintext-outside-safe-path", " full-tunnel/plaintext-outside-safe-path",
+                                      " full-tunnel/safe-interface", " full-tunnel/safe-interface",
+                                      " local/host-is-server"}));
+}
+
 TEST_F(CaptureTest, Sll2InterfaceIndexDecidesTheVerdict) {
   auto out = read(generate("sll2_interfaces", "sll2.pcap"), {"--ifname", "2=eth0", "--ifname", "5=wg0"});
   ASSERT_EQ(out.events.size(), 5u);
