@@ -58,7 +58,7 @@ void TcpDnsStreams::erase(const Key& key) {
 }
 
 void TcpDnsStreams::dropEarly(Flow& flow) {
-  for (const auto& e : flow.early) buffered_ -= e.bytes.size();
+  buffered_ -= flow.early.bytes();
   flow.early.clear();
 }
 
@@ -68,7 +68,8 @@ void TcpDnsStreams::giveUpGaps(Flow& flow, const decode::DecodedPacket& packet, 
   while (!flow.early.empty()) {
     counters_.add(TcpStreamEvent::kGap);
     setPending(flow, {});
-    auto first = std::min_element(flow.early.begin(), flow.early.end(), [](const Early& a, const Early& b) {
+    const auto& held = flow.early.held();
+    auto first = std::min_element(held.begin(), held.end(), [](const auto& a, const auto& b) {
       return static_cast<std::int32_t>(a.seq - b.seq) < 0;
     });
     flow.next_seq = first->seq;
@@ -77,22 +78,14 @@ void TcpDnsStreams::giveUpGaps(Flow& flow, const decode::DecodedPacket& packet, 
 }
 
 void TcpDnsStreams::drainEarly(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message) {
-  for (bool progress = true; progress && !flow.early.empty();) {
-    progress = false;
-    for (std::size_t i = 0; i < flow.early.size(); ++i) {
-      auto behind = static_cast<std::int32_t>(flow.next_seq - flow.early[i].seq);
-      if (behind < 0) continue;  // still past a gap
-      Early e = std::move(flow.early[i]);
-      flow.early.erase(flow.early.begin() + static_cast<std::ptrdiff_t>(i));
-      buffered_ -= e.bytes.size();
-      if (static_cast<std::size_t>(behind) < e.bytes.size()) {
-        counters_.add(TcpStreamEvent::kReordered);
-        flow.next_seq = e.seq + static_cast<std::uint32_t>(e.bytes.size());
-        frame(flow, packet, std::span<const std::uint8_t>(e.bytes).subspan(static_cast<std::size_t>(behind)),
-              on_message);
-      }
-      progress = true;
-      break;
+  core::EarlySegments::Segment e;
+  std::size_t skip = 0;
+  while (flow.early.popReached(flow.next_seq, e, skip)) {
+    buffered_ -= e.bytes.size();
+    if (skip < e.bytes.size()) {
+      counters_.add(TcpStreamEvent::kReordered);
+      flow.next_seq = e.seq + static_cast<std::uint32_t>(e.bytes.size());
+      frame(flow, packet, std::span<const std::uint8_t>(e.bytes).subspan(skip), on_message);
     }
   }
 }
@@ -153,9 +146,9 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
     data = data.subspan(seen);
   } else if (ahead > 0) {
     // Early: hold it for the gap to fill, if there is room.
-    if (!closing && flow.early.size() < kMaxEarlySegments &&
+    if (!closing && flow.early.count() < kMaxEarlySegments &&
         buffered_ + data.size() <= limits_.max_buffered_bytes) {
-      flow.early.push_back({packet.tcp_seq, std::vector<std::uint8_t>(data.begin(), data.end())});
+      flow.early.hold(packet.tcp_seq, data);
       buffered_ += data.size();
       return;
     }

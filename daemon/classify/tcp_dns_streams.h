@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/counter.h"
+#include "core/early_segments.h"
 #include "core/event.h"
 #include "core/flow_key.h"
 #include "decode/packet.h"
@@ -73,20 +74,12 @@ class TcpDnsStreams {
 
  private:
   using Key = core::FlowKey;  // one direction of a connection
-  struct Early {
-    std::uint32_t seq;
-    std::vector<std::uint8_t> bytes;
-  };
   struct Flow {
     std::uint32_t next_seq = 0;
     std::vector<std::uint8_t> pending;  // bytes of an incomplete message
-    std::vector<Early> early;           // segments past a gap, waiting for it to fill
+    core::EarlySegments early;          // segments past a gap, waiting for it to fill
     core::Timestamp last_seen{};
-    std::size_t bytes() const {
-      std::size_t n = pending.size();
-      for (const auto& e : early) n += e.bytes.size();
-      return n;
-    }
+    std::size_t bytes() const { return pending.size() + early.bytes(); }
   };
 
   void frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,

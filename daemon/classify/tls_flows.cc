@@ -44,7 +44,6 @@ void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, boo
   flow.hello.clear();
   flow.hello.shrink_to_fit();
   flow.early.clear();
-  flow.early.shrink_to_fit();
   counters_.add(hello ? TlsFlowEvent::kHandshake : TlsFlowEvent::kNoHandshake);
   Report r{hello ? core::MessageKind::kHandshake : core::MessageKind::kConnection, hello, from_client, server_port};
   handler.onTlsFlow(packet, r);
@@ -85,21 +84,13 @@ bool TlsFlows::appendHello(Map::iterator it, const decode::DecodedPacket& packet
 
 void TlsFlows::drainEarly(Map::iterator it, const decode::DecodedPacket& packet, Handler& handler) {
   Flow& flow = it->second;
-  for (bool progress = true; progress && !flow.reported;) {
-    progress = false;
-    for (std::size_t i = 0; i < flow.early.size(); ++i) {
-      auto behind = static_cast<std::int32_t>(flow.next_seq - flow.early[i].seq);
-      if (behind < 0) continue;  // still past a gap
-      Early early = std::move(flow.early[i]);
-      flow.early.erase(flow.early.begin() + static_cast<std::ptrdiff_t>(i));
-      buffered_ -= early.bytes.size();
-      progress = true;
-      if (static_cast<std::size_t>(behind) < early.bytes.size()) {
-        counters_.add(TlsFlowEvent::kReordered);
-        appendHello(it, packet, std::span<const std::uint8_t>(early.bytes).subspan(static_cast<std::size_t>(behind)),
-                    handler);
-      }
-      break;
+  core::EarlySegments::Segment early;
+  std::size_t skip = 0;
+  while (!flow.reported && flow.early.popReached(flow.next_seq, early, skip)) {
+    buffered_ -= early.bytes.size();
+    if (skip < early.bytes.size()) {
+      counters_.add(TlsFlowEvent::kReordered);
+      appendHello(it, packet, std::span<const std::uint8_t>(early.bytes).subspan(skip), handler);
     }
   }
 }
@@ -159,9 +150,9 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
       report(it, packet, from_client, handler, nullptr);
     } else if (ahead > 0) {
       // Early: held until the gap fills, if there is room.
-      if (flow.early.size() < kMaxEarlyHelloSegments &&
+      if (flow.early.count() < kMaxEarlyHelloSegments &&
           buffered_ + packet.payload.size() <= limits_.max_buffered_bytes) {
-        flow.early.push_back({packet.tcp_seq, {packet.payload.begin(), packet.payload.end()}});
+        flow.early.hold(packet.tcp_seq, packet.payload);
         buffered_ += packet.payload.size();
       } else {
         report(it, packet, from_client, handler, nullptr);  // a gap that will not fill here

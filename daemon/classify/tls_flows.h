@@ -10,6 +10,7 @@
 
 #include "classify/tls_client_hello.h"
 #include "core/counter.h"
+#include "core/early_segments.h"
 #include "core/event.h"
 #include "core/flow_key.h"
 #include "decode/packet.h"
@@ -70,22 +71,14 @@ class TlsFlows {
 
  private:
   using Key = core::FlowKey;  // a connection, client first
-  struct Early {
-    std::uint32_t seq;
-    std::vector<std::uint8_t> bytes;
-  };
   struct Flow {
     bool reported = false;
     bool closed = false;  // FIN or RST seen: kept a little while so late packets are not a "new" connection
     std::uint32_t next_seq = 0;
     std::vector<std::uint8_t> hello;  // the client's first bytes, until they parse
-    std::vector<Early> early;         // hello segments past a gap
+    core::EarlySegments early;        // hello segments past a gap
     core::Timestamp last_seen{};
-    std::size_t bytes() const {
-      std::size_t n = hello.size();
-      for (const auto& e : early) n += e.bytes.size();
-      return n;
-    }
+    std::size_t bytes() const { return hello.size() + early.bytes(); }
   };
   using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
 
