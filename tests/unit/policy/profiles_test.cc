@@ -223,6 +223,34 @@ INSTANTIATE_TEST_SUITE_P(
              "split/safe-interface"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
+// Leak-D under every profile: both mismatch kinds and hidden resolution.
+TEST(LeakD, EveryProfileEveryFinding) {
+  for (auto setup : {std::function<void(config::Config&)>(fullTunnel), std::function<void(config::Config&)>(proxyStub),
+                     std::function<void(config::Config&)>(split)}) {
+    auto c = std::make_shared<config::Config>();
+    setup(*c);
+    Policy policy(c);
+    std::string profile(config::profileName(c->profile));
+    for (auto [finding, suffix] : {std::pair{Finding::kAnsweredSafeConnectedOutside, rule::kAnsweredInsideConnectedOutside},
+                                   std::pair{Finding::kAnsweredOutsideConnectedSafe, rule::kAnsweredOutsideConnectedInside},
+                                   std::pair{Finding::kHiddenResolution, rule::kHiddenResolution}}) {
+      core::Event e;
+      e.kind = core::MessageKind::kConnection;
+      e.destination = {*core::IpAddress::parse("203.0.113.50"), 443};
+      e.interface = {2, "eth0", ""};
+      e.dns.qname = "intranet.example.com";
+      policy.judgeCorrelation(e, finding);
+      EXPECT_EQ(e.verdict, Verdict::kLeak);
+      EXPECT_EQ(e.leak_type, LeakType::kD);
+      EXPECT_EQ(e.rule, profile + "/" + std::string(suffix));
+      EXPECT_EQ(e.profile, profile);
+      EXPECT_EQ(e.recognition, core::RecognitionMethod::kCorrelation);
+      EXPECT_NE(e.reason.find("intranet.example.com"), std::string::npos) << e.reason;
+      EXPECT_FALSE(e.remediation.empty());
+    }
+  }
+}
+
 TEST(Loopback, TheArrivingCopyOfALoopbackQueryIsTheHostsOwnNotAServersQuery) {
   auto c = std::make_shared<config::Config>();
   c->profile = config::Profile::kProxyStub;
