@@ -249,6 +249,35 @@ TEST_F(LiveTest, TcpAndIpv6QueriesOutsideTheTunnelLeakToo) {
   }
 }
 
+TEST_F(LiveTest, DnsOnAnotherPortIsRecognisedLiveByItsContent) {
+  auto args = dnsmasq(isp_, {"198.51.100.1"}, "192.0.2.82");
+  args.push_back("--port=5300");
+  for (auto& a : args) {
+    if (a.rfind("--pid-file=", 0) == 0) a += ".5300";
+  }
+  Background odd(args, dir_, "dnsmasq-5300");
+  auto ask = [](const char* name, bool tcp) {
+    std::vector<std::string> a = {"-p", "5300", "@198.51.100.1", name, "A"};
+    if (tcp) a.insert(a.begin(), "+tcp");
+    return dig(a);
+  };
+  ASSERT_TRUE(waitUntil([&] { return ask("odd-ready.example.test", false).find("192.0.2.82") != std::string::npos; },
+                        std::chrono::seconds(10)))
+      << odd.err();
+  ASSERT_NE(ask("odd-udp.example.test", false).find("192.0.2.82"), std::string::npos);
+  ASSERT_NE(ask("odd-tcp.example.test", true).find("192.0.2.82"), std::string::npos);
+  auto udp = waitForEvents("odd-udp.example.test", 2);
+  auto tcp = waitForEvents("odd-tcp.example.test", 2);
+  ASSERT_EQ(udp.size(), 2u);
+  for (const auto& e : udp) {
+    EXPECT_EQ(e.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
+    EXPECT_EQ(e.resolver().port(), 5300u);
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
+  }
+  ASSERT_EQ(tcp.size(), 2u);
+  EXPECT_EQ(tcp[0].transport(), v1::TRANSPORT_DNS_TCP);
+}
+
 TEST_F(LiveTest, FragmentedResponseIsReassembled) {
   auto answer = dig({"+bufsize=4096", "+ignore", "@198.51.100.1", "big.example.test", "TXT"});
   ASSERT_NE(answer.find("aaaa"), std::string::npos) << "no large answer: " << answer;
