@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -124,8 +125,8 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 // ready it simply waits to be poked.
 class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
  public:
-  WatchReactor(ApiServer::Impl& server, const v1::WatchRequest& request)
-      : server_(server), filter_(makeFilter(request)) {
+  WatchReactor(ApiServer::Impl& server, grpc::CallbackServerContext* context, const v1::WatchRequest& request)
+      : server_(server), context_(context), filter_(makeFilter(request)) {
     cursor_ = request.from_seq() != 0 ? request.from_seq() : server_.store_.lastSeq() + 1;
     server_.registerWatcher(this);
     poke();
@@ -175,13 +176,19 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   }
 
   // Ends the stream with `status` once the write in flight (if any) is done.
-  // Any thread.
+  // A write still in flight belongs to a client that stopped reading: it
+  // would never finish, so the call is cancelled instead (that client would
+  // not read the status either), and the server's shutdown need not wait
+  // for its deadline. Any thread.
   void close(const grpc::Status& status) {
+    bool stuck = false;
     {
       std::lock_guard lock(mutex_);
       closing_ = status;
       cancelled_ = true;
+      stuck = in_flight_;
     }
+    if (stuck) context_->TryCancel();
     poke();
   }
 
@@ -200,6 +207,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
 
  private:
   ApiServer::Impl& server_;
+  grpc::CallbackServerContext* context_;  // gRPC's, valid until OnDone
   EventFilter filter_;
   std::mutex mutex_;
   std::uint64_t cursor_ = 0;     // next sequence number to look at
@@ -210,9 +218,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   v1::WatchResponse response_;  // the message being written; untouched while in flight
 };
 
-grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext* context,
                                                                     const v1::WatchRequest* request) {
-  return new WatchReactor(*this, *request);
+  return new WatchReactor(*this, context, *request);
 }
 
 void ApiServer::Impl::notifyLoop() {
@@ -312,6 +320,15 @@ ApiServer::ApiServer(store::EventStore& store, ControlPlane& control)
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
+  // gRPC tears its library down when its last object goes, and that
+  // teardown can wait ~10 s on an internal timer after a client that
+  // stopped reading. Holding one reference of our own for the life of the
+  // process lets stop() end promptly; the process exit frees the rest.
+  static const bool library_held = [] {
+    grpc_init();
+    return true;
+  }();
+  (void)library_held;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
