@@ -60,17 +60,16 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   const policy::Policy& policy = policy_.get();
   if (!policy.config().correlation.enabled || c.direction == core::Direction::kInbound) return;
   connections_.add();
-  core::Event& e = connection_event_;
-  e = core::Event{};
-  e.interface.index = c.ifindex;
-  e.interface.name = names_.name(c.ifindex);
-  e.interface.kind = names_.kind(c.ifindex);
+  core::InterfaceInfo iface{c.ifindex, names_.name(c.ifindex), names_.kind(c.ifindex)};
   policy::Correlator::Result result;
-  auto finding = correlator_.judge(c, policy.safeEgress(e.interface), policy_.get().config().resolvers.loaded.get(),
+  auto finding = correlator_.judge(c, policy.safeEgress(iface), policy.config().resolvers.loaded.get(),
                                    policy.correlation(), result);
   // During the warm-up a name not seen resolved was mostly resolved before
   // dnsleakd started: counted (correlation_warmup), not reported.
   if (finding == policy::Finding::kNone || finding == policy::Finding::kHiddenDuringWarmup) return;
+  core::Event& e = connection_event_;
+  e = core::Event{};
+  e.interface = std::move(iface);
   e.time = e.first_seen = e.last_seen = c.time;
   e.kind = core::MessageKind::kConnection;
   e.source = c.source;

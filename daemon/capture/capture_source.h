@@ -82,6 +82,8 @@ struct LiveOptions {
 std::string liveFilter(int link_type, bool tunnels, bool connections = true);
 // Why `filter` does not compile for `link_type`; empty when it does.
 std::string filterError(int link_type, const std::string& filter);
+// Whether `filter` lets `frame` through, as the kernel would (for tests).
+bool filterPasses(int link_type, const std::string& filter, std::span<const std::uint8_t> frame);
 
 // Opens every interface; throws CaptureError naming the interface and the
 // cause when one cannot be opened at start-up.

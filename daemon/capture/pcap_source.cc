@@ -40,11 +40,7 @@ constexpr const char* kFilter =
     "port 53 or udp port 5353 or port 5355 or udp port 137 or tcp port 853"
     " or tcp dst port 443 or udp port 853 or udp port 784 or udp port 8853"
     " or (udp dst port 443 and udp[8] & 0x80 != 0)"
-    " or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)"
-    " or (udp and udp[12:2] = 1 and udp[10] & 0x78 = 0 and udp[11] & 0x40 = 0)"
-    " or (ip6 and ip6[6] = 17 and ip6[52:2] = 1 and ip6[50] & 0x78 = 0 and ip6[51] & 0x40 = 0)"
-    " or (tcp and tcp[((tcp[12] & 0xf0) >> 2) + 6 : 2] = 1 and tcp[((tcp[12] & 0xf0) >> 2) + 4] & 0x78 = 0)"
-    " or (ip6 and ip6[6] = 6 and ip6[40 + ((ip6[52] & 0xf0) >> 2) + 6 : 2] = 1)";
+    " or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)";
 // With capture.tunnels, encapsulated traffic too (VXLAN, Geneve, GRE,
 // IP-in-IP, 6in4): all of a tunnel's traffic then crosses into user space.
 constexpr const char* kTunnelFilter =
@@ -55,6 +51,15 @@ constexpr const char* kTunnelFilter =
 // One packet per connection; TLS and QUIC hellos to 443 already pass.
 constexpr const char* kConnectionFilter =
     " or (tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (ip6 and ip6[6] = 6 and ip6[53] & 0x12 = 0x02)";
+// DNS on any other port, by a look at what would be its header. These
+// loads reach into the payload, and a BPF load past a packet's end ends the
+// whole filter with "drop": so they come after every clause that must see
+// short packets (a bare SYN above all), and only the vlan clause follows.
+constexpr const char* kContentFilter =
+    " or (udp and udp[12:2] = 1 and udp[10] & 0x78 = 0 and udp[11] & 0x40 = 0)"
+    " or (ip6 and ip6[6] = 17 and ip6[52:2] = 1 and ip6[50] & 0x78 = 0 and ip6[51] & 0x40 = 0)"
+    " or (tcp and tcp[((tcp[12] & 0xf0) >> 2) + 6 : 2] = 1 and tcp[((tcp[12] & 0xf0) >> 2) + 4] & 0x78 = 0)"
+    " or (ip6 and ip6[6] = 6 and ip6[40 + ((ip6[52] & 0xf0) >> 2) + 6 : 2] = 1)";
 // On Ethernet, DNS inside a VLAN tag the kernel left in the frame. Last:
 // "vlan" shifts the offsets of everything after it in a filter.
 constexpr const char* kVlanFilter = " or (vlan and port 53)";
@@ -430,6 +435,7 @@ std::string liveFilter(int link_type, bool tunnels, bool connections) {
   std::string filter = kFilter;
   if (tunnels) filter += kTunnelFilter;
   if (connections) filter += kConnectionFilter;
+  filter += kContentFilter;
   if (link_type == DLT_EN10MB) filter += kVlanFilter;
   return filter;
 }
@@ -446,6 +452,21 @@ std::string filterError(int link_type, const std::string& filter) {
   }
   pcap_close(p);
   return error;
+}
+
+bool filterPasses(int link_type, const std::string& filter, std::span<const std::uint8_t> frame) {
+  pcap_t* p = pcap_open_dead(link_type, 262144);
+  if (!p) return false;
+  bpf_program program{};
+  bool passes = false;
+  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) == 0) {
+    pcap_pkthdr header{};
+    header.caplen = header.len = static_cast<bpf_u_int32>(frame.size());
+    passes = pcap_offline_filter(&program, &header, frame.data()) != 0;
+    pcap_freecode(&program);
+  }
+  pcap_close(p);
+  return passes;
 }
 
 std::unique_ptr<CaptureSource> openLive(const LiveOptions& options) { return std::make_unique<LiveSource>(options); }
