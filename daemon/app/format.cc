@@ -47,7 +47,12 @@ std::string formatEventLine(const core::Event& e) {
   std::string verdict(core::verdictName(e.verdict));
   if (e.verdict == core::Verdict::kLeak) verdict = "LEAK " + std::string(core::leakTypeName(e.leak_type));
   pad(out, verdict, 12);
-  pad(out, core::transportName(e.transport), 9);
+  // A Leak-D connection is no DNS transport: its IP protocol says what it was.
+  if (e.transport == core::Transport::kUnspecified) {
+    pad(out, e.ip_protocol == 6 ? "tcp" : e.ip_protocol == 17 ? "udp" : "-", 9);
+  } else {
+    pad(out, core::transportName(e.transport), 9);
+  }
   pad(out, kindName(e.kind), 11);
   std::string what;
   if (e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse) {
@@ -59,8 +64,9 @@ std::string formatEventLine(const core::Event& e) {
     }
   } else {
     what = e.transport == core::Transport::kDnsCrypt ? "(encrypted exchange)"
-           : e.sni.empty()                           ? "(no server name)"
-                                                     : "sni " + e.sni;
+           : !e.sni.empty()                          ? "sni " + e.sni
+           : !e.dns.qname.empty()                    ? "name " + e.dns.qname  // Leak-D: the name the address answered
+                                                     : "(no server name)";
     for (std::size_t i = 0; i < e.alpn.size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn[i];
   }
   pad(out, what, 36);
