@@ -160,6 +160,7 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   }
   out += "dns        " + std::to_string(s.dns_messages()) + (s.dns_messages() == 1 ? " message" : " messages") +
          (transports.empty() ? "" : " (" + transports + ")") + "\n";
+  out += "connects   " + std::to_string(s.connections()) + " put beside the answers seen (Leak-D)\n";
   std::string leaks;
   for (const auto& l : s.leaks()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
   out += "leaks      " + leaks + "\n";
