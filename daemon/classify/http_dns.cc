@@ -266,7 +266,7 @@ Outcome http2Frame(Connection& c, int dir, std::uint8_t type, std::uint8_t flags
       }
       return std::nullopt;
     }
-    default:  // SETTINGS, PING, WINDOW_UPDATE, GOAWAY, PRIORITY
+    default:  // PING, WINDOW_UPDATE, GOAWAY, PRIORITY
       return std::nullopt;
   }
 }

@@ -27,9 +27,10 @@ void Correlator::start(core::Timestamp now) {
 void Correlator::reserve(std::size_t max_answers) {
   if (reserved_ == max_answers) return;
   reserved_ = max_answers;
-  // Grown once to the bound instead of rehashed on the way up.
-  by_address_.reserve(max_answers);
-  by_name_.reserve(max_answers);
+  // Grown once to the bound (up to a point) instead of rehashed on the way up.
+  std::size_t buckets = std::min<std::size_t>(max_answers, 65536);
+  by_address_.reserve(buckets);
+  by_name_.reserve(buckets);
 }
 
 void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settings) {
@@ -76,6 +77,11 @@ void Correlator::addMessage(const core::Event& m, AnswerPath path, const Correla
     answer.expires = m.time + std::chrono::seconds(a.ttl);
     answer.resolver = m.resolver;
     ttl = std::max(ttl, a.ttl);
+  }
+  // One response may carry many addresses: the bound holds after all of them.
+  while (by_address_.size() > settings.max_answers) {
+    by_address_.erase(by_address_.begin());
+    evicted_.add();
   }
   core::Timestamp until = m.time + settings.grace + std::chrono::seconds(ttl);
   NameSeen& seen = by_name_[nameKey(name)];

@@ -86,6 +86,11 @@ TEST_F(CorrelatorTest, MemoryStaysWithinItsBoundAndEvictionsAreCounted) {
   EXPECT_LE(correlator_.answers(), 16u);
   EXPECT_LE(correlator_.names(), 16u);
   EXPECT_GT(correlator_.evicted(), 0u);
+  // A response with many addresses keeps the bound too.
+  core::Event many = response(200, "many.example", "198.51.100.1", 3600);
+  for (int i = 2; i < 40; ++i) many.dns.answers.push_back({"cdn.example.net", 1, 3600, "198.51.100." + std::to_string(i)});
+  correlator_.addMessage(many, AnswerPath::kSafe, settings_);
+  EXPECT_LE(correlator_.answers(), 16u);
 }
 
 }  // namespace
