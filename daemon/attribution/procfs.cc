@@ -1,0 +1,153 @@
+#include "attribution/procfs.h"
+
+#include <dirent.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace dnsleak::attribution {
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string readLink(const std::string& path) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// The value of "Key:" in /proc/<pid>/status, first field only.
+std::string statusField(const std::string& status, std::string_view key) {
+  std::size_t at = 0;
+  while (at < status.size()) {
+    std::size_t end = status.find('\n', at);
+    if (end == std::string::npos) end = status.size();
+    std::string_view line(status.data() + at, end - at);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
+      std::string_view value = line.substr(key.size() + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      return std::string(value.substr(0, value.find_first_of(" \t")));
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
+std::uint32_t number(const std::string& text) {
+  char* end = nullptr;
+  unsigned long v = std::strtoul(text.c_str(), &end, 10);
+  return end && end != text.c_str() ? static_cast<std::uint32_t>(v) : 0;
+}
+
+bool isPid(const char* name) {
+  if (!*name) return false;
+  for (const char* p = name; *p; ++p) {
+    if (*p < '0' || *p > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ProcFs::unitOfCgroup(const std::string& cgroup) {
+  std::size_t end = cgroup.size();
+  while (end > 0) {
+    std::size_t slash = cgroup.rfind('/', end - 1);
+    std::size_t start = slash == std::string::npos ? 0 : slash + 1;
+    std::string_view part(cgroup.data() + start, end - start);
+    if (part.size() > 8 && (part.ends_with(".service") || part.ends_with(".scope"))) return std::string(part);
+    if (slash == std::string::npos || slash == 0) break;
+    end = slash;
+  }
+  return {};
+}
+
+std::optional<core::ProcessInfo> ProcFs::process(std::uint32_t pid) const {
+  std::string dir = root_ + "/" + std::to_string(pid);
+  std::string status = readFile(dir + "/status");
+  if (status.empty()) return std::nullopt;
+  core::ProcessInfo p;
+  p.pid = pid;
+  p.tgid = number(statusField(status, "Tgid"));
+  p.name = statusField(status, "Name");
+  p.uid = number(statusField(status, "Uid"));
+  p.exe = readLink(dir + "/exe");
+  std::string cmdline = readFile(dir + "/cmdline");
+  while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+  for (char& ch : cmdline) {
+    if (ch == '\0') ch = ' ';
+  }
+  p.cmdline = std::move(cmdline);
+  if (passwd* pw = getpwuid(p.uid)) p.user = pw->pw_name;
+  // cgroup v2: "0::/path"; the unified line is the one with an empty controller list.
+  std::string cgroups = readFile(dir + "/cgroup");
+  for (std::size_t at = 0; at < cgroups.size();) {
+    std::size_t end = cgroups.find('\n', at);
+    if (end == std::string::npos) end = cgroups.size();
+    std::string line = cgroups.substr(at, end - at);
+    if (line.rfind("0::", 0) == 0) p.cgroup = line.substr(3);
+    at = end + 1;
+  }
+  p.unit = unitOfCgroup(p.cgroup);
+  // The parents up to pid 1, each by name; bounded, and stops at a loop.
+  std::uint32_t parent = number(statusField(status, "PPid"));
+  for (int i = 0; i < kMaxParents && parent != 0; ++i) {
+    std::string parent_status = readFile(root_ + "/" + std::to_string(parent) + "/status");
+    if (parent_status.empty()) break;
+    p.parents.push_back({parent, statusField(parent_status, "Name")});
+    if (parent == 1) break;
+    std::uint32_t next = number(statusField(parent_status, "PPid"));
+    if (next == parent) break;
+    parent = next;
+  }
+  return p;
+}
+
+void ProcFs::rescan() {
+  inode_to_pid_.clear();
+  DIR* proc = opendir(root_.c_str());
+  if (!proc) return;
+  while (dirent* entry = readdir(proc)) {
+    if (!isPid(entry->d_name)) continue;
+    std::string fd_dir = root_ + "/" + entry->d_name + "/fd";
+    DIR* fds = opendir(fd_dir.c_str());
+    if (!fds) continue;  // gone, or not ours to read
+    std::uint32_t pid = number(entry->d_name);
+    while (dirent* fd = readdir(fds)) {
+      if (fd->d_name[0] == '.') continue;
+      std::string target = readLink(fd_dir + "/" + fd->d_name);
+      // "socket:[12345]"
+      if (target.rfind("socket:[", 0) != 0) continue;
+      std::uint64_t inode = std::strtoull(target.c_str() + 8, nullptr, 10);
+      // A socket shared by several processes (fork) goes to the first seen.
+      inode_to_pid_.emplace(inode, Holder{pid, fd->d_name});
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+}
+
+std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode) {
+  const std::string expected = "socket:[" + std::to_string(inode) + "]";
+  auto holds = [&](const Holder& h) {
+    return readLink(root_ + "/" + std::to_string(h.pid) + "/fd/" + h.fd) == expected;
+  };
+  auto it = inode_to_pid_.find(inode);
+  if (it != inode_to_pid_.end() && holds(it->second)) return it->second.pid;
+  rescan();
+  it = inode_to_pid_.find(inode);
+  if (it == inode_to_pid_.end()) return std::nullopt;
+  return it->second.pid;
+}
+
+}  // namespace dnsleak::attribution

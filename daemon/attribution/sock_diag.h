@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "core/event.h"
+
+namespace dnsleak::attribution {
+
+struct SocketIdentity {
+  std::uint64_t inode = 0;
+  std::uint32_t uid = 0;
+};
+
+// Asks the kernel (NETLINK_SOCK_DIAG, inet_diag) for the socket that owns a
+// UDP or TCP flow of this host: `local` is this host's end. UDP sockets are
+// found unconnected too (the kernel matches them as it would deliver).
+// Nothing when no socket has it (closed, or not this network namespace's).
+std::optional<SocketIdentity> findSocket(std::uint8_t ip_protocol, const core::Endpoint& local,
+                                         const core::Endpoint& remote);
+
+}  // namespace dnsleak::attribution
