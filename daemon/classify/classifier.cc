@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/bytes.h"
+#include "core/names.h"
 
 namespace dnsleak::classify {
 
@@ -42,11 +43,7 @@ bool startsWithResolverMagic(std::span<const std::uint8_t> payload) {
 // "2.dnscrypt-cert.<provider>" over plain DNS.
 bool isDnsCryptCertificateName(const std::string& qname) {
   constexpr std::string_view kPrefix = "2.dnscrypt-cert.";
-  if (qname.size() <= kPrefix.size()) return false;
-  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(qname[i])) != kPrefix[i]) return false;
-  }
-  return true;
+  return qname.size() > kPrefix.size() && core::equalsIgnoringCase(std::string_view(qname).substr(0, kPrefix.size()), kPrefix);
 }
 
 // A header a DNS implementation could have sent: the zero bit clear, a
@@ -59,12 +56,6 @@ bool plausibleDnsHeader(std::span<const std::uint8_t> message) {
   bool zero_bit = (message[3] & 0x40) != 0;
   std::uint16_t questions = core::be16(message.data() + 4);
   return !zero_bit && opcode <= 6 && opcode != 3 && questions >= 1 && questions <= 8;
-}
-
-bool equalsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace
@@ -368,8 +359,8 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
       by_content || status != DnsParseStatus::kOk ? core::Confidence::kMedium : core::Confidence::kHigh;
   // The server is the end a query goes to and a response comes from.
   e.resolver = e.dns.is_response ? e.source : e.destination;
-  if (equalsIgnoringCase(e.dns.qname, "use-application-dns.net")) e.signals.emplace_back("doh-canary");
-  if (equalsIgnoringCase(e.dns.qname, "_dns.resolver.arpa")) e.signals.emplace_back("ddr");
+  if (core::equalsIgnoringCase(e.dns.qname, "use-application-dns.net")) e.signals.emplace_back("doh-canary");
+  if (core::equalsIgnoringCase(e.dns.qname, "_dns.resolver.arpa")) e.signals.emplace_back("ddr");
   sink_->onObservation(e);
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "core/bytes.h"
+#include "core/names.h"
 
 namespace dnsleak::classify {
 
@@ -28,6 +29,7 @@ std::string_view httpDnsEventName(HttpDnsEvent e) {
 namespace {
 
 using Bytes = std::span<const std::uint8_t>;
+using core::equalsIgnoringCase;
 using Outcome = std::optional<HttpDnsEvent>;  // nullopt: go on following
 
 constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -39,12 +41,6 @@ constexpr std::uint8_t kH2Data = 0, kH2Headers = 1, kH2RstStream = 3, kH2Setting
 constexpr std::uint8_t kFlagEndStream = 0x01, kFlagEndHeaders = 0x04, kFlagPadded = 0x08, kFlagPriority = 0x20;
 
 std::string_view text(Bytes b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-
-bool equalsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -7,12 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <tuple>
+
+#include "core/names.h"
 
 namespace dnsleak::config {
 namespace {
@@ -200,8 +201,7 @@ class Reader {
   void domains(const YAML::Node& node, const std::string& path, std::vector<std::string>& names) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string& name = names[i];
-      if (!name.empty() && name.back() == '.') name.pop_back();
-      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      name = core::lowerName(name);
       bool ok = !name.empty() && name.size() <= 253 && name.front() != '.' &&
                 name.find("..") == std::string::npos &&
                 name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") == std::string::npos;

@@ -1,28 +1,17 @@
 #include "core/resolver_list.h"
 
-#include <algorithm>
-#include <cctype>
+#include "core/names.h"
 
 namespace dnsleak::core {
-namespace {
-
-std::string lower(std::string_view name) {
-  std::string out(name);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
-
-}  // namespace
 
 void ResolverList::addHost(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = lowerName(name);
   removed_.erase(n);
   hosts_.insert(std::move(n));
 }
 
 void ResolverList::removeHost(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = lowerName(name);
   hosts_.erase(n);
   removed_.insert(std::move(n));
 }
@@ -31,7 +20,7 @@ void ResolverList::addAddress(const IpAddress& address) { addresses_.insert(addr
 
 bool ResolverList::hostListed(std::string_view name) const {
   if (name.empty() || hosts_.empty()) return false;
-  std::string n = lower(name);
+  std::string n = lowerName(name);
   std::string_view rest = n;
   for (;;) {
     std::string key(rest);

@@ -1,20 +1,11 @@
 #include "policy/correlator.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/names.h"
 
 namespace dnsleak::policy {
 namespace {
-
-// Lower-cases into a reused buffer (the capture thread's, no allocation once grown).
-const std::string& lower(std::string_view name, std::string& out) {
-  out.assign(name);
-  if (!out.empty() && out.back() == '.') out.pop_back();
-  for (char& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
-  return out;
-}
 
 std::uint64_t nameKey(const std::string& name) { return std::hash<std::string>{}(name); }
 
@@ -63,7 +54,7 @@ void Correlator::addMessage(const core::Event& m, AnswerPath path, const Correla
     return;
   }
   makeRoom(m.time, settings);
-  const std::string& name = lower(m.dns.qname, name_);
+  const std::string& name = core::lowerName(m.dns.qname, name_);
   // The name counts as resolved along this path for its longest TTL and the
   // grace (an empty answer too: NXDOMAIN was resolved as well).
   std::uint32_t ttl = 0;
@@ -103,13 +94,12 @@ Finding Correlator::judge(const core::ConnectionObservation& c, bool connection_
   if (it != by_address_.end() && c.time <= it->second.expires + settings.grace) {
     const Answer& a = it->second;
     out.name = a.name;
-    out.answer_path = a.path;
     out.resolver = a.resolver;
     if (a.path == AnswerPath::kSafe && !connection_safe) finding = Finding::kAnsweredSafeConnectedOutside;
     if (a.path == AnswerPath::kOutside && connection_safe) finding = Finding::kAnsweredOutsideConnectedSafe;
   } else if (!c.sni.empty()) {
     // The address is not known (a CDN hands out many): the name decides.
-    const std::string& name = lower(c.sni, name_);
+    const std::string& name = core::lowerName(c.sni, name_);
     out.name = name;
     auto n = by_name_.find(nameKey(name));
     bool safe = n != by_name_.end() && c.time <= n->second.safe;
@@ -118,10 +108,8 @@ Finding Correlator::judge(const core::ConnectionObservation& c, bool connection_
     if (!safe && !outside && !local) {
       finding = c.time - started_ < settings.warmup ? Finding::kHiddenDuringWarmup : Finding::kHiddenResolution;
     } else if (safe && !outside && !local && !connection_safe) {
-      out.answer_path = AnswerPath::kSafe;
       finding = Finding::kAnsweredSafeConnectedOutside;
     } else if (outside && !safe && !local && connection_safe) {
-      out.answer_path = AnswerPath::kOutside;
       finding = Finding::kAnsweredOutsideConnectedSafe;
     }
   }

@@ -54,7 +54,6 @@ class Correlator {
 
   struct Result {
     std::string name;           // the name answered for the address, or the server name
-    AnswerPath answer_path = AnswerPath::kNone;
     core::Endpoint resolver;    // who answered, when known
   };
   // Puts a connection beside what was answered. `connection_safe`: it left

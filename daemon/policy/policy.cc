@@ -2,7 +2,7 @@
 
 #include <fnmatch.h>
 
-#include <cctype>
+#include "core/names.h"
 
 #include "policy/privacy.h"
 
@@ -97,15 +97,6 @@ constexpr std::string_view kRemediationNotApproved =
 
 std::string plaintextName(core::Transport t) {
   return t == core::Transport::kDnsHttp ? "plaintext DNS over HTTP" : "plaintext DNS";
-}
-
-// Whether `name` is `domain` or under it; `domain` is lower case.
-bool endsWithDomain(std::string_view name, std::string_view domain) {
-  if (domain.empty() || name.size() < domain.size()) return false;
-  for (std::size_t i = 0; i < domain.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(name[name.size() - domain.size() + i])) != domain[i]) return false;
-  }
-  return name.size() == domain.size() || name[name.size() - domain.size() - 1] == '.';
 }
 
 // "plaintext DNS query for NAME (A) to 192.0.2.1:53", "DNS over TLS to ... (server name ...)"
@@ -233,7 +224,7 @@ bool Policy::approvedResolver(const core::Event& e) const {
   const auto& approved = config_->approved_resolvers;
   if (!e.sni.empty()) {
     for (const auto& host : approved.hosts) {
-      if (endsWithDomain(e.sni, host)) return true;
+      if (core::isSameOrUnder(e.sni, host)) return true;
     }
   }
   for (const auto& spec : approved.addresses) {
@@ -255,13 +246,13 @@ Policy::Route Policy::splitRoute(std::string_view name) const {
   Route route = config_->split.default_route == config::SplitDefault::kTunnel ? Route::kDefaultTunnel
                                                                                : Route::kDefaultDirect;
   for (const auto& d : config_->split.allow_direct) {
-    if (d.size() > best && endsWithDomain(name, d)) {
+    if (d.size() > best && core::isSameOrUnder(name, d)) {
       best = d.size();
       route = Route::kDirect;
     }
   }
   for (const auto& d : config_->split.proxy_required) {
-    if (d.size() >= best && endsWithDomain(name, d)) {  // a tie goes to the tunnel
+    if (d.size() >= best && core::isSameOrUnder(name, d)) {  // a tie goes to the tunnel
       best = d.size();
       route = Route::kTunnel;
     }

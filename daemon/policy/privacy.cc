@@ -2,7 +2,7 @@
 
 #include <libpsl.h>
 
-#include <cctype>
+#include "core/names.h"
 
 namespace dnsleak::policy {
 namespace {
@@ -23,9 +23,7 @@ bool dataIsName(std::uint16_t type) { return type == 2 || type == 5 || type == 1
 }  // namespace
 
 std::string registrableDomain(std::string_view name) {
-  std::string lower(name);
-  if (!lower.empty() && lower.back() == '.') lower.pop_back();
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string lower = core::lowerName(name);
   if (lower.empty()) return lower;
   if (const psl_ctx_t* list = suffixList()) {
     if (const char* registrable = psl_registrable_domain(list, lower.c_str())) return registrable;
