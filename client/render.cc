@@ -98,6 +98,34 @@ std::string formatEndpoint(const v1::Endpoint& ep) {
   return ep.address() + ":" + std::to_string(ep.port());
 }
 
+std::string renderOwner(const v1::Event& e) {
+  const auto& p = e.process();
+  const auto& a = e.attribution();
+  std::string confidence = v1::Confidence_Name(a.confidence());
+  if (confidence.rfind("CONFIDENCE_", 0) == 0) confidence = confidence.substr(11);
+  for (auto& c : confidence) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (p.pid() == 0 && p.name().empty()) {
+    std::string why = v1::AttributionFailure_Name(a.failure());
+    if (why.rfind("ATTRIBUTION_FAILURE_", 0) == 0) why = why.substr(20);
+    for (auto& c : why) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (a.failure() == v1::ATTRIBUTION_FAILURE_UNSPECIFIED) return "";
+    return "process unknown: " + why + (a.detail().empty() ? "" : " (" + a.detail() + ")");
+  }
+  std::string out = (p.exe().empty() ? p.name() : p.exe()) + " (pid " + std::to_string(p.pid());
+  if (!p.user().empty()) out += ", user " + p.user();
+  else out += ", uid " + std::to_string(p.uid());
+  if (!p.unit().empty()) out += ", unit " + p.unit();
+  if (!p.container_id().empty()) out += ", container " + p.container_id().substr(0, 12);
+  out += ")";
+  for (int i = 0; i < p.parents_size() && i < 4; ++i) {
+    out += (i == 0 ? ", child of " : " < ") + p.parents(i).name() + "[" + std::to_string(p.parents(i).pid()) + "]";
+  }
+  if (p.parents_size() > 4) out += " < ...";
+  if (!p.cmdline().empty()) out += "\n    cmdline " + p.cmdline();
+  out += "\n    found by " + a.method() + ", confidence " + confidence;
+  return out;
+}
+
 std::string renderEvent(const v1::Event& e) {
   std::string out;
   pad(out, formatTime(e.time()), 25);
@@ -123,8 +151,14 @@ std::string renderEvent(const v1::Event& e) {
   out += !e.interface().name().empty() ? e.interface().name()
          : e.interface().index() ? "#" + std::to_string(e.interface().index())
                                  : "-";
+  const auto& p = e.process();
+  if (!p.name().empty() || p.pid() != 0) {
+    out += "  " + (p.name().empty() ? std::string("?") : p.name()) + "[" + std::to_string(p.pid()) + "]";
+  }
   if (e.verdict() == v1::VERDICT_LEAK) {
     out += "\n    " + e.reason();
+    std::string owner = renderOwner(e);
+    if (!owner.empty()) out += "\n    by " + owner;
     if (!e.remediation().empty()) out += "\n    fix: " + e.remediation();
   }
   return out;
@@ -161,6 +195,27 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   out += "dns        " + std::to_string(s.dns_messages()) + (s.dns_messages() == 1 ? " message" : " messages") +
          (transports.empty() ? "" : " (" + transports + ")") + "\n";
   out += "connects   " + std::to_string(s.connections()) + " put beside the answers seen (Leak-D)\n";
+  const auto& at = s.attribution();
+  if (!at.enabled()) {
+    out += "owners     attribution off\n";
+  } else {
+    std::string methods, failures;
+    for (const auto& m : at.methods()) {
+      if (m.name() == "none") continue;
+      char latency[64];
+      std::snprintf(latency, sizeof latency, " (p50 %.0f us, p99 %.0f us)", m.latency_p50_us(), m.latency_p99_us());
+      methods += (methods.empty() ? "" : ", ") + m.name() + " " + std::to_string(m.found()) + latency;
+    }
+    for (const auto& f : at.failures()) {
+      if (f.count()) failures += (failures.empty() ? "" : ", ") + f.name() + " " + std::to_string(f.count());
+    }
+    out += "owners     found: " + (methods.empty() ? std::string("none") : methods) +
+           "; not found: " + (failures.empty() ? std::string("none") : failures) + "; " +
+           std::to_string(at.cache_hits()) + " from earlier packets of the flow, " + std::to_string(at.queued()) +
+           " queued, " + std::to_string(at.dropped()) + " dropped\n";
+    out += "ebpf       " + at.ebpf() + " (" + std::to_string(at.ebpf_flows()) + " flows reported, " +
+           std::to_string(at.ebpf_lost()) + " lost)\n";
+  }
   std::string leaks;
   for (const auto& l : s.leaks()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
   out += "leaks      " + leaks + "\n";

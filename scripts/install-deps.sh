@@ -15,6 +15,9 @@ packages=(
   libnghttp2-dev
   # the Public Suffix List, for privacy: redacted (registrable domains)
   libpsl-dev publicsuffix
+  # eBPF process attribution at send time: libbpf, and bpftool to turn the
+  # BPF object (built with clang -target bpf) into a skeleton
+  libbpf-dev bpftool
   libgtest-dev libgmock-dev
   # live end-to-end tests: namespaces, a real resolver, real clients;
   # setpriv (util-linux) runs the client as another user; openssl plays a

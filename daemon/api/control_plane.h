@@ -31,6 +31,25 @@ struct InterfaceCounts {
 };
 
 // What the daemon reports about itself, beyond the store.
+struct AttributionMethodStatus {
+  std::string name;
+  std::uint64_t found = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+struct AttributionStatus {
+  bool enabled = false;
+  std::string ebpf;
+  std::vector<AttributionMethodStatus> methods;
+  NamedCounts failures;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t queued = 0;
+  std::uint64_t ebpf_flows = 0;
+  std::uint64_t ebpf_lost = 0;
+  std::uint64_t dropped = 0;
+};
+
 struct StatusSnapshot {
   std::string version;
   core::Timestamp started_at{};
@@ -48,6 +67,7 @@ struct StatusSnapshot {
   NamedCounts leaks;
   NamedCounts malformed;
   std::vector<InterfaceCounts> interfaces;
+  AttributionStatus attribution;
 };
 
 struct ReloadOutcome {

@@ -113,6 +113,7 @@ void toProto(const core::Event& e, v1::Event* out) {
   p->set_user(e.process.user);
   p->set_unit(e.process.unit);
   p->set_cgroup(e.process.cgroup);
+  p->set_container_id(e.process.container_id);
   for (const auto& parent : e.process.parents) {
     auto* pp = p->add_parents();
     pp->set_pid(parent.pid);
@@ -153,6 +154,22 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   out->set_packets(s.packets);
   out->set_dns_messages(s.dns_messages);
   out->set_connections(s.connections);
+  auto* at = out->mutable_attribution();
+  at->set_enabled(s.attribution.enabled);
+  at->set_ebpf(s.attribution.ebpf);
+  for (const auto& m : s.attribution.methods) {
+    auto* pm = at->add_methods();
+    pm->set_name(m.name);
+    pm->set_found(m.found);
+    pm->set_latency_p50_us(m.p50_us);
+    pm->set_latency_p99_us(m.p99_us);
+  }
+  addCounts(s.attribution.failures, at->mutable_failures());
+  at->set_cache_hits(s.attribution.cache_hits);
+  at->set_queued(s.attribution.queued);
+  at->set_ebpf_flows(s.attribution.ebpf_flows);
+  at->set_ebpf_lost(s.attribution.ebpf_lost);
+  at->set_dropped(s.attribution.dropped);
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.malformed, out->mutable_malformed());

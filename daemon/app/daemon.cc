@@ -44,12 +44,14 @@ std::shared_ptr<const config::Config> withOverrides(std::shared_ptr<const config
 // asks for it. Capture thread.
 class StoreSink : public EventSink {
  public:
-  StoreSink(store::EventStore& store, const policy::PolicyHolder& policy) : store_(store), policy_(policy) {}
+  // `no_owner` describes events that no attributor saw (replay, or
+  // attribution off). Called on one thread: the attributor's worker, or
+  // the capture thread without one.
+  StoreSink(store::EventStore& store, const policy::PolicyHolder& policy, core::AttributionInfo no_owner)
+      : store_(store), policy_(policy), no_owner_(std::move(no_owner)) {}
   void onEvent(core::Event& event) override {
     if (event.verdict != core::Verdict::kLeak && !policy_.get().config().store.record_ok) return;
-    event.attribution.failure = core::AttributionFailure::kUnsupported;
-    event.attribution.confidence = core::Confidence::kNone;
-    event.attribution.detail = "process attribution is not available in this version";
+    if (event.attribution.failure == core::AttributionFailure::kUnspecified) event.attribution = no_owner_;
     const auto& config = policy_.get().config();
     if (event.verdict != core::Verdict::kLeak) {
       store_.append(event);
@@ -76,6 +78,7 @@ class StoreSink : public EventSink {
  private:
   store::EventStore& store_;
   policy::PolicyView policy_;
+  core::AttributionInfo no_owner_;
   std::string fold_key_;  // reused
 };
 
@@ -110,8 +113,12 @@ class DaemonControl : public api::ControlPlane {
       s.config_loaded_at = loaded_at_;
     }
     fillPipelineStatus(pipeline_, source_, interface_names_, s);
+    if (const auto* attributor = attributor_.load()) fillAttributionStatus(*attributor, s.attribution);
     return s;
   }
+
+  // Before the API starts.
+  void setAttributor(const attribution::Attributor* attributor) { attributor_.store(attributor); }
 
   api::ReloadOutcome reload() override {
     std::lock_guard reload_lock(reload_mutex_);
@@ -164,6 +171,7 @@ class DaemonControl : public api::ControlPlane {
   const core::Timestamp started_at_;
   std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the RPC)
   mutable std::mutex mutex_;
+  std::atomic<const attribution::Attributor*> attributor_{nullptr};
   std::shared_ptr<const config::Config> config_;  // guarded by mutex_
   std::uint64_t generation_ = 1;                  // guarded by mutex_
   core::Timestamp loaded_at_;                     // guarded by mutex_
@@ -231,6 +239,9 @@ int runDaemon(const Options& options) {
       live.promiscuous = config->capture.promiscuous;
       live.tunnels = config->capture.tunnels;
       live.connections = config->correlation.enabled;
+      // Each packet at once: a short-lived sender's socket is still there
+      // for socket diagnostics only for milliseconds.
+      live.immediate = config->attribution.enabled;
       live.link_types = decode::supportedLinkTypes();
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();
@@ -248,9 +259,32 @@ int runDaemon(const Options& options) {
     return kExitStartupFailed;
   }
 
-  StoreSink sink(store, policy);
+  // Process attribution: live capture only (a capture file's processes
+  // are not this host's now).
+  const bool live = options.replay_file.empty();
+  core::AttributionInfo no_owner;
+  no_owner.confidence = core::Confidence::kNone;
+  no_owner.failure = live ? core::AttributionFailure::kDisabled : core::AttributionFailure::kOffline;
+  no_owner.detail = live ? "attribution.enabled is false" : "read from a capture file";
+  StoreSink sink(store, policy, no_owner);
   Pipeline pipeline(policy, *names, sink);
+  std::unique_ptr<attribution::Attributor> attributor;
+  if (live && config->attribution.enabled) {
+    attribution::AttributorOptions attributor_options;
+    attributor_options.lookup_capacity = config->attribution.queue;
+    attributor = std::make_unique<attribution::Attributor>(
+        attribution::makeFlowOwnerProvider({config->attribution.ebpf}), attributor_options,
+        [&pipeline](core::Event& event, bool judged) { pipeline.finish(event, judged); });
+    pipeline.setAttributor(attributor.get());
+    auto ebpf = attributor->stats().provider.ebpf;
+    if (ebpf == "loaded") {
+      spdlog::info("process attribution: eBPF send-time hooks loaded");
+    } else {
+      spdlog::warn("process attribution: eBPF {}; using socket diagnostics and /proc", ebpf);
+    }
+  }
   DaemonControl control(options, config, policy, pipeline, *source, status_names, *service);
+  control.setAttributor(attributor.get());
 
   // 4. API.
   api::ApiServer server(store, control);
@@ -323,6 +357,8 @@ int runDaemon(const Options& options) {
   service->stopping();
   source->stop();
   capture_thread.join();
+  control.setAttributor(nullptr);  // status from here on has no attribution part
+  attributor.reset();  // delivers what is queued
   server.stop();
   close(signal_fd);
   close(wake_fd);

@@ -1,9 +1,11 @@
 #include "app/pipeline.h"
 
+#include "policy/privacy.h"
+
 namespace dnsleak::app {
 
 Pipeline::Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& names, EventSink& sink)
-    : policy_(policy), names_(names), sink_(sink) {}
+    : policy_(policy), finish_policy_(policy), names_(names), sink_(sink) {}
 
 void Pipeline::onPacket(const capture::RawPacket& packet) {
   packets_.add();
@@ -46,12 +48,29 @@ void Pipeline::onObservation(core::Event& event) {
   transport_counters_.add(event.transport);
   event.interface.name = names_.name(event.interface.index);
   event.interface.kind = names_.kind(event.interface.index);
-  policy_.get().judge(event, &correlator_);
-  auto& counts = per_interface_[slot(event.interface.index)];
-  if (message) counts.dns_messages.add();
+  if (message) per_interface_[slot(event.interface.index)].dns_messages.add();
+  // Answers go to the correlator here, in packet order, before any later
+  // connection is judged against them.
+  policy_.get().recordAnswers(event, correlator_);
+  if (attributor_) {
+    attributor_->submit(event, false);
+  } else {
+    finish(event, false);
+  }
+}
+
+void Pipeline::finish(core::Event& event, bool judged) {
+  const policy::Policy& policy = finish_policy_.get();
+  if (judged) {
+    // Judged before its owner was known: the owner gets the privacy mode now
+    // (names had it then; cutting them again changes nothing).
+    policy::applyPrivacy(policy.config().privacy, event);
+  } else {
+    policy.judge(event);
+  }
   if (event.verdict == core::Verdict::kLeak) {
     leak_counters_.add(event.leak_type);
-    counts.leaks.add();
+    per_interface_[slot(event.interface.index)].leaks.add();
   }
   sink_.onEvent(event);
 }
@@ -81,12 +100,11 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   e.dns.qname = result.name;
   e.resolver = result.resolver;
   policy.judgeCorrelation(e, finding);
-  auto& counts = per_interface_[slot(e.interface.index)];
-  if (e.verdict == core::Verdict::kLeak) {
-    leak_counters_.add(e.leak_type);
-    counts.leaks.add();
+  if (attributor_) {
+    attributor_->submit(e, true);
+  } else {
+    finish(e, true);
   }
-  sink_.onEvent(e);
 }
 
 std::vector<api::InterfaceCounts> Pipeline::interfaces(
@@ -174,6 +192,20 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   out.leaks = pipeline.leaks();
   out.malformed = pipeline.malformed();
   out.interfaces = pipeline.interfaces(interface_names);
+}
+
+void fillAttributionStatus(const attribution::Attributor& attributor, api::AttributionStatus& out) {
+  auto stats = attributor.stats();
+  out.enabled = true;
+  out.ebpf = stats.provider.ebpf;
+  out.methods.clear();
+  for (const auto& m : stats.methods) out.methods.push_back({m.name, m.found, m.p50_us, m.p99_us});
+  out.failures = stats.failures;
+  out.cache_hits = stats.cache_hits;
+  out.queued = stats.queued;
+  out.ebpf_flows = stats.provider.ebpf_flows;
+  out.ebpf_lost = stats.provider.ebpf_lost;
+  out.dropped = stats.dropped;
 }
 
 }  // namespace dnsleak::app

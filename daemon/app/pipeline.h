@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/control_plane.h"
+#include "attribution/attributor.h"
 #include "capture/capture_source.h"
 #include "capture/interface_names.h"
 #include "classify/classifier.h"
@@ -25,13 +26,21 @@ class EventSink {
   virtual void onEvent(core::Event& event) = 0;
 };
 
-// capture -> decode -> classify -> name the interface -> judge -> sink.
-// Runs on the capture thread; its counters are read from any thread.
+// capture -> decode -> classify -> name the interface -> [attribute] ->
+// judge -> sink. Up to attribution it runs on the capture thread; with an
+// attributor, events are judged and sunk on its worker (in order), else at
+// once. Its counters are read from any thread.
 class Pipeline : public capture::PacketSink, private classify::ObservationSink {
  public:
   Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& names, EventSink& sink);
 
   void onPacket(const capture::RawPacket& packet) override;
+
+  // Set before the first packet; nullptr (the default) judges at once.
+  void setAttributor(attribution::Attributor* attributor) { attributor_ = attributor; }
+  // Judges an event (unless `judged`), counts it and hands it to the sink:
+  // the attributor's delivery, on its worker, or the capture thread.
+  void finish(core::Event& event, bool judged);
 
   std::uint64_t packets() const { return packets_.get(); }
   std::uint64_t dnsMessages() const { return dns_messages_.get(); }
@@ -53,7 +62,9 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   void onObservation(core::Event& event) override;
   void onConnection(const core::ConnectionObservation& connection) override;
 
-  policy::PolicyView policy_;
+  policy::PolicyView policy_;         // capture thread
+  policy::PolicyView finish_policy_;  // finish()'s thread
+  attribution::Attributor* attributor_ = nullptr;
   capture::InterfaceNames& names_;
   EventSink& sink_;
   classify::Classifier classifier_;
@@ -84,5 +95,8 @@ namespace dnsleak::app {
 // Fills the capture and counter parts of a status snapshot.
 void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& source,
                         const std::function<std::string(std::uint32_t)>& interface_names, api::StatusSnapshot& out);
+
+// Fills the attribution part of a status snapshot.
+void fillAttributionStatus(const attribution::Attributor& attributor, api::AttributionStatus& out);
 
 }  // namespace dnsleak::app

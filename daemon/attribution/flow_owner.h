@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "core/event.h"
 
@@ -12,6 +13,19 @@ struct FlowQuery {
   std::uint8_t ip_protocol = 0;  // IPPROTO_UDP or IPPROTO_TCP
   core::Endpoint local;
   core::Endpoint remote;
+
+  bool operator==(const FlowQuery& o) const {
+    return ip_protocol == o.ip_protocol && local.port == o.local.port && remote.port == o.remote.port &&
+           local.address == o.local.address && remote.address == o.remote.address;
+  }
+};
+
+struct FlowQueryHash {
+  std::size_t operator()(const FlowQuery& q) const noexcept {
+    core::IpAddressHash h;
+    return h(q.local.address) * 31 + h(q.remote.address) * 17 +
+           (static_cast<std::size_t>(q.local.port) << 24 ^ static_cast<std::size_t>(q.remote.port) << 8 ^ q.ip_protocol);
+  }
 };
 
 // Who owns a flow: the process, and how it was found (method and
@@ -21,18 +35,36 @@ struct FlowOwner {
   core::AttributionInfo attribution;
 };
 
+// What a provider can say about itself, for status. Read from any thread.
+struct ProviderStatus {
+  std::string ebpf;  // "loaded", or why not
+  std::uint64_t ebpf_flows = 0;
+  std::uint64_t ebpf_lost = 0;
+};
+
 // The seam between the pipeline and the platform: one implementation per
-// platform, chosen by makeFlowOwnerProvider(). lookup() may block on the
-// kernel and on /proc: it runs on the attribution worker, never on the
-// capture thread. Not thread-safe.
+// platform, chosen by makeFlowOwnerProvider(). lookup() and poll() may
+// block on the kernel and on /proc: they run on the attribution worker,
+// never on the capture thread, and only there. status() is thread-safe.
 class FlowOwnerProvider {
  public:
   virtual ~FlowOwnerProvider() = default;
   virtual FlowOwner lookup(const FlowQuery& query) = 0;
+  // Takes in what the platform reported since the last call (eBPF's ring);
+  // the worker calls it when idle too, so reports are read while their
+  // processes still live.
+  virtual void poll() {}
+  virtual ProviderStatus status() const { return {}; }
 };
 
-// Linux: socket diagnostics (NETLINK_SOCK_DIAG) for the socket's inode and
-// uid, then /proc for the process holding it.
-std::unique_ptr<FlowOwnerProvider> makeFlowOwnerProvider();
+struct ProviderOptions {
+  bool ebpf = true;  // try the send-time hooks first where the platform has them
+};
+
+// Linux: eBPF send-time records when they load, then socket diagnostics
+// (NETLINK_SOCK_DIAG) or /proc/net for the socket, and /proc for the
+// process holding it. Windows: the TCP/UDP owner tables. Elsewhere: a
+// provider that answers "unsupported".
+std::unique_ptr<FlowOwnerProvider> makeFlowOwnerProvider(const ProviderOptions& options = {});
 
 }  // namespace dnsleak::attribution

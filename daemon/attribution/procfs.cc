@@ -72,6 +72,23 @@ std::string ProcFs::unitOfCgroup(const std::string& cgroup) {
   return {};
 }
 
+std::string ProcFs::containerOfCgroup(const std::string& cgroup) {
+  constexpr std::size_t kIdLength = 64;
+  std::size_t run = 0;
+  for (std::size_t i = 0; i <= cgroup.size(); ++i) {
+    char ch = i < cgroup.size() ? cgroup[i] : '/';
+    bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+    if (hex) {
+      ++run;
+      continue;
+    }
+    // A whole run of exactly 64: longer runs are something else's.
+    if (run == kIdLength) return cgroup.substr(i - kIdLength, kIdLength);
+    run = 0;
+  }
+  return {};
+}
+
 std::optional<core::ProcessInfo> ProcFs::process(std::uint32_t pid) const {
   std::string dir = root_ + "/" + std::to_string(pid);
   std::string status = readFile(dir + "/status");
@@ -99,6 +116,7 @@ std::optional<core::ProcessInfo> ProcFs::process(std::uint32_t pid) const {
     at = end + 1;
   }
   p.unit = unitOfCgroup(p.cgroup);
+  p.container_id = containerOfCgroup(p.cgroup);
   // The parents up to pid 1, each by name; bounded, and stops at a loop.
   std::uint32_t parent = number(statusField(status, "PPid"));
   for (int i = 0; i < kMaxParents && parent != 0; ++i) {
@@ -113,28 +131,44 @@ std::optional<core::ProcessInfo> ProcFs::process(std::uint32_t pid) const {
   return p;
 }
 
-void ProcFs::rescan() {
-  inode_to_pid_.clear();
+void ProcFs::scanPid(std::uint32_t pid, const char* name) {
+  std::string fd_dir = root_ + "/" + name + "/fd";
+  DIR* fds = opendir(fd_dir.c_str());
+  if (!fds) return;  // gone, or not ours to read
+  ++fd_directories_read_;
+  while (dirent* fd = readdir(fds)) {
+    if (fd->d_name[0] == '.') continue;
+    std::string target = readLink(fd_dir + "/" + fd->d_name);
+    // "socket:[12345]"
+    if (target.rfind("socket:[", 0) != 0) continue;
+    std::uint64_t inode = std::strtoull(target.c_str() + 8, nullptr, 10);
+    // A socket shared by several processes (fork) goes to the first seen.
+    inode_to_pid_.emplace(inode, Holder{pid, fd->d_name});
+  }
+  closedir(fds);
+}
+
+std::size_t ProcFs::scan(bool only_new) {
   DIR* proc = opendir(root_.c_str());
-  if (!proc) return;
+  if (!proc) return 0;
+  std::size_t skipped = 0;
+  if (!only_new) inode_to_pid_.clear();
+  for (auto& [pid, listed] : scanned_pids_) listed = false;
   while (dirent* entry = readdir(proc)) {
     if (!isPid(entry->d_name)) continue;
-    std::string fd_dir = root_ + "/" + entry->d_name + "/fd";
-    DIR* fds = opendir(fd_dir.c_str());
-    if (!fds) continue;  // gone, or not ours to read
     std::uint32_t pid = number(entry->d_name);
-    while (dirent* fd = readdir(fds)) {
-      if (fd->d_name[0] == '.') continue;
-      std::string target = readLink(fd_dir + "/" + fd->d_name);
-      // "socket:[12345]"
-      if (target.rfind("socket:[", 0) != 0) continue;
-      std::uint64_t inode = std::strtoull(target.c_str() + 8, nullptr, 10);
-      // A socket shared by several processes (fork) goes to the first seen.
-      inode_to_pid_.emplace(inode, Holder{pid, fd->d_name});
+    auto [it, added] = scanned_pids_.emplace(pid, true);
+    it->second = true;
+    if (only_new && !added) {
+      ++skipped;
+      continue;
     }
-    closedir(fds);
+    scanPid(pid, entry->d_name);
   }
   closedir(proc);
+  // Forget the pids that are gone, so a reused pid counts as new.
+  std::erase_if(scanned_pids_, [](const auto& entry) { return !entry.second; });
+  return skipped;
 }
 
 std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode) {
@@ -144,7 +178,12 @@ std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode) {
   };
   auto it = inode_to_pid_.find(inode);
   if (it != inode_to_pid_.end() && holds(it->second)) return it->second.pid;
-  rescan();
+  if (it != inode_to_pid_.end()) inode_to_pid_.erase(it);
+  std::size_t known = scan(true);
+  it = inode_to_pid_.find(inode);
+  if (it != inode_to_pid_.end()) return it->second.pid;
+  if (known == 0) return std::nullopt;  // that scan read every process
+  scan(false);
   it = inode_to_pid_.find(inode);
   if (it == inode_to_pid_.end()) return std::nullopt;
   return it->second.pid;

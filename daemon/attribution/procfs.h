@@ -21,10 +21,19 @@ class ProcFs {
   // Nothing when the process is gone.
   std::optional<core::ProcessInfo> process(std::uint32_t pid) const;
 
-  // The pid holding the socket with this inode, from every process's fd
+  // The pid holding the socket with this inode, from the processes' fd
   // links. A remembered owner is checked (its fd still links to the inode:
-  // inode numbers are reused); the map is rebuilt when it has no answer.
+  // inode numbers are reused). On a miss, processes not seen before are
+  // scanned first (a new socket is most often a new process's), and only
+  // then every process.
   std::optional<std::uint32_t> socketOwner(std::uint64_t inode);
+
+  // The container a cgroup path belongs to: the 64-hex-digit id that
+  // docker, podman, containerd and CRI-O put in it ("" when none).
+  static std::string containerOfCgroup(const std::string& cgroup);
+
+  // How many /proc/<pid>/fd directories were read, for tests and tuning.
+  std::uint64_t fdDirectoriesRead() const { return fd_directories_read_; }
 
   // The unit a cgroup v2 path names: its last component ending in
   // .service or .scope ("" when none), e.g. "/user.slice/.../app-firefox-1.scope".
@@ -33,7 +42,10 @@ class ProcFs {
   static constexpr int kMaxParents = 32;
 
  private:
-  void rescan();
+  // Reads the fd links of the pids not scanned before (`only_new`) or of
+  // all into inode_to_pid_; returns how many known pids it passed over.
+  std::size_t scan(bool only_new);
+  void scanPid(std::uint32_t pid, const char* name);
 
   std::string root_;
   struct Holder {
@@ -41,6 +53,8 @@ class ProcFs {
     std::string fd;  // the fd link's name under /proc/<pid>/fd
   };
   std::unordered_map<std::uint64_t, Holder> inode_to_pid_;
+  std::unordered_map<std::uint32_t, bool> scanned_pids_;  // value: seen in the latest listing
+  std::uint64_t fd_directories_read_ = 0;
 };
 
 }  // namespace dnsleak::attribution

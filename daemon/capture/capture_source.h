@@ -69,6 +69,10 @@ struct LiveOptions {
   // Longest a packet waits in the kernel buffer before delivery: bounds the
   // latency from wire to event.
   int timeout_ms = 100;
+  // Deliver each packet as it arrives (pcap immediate mode) instead of
+  // batching up to timeout_ms: the filter passes few packets, and process
+  // attribution wants them while their sockets still exist.
+  bool immediate = false;
   // A failed interface (removed, down) is retried this often.
   int retry_interval_ms = 2000;
   // Link types the next stage decodes; another one is refused at open.

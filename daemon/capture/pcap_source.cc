@@ -228,6 +228,7 @@ class LiveSource : public CaptureSource {
     pcap_set_snaplen(p, options_.snaplen);
     pcap_set_promisc(p, options_.promiscuous ? 1 : 0);
     pcap_set_timeout(p, options_.timeout_ms);
+    if (options_.immediate) pcap_set_immediate_mode(p, 1);
     pcap_set_buffer_size(p, options_.buffer_bytes);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to micro if unsupported
     int rc = pcap_activate(p);

@@ -235,7 +235,7 @@ bool validInterfacePattern(const std::string& name) {
 
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
-                            "correlation", "local_link", "privacy", "resolvers", "store", "api", "logging"})) {
+                            "correlation", "attribution", "local_link", "privacy", "resolvers", "store", "api", "logging"})) {
     return;
   }
 
@@ -261,6 +261,13 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
     }
   }
 
+  if (auto attr = root["attribution"]) {
+    if (r.mapping(attr, "attribution", {"enabled", "ebpf", "queue"})) {
+      if (auto n = attr["enabled"]) r.boolean(n, "attribution.enabled", c.attribution.enabled);
+      if (auto n = attr["ebpf"]) r.boolean(n, "attribution.ebpf", c.attribution.ebpf);
+      if (auto n = attr["queue"]) r.integer(n, "attribution.queue", c.attribution.queue, 16, 1'000'000);
+    }
+  }
   if (auto corr = root["correlation"]) {
     if (r.mapping(corr, "correlation", {"enabled", "warmup_seconds", "grace_seconds", "max_answers"})) {
       if (auto n = corr["enabled"]) r.boolean(n, "correlation.enabled", c.correlation.enabled);
@@ -565,6 +572,9 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.capture.tunnels != next.capture.tunnels) changed.push_back("capture.tunnels");
   // The pipeline follows it at once; the capture filter that passes SYNs only at a restart.
   if (running.correlation.enabled != next.correlation.enabled) changed.push_back("correlation.enabled");
+  if (running.attribution.enabled != next.attribution.enabled) changed.push_back("attribution.enabled");
+  if (running.attribution.ebpf != next.attribution.ebpf) changed.push_back("attribution.ebpf");
+  if (running.attribution.queue != next.attribution.queue) changed.push_back("attribution.queue");
   if (running.store.capacity != next.store.capacity) changed.push_back("store.capacity");
   if (running.api.socket != next.api.socket) changed.push_back("api.socket");
   if (running.api.group != next.api.group) changed.push_back("api.group");

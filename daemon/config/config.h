@@ -100,6 +100,13 @@ struct Config {
     std::size_t max_answers = 32768;
   } correlation;
 
+  // Process attribution: which program sent each flow. Restart-only.
+  struct Attribution {
+    bool enabled = true;
+    bool ebpf = true;  // send-time hooks first, where the kernel allows them
+    std::size_t queue = 4096;  // events that may wait for a lookup
+  } attribution;
+
   LocalLinkRule local_link = LocalLinkRule::kInfo;
   PrivacyMode privacy = PrivacyMode::kFull;
 

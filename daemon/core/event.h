@@ -70,6 +70,7 @@ enum class AttributionFailure : std::uint8_t {
   kNotLocal = 6,
   kDisabled = 7,
   kOffline = 8,
+  kQueueFull = 9,
 };
 
 struct Endpoint {
@@ -129,6 +130,7 @@ struct ProcessInfo {
   std::string user;
   std::string unit;
   std::string cgroup;
+  std::string container_id;  // from the cgroup path, "" when not in one
   std::vector<ParentProcess> parents;
 };
 

@@ -270,30 +270,49 @@ Policy::Path Policy::pathOf(const core::Event& e) const {
   return path;
 }
 
-void Policy::judge(core::Event& e, Correlator* correlator) const {
+namespace {
+
+// Sent by the client (the resolver's peer): a query, or the client's side
+// of a connection. Decides which direction makes this host the server.
+bool fromClient(const core::Event& e) {
+  return !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
+}
+
+// On loopback the host is both ends, and libpcap's "any" shows only the
+// arriving copy of a loopback packet: its direction says nothing there.
+bool hostIsServer(const core::Event& e, bool loopback, bool from_client) {
+  return !loopback && ((from_client && e.direction == core::Direction::kInbound) ||
+                       (!from_client && e.direction == core::Direction::kOutbound));
+}
+
+}  // namespace
+
+void Policy::recordAnswers(const core::Event& e, Correlator& correlator) const {
+  const bool message = e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse;
+  if (!message || !config_->correlation.enabled) return;
+  if (e.transport != core::Transport::kDnsUdp && e.transport != core::Transport::kDnsTcp &&
+      e.transport != core::Transport::kDnsHttp) {
+    return;
+  }
+  const Path path = pathOf(e);
+  if (path.decapsulated || hostIsServer(e, path.loopback, fromClient(e))) return;
+  correlator.addMessage(e, path.loopback ? AnswerPath::kLocal : path.safe() ? AnswerPath::kSafe : AnswerPath::kOutside,
+                        correlation_);
+}
+
+void Policy::judge(core::Event& e) const {
   e.profile = config::profileName(config_->profile);
   e.leak_type = core::LeakType::kNone;
   e.remediation.clear();
   const bool query = e.kind == core::MessageKind::kQuery;
-  // Sent by the client (the resolver's peer): a query, or the client's
-  // side of a connection. Decides which direction makes this host the server.
-  const bool from_client = !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
+  const bool from_client = fromClient(e);
   // What depends on names is decided before the privacy mode cuts them.
   const bool approved = encrypted(e.transport) && approvedResolver(e);
   const bool message = e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse;
   Route route = Route::kDefaultTunnel;
   if (config_->profile == config::Profile::kSplit && message) route = splitRoute(e.dns.qname);
   const Path path = pathOf(e);
-  // On loopback the host is both ends, and libpcap's "any" shows only the
-  // arriving copy of a loopback packet: its direction says nothing there.
-  const bool server = !path.loopback && ((from_client && e.direction == core::Direction::kInbound) ||
-                                         (!from_client && e.direction == core::Direction::kOutbound));
-  if (correlator && message && config_->correlation.enabled && !server && !path.decapsulated &&
-      (e.transport == core::Transport::kDnsUdp || e.transport == core::Transport::kDnsTcp ||
-       e.transport == core::Transport::kDnsHttp)) {
-    correlator->addMessage(e, path.loopback ? AnswerPath::kLocal : path.safe() ? AnswerPath::kSafe : AnswerPath::kOutside,
-                           correlation_);
-  }
+  const bool server = hostIsServer(e, path.loopback, from_client);
   applyPrivacy(config_->privacy, e);
 
   // Local-link name protocols announce names to everyone on the link: on

@@ -54,10 +54,15 @@ class Policy {
   // Sets verdict, leak type, profile, rule, reason and remediation on an
   // observation whose transport, endpoints, direction and interface (name
   // and kind) are set, then applies the privacy mode to it: names are cut
-  // before any of them is written into the reason. With a correlator, a
-  // DNS message's names and answers go into it first (Leak-D), with the
-  // path this judgement found.
-  void judge(core::Event& event, Correlator* correlator = nullptr) const;
+  // before any of them is written into the reason. The process, when it
+  // is known, is part of the path (safe processes, the proxy-stub's stub).
+  void judge(core::Event& event) const;
+
+  // Puts a DNS message's names and answers into the correlator (Leak-D),
+  // with the path it took. Called on the capture thread, in packet order,
+  // before judge() (which may run later, on the attribution worker, and
+  // cuts names by the privacy mode).
+  void recordAnswers(const core::Event& event, Correlator& correlator) const;
 
   const config::Config& config() const { return *config_; }
 

@@ -1,0 +1,222 @@
+#include "attribution/attributor.h"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dnsleak::attribution {
+namespace {
+
+constexpr auto kIdlePoll = std::chrono::milliseconds(50);
+
+bool sameEndpoint(const core::Endpoint& a, const core::Endpoint& b) {
+  return a.port == b.port && a.address == b.address;
+}
+
+}  // namespace
+
+void LatencyHistogram::add(std::chrono::nanoseconds d) {
+  double us = std::max(1.0, static_cast<double>(d.count()) / 1000.0);
+  int bucket = std::clamp(static_cast<int>(std::floor(std::log2(us) * 4)), 0, kBuckets - 1);
+  ++buckets_[static_cast<std::size_t>(bucket)];
+  ++count_;
+}
+
+double LatencyHistogram::percentileMicros(double share) const {
+  if (count_ == 0) return 0;
+  auto target = static_cast<std::uint64_t>(std::ceil(share * static_cast<double>(count_)));
+  std::uint64_t seen = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    seen += buckets_[static_cast<std::size_t>(i)];
+    if (seen >= target) return std::exp2(static_cast<double>(i + 1) / 4);
+  }
+  return std::exp2(static_cast<double>(kBuckets) / 4);
+}
+
+std::string_view Attributor::failureName(core::AttributionFailure f) {
+  switch (f) {
+    case core::AttributionFailure::kUnspecified: return "unspecified";
+    case core::AttributionFailure::kNone: return "none";
+    case core::AttributionFailure::kNotFound: return "not_found";
+    case core::AttributionFailure::kPermissionDenied: return "permission_denied";
+    case core::AttributionFailure::kExited: return "exited";
+    case core::AttributionFailure::kUnsupported: return "unsupported";
+    case core::AttributionFailure::kNotLocal: return "not_local";
+    case core::AttributionFailure::kDisabled: return "disabled";
+    case core::AttributionFailure::kOffline: return "offline";
+    case core::AttributionFailure::kQueueFull: return "queue_full";
+  }
+  return "unknown";
+}
+
+std::optional<FlowQuery> Attributor::flowOf(const core::Event& e) {
+  if (e.ip_protocol != IPPROTO_UDP && e.ip_protocol != IPPROTO_TCP) return std::nullopt;
+  if (e.source.address.empty() || e.destination.address.empty()) return std::nullopt;
+  // The client is the end that is not the resolver; a connection event's
+  // client is its source.
+  const bool response = e.kind != core::MessageKind::kConnection && sameEndpoint(e.source, e.resolver);
+  const core::Endpoint& client = response ? e.destination : e.source;
+  const core::Endpoint& server = response ? e.source : e.destination;
+  const bool loopback = client.address.isLoopback() || e.interface.name == "lo";
+  if (!loopback) {
+    // A client end that arrived here, or left from here as a reply's
+    // destination, is another host's: this host serves or forwards.
+    if (!response && e.direction == core::Direction::kInbound) return std::nullopt;
+    if (response && e.direction == core::Direction::kOutbound) return std::nullopt;
+  }
+  return FlowQuery{e.ip_protocol, client, server};
+}
+
+Attributor::Attributor(std::unique_ptr<FlowOwnerProvider> provider, AttributorOptions options, Deliver deliver)
+    : provider_(std::move(provider)), options_(options), deliver_(std::move(deliver)) {
+  worker_ = std::thread([this] { run(); });
+}
+
+Attributor::~Attributor() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  worker_.join();
+}
+
+void Attributor::submit(const core::Event& event, bool judged) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= options_.queue_capacity) {
+      ++dropped_;
+      return;
+    }
+    bool lookup = pending_lookups_ < options_.lookup_capacity;
+    if (lookup) ++pending_lookups_;
+    queue_.push_back(Item{event, judged, lookup});
+    ++submitted_;
+  }
+  wake_.notify_one();
+}
+
+void Attributor::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = submitted_;
+  drained_.wait(lock, [&] { return delivered_ >= target; });
+}
+
+void Attributor::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait_for(lock, kIdlePoll, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      if (stop_) break;
+      lock.unlock();
+      provider_->poll();  // read send-time reports while their senders live
+      evict(std::chrono::steady_clock::now());
+      lock.lock();
+      continue;
+    }
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    attribute(item);
+    deliver_(item.event, item.judged);
+    lock.lock();
+    if (item.lookup) --pending_lookups_;
+    ++delivered_;
+    drained_.notify_all();
+  }
+}
+
+void Attributor::attribute(Item& item) {
+  core::Event& e = item.event;
+  auto flow = flowOf(e);
+  if (!flow) {
+    e.attribution = {};
+    e.attribution.confidence = core::Confidence::kNone;
+    e.attribution.failure = core::AttributionFailure::kNotLocal;
+    e.attribution.detail = "the client end of this flow is another host's";
+    std::lock_guard lock(mutex_);
+    ++failures_[static_cast<std::size_t>(core::AttributionFailure::kNotLocal)];
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (auto it = cache_.find(*flow); it != cache_.end()) {
+    const bool failed = it->second.owner.attribution.failure != core::AttributionFailure::kNone;
+    if (now - it->second.last_used < (failed ? options_.failure_idle : options_.cache_idle)) {
+      it->second.last_used = now;
+      e.process = it->second.owner.process;
+      e.attribution = it->second.owner.attribution;
+      std::lock_guard lock(mutex_);
+      ++cache_hits_;
+      return;
+    }
+    cache_.erase(it);
+  }
+  if (!item.lookup) {
+    e.attribution = {};
+    e.attribution.confidence = core::Confidence::kNone;
+    e.attribution.failure = core::AttributionFailure::kQueueFull;
+    e.attribution.detail = "the attribution worker was behind; no lookup was made";
+    std::lock_guard lock(mutex_);
+    ++failures_[static_cast<std::size_t>(core::AttributionFailure::kQueueFull)];
+    return;
+  }
+  FlowOwner owner = provider_->lookup(*flow);
+  count(owner, std::chrono::steady_clock::now() - now);
+  e.process = owner.process;
+  e.attribution = owner.attribution;
+  if (cache_.size() >= options_.cache_entries) evict(now);
+  if (cache_.size() < options_.cache_entries) cache_.emplace(*flow, Cached{std::move(owner), now});
+}
+
+void Attributor::count(const FlowOwner& owner, std::chrono::nanoseconds took) {
+  std::lock_guard lock(mutex_);
+  if (owner.attribution.failure == core::AttributionFailure::kNone) {
+    auto& [found, latency] = methods_[owner.attribution.method];
+    ++found;
+    latency.add(took);
+  } else {
+    ++failures_[std::min<std::size_t>(static_cast<std::size_t>(owner.attribution.failure), failures_.size() - 1)];
+    methods_["none"].second.add(took);
+  }
+}
+
+void Attributor::evict(std::chrono::steady_clock::time_point now) {
+  // At most once a second unless full: a sweep is a pass over the cache.
+  if (cache_.size() < options_.cache_entries && now - last_eviction_ < std::chrono::seconds(1)) return;
+  last_eviction_ = now;
+  std::erase_if(cache_, [&](const auto& entry) {
+    const bool failed = entry.second.owner.attribution.failure != core::AttributionFailure::kNone;
+    return now - entry.second.last_used >= (failed ? options_.failure_idle : options_.cache_idle);
+  });
+  // Still full of live flows: the oldest half goes.
+  if (cache_.size() >= options_.cache_entries) {
+    std::vector<std::chrono::steady_clock::time_point> times;
+    times.reserve(cache_.size());
+    for (const auto& entry : cache_) times.push_back(entry.second.last_used);
+    auto middle = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
+    std::nth_element(times.begin(), middle, times.end());
+    const auto cut = *middle;
+    std::erase_if(cache_, [&](const auto& entry) { return entry.second.last_used <= cut; });
+  }
+}
+
+AttributionStats Attributor::stats() const {
+  AttributionStats out;
+  out.provider = provider_->status();
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, value] : methods_) {
+    out.methods.push_back({name, value.first, value.second.percentileMicros(0.5), value.second.percentileMicros(0.99)});
+  }
+  for (auto f : {core::AttributionFailure::kNotFound, core::AttributionFailure::kExited,
+                 core::AttributionFailure::kPermissionDenied, core::AttributionFailure::kUnsupported,
+                 core::AttributionFailure::kNotLocal, core::AttributionFailure::kQueueFull}) {
+    out.failures.emplace_back(std::string(failureName(f)), failures_[static_cast<std::size_t>(f)]);
+  }
+  out.cache_hits = cache_hits_;
+  out.queued = queue_.size();
+  out.dropped = dropped_;
+  return out;
+}
+
+}  // namespace dnsleak::attribution

@@ -1,0 +1,79 @@
+// The send-time table: what the eBPF hooks reported, joined with /proc.
+
+#include <pwd.h>
+
+#include "attribution/send_time_owners.h"
+
+namespace dnsleak::attribution {
+namespace {
+
+// Reading a process again within this long reuses the last reading.
+constexpr auto kProcessReuse = std::chrono::seconds(1);
+
+std::string baseName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+core::ProcessInfo SendTimeTable::describe(const SendRecord& r) {
+  auto now = std::chrono::steady_clock::now();
+  auto known = processes_.find(r.tgid);
+  // The same pid is the same program if it has not exec'd something else
+  // since it was read (or its exec was not seen).
+  if (known != processes_.end() && now - known->second.read < kProcessReuse &&
+      (r.exe.empty() || r.exe == known->second.process.exe)) {
+    return known->second.process;
+  }
+  auto live = procfs_.process(r.tgid);
+  // A pid read from /proc must still be the sender: a recycled pid would
+  // have another exe than the one the kernel saw exec'd.
+  if (live && (r.exe.empty() || live->exe.empty() || live->exe == r.exe)) {
+    if (live->exe.empty()) live->exe = r.exe;
+    processes_[r.tgid] = {*live, now};
+    if (processes_.size() > 4096) processes_.clear();  // bounded; refilled as needed
+    return *live;
+  }
+  // Gone already: what the kernel recorded at send time.
+  core::ProcessInfo p;
+  p.pid = p.tgid = r.tgid;
+  p.exe = r.exe;
+  p.name = r.exe.empty() ? r.comm : baseName(r.exe).substr(0, 15);
+  p.uid = r.uid;
+  if (passwd* pw = getpwuid(r.uid)) p.user = pw->pw_name;
+  if (r.ppid != 0) {
+    if (auto parent = procfs_.process(r.ppid)) {
+      p.parents.push_back({r.ppid, parent->name});
+      for (const auto& grand : parent->parents) p.parents.push_back(grand);
+    } else {
+      p.parents.push_back({r.ppid, std::string()});
+    }
+  }
+  return p;
+}
+
+void SendTimeTable::add(const SendRecord& r) {
+  ++added_;
+  FlowQuery key{r.ip_protocol, r.local, r.remote};
+  FlowOwner owner;
+  owner.process = describe(r);
+  owner.attribution.method = "ebpf";
+  owner.attribution.confidence = core::Confidence::kHigh;
+  owner.attribution.failure = core::AttributionFailure::kNone;
+  auto [it, added] = table_.insert_or_assign(key, std::move(owner));
+  if (!added) return;
+  order_.push_back(key);
+  while (order_.size() > capacity_) {
+    table_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::optional<FlowOwner> SendTimeTable::find(const FlowQuery& q) const {
+  auto it = table_.find(q);
+  if (it == table_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace dnsleak::attribution

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "attribution/flow_owner.h"
+#include "attribution/procfs.h"
+
+namespace dnsleak::attribution {
+
+// What the kernel said at the moment a flow's first packet left: who sent
+// it. Filled from the eBPF ring (Linux) or, in tests, by hand.
+struct SendRecord {
+  std::uint8_t ip_protocol = 0;
+  core::Endpoint local;
+  core::Endpoint remote;
+  std::uint32_t tgid = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t ppid = 0;  // 0 when the exec was not seen
+  std::string comm;        // the sending thread's name
+  std::string exe;         // "" when the exec was not seen
+};
+
+// The flows the kernel reported, by their ends, each with its process as
+// it was when the report was read: /proc is read then, while a short-lived
+// sender most often still lives; what /proc no longer has comes from the
+// report (pid, thread name, uid, exe and parent at exec). Bounded: the
+// oldest reports go first. Not thread-safe; the attribution worker's.
+class SendTimeTable {
+ public:
+  explicit SendTimeTable(std::string proc_root = "/proc", std::size_t capacity = 65536)
+      : procfs_(std::move(proc_root)), capacity_(capacity) {}
+
+  void add(const SendRecord& record);
+  std::optional<FlowOwner> find(const FlowQuery& query) const;
+  std::size_t size() const { return table_.size(); }
+  std::uint64_t added() const { return added_; }  // reports taken in, ever
+
+ private:
+  core::ProcessInfo describe(const SendRecord& record);
+
+  ProcFs procfs_;
+  std::size_t capacity_;
+  std::uint64_t added_ = 0;
+  std::unordered_map<FlowQuery, FlowOwner, FlowQueryHash> table_;
+  std::deque<FlowQuery> order_;
+  // Processes read from /proc lately, so a busy one is read once a second.
+  struct Known {
+    core::ProcessInfo process;
+    std::chrono::steady_clock::time_point read;
+  };
+  std::unordered_map<std::uint32_t, Known> processes_;
+};
+
+// The kernel side: eBPF programs on the root cgroup v2 that record each
+// new flow's sender into a ring (daemon/attribution/bpf/flow_owner.bpf.c).
+class SendTimeHooks {
+ public:
+  virtual ~SendTimeHooks() = default;
+  // Reads the ring into `table`; never blocks.
+  virtual void drain(SendTimeTable& table) = 0;
+  virtual std::uint64_t lost() const = 0;
+};
+
+// Loads and attaches the hooks; nothing, with the reason in `why_not`, when
+// the build has no eBPF or the kernel or our rights refuse it.
+std::unique_ptr<SendTimeHooks> openSendTimeHooks(std::string& why_not);
+
+}  // namespace dnsleak::attribution
