@@ -277,8 +277,8 @@ int runDaemon(const Options& options) {
         [&pipeline](core::Event& event, bool judged) { pipeline.finish(event, judged); });
     pipeline.setAttributor(attributor.get());
     auto ebpf = attributor->stats().provider.ebpf;
-    if (ebpf == "loaded") {
-      spdlog::info("process attribution: eBPF send-time hooks loaded");
+    if (ebpf.rfind("loaded", 0) == 0) {
+      spdlog::info("process attribution: eBPF send-time hooks {}", ebpf);
     } else {
       spdlog::warn("process attribution: eBPF {}; using socket diagnostics and /proc", ebpf);
     }

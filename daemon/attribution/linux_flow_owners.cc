@@ -32,8 +32,11 @@ class LinuxFlowOwners : public FlowOwnerProvider {
  public:
   explicit LinuxFlowOwners(const ProviderOptions& options) : sock_diag_(sockDiagWorks()) {
     std::string why_not = "disabled in config";
-    if (options.ebpf) hooks_ = openSendTimeHooks(why_not);
-    ebpf_state_ = hooks_ ? "loaded" : "unavailable: " + why_not;
+    if (options.ebpf) {
+      why_not.clear();
+      hooks_ = openSendTimeHooks(why_not);
+    }
+    ebpf_state_ = !hooks_ ? "unavailable: " + why_not : why_not.empty() ? "loaded" : "loaded " + why_not;
   }
 
   void poll() override {

@@ -6,7 +6,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
+#include <functional>
+#include <vector>
 #include <sstream>
 
 namespace dnsleak::attribution {
@@ -131,8 +134,8 @@ std::optional<core::ProcessInfo> ProcFs::process(std::uint32_t pid) const {
   return p;
 }
 
-void ProcFs::scanPid(std::uint32_t pid, const char* name) {
-  std::string fd_dir = root_ + "/" + name + "/fd";
+void ProcFs::scanPid(std::uint32_t pid) {
+  std::string fd_dir = root_ + "/" + std::to_string(pid) + "/fd";
   DIR* fds = opendir(fd_dir.c_str());
   if (!fds) return;  // gone, or not ours to read
   ++fd_directories_read_;
@@ -148,26 +151,37 @@ void ProcFs::scanPid(std::uint32_t pid, const char* name) {
   closedir(fds);
 }
 
-std::size_t ProcFs::scan(bool only_new) {
+std::size_t ProcFs::scan(bool only_new, std::uint64_t inode) {
   DIR* proc = opendir(root_.c_str());
   if (!proc) return 0;
-  std::size_t skipped = 0;
-  if (!only_new) inode_to_pid_.clear();
-  for (auto& [pid, listed] : scanned_pids_) listed = false;
+  std::vector<std::uint32_t> pids;
   while (dirent* entry = readdir(proc)) {
-    if (!isPid(entry->d_name)) continue;
-    std::uint32_t pid = number(entry->d_name);
-    auto [it, added] = scanned_pids_.emplace(pid, true);
-    it->second = true;
-    if (only_new && !added) {
-      ++skipped;
-      continue;
-    }
-    scanPid(pid, entry->d_name);
+    if (isPid(entry->d_name)) pids.push_back(number(entry->d_name));
   }
   closedir(proc);
   // Forget the pids that are gone, so a reused pid counts as new.
-  std::erase_if(scanned_pids_, [](const auto& entry) { return !entry.second; });
+  std::unordered_map<std::uint32_t, bool> listed;
+  listed.reserve(pids.size());
+  for (auto pid : pids) {
+    auto it = scanned_pids_.find(pid);
+    listed.emplace(pid, it != scanned_pids_.end());
+  }
+  scanned_pids_ = std::move(listed);
+  if (!only_new) inode_to_pid_.clear();
+  // Newest first: the sender of a new flow is most often a new process
+  // (pids mostly grow; a wrapped pid is only found a little later).
+  std::sort(pids.begin(), pids.end(), std::greater<>());
+  std::size_t skipped = 0;
+  for (auto pid : pids) {
+    bool& scanned = scanned_pids_[pid];
+    if (only_new && scanned) {
+      ++skipped;
+      continue;
+    }
+    scanned = true;
+    scanPid(pid);
+    if (only_new && inode_to_pid_.count(inode)) break;
+  }
   return skipped;
 }
 
@@ -179,11 +193,11 @@ std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode) {
   auto it = inode_to_pid_.find(inode);
   if (it != inode_to_pid_.end() && holds(it->second)) return it->second.pid;
   if (it != inode_to_pid_.end()) inode_to_pid_.erase(it);
-  std::size_t known = scan(true);
+  std::size_t known = scan(true, inode);
   it = inode_to_pid_.find(inode);
   if (it != inode_to_pid_.end()) return it->second.pid;
   if (known == 0) return std::nullopt;  // that scan read every process
-  scan(false);
+  scan(false, inode);
   it = inode_to_pid_.find(inode);
   if (it == inode_to_pid_.end()) return std::nullopt;
   return it->second.pid;

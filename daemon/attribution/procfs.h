@@ -42,10 +42,11 @@ class ProcFs {
   static constexpr int kMaxParents = 32;
 
  private:
-  // Reads the fd links of the pids not scanned before (`only_new`) or of
-  // all into inode_to_pid_; returns how many known pids it passed over.
-  std::size_t scan(bool only_new);
-  void scanPid(std::uint32_t pid, const char* name);
+  // Reads the fd links of the pids not scanned before (`only_new`),
+  // newest first, or of all, into inode_to_pid_, stopping once `inode` is
+  // found; returns how many known pids it passed over.
+  std::size_t scan(bool only_new, std::uint64_t inode);
+  void scanPid(std::uint32_t pid);
 
   std::string root_;
   struct Holder {
@@ -53,7 +54,7 @@ class ProcFs {
     std::string fd;  // the fd link's name under /proc/<pid>/fd
   };
   std::unordered_map<std::uint64_t, Holder> inode_to_pid_;
-  std::unordered_map<std::uint32_t, bool> scanned_pids_;  // value: seen in the latest listing
+  std::unordered_map<std::uint32_t, bool> scanned_pids_;  // listed pids; value: their fds were read
   std::uint64_t fd_directories_read_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <mntent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,11 +30,9 @@ extern "C" {
 namespace dnsleak::attribution {
 namespace {
 
-// The cgroup v2 hierarchy's root as mounted here: /sys/fs/cgroup on a
-// unified host, /sys/fs/cgroup/unified on a hybrid one.
-std::string cgroup2Root() {
+std::string cgroup2MountIn(const char* mounts_file) {
   std::string found;
-  if (FILE* mounts = setmntent("/proc/self/mounts", "r")) {
+  if (FILE* mounts = setmntent(mounts_file, "r")) {
     while (mntent* m = getmntent(mounts)) {
       if (std::strcmp(m->mnt_type, "cgroup2") == 0) {
         found = m->mnt_dir;
@@ -43,6 +42,37 @@ std::string cgroup2Root() {
     endmntent(mounts);
   }
   return found;
+}
+
+// Opens the cgroup v2 hierarchy's root: /sys/fs/cgroup on a unified host,
+// /sys/fs/cgroup/unified on a hybrid one. `ip netns exec` mounts a fresh
+// /sys without it: then pid 1's view of it, and last a mount of our own,
+// taken down again at once (the open directory keeps the cgroup).
+int openCgroup2Root(std::string& why_not) {
+  std::string own = cgroup2MountIn("/proc/self/mounts");
+  if (!own.empty()) {
+    int fd = ::open(own.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+  }
+  std::string init = cgroup2MountIn("/proc/1/mounts");
+  if (!init.empty()) {
+    int fd = ::open(("/proc/1/root" + init).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+  }
+  char dir[] = "/tmp/dnsleakd-cgroup2-XXXXXX";
+  if (!mkdtemp(dir)) {
+    why_not = std::string("no cgroup v2 hierarchy is mounted, and no place to mount one: ") + std::strerror(errno);
+    return -1;
+  }
+  int fd = -1;
+  if (mount("cgroup2", dir, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) {
+    fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    umount2(dir, MNT_DETACH);
+  } else {
+    why_not = std::string("no cgroup v2 hierarchy is mounted, and mounting one failed: ") + std::strerror(errno);
+  }
+  rmdir(dir);
+  return fd;
 }
 
 // pids from bpf_get_current_pid_tgid() are the initial pid namespace's.
@@ -77,28 +107,29 @@ class LinuxSendTimeHooks : public SendTimeHooks {
       why_not = "dnsleakd is not in the initial pid namespace (the hooks' pids would not be ours)";
       return false;
     }
-    std::string root = cgroup2Root();
-    if (root.empty()) {
-      why_not = "no cgroup v2 hierarchy is mounted";
-      return false;
-    }
     libbpf_set_print(silence);  // the one reason we give is logged by the caller
     skel_ = flow_owner_bpf__open();
     if (!skel_) return fail(why_not, "cannot open the BPF object");
     // Only this network namespace's flows: the capture sees no others'.
     skel_->rodata->netns_cookie = ownNetnsCookie();
     if (int err = flow_owner_bpf__load(skel_); err != 0) return fail(why_not, "the kernel refused the BPF programs", err);
-    cgroup_fd_ = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cgroup_fd_ < 0) return fail(why_not, "cannot open " + root, -errno);
+    cgroup_fd_ = openCgroup2Root(why_not);
+    if (cgroup_fd_ < 0) return false;
     for (bpf_program* program : {skel_->progs.sock_create, skel_->progs.connect4, skel_->progs.connect6,
                                  skel_->progs.sendmsg4, skel_->progs.sendmsg6, skel_->progs.egress}) {
       bpf_link* link = bpf_program__attach_cgroup(program, cgroup_fd_);
-      if (!link) return fail(why_not, std::string("cannot attach ") + bpf_program__name(program) + " to " + root, -errno);
+      if (!link) {
+        return fail(why_not, std::string("cannot attach ") + bpf_program__name(program) + " to the root cgroup", -errno);
+      }
       links_.push_back(link);
     }
     // Exec paths are a help, not a need: without the tracepoint the pid and
     // thread name still come with every flow.
-    if (bpf_link* link = bpf_program__attach(skel_->progs.process_exec)) links_.push_back(link);
+    if (bpf_link* link = bpf_program__attach(skel_->progs.process_exec)) {
+      links_.push_back(link);
+    } else {
+      partial_ = std::string("without exec paths: ") + std::strerror(errno);
+    }
     ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &LinuxSendTimeHooks::onRecord, this, nullptr);
     if (!ring_) return fail(why_not, "cannot map the BPF ring", -errno);
     return true;
@@ -149,6 +180,9 @@ class LinuxSendTimeHooks : public SendTimeHooks {
   ring_buffer* ring_ = nullptr;
   int cgroup_fd_ = -1;
   SendTimeTable* table_ = nullptr;  // during drain()
+
+ public:
+  std::string partial_;  // what works without it, "" when all loaded
 };
 
 }  // namespace
@@ -156,6 +190,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
 std::unique_ptr<SendTimeHooks> openSendTimeHooks(std::string& why_not) {
   auto hooks = std::make_unique<LinuxSendTimeHooks>();
   if (!hooks->open(why_not)) return nullptr;
+  why_not = hooks->partial_;
   return hooks;
 }
 

@@ -1,6 +1,9 @@
 // The send-time table: what the eBPF hooks reported, joined with /proc.
 
 #include <pwd.h>
+#include <stdlib.h>
+
+#include <cstdlib>
 
 #include "attribution/send_time_owners.h"
 
@@ -35,10 +38,17 @@ core::ProcessInfo SendTimeTable::describe(const SendRecord& r) {
     if (processes_.size() > 4096) processes_.clear();  // bounded; refilled as needed
     return *live;
   }
-  // Gone already: what the kernel recorded at send time.
+  // Gone already: what the kernel recorded at send time. The exec'd path
+  // is as the program was named ("/bin/dig"): resolved as /proc would.
   core::ProcessInfo p;
   p.pid = p.tgid = r.tgid;
   p.exe = r.exe;
+  if (!p.exe.empty() && p.exe.front() == '/') {
+    if (char* real = realpath(p.exe.c_str(), nullptr)) {
+      p.exe = real;
+      std::free(real);
+    }
+  }
   p.name = r.exe.empty() ? r.comm : baseName(r.exe).substr(0, 15);
   p.uid = r.uid;
   if (passwd* pw = getpwuid(r.uid)) p.user = pw->pw_name;

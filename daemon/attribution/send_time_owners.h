@@ -69,7 +69,8 @@ class SendTimeHooks {
 };
 
 // Loads and attaches the hooks; nothing, with the reason in `why_not`, when
-// the build has no eBPF or the kernel or our rights refuse it.
+// the build has no eBPF or the kernel or our rights refuse it. Loaded,
+// `why_not` names what is missing ("" when nothing).
 std::unique_ptr<SendTimeHooks> openSendTimeHooks(std::string& why_not);
 
 }  // namespace dnsleak::attribution

@@ -31,6 +31,10 @@ struct task_struct {
   struct task_struct* real_parent;
 } __attribute__((preserve_access_index));
 
+struct linux_binprm {
+  const char* filename;
+} __attribute__((preserve_access_index));
+
 char LICENSE[] SEC("license") = "GPL";
 
 // Set by the loader before the programs load: only this network
@@ -110,12 +114,13 @@ static __always_inline void remember(__u64 cookie) {
   bpf_map_update_elem(&owners, &cookie, &o, BPF_ANY);
 }
 
-SEC("tracepoint/sched/sched_process_exec")
-int process_exec(void* ctx) {
-  // The filename's __data_loc word sits at offset 8 of the record, as it has
-  // since the tracepoint was added; its low half is the string's offset.
-  __u32 loc = 0;
-  if (bpf_probe_read_kernel(&loc, sizeof(loc), (char*)ctx + 8) < 0) return 0;
+// A raw tracepoint is attached by name, without tracefs (which a fresh
+// /sys, as `ip netns exec` mounts, does not have). Its arguments are the
+// kernel's: (struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm).
+SEC("raw_tracepoint/sched_process_exec")
+int process_exec(struct bpf_raw_tracepoint_args* ctx) {
+  struct linux_binprm* bprm = (struct linux_binprm*)ctx->args[2];
+  const char* filename = BPF_CORE_READ(bprm, filename);
   static const struct exec_info zero;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (bpf_map_update_elem(&execs, &tgid, &zero, BPF_ANY) != 0) return 0;
@@ -123,7 +128,7 @@ int process_exec(void* ctx) {
   if (!info) return 0;
   struct task_struct* task = (struct task_struct*)bpf_get_current_task();
   info->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  bpf_probe_read_kernel_str(info->exe, sizeof(info->exe), (char*)ctx + (loc & 0xffff));
+  bpf_probe_read_kernel_str(info->exe, sizeof(info->exe), filename);
   return 0;
 }
 
