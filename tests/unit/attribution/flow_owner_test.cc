@@ -136,3 +136,34 @@ TEST(FlowOwnerProvider, FindsThisProcessForItsUdpAndTcpSockets) {
 
 }  // namespace
 }  // namespace dnsleak::attribution
+
+namespace dnsleak::attribution {
+namespace {
+
+TEST_F(ProcFixture, NewProcessesAreScannedFirstAndKnownOnesOnlyWhenThatFails) {
+  ProcFs proc(root_);
+  EXPECT_EQ(proc.socketOwner(4242), 100u);
+  const auto after_first = proc.fdDirectoriesRead();
+  // A new process with a new socket: found among the new pids alone.
+  process(200, "curl", 50, 1000, "0::/user.slice\n");
+  fs::create_directories(root_ + "/200/fd");
+  fs::create_symlink("socket:[7777]", root_ + "/200/fd/5");
+  EXPECT_EQ(proc.socketOwner(7777), 200u);
+  EXPECT_EQ(proc.fdDirectoriesRead() - after_first, 1u);
+  // A new socket in a process already known: the full scan finds it.
+  fs::create_symlink("socket:[8888]", root_ + "/100/fd/4");
+  EXPECT_EQ(proc.socketOwner(8888), 100u);
+}
+
+TEST(ContainerOfCgroup, TheSixtyFourHexDigitIdOfEachRuntime) {
+  const std::string id = "3f2a9c0d1e4b5a6978812345abcdef0123456789abcdef0123456789abcdef01";
+  EXPECT_EQ(ProcFs::containerOfCgroup("/system.slice/docker-" + id + ".scope"), id);
+  EXPECT_EQ(ProcFs::containerOfCgroup("/docker/" + id), id);
+  EXPECT_EQ(ProcFs::containerOfCgroup("/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + id + ".scope"), id);
+  EXPECT_EQ(ProcFs::containerOfCgroup("/machine.slice/libpod-" + id + ".scope/container"), id);
+  EXPECT_EQ(ProcFs::containerOfCgroup("/user.slice/user-1000.slice/session-2.scope"), "");
+  EXPECT_EQ(ProcFs::containerOfCgroup("/x/" + id + "0"), "");  // 65 digits: something else
+}
+
+}  // namespace
+}  // namespace dnsleak::attribution

@@ -1,0 +1,321 @@
+#include "attribution/attributor.h"
+
+#include <netinet/in.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "attribution/procnet.h"
+#include "attribution/send_time_owners.h"
+#include "attribution/table_owners.h"
+
+namespace dnsleak::attribution {
+namespace {
+
+core::Endpoint ep(const char* address, std::uint16_t port) { return {*core::IpAddress::parse(address), port}; }
+
+core::Event query(const char* client, std::uint16_t port, const char* resolver = "198.51.100.53") {
+  core::Event e;
+  e.kind = core::MessageKind::kQuery;
+  e.ip_protocol = IPPROTO_UDP;
+  e.source = ep(client, port);
+  e.destination = ep(resolver, 53);
+  e.resolver = e.destination;
+  e.direction = core::Direction::kOutbound;
+  e.interface.name = "eth0";
+  return e;
+}
+
+core::Event responseTo(const core::Event& q) {
+  core::Event e = q;
+  e.kind = core::MessageKind::kResponse;
+  std::swap(e.source, e.destination);
+  e.direction = core::Direction::kInbound;
+  return e;
+}
+
+// Answers from a table; can be held inside lookup() to back the queue up.
+class FakeProvider : public FlowOwnerProvider {
+ public:
+  FlowOwner lookup(const FlowQuery& q) override {
+    ++lookups;
+    if (hold) gate.wait();
+    for (const auto& [flow, pid] : owners) {
+      if (flow == q) {
+        FlowOwner o;
+        o.process.pid = pid;
+        o.process.name = "p" + std::to_string(pid);
+        o.attribution = {"fake", core::Confidence::kMedium, core::AttributionFailure::kNone, ""};
+        return o;
+      }
+    }
+    FlowOwner none;
+    none.attribution = {"fake", core::Confidence::kNone, core::AttributionFailure::kNotFound, "no"};
+    return none;
+  }
+  std::vector<std::pair<FlowQuery, std::uint32_t>> owners;
+  std::atomic<int> lookups{0};
+  bool hold = false;
+  std::promise<void> released;
+  std::shared_future<void> gate = released.get_future().share();
+};
+
+struct Delivered {
+  std::vector<core::Event> events;
+  std::vector<bool> judged;
+};
+
+TEST(AttributorFlow, TheClientEndIsTheLocalOneAndAnotherHostsQueryIsNotOurs) {
+  auto q = query("192.0.2.10", 40000);
+  auto flow = Attributor::flowOf(q);
+  ASSERT_TRUE(flow);
+  EXPECT_TRUE(flow->local.address == q.source.address && flow->local.port == 40000);
+  auto r = responseTo(q);
+  auto back = Attributor::flowOf(r);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(*back == *flow);  // the response joins its query's flow
+  // A query arriving here (this host serves) or a response leaving here.
+  auto served = q;
+  served.direction = core::Direction::kInbound;
+  EXPECT_FALSE(Attributor::flowOf(served));
+  auto answered = r;
+  answered.direction = core::Direction::kOutbound;
+  EXPECT_FALSE(Attributor::flowOf(answered));
+  // On loopback both ends are ours, whatever the direction says.
+  auto local = query("127.0.0.1", 41000, "127.0.0.53");
+  local.direction = core::Direction::kInbound;
+  local.interface.name = "lo";
+  EXPECT_TRUE(Attributor::flowOf(local));
+  // A connection event's client is its source.
+  core::Event c;
+  c.kind = core::MessageKind::kConnection;
+  c.ip_protocol = IPPROTO_TCP;
+  c.source = ep("192.0.2.10", 50000);
+  c.destination = ep("203.0.113.9", 443);
+  c.resolver = ep("198.51.100.53", 53);
+  c.direction = core::Direction::kOutbound;
+  auto conn = Attributor::flowOf(c);
+  ASSERT_TRUE(conn);
+  EXPECT_EQ(conn->local.port, 50000);
+  EXPECT_EQ(conn->ip_protocol, IPPROTO_TCP);
+}
+
+TEST(Attributor, TheResponseReusesItsQuerysOwnerAndOrderIsKept) {
+  auto provider = std::make_unique<FakeProvider>();
+  auto* fake = provider.get();
+  auto q = query("192.0.2.10", 40000);
+  fake->owners.push_back({*Attributor::flowOf(q), 4121});
+  Delivered out;
+  {
+    Attributor a(std::move(provider), {}, [&](core::Event& e, bool judged) {
+      out.events.push_back(e);
+      out.judged.push_back(judged);
+    });
+    a.submit(q, false);
+    a.submit(responseTo(q), false);
+    auto other = query("192.0.2.10", 40001);
+    a.submit(other, true);
+    a.flush();
+    auto stats = a.stats();
+    EXPECT_EQ(stats.cache_hits, 1u);
+    ASSERT_EQ(stats.methods.size(), 2u);  // "fake" found 1, "none" for the failure
+    EXPECT_EQ(stats.methods[0].name, "fake");
+    EXPECT_EQ(stats.methods[0].found, 1u);
+    for (const auto& [name, count] : stats.failures) {
+      if (name == "not_found") EXPECT_EQ(count, 1u);
+    }
+  }
+  EXPECT_EQ(fake->lookups.load(), 2);  // the query and the other flow; not the response
+  ASSERT_EQ(out.events.size(), 3u);
+  EXPECT_EQ(out.events[0].kind, core::MessageKind::kQuery);
+  EXPECT_EQ(out.events[0].process.pid, 4121u);
+  EXPECT_EQ(out.events[1].kind, core::MessageKind::kResponse);
+  EXPECT_EQ(out.events[1].process.pid, 4121u);
+  EXPECT_EQ(out.events[1].attribution.confidence, core::Confidence::kMedium);
+  EXPECT_EQ(out.events[2].attribution.failure, core::AttributionFailure::kNotFound);
+  EXPECT_EQ(out.judged, (std::vector<bool>{false, false, true}));
+}
+
+TEST(Attributor, PastItsLookupBudgetAnEventGoesOnAsQueueFullAndPastItsQueueItIsCounted) {
+  auto provider = std::make_unique<FakeProvider>();
+  auto* fake = provider.get();
+  fake->hold = true;  // the worker sticks in its first lookup
+  AttributorOptions options;
+  options.lookup_capacity = 2;
+  options.queue_capacity = 4;
+  std::vector<core::AttributionFailure> failures;
+  Attributor a(std::move(provider), options,
+               [&](core::Event& e, bool) { failures.push_back(e.attribution.failure); });
+  // None of these calls may wait on the held lookup.
+  for (std::uint16_t port = 1; port <= 6; ++port) a.submit(query("192.0.2.10", port), false);
+  fake->released.set_value();
+  a.flush();
+  auto stats = a.stats();
+  EXPECT_EQ(stats.dropped, 2u);  // 6 submitted, room for 4
+  ASSERT_EQ(failures.size(), 4u);
+  EXPECT_EQ(failures[0], core::AttributionFailure::kNotFound);
+  EXPECT_EQ(failures[1], core::AttributionFailure::kNotFound);
+  EXPECT_EQ(failures[2], core::AttributionFailure::kQueueFull);
+  EXPECT_EQ(failures[3], core::AttributionFailure::kQueueFull);
+}
+
+TEST(Attributor, AFailedLookupIsRetriedOnceItsShortMemoryHasPassed) {
+  auto provider = std::make_unique<FakeProvider>();
+  auto* fake = provider.get();
+  AttributorOptions options;
+  options.failure_idle = std::chrono::milliseconds(20);
+  std::vector<std::uint32_t> pids;
+  Attributor a(std::move(provider), options, [&](core::Event& e, bool) { pids.push_back(e.process.pid); });
+  auto q = query("192.0.2.10", 40000);
+  a.submit(q, false);
+  a.flush();
+  fake->owners.push_back({*Attributor::flowOf(q), 77});  // the socket appears
+  a.submit(q, false);  // within the failure's memory: not asked again
+  a.flush();
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  a.submit(q, false);
+  a.flush();
+  EXPECT_EQ(pids, (std::vector<std::uint32_t>{0, 0, 77}));
+  EXPECT_EQ(fake->lookups.load(), 2);
+}
+
+TEST(LatencyHistogram, PercentilesAreBucketUpperBounds) {
+  LatencyHistogram h;
+  for (int i = 0; i < 99; ++i) h.add(std::chrono::microseconds(100));
+  h.add(std::chrono::milliseconds(10));
+  EXPECT_EQ(h.count(), 100u);
+  EXPECT_GE(h.percentileMicros(0.5), 100.0);
+  EXPECT_LT(h.percentileMicros(0.5), 125.0);
+  EXPECT_LT(h.percentileMicros(0.99), 125.0);
+  EXPECT_GE(h.percentileMicros(1.0), 10000.0);
+  EXPECT_LT(h.percentileMicros(1.0), 12500.0);
+}
+
+TEST(ProcNet, RowsParseInTheKernelsByteOrder) {
+  auto v4 = parseProcNetLine(
+      "   3: 0A00020F:9C40 3564C6C6:0035 01 00000000:00000000 00:00000000 00000000  1000        0 123456 2 "
+      "0000000000000000 20 4 0 10 -1",
+      false);
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->local.address.toString(), "15.2.0.10");  // little-endian words, as x86 prints them
+  EXPECT_EQ(v4->local.port, 40000);
+  EXPECT_EQ(v4->remote.port, 53);
+  EXPECT_EQ(v4->uid, 1000u);
+  EXPECT_EQ(v4->inode, 123456u);
+  auto v6 = parseProcNetLine(
+      "   0: 00000000000000000000000001000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000 "
+      "00:00000000 00000000     0        0 5555 2 0000000000000000 0",
+      true);
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->local.address.isLoopback());
+  EXPECT_EQ(v6->inode, 5555u);
+  EXPECT_FALSE(parseProcNetLine("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid",
+                                false));
+}
+
+TEST(ProcNet, ConnectedSocketsMatchBothEndsAndUnconnectedUdpItsPort) {
+  namespace fs = std::filesystem;
+  char templ[] = "/tmp/dnsleak-procnet-XXXXXX";
+  std::string root = mkdtemp(templ);
+  fs::create_directories(root + "/net");
+  // 127.0.0.1:40000 -> 127.0.0.53:53 connected (inode 11); 0.0.0.0:40001 unconnected (inode 12).
+  std::ofstream(root + "/net/udp")
+      << "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+      << "   1: 0100007F:9C40 3500007F:0035 01 00000000:00000000 00:00000000 00000000   101        0 11 2 0 0\n"
+      << "   2: 00000000:9C41 00000000:0000 07 00000000:00000000 00:00000000 00000000   102        0 12 2 0 0\n";
+  auto connected = findSocketInProcNet(root, IPPROTO_UDP, ep("127.0.0.1", 40000), ep("127.0.0.53", 53));
+  ASSERT_TRUE(connected);
+  EXPECT_EQ(connected->inode, 11u);
+  EXPECT_EQ(connected->uid, 101u);
+  auto unconnected = findSocketInProcNet(root, IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53));
+  ASSERT_TRUE(unconnected);
+  EXPECT_EQ(unconnected->inode, 12u);
+  EXPECT_FALSE(findSocketInProcNet(root, IPPROTO_UDP, ep("127.0.0.1", 40002), ep("127.0.0.53", 53)));
+  EXPECT_FALSE(findSocketInProcNet(root, IPPROTO_TCP, ep("127.0.0.1", 40000), ep("127.0.0.53", 53)));  // no table
+  fs::remove_all(root);
+}
+
+TEST(SendTimeTable, AGoneSenderIsNamedFromItsReportAndALiveOneFromProc) {
+  namespace fs = std::filesystem;
+  char templ[] = "/tmp/dnsleak-sendtime-XXXXXX";
+  std::string root = mkdtemp(templ);
+  fs::create_directories(root + "/50");
+  std::ofstream(root + "/50/status") << "Name:\tbash\nTgid:\t50\nPPid:\t0\nUid:\t0\t0\t0\t0\n";
+  SendTimeTable table(root, 2);
+  SendRecord gone{IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53), 4121, 0, 50, "isc-net-0000",
+                  "/nonexistent/bin/dig"};
+  table.add(gone);
+  auto owner = table.find({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)});
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->process.pid, 4121u);
+  EXPECT_EQ(owner->process.exe, "/nonexistent/bin/dig");
+  EXPECT_EQ(owner->process.name, "dig");  // from the exe, not the thread's name
+  ASSERT_EQ(owner->process.parents.size(), 1u);
+  EXPECT_EQ(owner->process.parents[0].name, "bash");
+  EXPECT_EQ(owner->attribution.method, "ebpf");
+  EXPECT_EQ(owner->attribution.confidence, core::Confidence::kHigh);
+  // Alive in /proc: its reading wins (the cmdline is only there).
+  fs::create_directories(root + "/4200");
+  std::ofstream(root + "/4200/status") << "Name:\tcurl\nTgid:\t4200\nPPid:\t50\nUid:\t1000\t1000\t0\t0\n";
+  std::ofstream(root + "/4200/cmdline") << std::string("curl\0https://example.com\0", 25);
+  table.add({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443), 4200, 1000, 50, "curl", ""});
+  owner = table.find({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443)});
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->process.cmdline, "curl https://example.com");
+  // Bounded: a third flow pushes out the first.
+  table.add({IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53), 4121, 0, 0, "dig", ""});
+  EXPECT_FALSE(table.find({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)}));
+  EXPECT_EQ(table.size(), 2u);
+  fs::remove_all(root);
+}
+
+// The Windows provider's logic over fake tables (its API calls are
+// compiled only on Windows).
+class FakeTables : public OwnerTables {
+ public:
+  std::optional<std::vector<OwnerRow>> rows(std::uint8_t ip_protocol, bool) override {
+    if (refuse) return std::nullopt;
+    return ip_protocol == IPPROTO_TCP ? tcp : udp;
+  }
+  std::optional<core::ProcessInfo> process(std::uint32_t pid) override {
+    if (pid == 9) return std::nullopt;  // exited
+    core::ProcessInfo p;
+    p.pid = pid;
+    p.name = "app" + std::to_string(pid) + ".exe";
+    return p;
+  }
+  std::vector<OwnerRow> tcp, udp;
+  bool refuse = false;
+};
+
+TEST(TableFlowOwners, TcpByBothEndsUdpByItsBoundPortAndFailuresByReason) {
+  auto tables = std::make_unique<FakeTables>();
+  auto* t = tables.get();
+  t->tcp = {{ep("192.0.2.10", 50000), ep("203.0.113.9", 443), 1},
+            {ep("192.0.2.10", 50000), ep("203.0.113.8", 443), 2}};
+  t->udp = {{ep("0.0.0.0", 40000), {}, 3}, {ep("192.0.2.10", 40000), {}, 4}, {ep("0.0.0.0", 40009), {}, 9}};
+  TableFlowOwners owners(std::move(tables), "iphlpapi");
+  auto tcp = owners.lookup({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.8", 443)});
+  EXPECT_EQ(tcp.process.pid, 2u);
+  EXPECT_EQ(tcp.attribution.confidence, core::Confidence::kMedium);
+  EXPECT_EQ(tcp.attribution.method, "iphlpapi");
+  auto udp = owners.lookup({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)});
+  EXPECT_EQ(udp.process.pid, 4u);  // bound to the address beats the wildcard
+  auto wildcard = owners.lookup({IPPROTO_UDP, ep("192.0.2.11", 40000), ep("198.51.100.53", 53)});
+  EXPECT_EQ(wildcard.process.pid, 3u);
+  auto exited = owners.lookup({IPPROTO_UDP, ep("192.0.2.10", 40009), ep("198.51.100.53", 53)});
+  EXPECT_EQ(exited.attribution.failure, core::AttributionFailure::kExited);
+  EXPECT_EQ(exited.process.pid, 9u);
+  auto missing = owners.lookup({IPPROTO_TCP, ep("192.0.2.10", 50001), ep("203.0.113.9", 443)});
+  EXPECT_EQ(missing.attribution.failure, core::AttributionFailure::kNotFound);
+  t->refuse = true;
+  auto refused = owners.lookup({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443)});
+  EXPECT_EQ(refused.attribution.failure, core::AttributionFailure::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace dnsleak::attribution
