@@ -142,7 +142,23 @@ void Attributor::attribute(Item& item) {
   const auto now = std::chrono::steady_clock::now();
   if (auto it = cache_.find(*flow); it != cache_.end()) {
     const bool failed = it->second.owner.attribution.failure != core::AttributionFailure::kNone;
-    if (now - it->second.last_used < (failed ? options_.failure_idle : options_.cache_idle)) {
+    bool usable = now - it->second.last_used < (failed ? options_.failure_idle : options_.cache_idle);
+    if (usable && !failed) {
+      // The same ends may be a new socket's now (a reused ephemeral port):
+      // a changed socket is a new flow; an unknown one (closed since) is
+      // believed only while the exchange is fresh.
+      switch (provider_->check(*flow, it->second.owner)) {
+        case Freshness::kSame:
+          break;
+        case Freshness::kChanged:
+          usable = false;
+          break;
+        case Freshness::kUnknown:
+          usable = now - it->second.last_used < options_.unverified_idle;
+          break;
+      }
+    }
+    if (usable) {
       it->second.last_used = now;
       e.process = it->second.owner.process;
       e.attribution = it->second.owner.attribution;

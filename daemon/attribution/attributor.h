@@ -29,10 +29,14 @@ struct AttributorOptions {
   std::size_t lookup_capacity = 4096;
   // Owners kept per flow, so the response and later packets of the flow
   // reuse the lookup; an entry unused this long is forgotten. A failed
-  // lookup is kept only briefly: the socket may appear.
+  // lookup is kept only briefly: the socket may appear. Each use of a
+  // remembered owner is checked against the socket there now.
   std::size_t cache_entries = 65536;
   std::chrono::milliseconds cache_idle{std::chrono::seconds(120)};
   std::chrono::milliseconds failure_idle{std::chrono::milliseconds(500)};
+  // An owner whose socket can no longer be checked (closed) is believed
+  // for the rest of its exchange only.
+  std::chrono::milliseconds unverified_idle{std::chrono::seconds(2)};
 };
 
 // Lookup latency of one method: a log-scale histogram in microseconds.

@@ -33,7 +33,13 @@ struct FlowQueryHash {
 struct FlowOwner {
   core::ProcessInfo process;
   core::AttributionInfo attribution;
+  // The socket it was found by (eBPF: its cookie; sock_diag: its inode),
+  // 0 when none: a later socket on the same ends is another flow.
+  std::uint64_t socket = 0;
 };
+
+// Whether a remembered owner still holds a flow's ends.
+enum class Freshness { kSame, kChanged, kUnknown };
 
 // What a provider can say about itself, for status. Read from any thread.
 struct ProviderStatus {
@@ -54,6 +60,14 @@ class FlowOwnerProvider {
   // the worker calls it when idle too, so reports are read while their
   // processes still live.
   virtual void poll() {}
+  // Checks a remembered owner against the socket holding the flow's ends
+  // now: ephemeral ports are reused, so the same ends can be a new
+  // client's. Cheap next to lookup() (no /proc scan).
+  virtual Freshness check(const FlowQuery& query, const FlowOwner& remembered) {
+    (void)query;
+    (void)remembered;
+    return Freshness::kUnknown;
+  }
   virtual ProviderStatus status() const { return {}; }
 };
 

@@ -50,6 +50,18 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     return {ebpf_state_, ebpf_flows_.load(std::memory_order_relaxed), ebpf_lost_.load(std::memory_order_relaxed)};
   }
 
+  Freshness check(const FlowQuery& q, const FlowOwner& remembered) override {
+    if (hooks_) {
+      poll();
+      if (auto now = send_time_.find(q)) return now->socket == remembered.socket ? Freshness::kSame : Freshness::kChanged;
+      if (remembered.attribution.method == "ebpf") return Freshness::kUnknown;  // its report was pushed out
+    }
+    auto socket = sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
+                             : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+    if (!socket) return Freshness::kUnknown;
+    return socket->inode == remembered.socket ? Freshness::kSame : Freshness::kChanged;
+  }
+
   FlowOwner lookup(const FlowQuery& q) override {
     if (hooks_) {
       poll();  // the report is written before the packet leaves; read it now
@@ -67,6 +79,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
       return out;
     }
     out.process.uid = socket->uid;
+    out.socket = socket->inode;
     auto pid = procfs_.socketOwner(socket->inode);
     if (!pid) {
       // Without the right to read other processes' fds, only our own are found.

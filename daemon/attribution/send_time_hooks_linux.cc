@@ -166,6 +166,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
     r.remote.address = e.family == 4 ? core::IpAddress::v4(e.remote) : core::IpAddress::v6(e.remote);
     r.local.port = e.local_port;
     r.remote.port = e.remote_port;
+    r.cookie = e.cookie;
     r.tgid = e.tgid;
     r.uid = e.uid;
     r.ppid = e.ppid;

@@ -68,6 +68,7 @@ void SendTimeTable::add(const SendRecord& r) {
   FlowQuery key{r.ip_protocol, r.local, r.remote};
   FlowOwner owner;
   owner.process = describe(r);
+  owner.socket = r.cookie;
   owner.attribution.method = "ebpf";
   owner.attribution.confidence = core::Confidence::kHigh;
   owner.attribution.failure = core::AttributionFailure::kNone;

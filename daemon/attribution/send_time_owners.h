@@ -20,6 +20,7 @@ struct SendRecord {
   std::uint8_t ip_protocol = 0;
   core::Endpoint local;
   core::Endpoint remote;
+  std::uint64_t cookie = 0;  // the socket's
   std::uint32_t tgid = 0;
   std::uint32_t uid = 0;
   std::uint32_t ppid = 0;  // 0 when the exec was not seen

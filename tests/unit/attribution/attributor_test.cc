@@ -126,7 +126,9 @@ TEST(Attributor, TheResponseReusesItsQuerysOwnerAndOrderIsKept) {
     EXPECT_EQ(stats.methods[0].name, "fake");
     EXPECT_EQ(stats.methods[0].found, 1u);
     for (const auto& [name, count] : stats.failures) {
-      if (name == "not_found") EXPECT_EQ(count, 1u);
+      if (name == "not_found") {
+        EXPECT_EQ(count, 1u);
+      }
     }
   }
   EXPECT_EQ(fake->lookups.load(), 2);  // the query and the other flow; not the response
@@ -246,7 +248,7 @@ TEST(SendTimeTable, AGoneSenderIsNamedFromItsReportAndALiveOneFromProc) {
   fs::create_directories(root + "/50");
   std::ofstream(root + "/50/status") << "Name:\tbash\nTgid:\t50\nPPid:\t0\nUid:\t0\t0\t0\t0\n";
   SendTimeTable table(root, 2);
-  SendRecord gone{IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53), 4121, 0, 50, "isc-net-0000",
+  SendRecord gone{IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53), 1, 4121, 0, 50, "isc-net-0000",
                   "/nonexistent/bin/dig"};
   table.add(gone);
   auto owner = table.find({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)});
@@ -262,12 +264,12 @@ TEST(SendTimeTable, AGoneSenderIsNamedFromItsReportAndALiveOneFromProc) {
   fs::create_directories(root + "/4200");
   std::ofstream(root + "/4200/status") << "Name:\tcurl\nTgid:\t4200\nPPid:\t50\nUid:\t1000\t1000\t0\t0\n";
   std::ofstream(root + "/4200/cmdline") << std::string("curl\0https://example.com\0", 25);
-  table.add({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443), 4200, 1000, 50, "curl", ""});
+  table.add({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443), 2, 4200, 1000, 50, "curl", ""});
   owner = table.find({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443)});
   ASSERT_TRUE(owner);
   EXPECT_EQ(owner->process.cmdline, "curl https://example.com");
   // Bounded: a third flow pushes out the first.
-  table.add({IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53), 4121, 0, 0, "dig", ""});
+  table.add({IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53), 3, 4121, 0, 0, "dig", ""});
   EXPECT_FALSE(table.find({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)}));
   EXPECT_EQ(table.size(), 2u);
   fs::remove_all(root);
