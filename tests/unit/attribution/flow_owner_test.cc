@@ -100,7 +100,9 @@ TEST(FlowOwnerProvider, FindsThisProcessForItsUdpAndTcpSockets) {
   remote.sin_port = htons(53);
   inet_pton(AF_INET, "127.0.0.53", &remote.sin_addr);
 
-  auto provider = makeFlowOwnerProvider();
+  // Socket diagnostics and /proc; the eBPF hooks are the live tests' (they
+  // attach to the whole host's root cgroup).
+  auto provider = makeFlowOwnerProvider({.ebpf = false});
   // Unconnected, as a stub resolver's socket usually is.
   FlowOwner owner = provider->lookup({IPPROTO_UDP, endpointOf(local), endpointOf(remote)});
   EXPECT_EQ(owner.attribution.failure, core::AttributionFailure::kNone) << owner.attribution.detail;
