@@ -164,7 +164,7 @@ std::size_t ProcFs::scan(bool only_new, std::uint64_t inode) {
   listed.reserve(pids.size());
   for (auto pid : pids) {
     auto it = scanned_pids_.find(pid);
-    listed.emplace(pid, it != scanned_pids_.end());
+    listed.emplace(pid, it != scanned_pids_.end() && it->second);
   }
   scanned_pids_ = std::move(listed);
   if (!only_new) inode_to_pid_.clear();
@@ -180,7 +180,7 @@ std::size_t ProcFs::scan(bool only_new, std::uint64_t inode) {
     }
     scanned = true;
     scanPid(pid);
-    if (only_new && inode_to_pid_.count(inode)) break;
+    if (inode_to_pid_.count(inode)) break;
   }
   return skipped;
 }

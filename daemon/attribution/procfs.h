@@ -42,9 +42,9 @@ class ProcFs {
   static constexpr int kMaxParents = 32;
 
  private:
-  // Reads the fd links of the pids not scanned before (`only_new`),
-  // newest first, or of all, into inode_to_pid_, stopping once `inode` is
-  // found; returns how many known pids it passed over.
+  // Reads fd links into inode_to_pid_, newest pid first, until `inode` is
+  // found: only the pids not read before (`only_new`), or all. Returns how
+  // many pids it passed over as read before.
   std::size_t scan(bool only_new, std::uint64_t inode);
   void scanPid(std::uint32_t pid);
 

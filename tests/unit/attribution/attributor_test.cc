@@ -130,8 +130,8 @@ TEST(Attributor, TheResponseReusesItsQuerysOwnerAndOrderIsKept) {
         EXPECT_EQ(count, 1u);
       }
     }
-  }
-  EXPECT_EQ(fake->lookups.load(), 2);  // the query and the other flow; not the response
+    EXPECT_EQ(fake->lookups.load(), 2);  // the query and the other flow; not the response
+  }  // the attributor, and the provider it owns, end here
   ASSERT_EQ(out.events.size(), 3u);
   EXPECT_EQ(out.events[0].kind, core::MessageKind::kQuery);
   EXPECT_EQ(out.events[0].process.pid, 4121u);
