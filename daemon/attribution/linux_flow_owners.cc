@@ -5,7 +5,7 @@
 //     ("sock_diag+procfs", medium: found after the packet was sent, and the
 //     process could have handed the socket on);
 //  3. /proc/net's tables when socket diagnostics are refused
-//     ("procnet+procfs", medium).
+//     ("procnet+procfs", medium; low when only the local port matched).
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -96,7 +96,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
       return out;
     }
     out.process = std::move(*process);
-    out.attribution.confidence = core::Confidence::kMedium;
+    out.attribution.confidence = socket->port_only ? core::Confidence::kLow : core::Confidence::kMedium;
     out.attribution.failure = core::AttributionFailure::kNone;
     return out;
   }

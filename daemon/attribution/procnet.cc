@@ -89,11 +89,11 @@ std::optional<SocketIdentity> findSocketInProcNet(const std::string& root, std::
     if (!row || row->inode == 0 || row->local.port != local.port) continue;
     if (row->local.address == local.address && row->remote.address == remote.address &&
         row->remote.port == remote.port) {
-      return SocketIdentity{row->inode, row->uid};
+      return SocketIdentity{row->inode, row->uid, false};
     }
     if (udp && !loose && (row->local.address == local.address || isZero(row->local.address)) &&
         (row->remote.port == 0 || (row->remote.address == remote.address && row->remote.port == remote.port))) {
-      loose = SocketIdentity{row->inode, row->uid};
+      loose = SocketIdentity{row->inode, row->uid, true};
     }
   }
   return loose;

@@ -56,7 +56,7 @@ std::optional<SocketIdentity> findSocket(std::uint8_t ip_protocol, const core::E
          h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) break;  // NLMSG_ERROR: no such socket
       const auto* diag = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
-      found = SocketIdentity{diag->idiag_inode, diag->idiag_uid};
+      found = SocketIdentity{diag->idiag_inode, diag->idiag_uid, false};
       break;
     }
   }

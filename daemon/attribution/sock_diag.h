@@ -10,6 +10,9 @@ namespace dnsleak::attribution {
 struct SocketIdentity {
   std::uint64_t inode = 0;
   std::uint32_t uid = 0;
+  // Matched on the local port alone (a /proc/net row of an unconnected or
+  // wildcard-bound UDP socket), not by the kernel's own lookup.
+  bool port_only = false;
 };
 
 // Asks the kernel (NETLINK_SOCK_DIAG, inet_diag) for the socket that owns a

@@ -53,7 +53,8 @@ FlowOwner TableFlowOwners::lookup(const FlowQuery& q) {
     return out;
   }
   out.process = std::move(*process);
-  out.attribution.confidence = core::Confidence::kMedium;
+  // A UDP row has no remote end: the match is the local port's alone.
+  out.attribution.confidence = q.ip_protocol == kTcp ? core::Confidence::kMedium : core::Confidence::kLow;
   out.attribution.failure = core::AttributionFailure::kNone;
   return out;
 }

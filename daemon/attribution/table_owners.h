@@ -31,7 +31,8 @@ class OwnerTables {
 
 // A FlowOwnerProvider over such tables: TCP by both ends, UDP by the local
 // port (and address, or the wildcard), as the sockets are bound. Medium
-// confidence: the table is read after the packet was sent.
+// confidence for TCP (the table is read after the packet was sent), low
+// for UDP (the local port alone).
 class TableFlowOwners : public FlowOwnerProvider {
  public:
   TableFlowOwners(std::unique_ptr<OwnerTables> tables, std::string method)

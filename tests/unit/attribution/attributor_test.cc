@@ -233,9 +233,11 @@ TEST(ProcNet, ConnectedSocketsMatchBothEndsAndUnconnectedUdpItsPort) {
   ASSERT_TRUE(connected);
   EXPECT_EQ(connected->inode, 11u);
   EXPECT_EQ(connected->uid, 101u);
+  EXPECT_FALSE(connected->port_only);
   auto unconnected = findSocketInProcNet(root, IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53));
   ASSERT_TRUE(unconnected);
   EXPECT_EQ(unconnected->inode, 12u);
+  EXPECT_TRUE(unconnected->port_only);
   EXPECT_FALSE(findSocketInProcNet(root, IPPROTO_UDP, ep("127.0.0.1", 40002), ep("127.0.0.53", 53)));
   EXPECT_FALSE(findSocketInProcNet(root, IPPROTO_TCP, ep("127.0.0.1", 40000), ep("127.0.0.53", 53)));  // no table
   fs::remove_all(root);
@@ -307,6 +309,7 @@ TEST(TableFlowOwners, TcpByBothEndsUdpByItsBoundPortAndFailuresByReason) {
   EXPECT_EQ(tcp.attribution.method, "iphlpapi");
   auto udp = owners.lookup({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)});
   EXPECT_EQ(udp.process.pid, 4u);  // bound to the address beats the wildcard
+  EXPECT_EQ(udp.attribution.confidence, core::Confidence::kLow);
   auto wildcard = owners.lookup({IPPROTO_UDP, ep("192.0.2.11", 40000), ep("198.51.100.53", 53)});
   EXPECT_EQ(wildcard.process.pid, 3u);
   auto exited = owners.lookup({IPPROTO_UDP, ep("192.0.2.10", 40009), ep("198.51.100.53", 53)});
