@@ -328,6 +328,7 @@ TEST_F(LiveTest, DnsOverTlsOutsideTheTunnelIsLeakC) {
   EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
   EXPECT_EQ(e.interface().name(), "eth-isp");
   EXPECT_EQ(e.resolver().address(), "198.51.100.1");
+  EXPECT_EQ(e.process().name(), "openssl") << e.attribution().ShortDebugString();
   EXPECT_EQ(e.resolver().port(), 853u);
 
   // The same through the tunnel, to a DoT server in the VPN: no leak.
@@ -387,6 +388,7 @@ TEST_F(LiveTest, BrowserStyleDohOutsideTheTunnelIsLeakC) {
   EXPECT_EQ(doh[0].leak_type(), v1::LEAK_TYPE_C);
   EXPECT_EQ(doh[0].interface().name(), "eth-isp");
   EXPECT_EQ(doh[0].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+  EXPECT_EQ(doh[0].process().name(), "openssl") << doh[0].attribution().ShortDebugString();
 }
 
 TEST_F(LiveTest, LeakDConnectionsBesideTheirAnswers) {
@@ -439,6 +441,9 @@ TEST_F(LiveTest, LeakDConnectionsBesideTheirAnswers) {
     rules.push_back(e.rule());
     names.push_back(e.dns().qname());
     EXPECT_EQ(e.interface().name(), "eth-isp");
+    // Who connected: dig's TCP (to port 8080) or openssl's hello.
+    const std::string who = e.sni().empty() ? "dig" : "openssl";
+    EXPECT_EQ(e.process().name(), who) << e.rule() << ": " << e.attribution().ShortDebugString();
   }
   EXPECT_NE(std::find(rules.begin(), rules.end(), "full-tunnel/answered-in-tunnel-connected-outside"), rules.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "intranet.example.test"), names.end());
@@ -779,6 +784,18 @@ TEST_F(AttributionLiveTest, ShortLivedClientsAreNamedAtTheMomentTheySend) {
     GTEST_SKIP() << "the eBPF hooks are not loaded here: " << status.attribution().ebpf();
   }
   auto clients = runClients("ebpf", 5);
+  // Over IPv6 and over TCP too (connect, not sendmsg, names these).
+  for (const std::vector<std::string>& how : {std::vector<std::string>{"@2001:db8:51::1"},
+                                              std::vector<std::string>{"+tcp", "@198.51.100.1"}}) {
+    Client c{"dig", "ebpf-dig-" + std::to_string(clients.size()) + ".example.test", 0, canonicalProgram("dig")};
+    std::vector<std::string> argv = {"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=2", "+short"};
+    argv.insert(argv.end(), how.begin(), how.end());
+    argv.push_back(c.qname);
+    Background client(argv, dir_, "client");
+    c.pid = client.pid();
+    client.wait(std::chrono::seconds(10));
+    clients.push_back(c);
+  }
   std::map<std::string, std::vector<v1::Event>> seen;
   waitUntil([&] { return (seen = queriesBy(socket_)).size() >= clients.size(); }, std::chrono::seconds(5));
   for (const auto& c : clients) {
