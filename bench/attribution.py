@@ -35,12 +35,13 @@ args = parser.parse_args()
 build = Path(args.build)
 dnsleakd, dnsleakctl = build / "dnsleakd", build / "dnsleakctl"
 oneshot = build / "tests" / "oneshot-dns"
+send_cost = build / "send-cost"
 if os.geteuid() != 0:
     sys.exit("bench/attribution.py needs root (network namespaces, eBPF)")
 for tool in ("ip", "dnsmasq", "dig", "getent"):
     if not shutil.which(tool):
         sys.exit(f"needs {tool} (scripts/install-deps.sh installs it)")
-for binary in (dnsleakd, dnsleakctl, oneshot):
+for binary in (dnsleakd, dnsleakctl, oneshot, send_cost):
     if not binary.exists():
         sys.exit(f"missing {binary}: build first (cmake --build {build})")
 
@@ -83,7 +84,13 @@ def ctl(socket, *argv, timeout=30):
                           timeout=timeout)
 
 
-def run_method(name, ebpf):
+def measure_send_cost():
+    r = subprocess.run(["ip", "netns", "exec", client_ns, str(send_cost), "10.77.0.1"], capture_output=True, text=True,
+                       check=True)
+    return json.loads(r.stdout)
+
+
+def run_method(name, ebpf, cost=None):
     socket = str(work / f"{name}.sock")
     config = work / f"{name}.yaml"
     config.write_text(f"""profile: full-tunnel
@@ -114,6 +121,8 @@ attribution:
         if ebpf and not ebpf_state.startswith("loaded"):
             print(f"{name}: skipped, the hooks are {ebpf_state}")
             return None
+        if cost is not None:
+            cost[name] = measure_send_cost()
         clients = []
         interval = 1.0 / args.rate
         start = time.monotonic()
@@ -189,10 +198,20 @@ resolver = setup()
 try:
     time.sleep(0.5)
     results = {}
+    # What the hooks cost every sender on the host: the same program's
+    # send rates without dnsleakd, then with its hooks loaded (same run).
+    baseline = measure_send_cost()
+    cost = {}
     for name, ebpf in (("ebpf", True), ("sock_diag", False)):
-        result = run_method(name, ebpf)
+        result = run_method(name, ebpf, cost)
         if result:
             results[name] = report(name, result)
+    print("\nwhat a running dnsleakd costs senders on its host (send rate as a ratio to the same sends")
+    print("without dnsleakd, measured in this run; 'sock_diag' is capture alone, 'ebpf' adds the hooks):")
+    for key, label in (("packets_per_second", "datagrams on one socket"),
+                       ("sockets_per_second", "new sockets, one datagram each")):
+        ratios = "  ".join(f"{name} {c[key] / baseline[key]:.2f}" for name, c in cost.items())
+        print(f"  {label:<32} {ratios}   (without: {baseline[key]:.0f}/s)")
     print("\ngoal: >= 99% right with eBPF, >= 90% without, 0 wrong")
     for name, t in results.items():
         n = max(t["n"], 1)

@@ -102,8 +102,12 @@ struct {
 } dropped SEC(".maps");
 
 static __always_inline void remember(__u64 cookie) {
-  struct owner o = {};
   __u64 pid_tgid = bpf_get_current_pid_tgid();
+  // A socket's owner rarely changes: sendmsg runs for every datagram of an
+  // unconnected socket, and an update per datagram would cost every sender.
+  struct owner* known = bpf_map_lookup_elem(&owners, &cookie);
+  if (known && known->pid == (__u32)pid_tgid && known->tgid == pid_tgid >> 32) return;
+  struct owner o = {};
   __u64 uid_gid = bpf_get_current_uid_gid();
   o.tgid = pid_tgid >> 32;
   o.pid = (__u32)pid_tgid;
