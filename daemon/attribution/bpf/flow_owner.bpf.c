@@ -7,7 +7,10 @@
 // an address (unconnected UDP). The flow's addresses come from the socket's
 // first packet of each flow, seen at cgroup egress, which may run in any
 // context: it reads the owner recorded for the socket, never "current".
-// Only cgroup hooks are used: the kernels we meet may lack kprobes.
+// The owner lives in the socket's own storage, so no table of sockets can
+// fill up, and a packet whose ends were reported already costs a pointer
+// and a compare. Only cgroup hooks and a raw tracepoint are used: the
+// kernels we meet may lack kprobes.
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -41,6 +44,8 @@ char LICENSE[] SEC("license") = "GPL";
 // namespace's flows are reported (0: every namespace's).
 const volatile __u64 netns_cookie = 0;
 
+// Kept on the socket itself (socket-local storage): found from a packet by
+// a pointer, not a hash lookup, and gone with the socket.
 struct owner {
   __u32 tgid;
   __u32 pid;
@@ -48,12 +53,18 @@ struct owner {
   __u32 gid;
   __u64 cgroup_id;
   char comm[DNSLEAK_COMM_LEN];
+  // The ends last reported for this socket and for which process: a
+  // connected socket's every later packet stops here.
+  __u8 last_remote[16] __attribute__((aligned(4)));
+  __u16 last_remote_port;
+  __u16 last_local_port;
+  __u32 last_tgid;
 };
 
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536);
-  __type(key, __u64);  // socket cookie
+  __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct owner);
 } owners SEC(".maps");
 
@@ -101,21 +112,19 @@ struct {
   __type(value, __u64);
 } dropped SEC(".maps");
 
-static __always_inline void remember(__u64 cookie) {
+static __always_inline void remember(struct owner* o) {
+  if (!o) return;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   // A socket's owner rarely changes: sendmsg runs for every datagram of an
-  // unconnected socket, and an update per datagram would cost every sender.
-  struct owner* known = bpf_map_lookup_elem(&owners, &cookie);
-  if (known && known->pid == (__u32)pid_tgid && known->tgid == pid_tgid >> 32) return;
-  struct owner o = {};
+  // unconnected socket, and rewriting it each time would cost every sender.
+  if (o->pid == (__u32)pid_tgid && o->tgid == pid_tgid >> 32) return;
   __u64 uid_gid = bpf_get_current_uid_gid();
-  o.tgid = pid_tgid >> 32;
-  o.pid = (__u32)pid_tgid;
-  o.uid = (__u32)uid_gid;
-  o.gid = uid_gid >> 32;
-  o.cgroup_id = bpf_get_current_cgroup_id();
-  bpf_get_current_comm(o.comm, sizeof(o.comm));
-  bpf_map_update_elem(&owners, &cookie, &o, BPF_ANY);
+  o->tgid = pid_tgid >> 32;
+  o->pid = (__u32)pid_tgid;
+  o->uid = (__u32)uid_gid;
+  o->gid = uid_gid >> 32;
+  o->cgroup_id = bpf_get_current_cgroup_id();
+  bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
 // A raw tracepoint is attached by name, without tracefs (which a fresh
@@ -138,44 +147,58 @@ int process_exec(struct bpf_raw_tracepoint_args* ctx) {
 
 SEC("cgroup/sock_create")
 int sock_create(struct bpf_sock* ctx) {
-  if (ctx->type == 1 /* SOCK_STREAM */ || ctx->type == 2 /* SOCK_DGRAM */) remember(bpf_get_socket_cookie(ctx));
+  if (ctx->type == 1 /* SOCK_STREAM */ || ctx->type == 2 /* SOCK_DGRAM */) {
+    remember(bpf_sk_storage_get(&owners, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE));
+  }
   return 1;
 }
 
 SEC("cgroup/connect4")
 int connect4(struct bpf_sock_addr* ctx) {
-  remember(bpf_get_socket_cookie(ctx));
+  struct bpf_sock* sk = ctx->sk;
+  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
   return 1;
 }
 
 SEC("cgroup/connect6")
 int connect6(struct bpf_sock_addr* ctx) {
-  remember(bpf_get_socket_cookie(ctx));
+  struct bpf_sock* sk = ctx->sk;
+  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
   return 1;
 }
 
 SEC("cgroup/sendmsg4")
 int sendmsg4(struct bpf_sock_addr* ctx) {
-  remember(bpf_get_socket_cookie(ctx));
+  struct bpf_sock* sk = ctx->sk;
+  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
   return 1;
 }
 
 SEC("cgroup/sendmsg6")
 int sendmsg6(struct bpf_sock_addr* ctx) {
-  remember(bpf_get_socket_cookie(ctx));
+  struct bpf_sock* sk = ctx->sk;
+  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
   return 1;
+}
+
+static __always_inline int same16(const __u8* a, const __u8* b) {
+  const __u32* x = (const __u32*)a;
+  const __u32* y = (const __u32*)b;
+  return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
 SEC("cgroup_skb/egress")
 int egress(struct __sk_buff* skb) {
   if (netns_cookie != 0 && bpf_get_netns_cookie(skb) != netns_cookie) return 1;
-  __u64 cookie = bpf_get_socket_cookie(skb);
-  if (cookie == 0) return 1;
-  struct owner* o = bpf_map_lookup_elem(&owners, &cookie);
+  struct bpf_sock* sk = skb->sk;
+  if (!sk) return 1;
+  sk = bpf_sk_fullsock(sk);
+  if (!sk) return 1;
+  struct owner* o = bpf_sk_storage_get(&owners, sk, 0, 0);
   if (!o) return 1;
 
   __u8 family, ip_protocol;
-  __u8 local[16] = {}, remote[16] = {};
+  __u8 local[16] __attribute__((aligned(4))) = {}, remote[16] __attribute__((aligned(4))) = {};
   __u32 l4 = 0;
   if (skb->protocol == bpf_htons(ETH_P_IP)) {
     struct iphdr ip;
@@ -201,22 +224,36 @@ int egress(struct __sk_buff* skb) {
   __u16 ports[2];
   if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) < 0) return 1;
 
+  // The ends this socket last reported: nothing to do (the common case).
+  if (o->last_tgid == o->tgid && o->last_remote_port == ports[1] && o->last_local_port == ports[0] &&
+      same16(o->last_remote, remote)) {
+    return 1;
+  }
+  __u64 cookie = bpf_get_socket_cookie(skb);
   struct flow_seen_key key = {};
   key.cookie = cookie;
   __builtin_memcpy(key.remote, remote, 16);
   key.remote_port = ports[1];
   key.local_port = ports[0];
   __u32* reported = bpf_map_lookup_elem(&seen, &key);
-  if (reported && *reported == o->tgid) return 1;
-
-  struct dnsleak_flow_event* ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-  if (!ev) {
-    __u32 zero = 0;
-    __u64* n = bpf_map_lookup_elem(&dropped, &zero);
-    if (n) __sync_fetch_and_add(n, 1);
-    return 1;  // not marked seen: the flow's next packet tries again
+  const int fresh = !(reported && *reported == o->tgid);
+  struct dnsleak_flow_event* ev = 0;
+  if (fresh) {
+    ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+    if (!ev) {
+      __u32 zero = 0;
+      __u64* n = bpf_map_lookup_elem(&dropped, &zero);
+      if (n) __sync_fetch_and_add(n, 1);
+      return 1;  // not marked reported: the flow's next packet tries again
+    }
+    bpf_map_update_elem(&seen, &key, &o->tgid, BPF_ANY);
   }
-  bpf_map_update_elem(&seen, &key, &o->tgid, BPF_ANY);
+  __builtin_memcpy(o->last_remote, remote, 16);
+  o->last_remote_port = ports[1];
+  o->last_local_port = ports[0];
+  o->last_tgid = o->tgid;
+  if (!ev) return 1;
+
   ev->time_ns = bpf_ktime_get_boot_ns();
   ev->cookie = cookie;
   ev->cgroup_id = o->cgroup_id;
