@@ -145,6 +145,11 @@ attribution:
             p.wait()
         time.sleep(1.0)
         status = json.loads(ctl(socket, "--json", "status").stdout)
+        rss = 0
+        for line in open(f"/proc/{daemon.pid}/status"):
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+        status["_rss_kib"] = rss
         events = {}
         r = ctl(socket, "--json", "watch", "--all", "--from-seq", "1", "--duration", "3")
         for line in r.stdout.splitlines():
@@ -190,7 +195,8 @@ def report(name, result):
               f"{m.get('latencyP50Us', 0):.0f} us, p99 {m.get('latencyP99Us', 0):.0f} us")
     failures = ", ".join(f"{f['name']} {f['count']}" for f in attribution.get("failures", []) if int(f.get("count", 0)))
     print(f"  not found: {failures or 'none'}; ebpf flows {attribution.get('ebpfFlows', 0)}, "
-          f"lost {attribution.get('ebpfLost', 0)}, dropped {attribution.get('dropped', 0)}")
+          f"lost {attribution.get('ebpfLost', 0)}, dropped {attribution.get('dropped', 0)}; "
+          f"dnsleakd RSS {status['_rss_kib'] / 1024:.1f} MiB")
     return total
 
 

@@ -31,11 +31,11 @@ struct AttributorOptions {
   // reuse the lookup; an entry unused this long is forgotten. A failed
   // lookup is kept only briefly: the socket may appear. Each use of a
   // remembered owner is checked against the socket there now.
-  std::size_t cache_entries = 65536;
+  std::size_t cache_entries = 16384;
   std::chrono::milliseconds cache_idle{std::chrono::seconds(120)};
   std::chrono::milliseconds failure_idle{std::chrono::milliseconds(500)};
   // An owner whose socket can no longer be checked (closed) is believed
-  // for the rest of its exchange only.
+  // for responses within this long only (the rest of its exchange).
   std::chrono::milliseconds unverified_idle{std::chrono::seconds(2)};
 };
 

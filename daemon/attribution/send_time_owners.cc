@@ -13,6 +13,17 @@ namespace {
 // Reading a process again within this long reuses the last reading.
 constexpr auto kProcessReuse = std::chrono::seconds(1);
 
+// An absolute exec'd path resolved as /proc/<pid>/exe shows it.
+std::string resolved(const std::string& path) {
+  if (path.empty() || path.front() != '/') return path;
+  std::string out = path;
+  if (char* real = realpath(path.c_str(), nullptr)) {
+    out = real;
+    std::free(real);
+  }
+  return out;
+}
+
 std::string baseName(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -20,35 +31,31 @@ std::string baseName(const std::string& path) {
 
 }  // namespace
 
-core::ProcessInfo SendTimeTable::describe(const SendRecord& r) {
+std::shared_ptr<const core::ProcessInfo> SendTimeTable::describe(const SendRecord& r) {
   auto now = std::chrono::steady_clock::now();
   auto known = processes_.find(r.tgid);
   // The same pid is the same program if it has not exec'd something else
   // since it was read (or its exec was not seen).
   if (known != processes_.end() && now - known->second.read < kProcessReuse &&
-      (r.exe.empty() || r.exe == known->second.process.exe)) {
+      (r.exe.empty() || r.exe == known->second.process->exe)) {
     return known->second.process;
   }
   auto live = procfs_.process(r.tgid);
   // A pid read from /proc must still be the sender: a recycled pid would
-  // have another exe than the one the kernel saw exec'd.
-  if (live && (r.exe.empty() || live->exe.empty() || live->exe == r.exe)) {
-    if (live->exe.empty()) live->exe = r.exe;
-    processes_[r.tgid] = {*live, now};
-    if (processes_.size() > 4096) processes_.clear();  // bounded; refilled as needed
-    return *live;
+  // have another exe than the one the kernel saw exec'd. (/proc's exe is
+  // the resolved path; the exec'd one may be a link to it.)
+  if (live && (r.exe.empty() || live->exe.empty() || live->exe == r.exe || live->exe == resolved(r.exe))) {
+    if (live->exe.empty()) live->exe = resolved(r.exe);
+    auto shared = std::make_shared<const core::ProcessInfo>(std::move(*live));
+    if (processes_.size() >= 4096) processes_.clear();  // bounded; refilled as needed
+    processes_[r.tgid] = {shared, now};
+    return shared;
   }
   // Gone already: what the kernel recorded at send time. The exec'd path
   // is as the program was named ("/bin/dig"): resolved as /proc would.
   core::ProcessInfo p;
   p.pid = p.tgid = r.tgid;
-  p.exe = r.exe;
-  if (!p.exe.empty() && p.exe.front() == '/') {
-    if (char* real = realpath(p.exe.c_str(), nullptr)) {
-      p.exe = real;
-      std::free(real);
-    }
-  }
+  p.exe = resolved(r.exe);
   p.name = r.exe.empty() ? r.comm : baseName(r.exe).substr(0, 15);
   p.uid = r.uid;
   if (passwd* pw = getpwuid(r.uid)) p.user = pw->pw_name;
@@ -60,19 +67,13 @@ core::ProcessInfo SendTimeTable::describe(const SendRecord& r) {
       p.parents.push_back({r.ppid, std::string()});
     }
   }
-  return p;
+  return std::make_shared<const core::ProcessInfo>(std::move(p));
 }
 
 void SendTimeTable::add(const SendRecord& r) {
   ++added_;
   FlowQuery key{r.ip_protocol, r.local, r.remote};
-  FlowOwner owner;
-  owner.process = describe(r);
-  owner.socket = r.cookie;
-  owner.attribution.method = "ebpf";
-  owner.attribution.confidence = core::Confidence::kHigh;
-  owner.attribution.failure = core::AttributionFailure::kNone;
-  auto [it, added] = table_.insert_or_assign(key, std::move(owner));
+  auto [it, added] = table_.insert_or_assign(key, Entry{describe(r), r.cookie});
   if (!added) return;
   order_.push_back(key);
   while (order_.size() > capacity_) {
@@ -84,7 +85,13 @@ void SendTimeTable::add(const SendRecord& r) {
 std::optional<FlowOwner> SendTimeTable::find(const FlowQuery& q) const {
   auto it = table_.find(q);
   if (it == table_.end()) return std::nullopt;
-  return it->second;
+  FlowOwner owner;
+  owner.process = *it->second.process;
+  owner.socket = it->second.cookie;
+  owner.attribution.method = "ebpf";
+  owner.attribution.confidence = core::Confidence::kHigh;
+  owner.attribution.failure = core::AttributionFailure::kNone;
+  return owner;
 }
 
 }  // namespace dnsleak::attribution

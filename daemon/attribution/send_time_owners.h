@@ -35,7 +35,7 @@ struct SendRecord {
 // oldest reports go first. Not thread-safe; the attribution worker's.
 class SendTimeTable {
  public:
-  explicit SendTimeTable(std::string proc_root = "/proc", std::size_t capacity = 65536)
+  explicit SendTimeTable(std::string proc_root = "/proc", std::size_t capacity = 16384)
       : procfs_(std::move(proc_root)), capacity_(capacity) {}
 
   void add(const SendRecord& record);
@@ -44,16 +44,21 @@ class SendTimeTable {
   std::uint64_t added() const { return added_; }  // reports taken in, ever
 
  private:
-  core::ProcessInfo describe(const SendRecord& record);
+  // One reading per process, shared by all its flows.
+  std::shared_ptr<const core::ProcessInfo> describe(const SendRecord& record);
 
   ProcFs procfs_;
   std::size_t capacity_;
   std::uint64_t added_ = 0;
-  std::unordered_map<FlowQuery, FlowOwner, FlowQueryHash> table_;
+  struct Entry {
+    std::shared_ptr<const core::ProcessInfo> process;
+    std::uint64_t cookie = 0;
+  };
+  std::unordered_map<FlowQuery, Entry, FlowQueryHash> table_;
   std::deque<FlowQuery> order_;
   // Processes read from /proc lately, so a busy one is read once a second.
   struct Known {
-    core::ProcessInfo process;
+    std::shared_ptr<const core::ProcessInfo> process;
     std::chrono::steady_clock::time_point read;
   };
   std::unordered_map<std::uint32_t, Known> processes_;

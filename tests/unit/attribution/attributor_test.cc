@@ -57,8 +57,10 @@ class FakeProvider : public FlowOwnerProvider {
     none.attribution = {"fake", core::Confidence::kNone, core::AttributionFailure::kNotFound, "no"};
     return none;
   }
+  Freshness check(const FlowQuery&, const FlowOwner&) override { return freshness; }
   std::vector<std::pair<FlowQuery, std::uint32_t>> owners;
   std::atomic<int> lookups{0};
+  Freshness freshness = Freshness::kUnknown;
   bool hold = false;
   std::promise<void> released;
   std::shared_future<void> gate = released.get_future().share();
@@ -183,6 +185,35 @@ TEST(Attributor, AFailedLookupIsRetriedOnceItsShortMemoryHasPassed) {
   a.flush();
   EXPECT_EQ(pids, (std::vector<std::uint32_t>{0, 0, 77}));
   EXPECT_EQ(fake->lookups.load(), 2);
+}
+
+TEST(Attributor, AReusedPortIsANewClientsAndIsNotGivenTheOldOwner) {
+  auto provider = std::make_unique<FakeProvider>();
+  auto* fake = provider.get();
+  std::vector<std::uint32_t> pids;
+  Attributor a(std::move(provider), {}, [&](core::Event& e, bool) { pids.push_back(e.process.pid); });
+  auto q = query("192.0.2.10", 40000);
+  const auto flow = *Attributor::flowOf(q);
+  fake->owners = {{flow, 100}};
+  a.submit(q, false);
+  a.submit(responseTo(q), false);  // closed since (unknown): still its exchange
+  a.flush();
+  // A second client on the same port, its socket closed too by the time
+  // its query is read: asked anew, never given client 100.
+  fake->owners = {{flow, 200}};
+  a.submit(q, false);
+  a.flush();
+  // The socket there now is another one (changed): asked anew as well.
+  fake->owners = {{flow, 300}};
+  fake->freshness = Freshness::kChanged;
+  a.submit(responseTo(q), false);
+  a.flush();
+  // The same socket (same): remembered, not asked.
+  fake->freshness = Freshness::kSame;
+  a.submit(q, false);
+  a.flush();
+  EXPECT_EQ(pids, (std::vector<std::uint32_t>{100, 100, 200, 300, 300}));
+  EXPECT_EQ(fake->lookups.load(), 3);
 }
 
 TEST(LatencyHistogram, PercentilesAreBucketUpperBounds) {
