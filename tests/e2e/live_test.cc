@@ -824,6 +824,35 @@ TEST_F(AttributionLiveTest, ShortLivedClientsAreNamedAtTheMomentTheySend) {
   EXPECT_NE(human.out.find("found by ebpf, confidence high"), std::string::npos) << human.out;
 }
 
+TEST_F(AttributionLiveTest, AProcessOnTheSafePathIsFineWhereOthersLeak) {
+  // getent is trusted to leave by the ISP (say, a captive-portal helper);
+  // dig is not. Both ask the ISP's resolver directly.
+  std::string config = baseConfig();
+  config.replace(config.find("safe_path:\n"), 11, "safe_path:\n  processes: [getent]\n");
+  writeFile(config_, config);
+  auto reload = ctl({"reload"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  auto clients = runClients("safeproc", 1);
+  std::map<std::string, std::vector<v1::Event>> seen;
+  waitUntil([&] { return (seen = queriesBy(socket_)).size() >= 2; }, std::chrono::seconds(5));
+  writeFile(config_, baseConfig());
+  EXPECT_EQ(ctl({"reload"}).exit_code, 0);
+  for (const auto& c : clients) {
+    if (c.kind == "oneshot") continue;  // the same as dig, by another program
+    const auto& events = seen[c.qname];
+    ASSERT_FALSE(events.empty()) << c.kind;
+    const auto& e = events[0];
+    if (c.kind == "getent") {
+      EXPECT_EQ(e.verdict(), v1::VERDICT_OK) << e.reason();
+      EXPECT_EQ(e.rule(), "full-tunnel/safe-process") << e.reason();
+      EXPECT_NE(e.reason().find("getent"), std::string::npos) << e.reason();
+    } else {
+      EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A) << e.reason();
+      EXPECT_EQ(e.process().name(), "dig");
+    }
+  }
+}
+
 TEST_F(AttributionLiveTest, WithoutEbpfSocketDiagnosticsNameWaitingClientsAndNeverTheWrongOne) {
   const std::string socket = dir_ + "/no-ebpf.sock";
   const std::string config = dir_ + "/no-ebpf.yaml";
