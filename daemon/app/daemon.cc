@@ -41,12 +41,12 @@ std::shared_ptr<const config::Config> withOverrides(std::shared_ptr<const config
 }
 
 // Stores what the policy judged: every leak, and the rest when the config
-// asks for it. Capture thread.
+// asks for it. Called on one thread: the attributor's worker, or the
+// capture thread without one.
 class StoreSink : public EventSink {
  public:
   // `no_owner` describes events that no attributor saw (replay, or
-  // attribution off). Called on one thread: the attributor's worker, or
-  // the capture thread without one.
+  // attribution off).
   StoreSink(store::EventStore& store, const policy::PolicyHolder& policy, core::AttributionInfo no_owner)
       : store_(store), policy_(policy), no_owner_(std::move(no_owner)) {}
   void onEvent(core::Event& event) override {

@@ -129,16 +129,20 @@ void Attributor::run() {
   }
 }
 
+void Attributor::fail(core::Event& e, core::AttributionFailure failure, const char* detail) {
+  e.attribution = {};
+  e.attribution.confidence = core::Confidence::kNone;
+  e.attribution.failure = failure;
+  e.attribution.detail = detail;
+  std::lock_guard lock(mutex_);
+  ++failures_[static_cast<std::size_t>(failure)];
+}
+
 void Attributor::attribute(Item& item) {
   core::Event& e = item.event;
   auto flow = flowOf(e);
   if (!flow) {
-    e.attribution = {};
-    e.attribution.confidence = core::Confidence::kNone;
-    e.attribution.failure = core::AttributionFailure::kNotLocal;
-    e.attribution.detail = "the client end of this flow is another host's";
-    std::lock_guard lock(mutex_);
-    ++failures_[static_cast<std::size_t>(core::AttributionFailure::kNotLocal)];
+    fail(e, core::AttributionFailure::kNotLocal, "the client end of this flow is another host's");
     return;
   }
   const auto now = std::chrono::steady_clock::now();
@@ -175,12 +179,7 @@ void Attributor::attribute(Item& item) {
     cache_.erase(it);
   }
   if (!item.lookup) {
-    e.attribution = {};
-    e.attribution.confidence = core::Confidence::kNone;
-    e.attribution.failure = core::AttributionFailure::kQueueFull;
-    e.attribution.detail = "the attribution worker was behind; no lookup was made";
-    std::lock_guard lock(mutex_);
-    ++failures_[static_cast<std::size_t>(core::AttributionFailure::kQueueFull)];
+    fail(e, core::AttributionFailure::kQueueFull, "the attribution worker was behind; no lookup was made");
     return;
   }
   FlowOwner owner = provider_->lookup(*flow);

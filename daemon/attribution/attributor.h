@@ -109,6 +109,8 @@ class Attributor {
 
   void run();
   void attribute(Item& item);
+  // An event that gets no lookup: the reason on it, and counted.
+  void fail(core::Event& event, core::AttributionFailure failure, const char* detail);
   void count(const FlowOwner& owner, std::chrono::nanoseconds took);
   void evict(std::chrono::steady_clock::time_point now);
 

@@ -153,33 +153,24 @@ int sock_create(struct bpf_sock* ctx) {
   return 1;
 }
 
-SEC("cgroup/connect4")
-int connect4(struct bpf_sock_addr* ctx) {
+// connect() and sendmsg() with an address: the caller owns the socket now.
+static __always_inline int rememberCaller(struct bpf_sock_addr* ctx) {
   struct bpf_sock* sk = ctx->sk;
   if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
   return 1;
 }
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr* ctx) { return rememberCaller(ctx); }
 
 SEC("cgroup/connect6")
-int connect6(struct bpf_sock_addr* ctx) {
-  struct bpf_sock* sk = ctx->sk;
-  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
-  return 1;
-}
+int connect6(struct bpf_sock_addr* ctx) { return rememberCaller(ctx); }
 
 SEC("cgroup/sendmsg4")
-int sendmsg4(struct bpf_sock_addr* ctx) {
-  struct bpf_sock* sk = ctx->sk;
-  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
-  return 1;
-}
+int sendmsg4(struct bpf_sock_addr* ctx) { return rememberCaller(ctx); }
 
 SEC("cgroup/sendmsg6")
-int sendmsg6(struct bpf_sock_addr* ctx) {
-  struct bpf_sock* sk = ctx->sk;
-  if (sk) remember(bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
-  return 1;
-}
+int sendmsg6(struct bpf_sock_addr* ctx) { return rememberCaller(ctx); }
 
 static __always_inline int same16(const __u8* a, const __u8* b) {
   const __u32* x = (const __u32*)a;
