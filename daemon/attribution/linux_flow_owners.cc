@@ -80,7 +80,13 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     }
     out.process.uid = socket->uid;
     out.socket = socket->inode;
-    auto pid = procfs_.socketOwner(socket->inode);
+    // Reading every process's fds takes milliseconds: only for a socket
+    // that is still there.
+    auto pid = procfs_.socketOwner(socket->inode, [&] {
+      auto now = sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
+                            : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+      return now && now->inode == socket->inode;
+    });
     if (!pid) {
       // Without the right to read other processes' fds, only our own are found.
       bool privileged = geteuid() == 0;
@@ -91,8 +97,9 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     }
     auto process = procfs_.process(*pid);
     if (!process) {
+      out.process.pid = out.process.tgid = *pid;  // it held the socket a moment ago
       out.attribution.failure = core::AttributionFailure::kExited;
-      out.attribution.detail = "the process exited while it was looked up";
+      out.attribution.detail = "the process held the socket but exited before it could be read";
       return out;
     }
     out.process = std::move(*process);

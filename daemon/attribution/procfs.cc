@@ -185,7 +185,7 @@ std::size_t ProcFs::scan(bool only_new, std::uint64_t inode) {
   return skipped;
 }
 
-std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode) {
+std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode, const std::function<bool()>& still_open) {
   const std::string expected = "socket:[" + std::to_string(inode) + "]";
   auto holds = [&](const Holder& h) {
     return readLink(root_ + "/" + std::to_string(h.pid) + "/fd/" + h.fd) == expected;
@@ -197,6 +197,7 @@ std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode) {
   it = inode_to_pid_.find(inode);
   if (it != inode_to_pid_.end()) return it->second.pid;
   if (known == 0) return std::nullopt;  // that scan read every process
+  if (!still_open()) return std::nullopt;
   scan(false, inode);
   it = inode_to_pid_.find(inode);
   if (it == inode_to_pid_.end()) return std::nullopt;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,8 +26,10 @@ class ProcFs {
   // links. A remembered owner is checked (its fd still links to the inode:
   // inode numbers are reused). On a miss, processes not seen before are
   // scanned first (a new socket is most often a new process's), and only
-  // then every process.
-  std::optional<std::uint32_t> socketOwner(std::uint64_t inode);
+  // then every process, if `still_open` (asked between the two) says the
+  // socket still exists: a closed one has no holder to find.
+  std::optional<std::uint32_t> socketOwner(std::uint64_t inode,
+                                           const std::function<bool()>& still_open = [] { return true; });
 
   // The container a cgroup path belongs to: the 64-hex-digit id that
   // docker, podman, containerd and CRI-O put in it ("" when none).

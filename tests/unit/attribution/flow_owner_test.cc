@@ -152,8 +152,12 @@ TEST_F(ProcFixture, NewProcessesAreScannedFirstAndKnownOnesOnlyWhenThatFails) {
   fs::create_symlink("socket:[7777]", root_ + "/200/fd/5");
   EXPECT_EQ(proc.socketOwner(7777), 200u);
   EXPECT_EQ(proc.fdDirectoriesRead() - after_first, 1u);
-  // A new socket in a process already known: the full scan finds it.
+  // A new socket in a process already known: the full scan finds it, but
+  // only while the socket is still open.
   fs::create_symlink("socket:[8888]", root_ + "/100/fd/4");
+  const auto before_closed = proc.fdDirectoriesRead();
+  EXPECT_FALSE(proc.socketOwner(8888, [] { return false; }));
+  EXPECT_EQ(proc.fdDirectoriesRead(), before_closed);  // no process was read: none was new
   EXPECT_EQ(proc.socketOwner(8888), 100u);
 }
 
