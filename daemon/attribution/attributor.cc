@@ -1,7 +1,5 @@
 #include "attribution/attributor.h"
 
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -10,6 +8,9 @@ namespace {
 
 // Idle, the worker still drains the eBPF ring this often (at most ~2900
 // reports wait in its 1 MiB).
+constexpr std::uint8_t kTcp = 6;   // IPPROTO_TCP, without the platform's headers
+constexpr std::uint8_t kUdp = 17;  // IPPROTO_UDP
+
 constexpr auto kIdlePoll = std::chrono::milliseconds(20);
 
 bool sameEndpoint(const core::Endpoint& a, const core::Endpoint& b) {
@@ -53,7 +54,7 @@ std::string_view Attributor::failureName(core::AttributionFailure f) {
 }
 
 std::optional<FlowQuery> Attributor::flowOf(const core::Event& e) {
-  if (e.ip_protocol != IPPROTO_UDP && e.ip_protocol != IPPROTO_TCP) return std::nullopt;
+  if (e.ip_protocol != kUdp && e.ip_protocol != kTcp) return std::nullopt;
   if (e.source.address.empty() || e.destination.address.empty()) return std::nullopt;
   // The client is the end that is not the resolver; a connection event's
   // client is its source.

@@ -7,6 +7,8 @@
 #include <windows.h>
 #include <iphlpapi.h>
 #include <tlhelp32.h>
+// objbase.h defines `interface` as `struct`; core::Event has a member so named.
+#undef interface
 
 #include <vector>
 
