@@ -7,6 +7,7 @@
 //  3. /proc/net's tables when socket diagnostics are refused
 //     ("procnet+procfs", medium; low when only the local port matched).
 
+#include <dirent.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,9 +29,19 @@ bool sockDiagWorks() {
   return true;
 }
 
+// Whether another user's fd table can be read: pid 1's is root's.
+bool canReadOthersFds() {
+  if (geteuid() == 0) return true;
+  DIR* fds = opendir("/proc/1/fd");
+  if (!fds) return false;
+  closedir(fds);
+  return true;
+}
+
 class LinuxFlowOwners : public FlowOwnerProvider {
  public:
-  explicit LinuxFlowOwners(const ProviderOptions& options) : sock_diag_(sockDiagWorks()) {
+  explicit LinuxFlowOwners(const ProviderOptions& options)
+      : sock_diag_(sockDiagWorks()), can_read_fds_(canReadOthersFds()) {
     std::string why_not = "disabled in config";
     if (options.ebpf) {
       why_not.clear();
@@ -89,10 +100,11 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     });
     if (!pid) {
       // Without the right to read other processes' fds, only our own are found.
-      bool privileged = geteuid() == 0;
       out.attribution.failure =
-          privileged ? core::AttributionFailure::kExited : core::AttributionFailure::kPermissionDenied;
-      out.attribution.detail = privileged ? "the socket's holder is gone" : "cannot read other processes' fds";
+          can_read_fds_ ? core::AttributionFailure::kExited : core::AttributionFailure::kPermissionDenied;
+      out.attribution.detail = can_read_fds_ ? "the socket's holder is gone"
+                                             : "cannot read other processes' fds (needs CAP_SYS_PTRACE and "
+                                               "CAP_DAC_READ_SEARCH)";
       return out;
     }
     auto process = procfs_.process(*pid);
@@ -110,6 +122,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
 
  private:
   bool sock_diag_;
+  bool can_read_fds_;
   ProcFs procfs_;
   std::unique_ptr<SendTimeHooks> hooks_;
   SendTimeTable send_time_;

@@ -112,7 +112,12 @@ class LinuxSendTimeHooks : public SendTimeHooks {
     if (!skel_) return fail(why_not, "cannot open the BPF object");
     // Only this network namespace's flows: the capture sees no others'.
     skel_->rodata->netns_cookie = ownNetnsCookie();
-    if (int err = flow_owner_bpf__load(skel_); err != 0) return fail(why_not, "the kernel refused the BPF programs", err);
+    if (int err = flow_owner_bpf__load(skel_); err != 0) {
+      return fail(why_not,
+                  err == -EPERM ? "not permitted to load BPF programs (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)"
+                                : "the kernel refused the BPF programs",
+                  err);
+    }
     cgroup_fd_ = openCgroup2Root(why_not);
     if (cgroup_fd_ < 0) return false;
     for (bpf_program* program : {skel_->progs.sock_create, skel_->progs.connect4, skel_->progs.connect6,

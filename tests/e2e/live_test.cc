@@ -853,6 +853,67 @@ TEST_F(AttributionLiveTest, AProcessOnTheSafePathIsFineWhereOthersLeak) {
   }
 }
 
+// The shipped systemd unit runs dnsleakd as an unprivileged user with a
+// few capabilities: those, read from packaging/dnsleakd.service, must be
+// enough to capture and to name senders at send time.
+TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
+  if (!haveProgram("setpriv") || !haveProgram("nsenter")) GTEST_SKIP() << "needs setpriv and nsenter (util-linux)";
+  std::string caps;
+  for (const auto& line : lines(readFile(DNSLEAK_SOURCE_DIR "/packaging/dnsleakd.service"))) {
+    if (line.rfind("AmbientCapabilities=", 0) != 0) continue;
+    std::string rest = line.substr(20);
+    for (std::size_t at = 0; at < rest.size();) {
+      std::size_t end = rest.find(' ', at);
+      if (end == std::string::npos) end = rest.size();
+      std::string cap = rest.substr(at, end - at);
+      if (cap.rfind("CAP_", 0) == 0) {
+        for (auto& ch : cap) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        caps += (caps.empty() ? "+" : ",+") + cap.substr(4);
+      }
+      at = end + 1;
+    }
+  }
+  ASSERT_FALSE(caps.empty()) << "no AmbientCapabilities= in the unit";
+  // A directory the unprivileged daemon can reach, with its config and list.
+  char templ[] = "/tmp/dnsleak-unit-XXXXXX";
+  const std::string home = mkdtemp(templ);
+  std::filesystem::permissions(home, std::filesystem::perms::all);
+  writeFile(home + "/resolvers.txt", readFile(DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt"));
+  writeFile(home + "/dnsleakd.yaml", "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\nresolvers:\n  list: " +
+                                         home + "/resolvers.txt\nstore:\n  record_ok: true\n");
+  const std::string socket = home + "/dnsleakd.sock";
+  // nsenter changes only the network namespace: `ip netns exec` would also
+  // mount a /sys without the cgroup hierarchy, which a service has.
+  Background daemon({"nsenter", "--net=/run/netns/" + host_, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                     "--inh-caps=" + caps, "--ambient-caps=" + caps, "--bounding-set=-all," + caps, DNSLEAKD_PATH,
+                     "--config", home + "/dnsleakd.yaml", "--socket", socket},
+                    dir_, "dnsleakd-unit");
+  v1::GetStatusResponse status;
+  bool capturing = waitUntil(
+      [&] {
+        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "status"});
+        if (r.exit_code != 0) return false;
+        status = parseJson<v1::GetStatusResponse>(r.out);
+        return status.capture_size() > 0 && status.capture(0).state() == "capturing";
+      },
+      std::chrono::seconds(15));
+  if (capturing) {
+    EXPECT_EQ(status.attribution().ebpf().rfind("loaded", 0), 0u) << status.attribution().ebpf();
+    auto clients = runClients("unit", 1);
+    std::map<std::string, std::vector<v1::Event>> seen;
+    waitUntil([&] { return (seen = queriesBy(socket)).size() >= clients.size(); }, std::chrono::seconds(5));
+    for (const auto& c : clients) {
+      ASSERT_FALSE(seen[c.qname].empty()) << c.kind;
+      const auto& e = seen[c.qname][0];
+      EXPECT_EQ(e.process().pid(), static_cast<std::uint32_t>(c.pid)) << c.kind << e.attribution().ShortDebugString();
+      EXPECT_EQ(e.attribution().confidence(), v1::CONFIDENCE_HIGH) << c.kind;
+    }
+  }
+  EXPECT_TRUE(capturing) << daemon.err();
+  EXPECT_EQ(daemon.stop(SIGTERM), 0) << daemon.err();
+  std::filesystem::remove_all(home);
+}
+
 TEST_F(AttributionLiveTest, WithoutEbpfSocketDiagnosticsNameWaitingClientsAndNeverTheWrongOne) {
   const std::string socket = dir_ + "/no-ebpf.sock";
   const std::string config = dir_ + "/no-ebpf.yaml";
