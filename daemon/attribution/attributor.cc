@@ -53,22 +53,27 @@ std::string_view Attributor::failureName(core::AttributionFailure f) {
   return "unknown";
 }
 
-std::optional<FlowQuery> Attributor::flowOf(const core::Event& e) {
+std::optional<FlowQuery> Attributor::endsOf(const core::Event& e) {
   if (e.ip_protocol != kUdp && e.ip_protocol != kTcp) return std::nullopt;
   if (e.source.address.empty() || e.destination.address.empty()) return std::nullopt;
   // The client is the end that is not the resolver; a connection event's
   // client is its source.
   const bool response = e.kind != core::MessageKind::kConnection && sameEndpoint(e.source, e.resolver);
-  const core::Endpoint& client = response ? e.destination : e.source;
-  const core::Endpoint& server = response ? e.source : e.destination;
-  const bool loopback = client.address.isLoopback() || e.interface.name == "lo";
+  return response ? FlowQuery{e.ip_protocol, e.destination, e.source} : FlowQuery{e.ip_protocol, e.source, e.destination};
+}
+
+std::optional<FlowQuery> Attributor::flowOf(const core::Event& e) {
+  auto ends = endsOf(e);
+  if (!ends) return std::nullopt;
+  const bool response = sameEndpoint(e.source, ends->remote);
+  const bool loopback = ends->local.address.isLoopback() || e.interface.name == "lo";
   if (!loopback) {
     // A client end that arrived here, or left from here as a reply's
     // destination, is another host's: this host serves or forwards.
     if (!response && e.direction == core::Direction::kInbound) return std::nullopt;
     if (response && e.direction == core::Direction::kOutbound) return std::nullopt;
   }
-  return FlowQuery{e.ip_protocol, client, server};
+  return ends;
 }
 
 Attributor::Attributor(std::unique_ptr<FlowOwnerProvider> provider, AttributorOptions options, Deliver deliver)
@@ -143,6 +148,17 @@ void Attributor::attribute(Item& item) {
   core::Event& e = item.event;
   auto flow = flowOf(e);
   if (!flow) {
+    // Forwarded here: a container's, if its sender was seen in another
+    // network namespace of this host; else another host's.
+    if (auto ends = endsOf(e)) {
+      const auto start = std::chrono::steady_clock::now();
+      if (auto owner = provider_->lookupForwarded(*ends)) {
+        count(*owner, std::chrono::steady_clock::now() - start);
+        e.process = std::move(owner->process);
+        e.attribution = std::move(owner->attribution);
+        return;
+      }
+    }
     fail(e, core::AttributionFailure::kNotLocal, "the client end of this flow is another host's");
     return;
   }

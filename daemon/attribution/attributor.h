@@ -93,6 +93,8 @@ class Attributor {
   // is not the resolver) must be this host's. Nothing when it is not
   // (this host is the server, or forwards the flow).
   static std::optional<FlowQuery> flowOf(const core::Event& event);
+  // The client's and the server's ends, wherever the client is.
+  static std::optional<FlowQuery> endsOf(const core::Event& event);
 
   static std::string_view failureName(core::AttributionFailure failure);
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/event.h"
@@ -69,6 +70,13 @@ class FlowOwnerProvider {
     return Freshness::kUnknown;
   }
   virtual ProviderStatus status() const { return {}; }
+  // The owner of a flow this host forwards rather than sends (the query
+  // arrived here from a container's network namespace), where the platform
+  // can know it; nothing otherwise.
+  virtual std::optional<FlowOwner> lookupForwarded(const FlowQuery& query) {
+    (void)query;
+    return std::nullopt;
+  }
 };
 
 struct ProviderOptions {

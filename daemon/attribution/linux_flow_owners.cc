@@ -61,6 +61,12 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     return {ebpf_state_, ebpf_flows_.load(std::memory_order_relaxed), ebpf_lost_.load(std::memory_order_relaxed)};
   }
 
+  std::optional<FlowOwner> lookupForwarded(const FlowQuery& q) override {
+    if (!hooks_) return std::nullopt;
+    poll();
+    return send_time_.findForwarded(q, std::chrono::seconds(5));
+  }
+
   Freshness check(const FlowQuery& q, const FlowOwner& remembered) override {
     if (hooks_) {
       poll();

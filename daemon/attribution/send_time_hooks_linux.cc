@@ -110,8 +110,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
     libbpf_set_print(silence);  // the one reason we give is logged by the caller
     skel_ = flow_owner_bpf__open();
     if (!skel_) return fail(why_not, "cannot open the BPF object");
-    // Only this network namespace's flows: the capture sees no others'.
-    skel_->rodata->netns_cookie = ownNetnsCookie();
+    netns_ = ownNetnsCookie();
     if (int err = flow_owner_bpf__load(skel_); err != 0) {
       return fail(why_not,
                   err == -EPERM ? "not permitted to load BPF programs (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)"
@@ -172,6 +171,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
     r.local.port = e.local_port;
     r.remote.port = e.remote_port;
     r.cookie = e.cookie;
+    r.here = hooks->netns_ == 0 || e.netns == hooks->netns_;
     r.tgid = e.tgid;
     r.uid = e.uid;
     r.ppid = e.ppid;
@@ -185,6 +185,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
   std::vector<bpf_link*> links_;
   ring_buffer* ring_ = nullptr;
   int cgroup_fd_ = -1;
+  std::uint64_t netns_ = 0;  // our network namespace's cookie
   SendTimeTable* table_ = nullptr;  // during drain()
 
  public:

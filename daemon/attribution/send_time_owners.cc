@@ -73,7 +73,7 @@ std::shared_ptr<const core::ProcessInfo> SendTimeTable::describe(const SendRecor
 void SendTimeTable::add(const SendRecord& r) {
   ++added_;
   FlowQuery key{r.ip_protocol, r.local, r.remote};
-  auto [it, added] = table_.insert_or_assign(key, Entry{describe(r), r.cookie});
+  auto [it, added] = table_.insert_or_assign(key, Entry{describe(r), r.cookie, r.here, std::chrono::steady_clock::now()});
   if (!added) return;
   order_.push_back(key);
   while (order_.size() > capacity_) {
@@ -82,16 +82,29 @@ void SendTimeTable::add(const SendRecord& r) {
   }
 }
 
-std::optional<FlowOwner> SendTimeTable::find(const FlowQuery& q) const {
-  auto it = table_.find(q);
-  if (it == table_.end()) return std::nullopt;
+FlowOwner SendTimeTable::ownerOf(const Entry& entry) {
   FlowOwner owner;
-  owner.process = *it->second.process;
-  owner.socket = it->second.cookie;
+  owner.process = *entry.process;
+  owner.socket = entry.cookie;
   owner.attribution.method = "ebpf";
   owner.attribution.confidence = core::Confidence::kHigh;
   owner.attribution.failure = core::AttributionFailure::kNone;
+  if (!entry.here) owner.attribution.detail = "sent from another network namespace on this host (a container's)";
   return owner;
+}
+
+std::optional<FlowOwner> SendTimeTable::find(const FlowQuery& q) const {
+  auto it = table_.find(q);
+  if (it == table_.end()) return std::nullopt;
+  return ownerOf(it->second);
+}
+
+std::optional<FlowOwner> SendTimeTable::findForwarded(const FlowQuery& q,
+                                                      std::chrono::steady_clock::duration max_age) const {
+  auto it = table_.find(q);
+  if (it == table_.end() || it->second.here) return std::nullopt;
+  if (std::chrono::steady_clock::now() - it->second.reported > max_age) return std::nullopt;
+  return ownerOf(it->second);
 }
 
 }  // namespace dnsleak::attribution

@@ -26,6 +26,7 @@ struct SendRecord {
   std::uint32_t ppid = 0;  // 0 when the exec was not seen
   std::string comm;        // the sending thread's name
   std::string exe;         // "" when the exec was not seen
+  bool here = true;        // sent in dnsleakd's network namespace (else a container's)
 };
 
 // The flows the kernel reported, by their ends, each with its process as
@@ -39,7 +40,13 @@ class SendTimeTable {
       : procfs_(std::move(proc_root)), capacity_(capacity) {}
 
   void add(const SendRecord& record);
+  // The sender of a flow with these ends, reported in any namespace.
   std::optional<FlowOwner> find(const FlowQuery& query) const;
+  // The same for a flow this host only forwards (it arrived here): only a
+  // report from another network namespace (a container behind a bridge or
+  // veth), and only a recent one, since other hosts' flows have no socket
+  // here to check them by.
+  std::optional<FlowOwner> findForwarded(const FlowQuery& query, std::chrono::steady_clock::duration max_age) const;
   std::size_t size() const { return table_.size(); }
   std::uint64_t added() const { return added_; }  // reports taken in, ever
 
@@ -53,7 +60,10 @@ class SendTimeTable {
   struct Entry {
     std::shared_ptr<const core::ProcessInfo> process;
     std::uint64_t cookie = 0;
+    bool here = true;
+    std::chrono::steady_clock::time_point reported;
   };
+  static FlowOwner ownerOf(const Entry& entry);
   std::unordered_map<FlowQuery, Entry, FlowQueryHash> table_;
   std::deque<FlowQuery> order_;
   // Processes read from /proc lately, so a busy one is read once a second.

@@ -21,6 +21,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "dnsleak/v1/dnsleak.pb.h"
 #include "process.h"
@@ -851,6 +852,53 @@ TEST_F(AttributionLiveTest, AProcessOnTheSafePathIsFineWhereOthersLeak) {
       EXPECT_EQ(e.process().name(), "dig");
     }
   }
+}
+
+// A container behind a veth in its own network namespace, its traffic
+// routed through the host: its dig is named at send time on the host's
+// links too, with its own pid.
+TEST_F(AttributionLiveTest, AContainersQueryIsNamedByItsProcess) {
+  auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+  if (status.attribution().ebpf().rfind("loaded", 0) != 0) {
+    GTEST_SKIP() << "the eBPF hooks are not loaded here: " << status.attribution().ebpf();
+  }
+  const std::string ctr = "dlc" + std::to_string(getpid());
+  std::string script = "set -e\nip netns add " + ctr + "\nip -n " + ctr + " link set lo up\n"
+      "ip -n " + host_ + " link add ctr0 type veth peer name eth0 netns " + ctr + "\n"
+      "ip -n " + host_ + " addr add 10.99.0.1/24 dev ctr0\nip -n " + host_ + " link set ctr0 up\n"
+      "ip -n " + ctr + " addr add 10.99.0.2/24 dev eth0\nip -n " + ctr + " link set eth0 up\n"
+      "ip -n " + ctr + " route add default via 10.99.0.1\n"
+      "ip netns exec " + host_ + " sysctl -qw net.ipv4.ip_forward=1\n"
+      "ip -n " + isp_ + " route add 10.99.0.0/24 via 198.51.100.2\n";
+  auto setup = run({"sh", "-c", script});
+  auto cleanup = [&] {
+    run({"sh", "-c", "ip netns del " + ctr + "; ip -n " + host_ + " link del ctr0; ip -n " + isp_ +
+                         " route del 10.99.0.0/24; ip netns exec " + host_ + " sysctl -qw net.ipv4.ip_forward=0"});
+  };
+  if (setup.exit_code != 0) {
+    cleanup();
+    FAIL() << "cannot build the container's namespace: " << setup.err;
+  }
+  const std::string qname = "container.example.test";
+  Background client({"ip", "netns", "exec", ctr, "dig", "+tries=1", "+time=2", "+short", "@198.51.100.1", qname},
+                    dir_, "container-dig");
+  const pid_t pid = client.pid();
+  client.wait(std::chrono::seconds(10));
+  std::map<std::string, std::vector<v1::Event>> seen;
+  waitUntil([&] { return (seen = queriesBy(socket_))[qname].size() >= 2; }, std::chrono::seconds(5));
+  cleanup();
+  const auto& events = seen[qname];
+  // Once arriving on the container's link, once leaving by the ISP's.
+  ASSERT_GE(events.size(), 2u) << client.out();
+  std::set<std::string> links;
+  for (const auto& e : events) {
+    links.insert(e.interface().name());
+    EXPECT_EQ(e.process().pid(), static_cast<std::uint32_t>(pid)) << e.interface().name() << ": "
+                                                                   << e.attribution().ShortDebugString();
+    EXPECT_EQ(e.attribution().method(), "ebpf");
+    EXPECT_NE(e.attribution().detail().find("another network namespace"), std::string::npos);
+  }
+  EXPECT_TRUE(links.count("ctr0") && links.count("eth-isp")) << "seen on " << links.size() << " links";
 }
 
 // The shipped systemd unit runs dnsleakd as an unprivileged user with a

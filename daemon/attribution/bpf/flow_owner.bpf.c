@@ -40,9 +40,6 @@ struct linux_binprm {
 
 char LICENSE[] SEC("license") = "GPL";
 
-// Set by the loader before the programs load: only this network
-// namespace's flows are reported (0: every namespace's).
-const volatile __u64 netns_cookie = 0;
 
 // Kept on the socket itself (socket-local storage): found from a packet by
 // a pointer, not a hash lookup, and gone with the socket.
@@ -180,7 +177,6 @@ static __always_inline int same16(const __u8* a, const __u8* b) {
 
 SEC("cgroup_skb/egress")
 int egress(struct __sk_buff* skb) {
-  if (netns_cookie != 0 && bpf_get_netns_cookie(skb) != netns_cookie) return 1;
   struct bpf_sock* sk = skb->sk;
   if (!sk) return 1;
   sk = bpf_sk_fullsock(sk);
@@ -248,6 +244,8 @@ int egress(struct __sk_buff* skb) {
   ev->time_ns = bpf_ktime_get_boot_ns();
   ev->cookie = cookie;
   ev->cgroup_id = o->cgroup_id;
+  // Every namespace's flows: a container's DNS leaves through this host too.
+  ev->netns = bpf_get_netns_cookie(skb);
   ev->tgid = o->tgid;
   ev->pid = o->pid;
   ev->uid = o->uid;

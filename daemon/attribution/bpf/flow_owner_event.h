@@ -11,6 +11,7 @@ struct dnsleak_flow_event {
   __u64 time_ns;    // CLOCK_BOOTTIME
   __u64 cookie;     // the socket's cookie
   __u64 cgroup_id;  // the owner's cgroup v2 id
+  __u64 netns;      // the network namespace's cookie (a container's, or ours)
   __u32 tgid;       // the process (user space's "pid")
   __u32 pid;        // the thread
   __u32 uid;

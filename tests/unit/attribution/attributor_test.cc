@@ -58,6 +58,18 @@ class FakeProvider : public FlowOwnerProvider {
     return none;
   }
   Freshness check(const FlowQuery&, const FlowOwner&) override { return freshness; }
+  std::optional<FlowOwner> lookupForwarded(const FlowQuery& q) override {
+    for (const auto& [flow, pid] : forwarded) {
+      if (flow == q) {
+        FlowOwner o;
+        o.process.pid = pid;
+        o.attribution = {"fake", core::Confidence::kHigh, core::AttributionFailure::kNone, "container"};
+        return o;
+      }
+    }
+    return std::nullopt;
+  }
+  std::vector<std::pair<FlowQuery, std::uint32_t>> forwarded;
   std::vector<std::pair<FlowQuery, std::uint32_t>> owners;
   std::atomic<int> lookups{0};
   Freshness freshness = Freshness::kUnknown;
@@ -216,6 +228,28 @@ TEST(Attributor, AReusedPortIsANewClientsAndIsNotGivenTheOldOwner) {
   EXPECT_EQ(fake->lookups.load(), 3);
 }
 
+TEST(Attributor, AForwardedQueryIsAContainersWhenItsSenderWasSeenElseAnotherHosts) {
+  auto provider = std::make_unique<FakeProvider>();
+  auto* fake = provider.get();
+  auto from_container = query("10.99.0.2", 40000);
+  from_container.direction = core::Direction::kInbound;  // arrived on the bridge
+  ASSERT_FALSE(Attributor::flowOf(from_container));
+  fake->forwarded.push_back({*Attributor::endsOf(from_container), 555});
+  auto from_lan = query("192.168.1.20", 40000);
+  from_lan.direction = core::Direction::kInbound;
+  std::vector<core::Event> out;
+  {
+    Attributor a(std::move(provider), {}, [&](core::Event& e, bool) { out.push_back(e); });
+    a.submit(from_container, false);
+    a.submit(from_lan, false);
+    a.flush();
+  }
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].process.pid, 555u);
+  EXPECT_EQ(out[0].attribution.failure, core::AttributionFailure::kNone);
+  EXPECT_EQ(out[1].attribution.failure, core::AttributionFailure::kNotLocal);
+}
+
 TEST(LatencyHistogram, PercentilesAreBucketUpperBounds) {
   LatencyHistogram h;
   for (int i = 0; i < 99; ++i) h.add(std::chrono::microseconds(100));
@@ -301,9 +335,22 @@ TEST(SendTimeTable, AGoneSenderIsNamedFromItsReportAndALiveOneFromProc) {
   owner = table.find({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443)});
   ASSERT_TRUE(owner);
   EXPECT_EQ(owner->process.cmdline, "curl https://example.com");
-  // Bounded: a third flow pushes out the first.
-  table.add({IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53), 3, 4121, 0, 0, "dig", ""});
+  // A flow reported from another namespace (a container's) answers for a
+  // forwarded flow, while recent; one of ours never does.
+  SendRecord container{IPPROTO_UDP, ep("10.99.0.2", 40000), ep("198.51.100.53", 53), 9, 4121, 0, 0, "dig", ""};
+  container.here = false;
+  table.add(container);
+  const FlowQuery forwarded{IPPROTO_UDP, ep("10.99.0.2", 40000), ep("198.51.100.53", 53)};
+  ASSERT_TRUE(table.findForwarded(forwarded, std::chrono::seconds(5)));
+  EXPECT_FALSE(table.findForwarded(forwarded, std::chrono::seconds(0)));
+  EXPECT_NE(table.find(forwarded)->attribution.detail.find("another network namespace"), std::string::npos);
+  EXPECT_FALSE(table.findForwarded({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443)},
+                                   std::chrono::seconds(5)));
+  // Bounded (2 here): each new flow pushes out the oldest.
   EXPECT_FALSE(table.find({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)}));
+  table.add({IPPROTO_UDP, ep("192.0.2.10", 40001), ep("198.51.100.53", 53), 3, 4121, 0, 0, "dig", ""});
+  EXPECT_FALSE(table.find({IPPROTO_TCP, ep("192.0.2.10", 50000), ep("203.0.113.9", 443)}));
+  EXPECT_TRUE(table.find(forwarded));
   EXPECT_EQ(table.size(), 2u);
   fs::remove_all(root);
 }
