@@ -23,6 +23,8 @@ packages=(
   # setpriv (util-linux) runs the client as another user; openssl plays a
   # DNS-over-TLS server and client
   iproute2 dnsmasq-base bind9-dnsutils util-linux openssl
+  # nft masquerades a test container's traffic as Docker does
+  nftables
 )
 
 missing=()

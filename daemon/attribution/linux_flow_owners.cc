@@ -13,6 +13,7 @@
 
 #include <linux/netlink.h>
 
+#include "attribution/conntrack.h"
 #include "attribution/flow_owner.h"
 #include "attribution/procfs.h"
 #include "attribution/procnet.h"
@@ -27,6 +28,11 @@ bool sockDiagWorks() {
   if (fd < 0) return false;
   close(fd);
   return true;
+}
+
+std::string describe(const core::Endpoint& e) {
+  return e.address.isV6() ? "[" + e.address.toString() + "]:" + std::to_string(e.port)
+                          : e.address.toString() + ":" + std::to_string(e.port);
 }
 
 // Whether another user's fd table can be read: pid 1's is root's.
@@ -89,6 +95,17 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     out.attribution.confidence = core::Confidence::kNone;
     auto socket = sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
                              : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+    if (!socket && hooks_) {
+      // Translated on the way out (a container behind this host's NAT):
+      // the sender was reported under the ends it wrote.
+      if (auto original = originalEnds(q); original && !(*original == q)) {
+        if (auto owner = send_time_.find(*original)) {
+          owner->attribution.method = "ebpf+conntrack";
+          owner->attribution.detail = "sent as " + describe(original->local) + " and translated by this host's NAT";
+          return *owner;
+        }
+      }
+    }
     if (!socket) {
       out.attribution.failure = core::AttributionFailure::kNotFound;
       out.attribution.detail = hooks_ ? "not reported at send time, and no socket holds this flow now"

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <optional>
+
+#include "attribution/flow_owner.h"
+
+namespace dnsleak::attribution {
+
+// The ends a flow had before this host translated them (source NAT, as
+// Docker's masquerade does): asks the kernel's connection tracking for the
+// entry whose reply direction matches the ends as they left. Nothing when
+// conntrack has no such entry (or cannot be asked); the same ends when no
+// translation happened.
+std::optional<FlowQuery> originalEnds(const FlowQuery& translated);
+
+}  // namespace dnsleak::attribution
