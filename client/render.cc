@@ -104,12 +104,13 @@ std::string renderOwner(const v1::Event& e) {
   std::string confidence = v1::Confidence_Name(a.confidence());
   if (confidence.rfind("CONFIDENCE_", 0) == 0) confidence = confidence.substr(11);
   for (auto& c : confidence) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (p.pid() == 0 && p.name().empty()) {
+  if (a.failure() != v1::ATTRIBUTION_FAILURE_NONE) {
+    if (a.failure() == v1::ATTRIBUTION_FAILURE_UNSPECIFIED) return "";
     std::string why = v1::AttributionFailure_Name(a.failure());
     if (why.rfind("ATTRIBUTION_FAILURE_", 0) == 0) why = why.substr(20);
     for (auto& c : why) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (a.failure() == v1::ATTRIBUTION_FAILURE_UNSPECIFIED) return "";
-    return "process unknown: " + why + (a.detail().empty() ? "" : " (" + a.detail() + ")");
+    return "process unknown: " + why + (p.pid() != 0 ? " (pid " + std::to_string(p.pid()) + ")" : "") +
+           (a.detail().empty() ? "" : ": " + a.detail());
   }
   std::string out = (p.exe().empty() ? p.name() : p.exe()) + " (pid " + std::to_string(p.pid());
   if (!p.user().empty()) out += ", user " + p.user();

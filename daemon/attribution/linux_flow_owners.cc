@@ -6,6 +6,8 @@
 //     process could have handed the socket on);
 //  3. /proc/net's tables when socket diagnostics are refused
 //     ("procnet+procfs", medium; low when only the local port matched).
+// A flow with no socket here may be a container's behind this host's NAT:
+// conntrack gives the ends it was sent with ("ebpf+conntrack", high).
 
 #include <dirent.h>
 #include <sys/socket.h>
@@ -79,8 +81,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
       if (auto now = send_time_.find(q)) return now->socket == remembered.socket ? Freshness::kSame : Freshness::kChanged;
       if (remembered.attribution.method == "ebpf") return Freshness::kUnknown;  // its report was pushed out
     }
-    auto socket = sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
-                             : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+    auto socket = socketOf(q);
     if (!socket) return Freshness::kUnknown;
     return socket->inode == remembered.socket ? Freshness::kSame : Freshness::kChanged;
   }
@@ -93,8 +94,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     FlowOwner out;
     out.attribution.method = sock_diag_ ? "sock_diag+procfs" : "procnet+procfs";
     out.attribution.confidence = core::Confidence::kNone;
-    auto socket = sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
-                             : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+    auto socket = socketOf(q);
     if (!socket && hooks_) {
       // Translated on the way out (a container behind this host's NAT):
       // the sender was reported under the ends it wrote.
@@ -117,8 +117,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     // Reading every process's fds takes milliseconds: only for a socket
     // that is still there.
     auto pid = procfs_.socketOwner(socket->inode, [&] {
-      auto now = sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
-                            : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+      auto now = socketOf(q);
       return now && now->inode == socket->inode;
     });
     if (!pid) {
@@ -144,6 +143,11 @@ class LinuxFlowOwners : public FlowOwnerProvider {
   }
 
  private:
+  std::optional<SocketIdentity> socketOf(const FlowQuery& q) const {
+    return sock_diag_ ? findSocket(q.ip_protocol, q.local, q.remote)
+                      : findSocketInProcNet("/proc", q.ip_protocol, q.local, q.remote);
+  }
+
   bool sock_diag_;
   bool can_read_fds_;
   ProcFs procfs_;
