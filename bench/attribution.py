@@ -84,10 +84,15 @@ def ctl(socket, *argv, timeout=30):
                           timeout=timeout)
 
 
-def measure_send_cost():
-    r = subprocess.run(["ip", "netns", "exec", client_ns, str(send_cost), "10.77.0.1"], capture_output=True, text=True,
-                       check=True)
-    return json.loads(r.stdout)
+def measure_send_cost(runs=5):
+    # The best of a few runs: the rates are noisy on a shared 2-core machine.
+    best = {}
+    for _ in range(runs):
+        r = subprocess.run(["ip", "netns", "exec", client_ns, str(send_cost), "10.77.0.1"], capture_output=True,
+                           text=True, check=True)
+        for key, value in json.loads(r.stdout).items():
+            best[key] = max(best.get(key, 0), value)
+    return best
 
 
 def run_method(name, ebpf, cost=None):

@@ -119,7 +119,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
     }
     cgroup_fd_ = openCgroup2Root(why_not);
     if (cgroup_fd_ < 0) return false;
-    for (bpf_program* program : {skel_->progs.sock_create, skel_->progs.connect4, skel_->progs.connect6,
+    for (bpf_program* program : {skel_->progs.connect4, skel_->progs.connect6,
                                  skel_->progs.sendmsg4, skel_->progs.sendmsg6, skel_->progs.egress}) {
       bpf_link* link = bpf_program__attach_cgroup(program, cgroup_fd_);
       if (!link) {

@@ -3,8 +3,10 @@
 // that exits a millisecond later is still known.
 //
 // The owner of a socket is recorded in process context, where "current" is
-// the program: when it creates the socket, connects it, or sends on it with
-// an address (unconnected UDP). The flow's addresses come from the socket's
+// the program: when it connects the socket, or sends on it with an address
+// (unconnected UDP). Every client socket does one or the other before its
+// first packet, so creation needs no hook (a server's accepted sockets are
+// not clients'). The flow's addresses come from the socket's
 // first packet of each flow, seen at cgroup egress, which may run in any
 // context: it reads the owner recorded for the socket, never "current".
 // The owner lives in the socket's own storage, so no table of sockets can
@@ -140,14 +142,6 @@ int process_exec(struct bpf_raw_tracepoint_args* ctx) {
   info->ppid = BPF_CORE_READ(task, real_parent, tgid);
   bpf_probe_read_kernel_str(info->exe, sizeof(info->exe), filename);
   return 0;
-}
-
-SEC("cgroup/sock_create")
-int sock_create(struct bpf_sock* ctx) {
-  if (ctx->type == 1 /* SOCK_STREAM */ || ctx->type == 2 /* SOCK_DGRAM */) {
-    remember(bpf_sk_storage_get(&owners, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE));
-  }
-  return 1;
 }
 
 // connect() and sendmsg() with an address: the caller owns the socket now.
