@@ -191,17 +191,44 @@ std::optional<std::uint32_t> ProcFs::socketOwner(std::uint64_t inode, const std:
     return readLink(root_ + "/" + std::to_string(h.pid) + "/fd/" + h.fd) == expected;
   };
   auto it = inode_to_pid_.find(inode);
-  if (it != inode_to_pid_.end() && holds(it->second)) return it->second.pid;
+  if (it != inode_to_pid_.end() && holds(it->second)) return creatorOf(it->second.pid, expected);
   if (it != inode_to_pid_.end()) inode_to_pid_.erase(it);
   std::size_t known = scan(true, inode);
   it = inode_to_pid_.find(inode);
-  if (it != inode_to_pid_.end()) return it->second.pid;
+  if (it != inode_to_pid_.end()) return creatorOf(it->second.pid, expected);
   if (known == 0) return std::nullopt;  // that scan read every process
   if (!still_open()) return std::nullopt;
   scan(false, inode);
   it = inode_to_pid_.find(inode);
   if (it == inode_to_pid_.end()) return std::nullopt;
-  return it->second.pid;
+  return creatorOf(it->second.pid, expected);
+}
+
+bool ProcFs::holdsLink(std::uint32_t pid, const std::string& link) const {
+  const std::string fd_dir = root_ + "/" + std::to_string(pid) + "/fd";
+  DIR* fds = opendir(fd_dir.c_str());
+  if (!fds) return false;
+  bool found = false;
+  while (dirent* fd = readdir(fds)) {
+    if (fd->d_name[0] != '.' && readLink(fd_dir + "/" + fd->d_name) == link) {
+      found = true;
+      break;
+    }
+  }
+  closedir(fds);
+  return found;
+}
+
+std::uint32_t ProcFs::creatorOf(std::uint32_t pid, const std::string& link) const {
+  // A child that shares or inherited the socket (a fork not yet exec'd, a
+  // clone sharing the fd table) holds it too, and is found first among new
+  // processes: the sender is the ancestor that had it before.
+  for (int i = 0; i < kMaxParents; ++i) {
+    std::uint32_t parent = number(statusField(readFile(root_ + "/" + std::to_string(pid) + "/status"), "PPid"));
+    if (parent <= 1 || parent == pid || !holdsLink(parent, link)) break;
+    pid = parent;
+  }
+  return pid;
 }
 
 }  // namespace dnsleak::attribution

@@ -50,6 +50,9 @@ class ProcFs {
   // many pids it passed over as read before.
   std::size_t scan(bool only_new, std::uint64_t inode);
   void scanPid(std::uint32_t pid);
+  // The topmost ancestor of `pid` that holds the same fd link.
+  std::uint32_t creatorOf(std::uint32_t pid, const std::string& link) const;
+  bool holdsLink(std::uint32_t pid, const std::string& link) const;
 
   std::string root_;
   struct Holder {

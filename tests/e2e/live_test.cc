@@ -916,7 +916,9 @@ TEST_F(AttributionLiveTest, AContainersQueryIsNamedByItsProcessRoutedOrNated) {
                                                                      << ": " << e.attribution().ShortDebugString();
       const bool translated = pid == natted && e.interface().name() == "eth-isp";
       EXPECT_EQ(e.attribution().method(), translated ? "ebpf+conntrack" : "ebpf") << qname;
-      if (translated) EXPECT_EQ(e.source().address(), "198.51.100.2") << "masqueraded";
+      if (translated) {
+        EXPECT_EQ(e.source().address(), "198.51.100.2") << "masqueraded";
+      }
     }
     EXPECT_TRUE(links.count("ctr0") && links.count("eth-isp")) << qname << " seen on " << links.size() << " links";
   }

@@ -161,6 +161,23 @@ TEST_F(ProcFixture, NewProcessesAreScannedFirstAndKnownOnesOnlyWhenThatFails) {
   EXPECT_EQ(proc.socketOwner(8888), 100u);
 }
 
+TEST_F(ProcFixture, AChildHoldingItsParentsSocketDoesNotTakeItOver) {
+  ProcFs proc(root_);
+  proc.socketOwner(1);  // a first scan: dig (100) is known from here on
+  // dig forks a helper that has not exec'd yet: it holds dig's socket too,
+  // and as the newest process it is read first.
+  process(300, "dig", 100, 1000, "0::/user.slice\n");
+  fs::create_directories(root_ + "/300/fd");
+  fs::create_symlink("socket:[4242]", root_ + "/300/fd/3");
+  fs::create_symlink("socket:[6000]", root_ + "/100/fd/6");  // dig's new socket, shared
+  fs::create_symlink("socket:[6000]", root_ + "/300/fd/6");
+  EXPECT_EQ(proc.socketOwner(6000), 100u);
+  EXPECT_EQ(proc.socketOwner(4242), 100u);
+  // One the child made itself is the child's.
+  fs::create_symlink("socket:[7000]", root_ + "/300/fd/7");
+  EXPECT_EQ(proc.socketOwner(7000), 300u);
+}
+
 TEST(ContainerOfCgroup, TheSixtyFourHexDigitIdOfEachRuntime) {
   const std::string id = "3f2a9c0d1e4b5a6978812345abcdef0123456789abcdef0123456789abcdef01";
   EXPECT_EQ(ProcFs::containerOfCgroup("/system.slice/docker-" + id + ".scope"), id);
