@@ -174,6 +174,7 @@ class LinuxSendTimeHooks : public SendTimeHooks {
     r.here = hooks->netns_ == 0 || e.netns == hooks->netns_;
     r.tgid = e.tgid;
     r.uid = e.uid;
+    r.cgroup_id = e.cgroup_id;
     r.ppid = e.ppid;
     r.comm.assign(e.comm, strnlen(e.comm, sizeof e.comm));
     r.exe.assign(e.exe, strnlen(e.exe, sizeof e.exe));

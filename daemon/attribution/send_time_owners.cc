@@ -1,9 +1,13 @@
 // The send-time table: what the eBPF hooks reported, joined with /proc.
 
+#include <mntent.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 #include "attribution/send_time_owners.h"
 
@@ -59,6 +63,11 @@ std::shared_ptr<const core::ProcessInfo> SendTimeTable::describe(const SendRecor
   p.name = r.exe.empty() ? r.comm : baseName(r.exe).substr(0, 15);
   p.uid = r.uid;
   if (passwd* pw = getpwuid(r.uid)) p.user = pw->pw_name;
+  if (r.cgroup_id != 0) {
+    p.cgroup = cgroups_.path(r.cgroup_id);
+    p.unit = ProcFs::unitOfCgroup(p.cgroup);
+    p.container_id = ProcFs::containerOfCgroup(p.cgroup);
+  }
   if (r.ppid != 0) {
     if (auto parent = procfs_.process(r.ppid)) {
       p.parents.push_back({r.ppid, parent->name});
@@ -68,6 +77,50 @@ std::shared_ptr<const core::ProcessInfo> SendTimeTable::describe(const SendRecor
     }
   }
   return std::make_shared<const core::ProcessInfo>(std::move(p));
+}
+
+CgroupPaths::CgroupPaths(std::string root) : root_(std::move(root)) {
+  if (!root_.empty()) return;
+  if (FILE* mounts = setmntent("/proc/self/mounts", "r")) {
+    while (mntent* m = getmntent(mounts)) {
+      if (std::strcmp(m->mnt_type, "cgroup2") == 0) {
+        root_ = m->mnt_dir;
+        break;
+      }
+    }
+    endmntent(mounts);
+  }
+}
+
+std::string CgroupPaths::path(std::uint64_t id) {
+  if (root_.empty()) return {};
+  auto it = paths_.find(id);
+  if (it != paths_.end()) return it->second;
+  auto now = std::chrono::steady_clock::now();
+  if (now - walked_ < std::chrono::seconds(1)) return {};
+  walked_ = now;
+  walk();
+  it = paths_.find(id);
+  return it == paths_.end() ? std::string() : it->second;
+}
+
+void CgroupPaths::walk() {
+  paths_.clear();
+  std::error_code error;
+  struct stat st {};
+  if (stat(root_.c_str(), &st) == 0) paths_[st.st_ino] = "/";
+  namespace fs = std::filesystem;
+  for (fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, error), end;
+       !error && it != end; it.increment(error)) {
+    if (it.depth() > 16) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_directory(error)) continue;
+    if (stat(it->path().c_str(), &st) != 0) continue;
+    paths_[st.st_ino] = "/" + fs::relative(it->path(), root_, error).string();
+    if (paths_.size() > 65536) break;  // bounded
+  }
 }
 
 void SendTimeTable::add(const SendRecord& r) {

@@ -27,6 +27,24 @@ struct SendRecord {
   std::string comm;        // the sending thread's name
   std::string exe;         // "" when the exec was not seen
   bool here = true;        // sent in dnsleakd's network namespace (else a container's)
+  std::uint64_t cgroup_id = 0;  // the sender's cgroup v2 (its directory's inode number)
+};
+
+// cgroup v2 ids to paths: an id is the inode number of the cgroup's
+// directory, so a walk of the hierarchy maps them. Walked again on a miss,
+// at most once a second. Empty when no cgroup v2 hierarchy is mounted here.
+class CgroupPaths {
+ public:
+  // `root`: the hierarchy's mount point; "" finds it in /proc/self/mounts.
+  explicit CgroupPaths(std::string root = "");
+  // "/system.slice/foo.service", or "" when unknown.
+  std::string path(std::uint64_t id);
+
+ private:
+  void walk();
+  std::string root_;
+  std::unordered_map<std::uint64_t, std::string> paths_;
+  std::chrono::steady_clock::time_point walked_{};
 };
 
 // The flows the kernel reported, by their ends, each with its process as
@@ -36,8 +54,8 @@ struct SendRecord {
 // oldest reports go first. Not thread-safe; the attribution worker's.
 class SendTimeTable {
  public:
-  explicit SendTimeTable(std::string proc_root = "/proc", std::size_t capacity = 16384)
-      : procfs_(std::move(proc_root)), capacity_(capacity) {}
+  explicit SendTimeTable(std::string proc_root = "/proc", std::size_t capacity = 16384, std::string cgroup_root = "")
+      : procfs_(std::move(proc_root)), capacity_(capacity), cgroups_(std::move(cgroup_root)) {}
 
   void add(const SendRecord& record);
   // The sender of a flow with these ends, reported in any namespace.
@@ -56,6 +74,7 @@ class SendTimeTable {
 
   ProcFs procfs_;
   std::size_t capacity_;
+  CgroupPaths cgroups_;
   std::uint64_t added_ = 0;
   struct Entry {
     std::shared_ptr<const core::ProcessInfo> process;

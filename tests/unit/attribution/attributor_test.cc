@@ -1,6 +1,7 @@
 #include "attribution/attributor.h"
 
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -314,9 +315,16 @@ TEST(SendTimeTable, AGoneSenderIsNamedFromItsReportAndALiveOneFromProc) {
   std::string root = mkdtemp(templ);
   fs::create_directories(root + "/50");
   std::ofstream(root + "/50/status") << "Name:\tbash\nTgid:\t50\nPPid:\t0\nUid:\t0\t0\t0\t0\n";
-  SendTimeTable table(root, 2);
+  // A cgroup v2 tree: the sender's cgroup id is its directory's inode.
+  const std::string container_id = "3f2a9c0d1e4b5a6978812345abcdef0123456789abcdef0123456789abcdef01";
+  const std::string scope = root + "/cgroup/system.slice/docker-" + container_id + ".scope";
+  fs::create_directories(scope);
+  struct stat st {};
+  ASSERT_EQ(stat(scope.c_str(), &st), 0);
+  SendTimeTable table(root, 2, root + "/cgroup");
   SendRecord gone{IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53), 1, 4121, 0, 50, "isc-net-0000",
                   "/nonexistent/bin/dig"};
+  gone.cgroup_id = st.st_ino;
   table.add(gone);
   auto owner = table.find({IPPROTO_UDP, ep("192.0.2.10", 40000), ep("198.51.100.53", 53)});
   ASSERT_TRUE(owner);
@@ -327,6 +335,10 @@ TEST(SendTimeTable, AGoneSenderIsNamedFromItsReportAndALiveOneFromProc) {
   EXPECT_EQ(owner->process.parents[0].name, "bash");
   EXPECT_EQ(owner->attribution.method, "ebpf");
   EXPECT_EQ(owner->attribution.confidence, core::Confidence::kHigh);
+  // Gone, yet its cgroup, unit and container are known from the cgroup id.
+  EXPECT_EQ(owner->process.cgroup, "/system.slice/docker-" + container_id + ".scope");
+  EXPECT_EQ(owner->process.unit, "docker-" + container_id + ".scope");
+  EXPECT_EQ(owner->process.container_id, container_id);
   // Alive in /proc: its reading wins (the cmdline is only there).
   fs::create_directories(root + "/4200");
   std::ofstream(root + "/4200/status") << "Name:\tcurl\nTgid:\t4200\nPPid:\t50\nUid:\t1000\t1000\t0\t0\n";
