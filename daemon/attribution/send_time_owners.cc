@@ -3,7 +3,6 @@
 #include <mntent.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <stdlib.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -41,7 +40,7 @@ std::shared_ptr<const core::ProcessInfo> SendTimeTable::describe(const SendRecor
   // The same pid is the same program if it has not exec'd something else
   // since it was read (or its exec was not seen).
   if (known != processes_.end() && now - known->second.read < kProcessReuse &&
-      (r.exe.empty() || r.exe == known->second.process->exe)) {
+      (r.exe.empty() || r.exe == known->second.process->exe || resolved(r.exe) == known->second.process->exe)) {
     return known->second.process;
   }
   auto live = procfs_.process(r.tgid);
