@@ -200,7 +200,7 @@ def report(name, result):
               f"{m.get('latencyP50Us', 0):.0f} us, p99 {m.get('latencyP99Us', 0):.0f} us")
     failures = ", ".join(f"{f['name']} {f['count']}" for f in attribution.get("failures", []) if int(f.get("count", 0)))
     print(f"  not found: {failures or 'none'}; ebpf flows {attribution.get('ebpfFlows', 0)}, "
-          f"lost {attribution.get('ebpfLost', 0)}, dropped {attribution.get('dropped', 0)}; "
+          f"lost {attribution.get('ebpfLost', 0)}, past a full queue {attribution.get('overflow', 0)}; "
           f"dnsleakd RSS {status['_rss_kib'] / 1024:.1f} MiB")
     return total
 

@@ -213,7 +213,7 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
     out += "owners     found: " + (methods.empty() ? std::string("none") : methods) +
            "; not found: " + (failures.empty() ? std::string("none") : failures) + "; " +
            std::to_string(at.cache_hits()) + " from earlier packets of the flow, " + std::to_string(at.queued()) +
-           " queued, " + std::to_string(at.dropped()) + " dropped\n";
+           " queued, " + std::to_string(at.overflow()) + " past a full queue\n";
     out += "ebpf       " + at.ebpf() + " (" + std::to_string(at.ebpf_flows()) + " flows reported, " +
            std::to_string(at.ebpf_lost()) + " lost)\n";
   }

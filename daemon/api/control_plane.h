@@ -47,7 +47,7 @@ struct AttributionStatus {
   std::uint64_t queued = 0;
   std::uint64_t ebpf_flows = 0;
   std::uint64_t ebpf_lost = 0;
-  std::uint64_t dropped = 0;
+  std::uint64_t overflow = 0;
 };
 
 struct StatusSnapshot {

@@ -169,7 +169,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   at->set_queued(s.attribution.queued);
   at->set_ebpf_flows(s.attribution.ebpf_flows);
   at->set_ebpf_lost(s.attribution.ebpf_lost);
-  at->set_dropped(s.attribution.dropped);
+  at->set_overflow(s.attribution.overflow);
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.malformed, out->mutable_malformed());

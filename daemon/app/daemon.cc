@@ -225,6 +225,23 @@ int runDaemon(const Options& options) {
   store::EventStore store(config->store.capacity);
   policy::PolicyHolder policy(std::make_shared<policy::Policy>(config));
 
+  // Process attribution (live capture only: a capture file's processes are
+  // not this host's now). Its provider is made first: whether the eBPF
+  // hooks loaded decides how capture delivers packets.
+  const bool live = options.replay_file.empty();
+  std::unique_ptr<attribution::FlowOwnerProvider> provider;
+  bool send_time_hooks = false;
+  if (live && config->attribution.enabled) {
+    provider = attribution::makeFlowOwnerProvider({config->attribution.ebpf});
+    auto ebpf = provider->status().ebpf;
+    send_time_hooks = ebpf.rfind("loaded", 0) == 0;
+    if (send_time_hooks) {
+      spdlog::info("process attribution: eBPF send-time hooks {}", ebpf);
+    } else {
+      spdlog::warn("process attribution: eBPF {}; using socket diagnostics and /proc", ebpf);
+    }
+  }
+
   // 3. Capture source.
   std::unique_ptr<capture::CaptureSource> source;
   std::unique_ptr<capture::InterfaceNames> names;
@@ -239,9 +256,11 @@ int runDaemon(const Options& options) {
       live.promiscuous = config->capture.promiscuous;
       live.tunnels = config->capture.tunnels;
       live.connections = config->correlation.enabled;
-      // Each packet at once: a short-lived sender's socket is still there
-      // for socket diagnostics only for milliseconds.
-      live.immediate = config->attribution.enabled;
+      // Without send-time hooks, each packet at once: a short-lived
+      // sender's socket is there for socket diagnostics only for a moment.
+      // (It costs capture throughput under floods; with the hooks, the
+      // sender is recorded at send time and batching loses nothing.)
+      live.immediate = provider && !send_time_hooks;
       live.link_types = decode::supportedLinkTypes();
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();
@@ -259,9 +278,6 @@ int runDaemon(const Options& options) {
     return kExitStartupFailed;
   }
 
-  // Process attribution: live capture only (a capture file's processes
-  // are not this host's now).
-  const bool live = options.replay_file.empty();
   core::AttributionInfo no_owner;
   no_owner.confidence = core::Confidence::kNone;
   no_owner.failure = live ? core::AttributionFailure::kDisabled : core::AttributionFailure::kOffline;
@@ -269,19 +285,13 @@ int runDaemon(const Options& options) {
   StoreSink sink(store, policy, no_owner);
   Pipeline pipeline(policy, *names, sink);
   std::unique_ptr<attribution::Attributor> attributor;
-  if (live && config->attribution.enabled) {
+  if (provider) {
     attribution::AttributorOptions attributor_options;
     attributor_options.lookup_capacity = config->attribution.queue;
     attributor = std::make_unique<attribution::Attributor>(
-        attribution::makeFlowOwnerProvider({config->attribution.ebpf}), attributor_options,
+        std::move(provider), attributor_options,
         [&pipeline](core::Event& event, bool judged) { pipeline.finish(event, judged); });
     pipeline.setAttributor(attributor.get());
-    auto ebpf = attributor->stats().provider.ebpf;
-    if (ebpf.rfind("loaded", 0) == 0) {
-      spdlog::info("process attribution: eBPF send-time hooks {}", ebpf);
-    } else {
-      spdlog::warn("process attribution: eBPF {}; using socket diagnostics and /proc", ebpf);
-    }
   }
   DaemonControl control(options, config, policy, pipeline, *source, status_names, *service);
   control.setAttributor(attributor.get());

@@ -60,6 +60,8 @@ void Pipeline::onObservation(core::Event& event) {
 }
 
 void Pipeline::finish(core::Event& event, bool judged) {
+  // Uncontended but for a flood past the attributor's queue.
+  std::lock_guard lock(finish_mutex_);
   const policy::Policy& policy = finish_policy_.get();
   if (judged) {
     // Judged before its owner was known: the owner gets the privacy mode now
@@ -205,7 +207,7 @@ void fillAttributionStatus(const attribution::Attributor& attributor, api::Attri
   out.queued = stats.queued;
   out.ebpf_flows = stats.provider.ebpf_flows;
   out.ebpf_lost = stats.provider.ebpf_lost;
-  out.dropped = stats.dropped;
+  out.overflow = stats.overflow;
 }
 
 }  // namespace dnsleak::app

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,8 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   // Set before the first packet; nullptr (the default) judges at once.
   void setAttributor(attribution::Attributor* attributor) { attributor_ = attributor; }
   // Judges an event (unless `judged`), counts it and hands it to the sink:
-  // the attributor's delivery, on its worker, or the capture thread.
+  // the attributor's delivery, on its worker, or the capture thread (no
+  // attributor, or past its full queue). One call at a time.
   void finish(core::Event& event, bool judged);
 
   std::uint64_t packets() const { return packets_.get(); }
@@ -63,7 +65,8 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   void onConnection(const core::ConnectionObservation& connection) override;
 
   policy::PolicyView policy_;         // capture thread
-  policy::PolicyView finish_policy_;  // finish()'s thread
+  std::mutex finish_mutex_;           // finish() is called from two threads
+  policy::PolicyView finish_policy_;  // guarded by finish_mutex_
   attribution::Attributor* attributor_ = nullptr;
   capture::InterfaceNames& names_;
   EventSink& sink_;

@@ -93,16 +93,21 @@ Attributor::~Attributor() {
 void Attributor::submit(const core::Event& event, bool judged) {
   {
     std::lock_guard lock(mutex_);
-    if (queue_.size() >= options_.queue_capacity) {
-      ++dropped_;
+    if (queue_.size() < options_.queue_capacity) {
+      bool lookup = pending_lookups_ < options_.lookup_capacity;
+      if (lookup) ++pending_lookups_;
+      queue_.push_back(Item{event, judged, lookup});
+      ++submitted_;
+      if (queue_.size() == 1) wake_.notify_one();  // else the worker is awake already
       return;
     }
-    bool lookup = pending_lookups_ < options_.lookup_capacity;
-    if (lookup) ++pending_lookups_;
-    queue_.push_back(Item{event, judged, lookup});
-    ++submitted_;
+    ++overflow_;
   }
-  wake_.notify_one();
+  // The worker is far behind: this event goes on now, here, without an
+  // owner, rather than being lost (it may be stored ahead of queued ones).
+  core::Event now = event;
+  fail(now, core::AttributionFailure::kQueueFull, "the attribution worker was far behind; no lookup was made");
+  deliver_(now, judged);
 }
 
 void Attributor::flush() {
@@ -123,14 +128,20 @@ void Attributor::run() {
       lock.lock();
       continue;
     }
-    Item item = std::move(queue_.front());
-    queue_.pop_front();
+    // Everything queued, in one go: one lock per batch, not per event.
+    batch_.swap(queue_);
     lock.unlock();
-    attribute(item);
-    deliver_(item.event, item.judged);
+    std::size_t lookups = 0;
+    for (auto& item : batch_) {
+      attribute(item);
+      deliver_(item.event, item.judged);
+      if (item.lookup) ++lookups;
+    }
+    const std::size_t done = batch_.size();
+    batch_.clear();
     lock.lock();
-    if (item.lookup) --pending_lookups_;
-    ++delivered_;
+    pending_lookups_ -= lookups;
+    delivered_ += done;
     drained_.notify_all();
   }
 }
@@ -253,7 +264,7 @@ AttributionStats Attributor::stats() const {
   }
   out.cache_hits = cache_hits_;
   out.queued = queue_.size();
-  out.dropped = dropped_;
+  out.overflow = overflow_;
   return out;
 }
 

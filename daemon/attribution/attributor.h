@@ -22,9 +22,9 @@ namespace dnsleak::attribution {
 
 struct AttributorOptions {
   // Events held for the worker, and of those how many may wait for a
-  // lookup; past the second the event goes on unattributed (queue_full),
-  // past the first it is dropped and counted. The capture thread never
-  // waits for either.
+  // lookup; past the second an event goes on unattributed (queue_full),
+  // past the first it is delivered at once by submit(), unattributed
+  // (overflow). The capture thread never waits for a lookup.
   std::size_t queue_capacity = 65536;
   std::size_t lookup_capacity = 4096;
   // Owners kept per flow, so the response and later packets of the flow
@@ -65,7 +65,7 @@ struct AttributionStats {
   std::vector<std::pair<std::string, std::uint64_t>> failures;  // every reason, zero or not
   std::uint64_t cache_hits = 0;
   std::uint64_t queued = 0;
-  std::uint64_t dropped = 0;  // events lost past queue_capacity
+  std::uint64_t overflow = 0;  // events delivered at once, unattributed, past queue_capacity
   ProviderStatus provider;
 };
 
@@ -82,7 +82,8 @@ class Attributor {
   Attributor(std::unique_ptr<FlowOwnerProvider> provider, AttributorOptions options, Deliver deliver);
   ~Attributor();  // delivers what is queued, then stops
 
-  // Capture thread.
+  // Capture thread. Past queue_capacity it calls `deliver` itself, so
+  // `deliver` must be safe to call from here and from the worker.
   void submit(const core::Event& event, bool judged);
   // Waits until everything submitted so far has been delivered (tests,
   // shutdown).
@@ -124,6 +125,7 @@ class Attributor {
   std::condition_variable wake_;
   std::condition_variable drained_;
   std::deque<Item> queue_;
+  std::deque<Item> batch_;  // the worker's, taken from queue_ whole
   std::size_t pending_lookups_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t delivered_ = 0;
@@ -132,7 +134,7 @@ class Attributor {
   std::map<std::string, std::pair<std::uint64_t, LatencyHistogram>> methods_;
   std::array<std::uint64_t, 16> failures_{};
   std::uint64_t cache_hits_ = 0;
-  std::uint64_t dropped_ = 0;
+  std::uint64_t overflow_ = 0;
 
   // Worker only.
   std::unordered_map<FlowQuery, Cached, FlowQueryHash> cache_;

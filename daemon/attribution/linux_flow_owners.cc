@@ -62,7 +62,12 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     if (!hooks_) return;
     hooks_->drain(send_time_);
     ebpf_flows_.store(send_time_.added(), std::memory_order_relaxed);
-    ebpf_lost_.store(hooks_->lost(), std::memory_order_relaxed);
+    // The loss count is a map read (a system call): once a second is enough.
+    auto now = std::chrono::steady_clock::now();
+    if (now - lost_read_ >= std::chrono::seconds(1)) {
+      lost_read_ = now;
+      ebpf_lost_.store(hooks_->lost(), std::memory_order_relaxed);
+    }
   }
 
   ProviderStatus status() const override {
@@ -78,7 +83,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
   Freshness check(const FlowQuery& q, const FlowOwner& remembered) override {
     if (hooks_) {
       poll();
-      if (auto now = send_time_.find(q)) return now->socket == remembered.socket ? Freshness::kSame : Freshness::kChanged;
+      if (auto now = send_time_.socketOf(q)) return *now == remembered.socket ? Freshness::kSame : Freshness::kChanged;
       if (remembered.attribution.method == "ebpf") return Freshness::kUnknown;  // its report was pushed out
     }
     auto socket = socketOf(q);
@@ -156,6 +161,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
   std::string ebpf_state_;  // set once, before any reader
   std::atomic<std::uint64_t> ebpf_flows_{0};
   std::atomic<std::uint64_t> ebpf_lost_{0};
+  std::chrono::steady_clock::time_point lost_read_{};
 };
 
 }  // namespace

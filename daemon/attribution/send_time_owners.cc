@@ -151,6 +151,12 @@ std::optional<FlowOwner> SendTimeTable::find(const FlowQuery& q) const {
   return ownerOf(it->second);
 }
 
+std::optional<std::uint64_t> SendTimeTable::socketOf(const FlowQuery& q) const {
+  auto it = table_.find(q);
+  if (it == table_.end()) return std::nullopt;
+  return it->second.cookie;
+}
+
 std::optional<FlowOwner> SendTimeTable::findForwarded(const FlowQuery& q,
                                                       std::chrono::steady_clock::duration max_age) const {
   auto it = table_.find(q);

@@ -60,6 +60,9 @@ class SendTimeTable {
   void add(const SendRecord& record);
   // The sender of a flow with these ends, reported in any namespace.
   std::optional<FlowOwner> find(const FlowQuery& query) const;
+  // Just the reporting socket's cookie (no copy of the process), for
+  // checking a remembered owner on every later packet.
+  std::optional<std::uint64_t> socketOf(const FlowQuery& query) const;
   // The same for a flow this host only forwards (it arrived here): only a
   // report from another network namespace (a container behind a bridge or
   // veth), and only a recent one, since other hosts' flows have no socket

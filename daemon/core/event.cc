@@ -11,7 +11,8 @@ std::size_t approximateSize(const Event& e) {
   size += e.dns.edns_options.capacity() * sizeof(std::uint16_t);
   for (const auto& a : e.alpn) size += sizeof(a) + str(a);
   size += str(e.process.name) + str(e.process.exe) + str(e.process.cmdline) +
-          str(e.process.user) + str(e.process.unit) + str(e.process.cgroup);
+          str(e.process.user) + str(e.process.unit) + str(e.process.cgroup) + str(e.process.container_id) +
+          str(e.attribution.method) + str(e.attribution.detail);
   for (const auto& p : e.process.parents) size += sizeof(p) + str(p.name);
   for (const auto& s : e.signals) size += sizeof(s) + str(s);
   return size;
