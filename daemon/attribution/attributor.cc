@@ -13,10 +13,6 @@ constexpr std::uint8_t kUdp = 17;  // IPPROTO_UDP
 
 constexpr auto kIdlePoll = std::chrono::milliseconds(20);
 
-bool sameEndpoint(const core::Endpoint& a, const core::Endpoint& b) {
-  return a.port == b.port && a.address == b.address;
-}
-
 }  // namespace
 
 void LatencyHistogram::add(std::chrono::nanoseconds d) {
@@ -58,14 +54,14 @@ std::optional<FlowQuery> Attributor::endsOf(const core::Event& e) {
   if (e.source.address.empty() || e.destination.address.empty()) return std::nullopt;
   // The client is the end that is not the resolver; a connection event's
   // client is its source.
-  const bool response = e.kind != core::MessageKind::kConnection && sameEndpoint(e.source, e.resolver);
+  const bool response = e.kind != core::MessageKind::kConnection && e.source == e.resolver;
   return response ? FlowQuery{e.ip_protocol, e.destination, e.source} : FlowQuery{e.ip_protocol, e.source, e.destination};
 }
 
 std::optional<FlowQuery> Attributor::flowOf(const core::Event& e) {
   auto ends = endsOf(e);
   if (!ends) return std::nullopt;
-  const bool response = sameEndpoint(e.source, ends->remote);
+  const bool response = e.source == ends->remote;
   const bool loopback = ends->local.address.isLoopback() || e.interface.name == "lo";
   if (!loopback) {
     // A client end that arrived here, or left from here as a reply's
@@ -191,7 +187,7 @@ void Attributor::attribute(Item& item) {
           // Closed since: a response still belongs to the exchange it
           // answers; anything the client sends may be a new client's on a
           // reused port, and is looked up.
-          usable = sameEndpoint(e.source, e.resolver) && e.kind != core::MessageKind::kConnection &&
+          usable = e.source == e.resolver && e.kind != core::MessageKind::kConnection &&
                    now - it->second.last_used < options_.unverified_idle;
           break;
       }

@@ -16,8 +16,7 @@ struct FlowQuery {
   core::Endpoint remote;
 
   bool operator==(const FlowQuery& o) const {
-    return ip_protocol == o.ip_protocol && local.port == o.local.port && remote.port == o.remote.port &&
-           local.address == o.local.address && remote.address == o.remote.address;
+    return ip_protocol == o.ip_protocol && local == o.local && remote == o.remote;
   }
 };
 

@@ -32,11 +32,6 @@ bool sockDiagWorks() {
   return true;
 }
 
-std::string describe(const core::Endpoint& e) {
-  return e.address.isV6() ? "[" + e.address.toString() + "]:" + std::to_string(e.port)
-                          : e.address.toString() + ":" + std::to_string(e.port);
-}
-
 // Whether another user's fd table can be read: pid 1's is root's.
 bool canReadOthersFds() {
   if (geteuid() == 0) return true;
@@ -106,7 +101,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
       if (auto original = originalEnds(q); original && !(*original == q)) {
         if (auto owner = send_time_.find(*original)) {
           owner->attribution.method = "ebpf+conntrack";
-          owner->attribution.detail = "sent as " + describe(original->local) + " and translated by this host's NAT";
+          owner->attribution.detail = "sent as " + core::describeEndpoint(original->local) + " and translated by this host's NAT";
           return *owner;
         }
       }

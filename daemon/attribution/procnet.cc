@@ -51,13 +51,6 @@ std::string_view nextField(std::string_view& line) {
   return field;
 }
 
-bool isZero(const core::IpAddress& a) {
-  for (auto b : a.bytes()) {
-    if (b != 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<ProcNetRow> parseProcNetLine(std::string_view line, bool v6) {
@@ -87,12 +80,11 @@ std::optional<SocketIdentity> findSocketInProcNet(const std::string& root, std::
   while (std::getline(in, line)) {
     auto row = parseProcNetLine(line, v6);
     if (!row || row->inode == 0 || row->local.port != local.port) continue;
-    if (row->local.address == local.address && row->remote.address == remote.address &&
-        row->remote.port == remote.port) {
+    if (row->local.address == local.address && row->remote == remote) {
       return SocketIdentity{row->inode, row->uid, false};
     }
-    if (udp && !loose && (row->local.address == local.address || isZero(row->local.address)) &&
-        (row->remote.port == 0 || (row->remote.address == remote.address && row->remote.port == remote.port))) {
+    if (udp && !loose && (row->local.address == local.address || row->local.address.isUnspecified()) &&
+        (row->remote.port == 0 || row->remote == remote)) {
       loose = SocketIdentity{row->inode, row->uid, true};
     }
   }

@@ -5,13 +5,6 @@ namespace {
 
 constexpr std::uint8_t kTcp = 6;
 
-bool isWildcard(const core::IpAddress& a) {
-  for (auto b : a.bytes()) {
-    if (b != 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 FlowOwner TableFlowOwners::lookup(const FlowQuery& q) {
@@ -28,15 +21,14 @@ FlowOwner TableFlowOwners::lookup(const FlowQuery& q) {
   for (const auto& row : *rows) {
     if (row.local.port != q.local.port) continue;
     if (q.ip_protocol == kTcp) {
-      if (row.local.address == q.local.address && row.remote.address == q.remote.address &&
-          row.remote.port == q.remote.port) {
+      if (row.local.address == q.local.address && row.remote == q.remote) {
         found = &row;
         break;
       }
     } else if (row.local.address == q.local.address) {
       found = &row;  // bound to this address: the best UDP match
       break;
-    } else if (!found && isWildcard(row.local.address)) {
+    } else if (!found && row.local.address.isUnspecified()) {
       found = &row;
     }
   }

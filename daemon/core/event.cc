@@ -2,6 +2,11 @@
 
 namespace dnsleak::core {
 
+std::string describeEndpoint(const Endpoint& ep) {
+  if (ep.address.isV6()) return "[" + ep.address.toString() + "]:" + std::to_string(ep.port);
+  return ep.address.toString() + ":" + std::to_string(ep.port);
+}
+
 std::size_t approximateSize(const Event& e) {
   std::size_t size = sizeof(Event);
   auto str = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() : 0; };

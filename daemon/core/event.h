@@ -76,7 +76,11 @@ enum class AttributionFailure : std::uint8_t {
 struct Endpoint {
   IpAddress address;
   std::uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
 };
+
+// "192.0.2.1:53", "[2001:db8::1]:853".
+std::string describeEndpoint(const Endpoint& endpoint);
 
 struct DnsAnswer {
   std::string name;

@@ -30,6 +30,8 @@ class IpAddress {
   const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   int bitLength() const { return isV4() ? 32 : 128; }
   bool isLoopback() const;
+  // 0.0.0.0 or :: (a socket bound to every address)
+  bool isUnspecified() const { return !empty() && bytes_ == std::array<std::uint8_t, 16>{}; }
 
   std::string toString() const;
 

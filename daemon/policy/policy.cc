@@ -31,10 +31,7 @@ std::string describeQuestion(const core::Event& e) {
   return out;
 }
 
-std::string describeEndpoint(const core::Endpoint& ep) {
-  if (ep.address.isV6()) return "[" + ep.address.toString() + "]:" + std::to_string(ep.port);
-  return ep.address.toString() + ":" + std::to_string(ep.port);
-}
+using core::describeEndpoint;
 
 std::string describeInterface(const core::InterfaceInfo& iface) {
   if (!iface.name.empty()) return iface.name;
@@ -275,7 +272,7 @@ namespace {
 // Sent by the client (the resolver's peer): a query, or the client's side
 // of a connection. Decides which direction makes this host the server.
 bool fromClient(const core::Event& e) {
-  return !(e.source.address == e.resolver.address && e.source.port == e.resolver.port);
+  return e.source != e.resolver;
 }
 
 // On loopback the host is both ends, and libpcap's "any" shows only the
