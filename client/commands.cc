@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <grp.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,14 +19,28 @@
 namespace dnsleak::client {
 namespace {
 
+// "members of group 'NAME'": the group of the socket, or of its directory
+// when the socket itself cannot be looked at, as the daemon set them.
+std::string whoMayConnect(const std::string& path) {
+  struct stat st {};
+  bool known = stat(path.c_str(), &st) == 0;
+  if (!known) {
+    auto slash = path.rfind('/');
+    known = slash != std::string::npos && stat(path.substr(0, slash == 0 ? 1 : slash).c_str(), &st) == 0;
+  }
+  if (!known) return "members of the daemon's group (api.group)";
+  if (const struct group* g = getgrgid(st.st_gid)) return "members of group '" + std::string(g->gr_name) + "'";
+  return "members of group " + std::to_string(st.st_gid);
+}
+
 // Says in one sentence why the daemon cannot be reached, before gRPC would
 // say it in a less helpful way. Returns kExitOk when the socket accepts.
 int probeSocket(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     if (errno == EACCES) {
-      std::cerr << "dnsleakctl: permission denied reaching " << path
-                << ": run as root or as a member of the daemon's group (dnsleak)\n";
+      std::cerr << "dnsleakctl: permission denied reaching " << path << ": dnsleakd serves root and "
+                << whoMayConnect(path) << "\n";
       return kExitPermission;
     }
     std::cerr << "dnsleakctl: no socket at " << path
@@ -50,8 +65,8 @@ int probeSocket(const std::string& path) {
   close(fd);
   if (rc == 0) return kExitOk;
   if (err == EACCES || err == EPERM) {
-    std::cerr << "dnsleakctl: permission denied on " << path
-              << ": run as root or as a member of the daemon's group (dnsleak)\n";
+    std::cerr << "dnsleakctl: permission denied on " << path << ": dnsleakd serves root and " << whoMayConnect(path)
+              << "\n";
     return kExitPermission;
   }
   if (err == ECONNREFUSED) {
@@ -93,8 +108,12 @@ class Connection {
       // we are. A second look at the socket tells which.
       if (int rc = probeSocket(common_.socket)) return rc;
       std::cerr << "dnsleakctl: dnsleakd at " << common_.socket
-                << " closed the connection: it accepts only root, its own user and members of its group (dnsleak)"
+                << " closed the connection: it accepts only root, its own user and " << whoMayConnect(common_.socket)
                 << " [" << status.error_message() << "]\n";
+      return kExitPermission;
+    }
+    if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      std::cerr << "dnsleakctl: " << status.error_message() << "\n";
       return kExitPermission;
     }
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -155,9 +174,11 @@ int runStatus(const CommonOptions& common) {
                                                              alwaysOk<v1::GetStatusResponse>);
 }
 
-int runInterfaces(const CommonOptions& common) {
+int runInterfaces(const CommonOptions& common, bool all) {
+  v1::ListInterfacesRequest request;
+  request.set_all(all);
   return unary<v1::ListInterfacesRequest, v1::ListInterfacesResponse>(
-      common, {}, &v1::DnsLeak::Stub::ListInterfaces, renderInterfaces, alwaysOk<v1::ListInterfacesResponse>);
+      common, request, &v1::DnsLeak::Stub::ListInterfaces, renderInterfaces, alwaysOk<v1::ListInterfacesResponse>);
 }
 
 int runReload(const CommonOptions& common) {

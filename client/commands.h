@@ -40,7 +40,7 @@ struct ReportOptions {
 int runStatus(const CommonOptions& common);
 int runWatch(const CommonOptions& common, const WatchOptions& options);
 int runReport(const CommonOptions& common, const ReportOptions& options);
-int runInterfaces(const CommonOptions& common);
+int runInterfaces(const CommonOptions& common, bool all);
 int runReload(const CommonOptions& common);
 
 }  // namespace dnsleak::client

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report_cmd->add_flag("--all", report.all, "count non-leak events too");
   auto* interfaces_cmd = cli.add_subcommand("interfaces", "capture sources and their diagnostics");
+  bool all_interfaces = false;
+  interfaces_cmd->add_flag("--all", all_interfaces,
+                           "also every interface of the daemon's namespace: kind, state, addresses, capturable");
   auto* reload_cmd = cli.add_subcommand("reload", "re-read the config file; errors keep the running config");
 
   try {
@@ -49,7 +52,7 @@ int main(int argc, char** argv) {
   if (*status_cmd) return runStatus(common);
   if (*watch_cmd) return runWatch(common, watch);
   if (*report_cmd) return runReport(common, report);
-  if (*interfaces_cmd) return runInterfaces(common);
+  if (*interfaces_cmd) return runInterfaces(common, all_interfaces);
   if (*reload_cmd) return runReload(common);
   return kExitUsage;
 }

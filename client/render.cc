@@ -270,7 +270,30 @@ std::string renderReport(const v1::GetReportResponse& r) {
 }
 
 std::string renderInterfaces(const v1::ListInterfacesResponse& interfaces) {
-  return renderCaptureTable(interfaces.capture(), "");
+  std::string out = renderCaptureTable(interfaces.capture(), "");
+  if (interfaces.interfaces_size() == 0) return out;
+  out += "\n";
+  pad(out, "INTERFACE", 18);
+  pad(out, "INDEX", 7);
+  pad(out, "KIND", 10);
+  pad(out, "STATE", 16);
+  pad(out, "CAPTURED", 10);
+  pad(out, "SAFE", 6);
+  pad(out, "LIBPCAP", 24);
+  out += "ADDRESSES\n";
+  for (const auto& i : interfaces.interfaces()) {
+    pad(out, i.name(), 18);
+    pad(out, std::to_string(i.index()), 7);
+    pad(out, i.kind().empty() ? (i.loopback() ? "loopback" : "-") : i.kind(), 10);
+    pad(out, i.state(), 16);
+    pad(out, i.captured() ? "yes" : "no", 10);
+    pad(out, i.safe() ? "yes" : "no", 6);
+    pad(out, (i.capturable() ? "ok " : "NO: ") + i.capture_check(), 24);
+    std::string addresses;
+    for (const auto& a : i.addresses()) addresses += (addresses.empty() ? "" : " ") + a;
+    out += (addresses.empty() ? "-" : addresses) + "\n";
+  }
+  return out;
 }
 
 std::string renderReload(const v1::ReloadConfigResponse& r) {

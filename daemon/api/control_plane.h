@@ -70,6 +70,20 @@ struct StatusSnapshot {
   AttributionStatus attribution;
 };
 
+// An interface of the host, for ListInterfaces with `all`.
+struct HostInterfaceStatus {
+  std::string name;
+  std::uint32_t index = 0;
+  std::string kind;
+  std::string state;
+  std::vector<std::string> addresses;
+  bool loopback = false;
+  bool captured = false;
+  bool capturable = false;
+  std::string capture_check;
+  bool safe = false;
+};
+
 struct ReloadOutcome {
   bool applied = false;
   std::uint64_t generation = 0;
@@ -85,6 +99,12 @@ class ControlPlane {
   virtual ~ControlPlane() = default;
   virtual StatusSnapshot status() const = 0;
   virtual ReloadOutcome reload() = 0;
+  // The group whose members may change state (api.admin_group of the
+  // running config); "" for root only.
+  virtual std::string adminGroup() const = 0;
+  // Every interface of the daemon's network namespace, each tried with
+  // libpcap. Takes up to a few seconds.
+  virtual std::vector<HostInterfaceStatus> hostInterfaces() const = 0;
 };
 
 }  // namespace dnsleak::api

@@ -16,6 +16,16 @@ class EndpointError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Who is calling: the credentials read from a connection when it was
+// accepted. uid -1 when unknown.
+struct CallerIdentity {
+  long uid = -1;
+  long pid = -1;
+  unsigned gid = 0;
+  std::vector<unsigned> groups;
+  bool inGroup(long gid) const;
+};
+
 // Where clients reach the API. The endpoint accepts connections itself so
 // that it can check who is calling before gRPC sees a byte, and hands
 // accepted connections to the server.
@@ -26,13 +36,21 @@ class ApiEndpoint {
   virtual void start(grpc::Server& server) = 0;
   virtual void stop() = 0;
   virtual std::string describe() const = 0;
+  // The caller behind gRPC's ServerContext::peer() of a call on one of this
+  // endpoint's connections. Any thread.
+  virtual CallerIdentity identify(const std::string& peer) const = 0;
 };
 
 // A Unix stream socket at `path`, mode 0660, group `group` when that group
 // exists. Callers are let in when they are root, the daemon's own user, or
 // in `group` (primary or supplementary, by SO_PEERCRED/SO_PEERGROUPS).
-// Throws EndpointError with one sentence when the socket cannot be made.
-std::unique_ptr<ApiEndpoint> makeUnixSocketEndpoint(const std::string& path, const std::string& group);
+// `owner_uid` (>= 0) is the user the daemon is about to become: the socket,
+// and its directory when the endpoint creates it, are given to that user
+// so that it can remove them at exit. Throws EndpointError with one
+// sentence when the socket cannot be made.
+std::unique_ptr<ApiEndpoint> makeUnixSocketEndpoint(const std::string& path, const std::string& group,
+                                                    long owner_uid = -1);
+
 
 // The rule above, separate so it can be tested.
 struct PeerCredentials {

@@ -1,6 +1,8 @@
 #include "api/server.h"
 
+#include <grp.h>
 #include <grpc/grpc.h>
+#include <unistd.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -64,18 +66,44 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* ListInterfaces(grpc::CallbackServerContext* context, const v1::ListInterfacesRequest*,
+  grpc::ServerUnaryReactor* ListInterfaces(grpc::CallbackServerContext* context, const v1::ListInterfacesRequest* request,
                                            v1::ListInterfacesResponse* response) override {
     v1::GetStatusResponse status;
     toProto(control_.status(), store_.stats(), 0, &status);
     *response->mutable_capture() = status.capture();
     auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
+    if (!request->all()) {
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+    // Trying libpcap on every interface takes up to its timeout: off the
+    // gRPC callback thread, which must not block.
+    std::thread([this, response, reactor] {
+      for (const auto& h : control_.hostInterfaces()) {
+        auto* i = response->add_interfaces();
+        i->set_name(h.name);
+        i->set_index(h.index);
+        i->set_kind(h.kind);
+        i->set_state(h.state);
+        for (const auto& a : h.addresses) i->add_addresses(a);
+        i->set_loopback(h.loopback);
+        i->set_captured(h.captured);
+        i->set_capturable(h.capturable);
+        i->set_capture_check(h.capture_check);
+        i->set_safe(h.safe);
+      }
+      reactor->Finish(grpc::Status::OK);
+    }).detach();
     return reactor;
   }
 
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* context, const v1::ReloadConfigRequest*,
                                          v1::ReloadConfigResponse* response) override {
+    if (auto refusal = refuseUnlessAdmin(*context, "reload"); !refusal.ok()) {
+      auto* reactor = context->DefaultReactor();
+      reactor->Finish(refusal);
+      return reactor;
+    }
     ReloadOutcome outcome = control_.reload();
     response->set_applied(outcome.applied);
     response->set_generation(outcome.generation);
@@ -89,6 +117,26 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 
   grpc::ServerWriteReactor<v1::WatchResponse>* Watch(grpc::CallbackServerContext* context,
                                                      const v1::WatchRequest* request) override;
+
+  // Reading is for everyone the endpoint let in; changing state is for
+  // root, the daemon's own user and members of api.admin_group.
+  grpc::Status refuseUnlessAdmin(const grpc::CallbackServerContext& context, const char* action) const {
+    CallerIdentity caller = endpoint_->identify(context.peer());
+    if (caller.uid == 0 || (caller.uid >= 0 && static_cast<uid_t>(caller.uid) == geteuid())) return grpc::Status::OK;
+    const std::string group = control_.adminGroup();
+    long gid = -1;
+    if (!group.empty()) {
+      if (const struct group* g = getgrnam(group.c_str())) gid = static_cast<long>(g->gr_gid);
+    }
+    if (gid >= 0 && caller.inGroup(gid)) return grpc::Status::OK;
+    spdlog::warn("refused {} from uid {} pid {}: not root and not in the admin group{}", action, caller.uid, caller.pid,
+                 group.empty() ? " (api.admin_group is not set)" : " '" + group + "'");
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        std::string(action) + " is for root" +
+                            (group.empty() ? std::string(" (no api.admin_group is configured)")
+                                           : " and members of group '" + group + "' (api.admin_group)") +
+                            "; reading (status, watch, report, interfaces) is for the socket's group");
+  }
 
   void registerWatcher(WatchReactor* w) {
     std::lock_guard lock(watchers_mutex_);
@@ -336,6 +384,9 @@ void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
   // No listening port: the endpoint accepts and vets connections itself.
   impl_->server_ = builder.BuildAndStart();
   if (!impl_->server_) throw std::runtime_error("cannot start the gRPC server");
+  // Health for the whole server ("") and for the service by its name, as
+  // generic health checkers ask.
+  impl_->server_->GetHealthCheckService()->SetServingStatus(v1::DnsLeak::service_full_name(), true);
   impl_->endpoint_ = std::move(endpoint);
   impl_->endpoint_->start(*impl_->server_);
   impl_->notifier_ = std::thread([this] { impl_->notifyLoop(); });

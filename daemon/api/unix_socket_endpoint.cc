@@ -15,11 +15,19 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <unordered_map>
 #include <thread>
 
 #include "api/endpoint.h"
 
 namespace dnsleak::api {
+
+bool CallerIdentity::inGroup(long wanted) const {
+  if (uid < 0 || wanted < 0) return false;
+  auto g = static_cast<unsigned>(wanted);
+  return gid == g || std::find(groups.begin(), groups.end(), g) != groups.end();
+}
 
 bool peerAllowed(const PeerCredentials& peer, unsigned daemon_uid, long allowed_gid) {
   if (peer.uid == 0 || peer.uid == daemon_uid) return true;
@@ -41,7 +49,8 @@ sockaddr_un socketAddress(const std::string& path) {
 
 class UnixSocketEndpoint : public ApiEndpoint {
  public:
-  UnixSocketEndpoint(std::string path, const std::string& group) : path_(std::move(path)) {
+  UnixSocketEndpoint(std::string path, const std::string& group, long owner_uid)
+      : path_(std::move(path)), owner_uid_(owner_uid) {
     if (path_.size() >= sizeof(sockaddr_un::sun_path)) {
       throw EndpointError("socket path '" + path_ + "' is too long for a Unix socket");
     }
@@ -68,7 +77,8 @@ class UnixSocketEndpoint : public ApiEndpoint {
       close(fd_);
       throw EndpointError("cannot create socket " + path_ + ": " + std::strerror(bind_errno));
     }
-    if (gid_ >= 0 && chown(path_.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(gid_)) != 0) {
+    if ((gid_ >= 0 || owner_uid_ >= 0) &&
+        chown(path_.c_str(), static_cast<uid_t>(owner_uid_), static_cast<gid_t>(gid_)) != 0) {
       spdlog::warn("cannot give {} to group {}: {}", path_, group, errnoText());
     }
     chmod(path_.c_str(), 0660);
@@ -102,6 +112,12 @@ class UnixSocketEndpoint : public ApiEndpoint {
 
   std::string describe() const override { return "unix:" + path_; }
 
+  CallerIdentity identify(const std::string& peer) const override {
+    std::lock_guard lock(callers_mutex_);
+    auto it = callers_.find(peer);
+    return it == callers_.end() ? CallerIdentity{} : it->second;
+  }
+
  private:
   void prepareDirectory() {
     auto dir = std::filesystem::path(path_).parent_path();
@@ -110,7 +126,8 @@ class UnixSocketEndpoint : public ApiEndpoint {
     std::filesystem::create_directories(dir, ec);
     if (ec) throw EndpointError("cannot create directory " + dir.string() + " for the socket: " + ec.message());
     chmod(dir.c_str(), 0750);
-    if (gid_ >= 0 && chown(dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(gid_)) != 0) {
+    if ((gid_ >= 0 || owner_uid_ >= 0) &&
+        chown(dir.c_str(), static_cast<uid_t>(owner_uid_), static_cast<gid_t>(gid_)) != 0) {
       spdlog::warn("cannot give {} to the socket's group: {}", dir.string(), errnoText());
     }
   }
@@ -165,12 +182,23 @@ class UnixSocketEndpoint : public ApiEndpoint {
       }
       int flags = fcntl(client, F_GETFL);
       fcntl(client, F_SETFL, flags | O_NONBLOCK);
+      {
+        // gRPC names a connection given to it by descriptor "fd:N". N is
+        // unique among open connections, so the entry of a closed one is
+        // simply replaced when its number is reused.
+        std::lock_guard lock(callers_mutex_);
+        callers_["fd:" + std::to_string(client)] =
+            CallerIdentity{static_cast<long>(cred.uid), static_cast<long>(cred.pid), cred.gid, peer.groups};
+      }
       grpc::AddInsecureChannelFromFd(&server, client);
     }
   }
 
   std::string path_;
+  long owner_uid_ = -1;
   long gid_ = -1;
+  mutable std::mutex callers_mutex_;
+  std::unordered_map<std::string, CallerIdentity> callers_;  // guarded by callers_mutex_
   int fd_ = -1;
   int stop_fd_ = -1;
   std::thread thread_;
@@ -178,8 +206,9 @@ class UnixSocketEndpoint : public ApiEndpoint {
 
 }  // namespace
 
-std::unique_ptr<ApiEndpoint> makeUnixSocketEndpoint(const std::string& path, const std::string& group) {
-  return std::make_unique<UnixSocketEndpoint>(path, group);
+std::unique_ptr<ApiEndpoint> makeUnixSocketEndpoint(const std::string& path, const std::string& group,
+                                                    long owner_uid) {
+  return std::make_unique<UnixSocketEndpoint>(path, group, owner_uid);
 }
 
 }  // namespace dnsleak::api

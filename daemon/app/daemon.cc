@@ -12,13 +12,18 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/server.h"
+#include "capture/interface_names.h"
+#include "app/data_files.h"
 #include "app/logging.h"
 #include "app/now.h"
 #include "app/options.h"
+#include "app/journal.h"
 #include "app/pipeline.h"
+#include "app/privileges.h"
 #include "app/service_manager.h"
 #include "config/config.h"
 #include "decode/decoder.h"
@@ -57,6 +62,7 @@ class StoreSink : public EventSink {
       store_.append(event);
       return;
     }
+    last_leak_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     // Identical leaks fold into the first one of their window.
     fold_key_.clear();
     fold_key_ += event.rule;
@@ -75,12 +81,33 @@ class StoreSink : public EventSink {
     store_.appendOrFold(event, fold_key_, std::chrono::seconds(config.store.fold_seconds));
   }
 
+  // When the last leak was stored (steady clock), or nullopt. Any thread.
+  std::optional<std::chrono::steady_clock::time_point> lastLeak() const {
+    auto ticks = last_leak_.load(std::memory_order_relaxed);
+    if (ticks == 0) return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
+  }
+
  private:
   store::EventStore& store_;
   policy::PolicyView policy_;
   core::AttributionInfo no_owner_;
   std::string fold_key_;  // reused
+  std::atomic<std::chrono::steady_clock::rep> last_leak_{0};
 };
+
+// systemd's STATUS= line: what is captured, and whether there were leaks.
+std::string serviceStatus(const std::string& capturing_on, const Pipeline& pipeline, const StoreSink& sink) {
+  std::uint64_t leaks = 0;
+  for (const auto& [name, count] : pipeline.leaks()) leaks += count;
+  std::string text = "capturing on " + capturing_on + "; ";
+  auto last = sink.lastLeak();
+  if (leaks == 0 || !last) return text + "no leaks";
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - *last).count();
+  std::string ago = age < 120 ? std::to_string(age) + " s" : age < 7200 ? std::to_string(age / 60) + " min"
+                                                                        : std::to_string(age / 3600) + " h";
+  return text + std::to_string(leaks) + " leak" + (leaks == 1 ? "" : "s") + ", last " + ago + " ago";
+}
 
 // The API's view of the running daemon: status and reload. gRPC threads
 // and the main thread call it; config state is guarded by mutex_.
@@ -120,11 +147,52 @@ class DaemonControl : public api::ControlPlane {
   // Before the API starts.
   void setAttributor(const attribution::Attributor* attributor) { attributor_.store(attributor); }
 
+  std::vector<api::HostInterfaceStatus> hostInterfaces() const override {
+    auto sources = source_.stats();
+    auto capturing = [&](const std::string& name) {
+      for (const auto& s : sources) {
+        if ((s.name == "any" || s.name == name) && s.state == "capturing") return true;
+      }
+      return false;
+    };
+    auto policy = policy_.current();
+    std::vector<api::HostInterfaceStatus> out;
+    std::vector<std::thread> checks;
+    auto found = capture::hostInterfaces();
+    out.resize(found.size());
+    // Each interface is tried on its own thread: one driver that hangs
+    // costs its own timeout, not everyone's.
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      auto& h = found[i];
+      auto& o = out[i];
+      o.name = h.name;
+      o.index = h.index;
+      o.kind = h.kind;
+      o.state = h.state;
+      o.addresses = h.addresses;
+      o.loopback = h.loopback;
+      o.captured = capturing(h.name);
+      o.safe = policy->safeEgress(core::InterfaceInfo{h.index, h.name, h.kind});
+      checks.emplace_back([&o] {
+        auto check = capture::checkCapture(o.name, std::chrono::milliseconds(2000));
+        o.capturable = check.ok;
+        o.capture_check = check.detail;
+      });
+    }
+    for (auto& t : checks) t.join();
+    return out;
+  }
+
+  std::string adminGroup() const override {
+    std::lock_guard lock(mutex_);
+    return config_->api.admin_group;
+  }
+
   api::ReloadOutcome reload() override {
     std::lock_guard reload_lock(reload_mutex_);
     service_.reloading();
     api::ReloadOutcome outcome;
-    auto loaded = config::loadConfigFile(options_.config_path);
+    auto loaded = config::loadConfigFile(options_.config_path, configLoadOptions());
     std::shared_ptr<const config::Config> running;
     {
       std::lock_guard lock(mutex_);
@@ -186,7 +254,7 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 int runCheckConfig(const std::string& path) {
-  auto loaded = config::loadConfigFile(path);
+  auto loaded = config::loadConfigFile(path, configLoadOptions());
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
     std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
@@ -208,22 +276,54 @@ int runDaemon(const Options& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  setUpLogging(options.log_level_override.empty() ? "info" : options.log_level_override);
+  setUpLogging(options.log_level_override.empty() ? "info" : options.log_level_override,
+               journalWanted(config::JournalMode::kAuto));
 
   // 1. Config.
-  auto loaded = config::loadConfigFile(options.config_path);
+  auto loaded = config::loadConfigFile(options.config_path, configLoadOptions());
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) spdlog::error("{}", e.toString());
     spdlog::error("dnsleakd not started: {} has {} error(s)", options.config_path, loaded.errors.size());
     return kExitInvalidConfig;
   }
   auto config = withOverrides(loaded.config, options);
-  setUpLogging(config->logging.level);
+  const bool journal = journalWanted(config->logging.journal);
+  setUpLogging(config->logging.level, journal);
   auto service = makeServiceManager();
 
-  // 2. Store and policy.
+  // 2. The API socket: the one thing that may need root (a directory in
+  // /run). Then, started as root, the daemon becomes its user with only
+  // the capabilities it needs, before any thread exists (capabilities are
+  // per thread).
+  RunAs run_as = resolveRunAs(config->user);
+  std::unique_ptr<api::ApiEndpoint> endpoint;
+  try {
+    endpoint = api::makeUnixSocketEndpoint(config->api.socket, config->api.group,
+                                           run_as.switch_user ? static_cast<long>(run_as.uid) : -1L);
+  } catch (const std::exception& e) {
+    spdlog::error("dnsleakd not started: {}", e.what());
+    return kExitStartupFailed;
+  }
+  if (run_as.drop) {
+    if (!run_as.warning.empty()) spdlog::warn("{}", run_as.warning);
+    if (auto error = dropPrivileges(run_as); !error.empty()) {
+      spdlog::error("dnsleakd not started: {}", error);
+      return kExitStartupFailed;
+    }
+    spdlog::info("running as {} (uid {}) with {}", run_as.switch_user ? run_as.name : "root", geteuid(),
+                 currentCapabilities());
+  }
+
+  // 3. Store and policy.
   store::EventStore store(config->store.capacity);
   policy::PolicyHolder policy(std::make_shared<policy::Policy>(config));
+  // Every stored leak also as one structured journal entry, folded.
+  std::unique_ptr<LeakJournal> leak_journal;
+  if (journal) {
+    leak_journal = std::make_unique<LeakJournal>(
+        store, [&policy] { return std::chrono::seconds(policy.current()->config().store.fold_seconds); },
+        LeakJournal::Options{});
+  }
 
   // Process attribution (live capture only: a capture file's processes are
   // not this host's now). Its provider is made first: whether the eBPF
@@ -242,7 +342,7 @@ int runDaemon(const Options& options) {
     }
   }
 
-  // 3. Capture source.
+  // 4. Capture source.
   std::unique_ptr<capture::CaptureSource> source;
   std::unique_ptr<capture::InterfaceNames> names;
   std::function<std::string(std::uint32_t)> status_names;  // for the control plane's threads
@@ -262,6 +362,9 @@ int runDaemon(const Options& options) {
       // sender is recorded at send time and batching loses nothing.)
       live.immediate = provider && !send_time_hooks;
       live.link_types = decode::supportedLinkTypes();
+      for (const auto& [name, own] : config->capture.per_interface) {
+        live.per_interface[name] = {own.snaplen, own.buffer_kib * 1024, own.filter};
+      }
       source = capture::openLive(live);
       names = std::make_unique<capture::KernelInterfaceNames>();
       status_names = capture::currentInterfaceName;
@@ -296,16 +399,16 @@ int runDaemon(const Options& options) {
   DaemonControl control(options, config, policy, pipeline, *source, status_names, *service);
   control.setAttributor(attributor.get());
 
-  // 4. API.
+  // 5. API, on the socket made above.
   api::ApiServer server(store, control);
   try {
-    server.start(api::makeUnixSocketEndpoint(config->api.socket, config->api.group));
+    server.start(std::move(endpoint));
   } catch (const std::exception& e) {
     spdlog::error("dnsleakd not started: {}", e.what());
     return kExitStartupFailed;
   }
 
-  // 5. Capture thread.
+  // 6. Capture thread.
   int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::atomic<bool> capture_ended{false};
   std::thread capture_thread([&] {
@@ -317,12 +420,15 @@ int runDaemon(const Options& options) {
 
   spdlog::info("dnsleakd {} ready: profile {}, capturing on {}, API on {}", DNSLEAK_VERSION,
                config::profileName(config->profile), capturing_on, server.describe());
-  service->ready("capturing on " + capturing_on);
+  service->ready(serviceStatus(capturing_on, pipeline, sink));
 
-  // 6. Main loop.
+  // 7. Main loop.
   int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
   auto watchdog = service->watchdogInterval();
-  int timeout_ms = watchdog.count() > 0 ? static_cast<int>(watchdog.count() / 2000) : -1;
+  // Woken at least every 5 s to keep STATUS= current, and at half the
+  // watchdog interval.
+  int timeout_ms = 5000;
+  if (watchdog.count() > 0) timeout_ms = std::min(timeout_ms, static_cast<int>(watchdog.count() / 2000));
   int exit_code = kExitOk;
   bool running = true;
   while (running) {
@@ -336,6 +442,7 @@ int runDaemon(const Options& options) {
     // The watchdog is fed only while capture runs: a dead capture thread
     // lets systemd restart the daemon.
     if (watchdog.count() > 0 && !capture_ended.load()) service->watchdog();
+    service->status(serviceStatus(capturing_on, pipeline, sink));
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo info{};
       if (read(signal_fd, &info, sizeof info) == sizeof info) {
@@ -363,12 +470,13 @@ int runDaemon(const Options& options) {
     }
   }
 
-  // 7. Tear-down, in reverse.
+  // 8. Tear-down, in reverse.
   service->stopping();
   source->stop();
   capture_thread.join();
   control.setAttributor(nullptr);  // status from here on has no attribution part
   attributor.reset();  // delivers what is queued
+  leak_journal.reset();  // writes what is pending
   server.stop();
   close(signal_fd);
   close(wake_fd);

@@ -4,10 +4,9 @@
 
 namespace dnsleak::app {
 
-// Sends the daemon's log to stderr. Under systemd (JOURNAL_STREAM is set)
-// each line starts with its syslog priority, "<3>" for errors and so on,
-// which journald turns into the entry's priority; elsewhere lines carry a
-// timestamp and level for a person reading a terminal.
-void setUpLogging(const std::string& level);
+// Sends the daemon's log to the systemd journal when `journal` (native
+// entries with PRIORITY and SYSLOG_IDENTIFIER=dnsleakd), else to stderr
+// with a timestamp and level for a person reading a terminal.
+void setUpLogging(const std::string& level, bool journal);
 
 }  // namespace dnsleak::app

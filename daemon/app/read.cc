@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "api/convert.h"
+#include "app/data_files.h"
 #include "app/format.h"
 #include "app/now.h"
 #include "app/options.h"
@@ -54,19 +55,17 @@ class PrintSink : public EventSink {
 }  // namespace
 
 int runRead(const Options& options) {
-  std::shared_ptr<const config::Config> config;
-  if (options.config_given) {
-    auto loaded = config::loadConfigFile(options.config_path);
-    if (!loaded.ok()) {
-      for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
-      std::fprintf(stderr, "dnsleakd: not reading %s: %s has %zu error(s)\n", options.read_file.c_str(),
-                   options.config_path.c_str(), loaded.errors.size());
-      return kExitInvalidConfig;
-    }
-    config = loaded.config;
-  } else {
-    config = std::make_shared<config::Config>();  // the built-in defaults, same as the bundled file
+  // Without --config: the built-in defaults, which are the bundled file's,
+  // shipped resolver list included.
+  auto loaded = options.config_given ? config::loadConfigFile(options.config_path, configLoadOptions())
+                                     : config::parseConfig("", "(built-in defaults)", configLoadOptions());
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
+    std::fprintf(stderr, "dnsleakd: not reading %s: %s has %zu error(s)\n", options.read_file.c_str(),
+                 options.config_given ? options.config_path.c_str() : "the built-in config", loaded.errors.size());
+    return kExitInvalidConfig;
   }
+  std::shared_ptr<const config::Config> config = loaded.config;
 
   std::unique_ptr<capture::CaptureSource> source;
   try {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -61,6 +63,14 @@ struct LiveOptions {
   std::vector<std::string> interfaces{"any"};
   int snaplen = 65535;
   int buffer_bytes = 8 << 20;
+  // For a named interface: its own snaplen and buffer (0: the above), and
+  // a filter ANDed with dnsleakd's own.
+  struct PerInterface {
+    int snaplen = 0;
+    int buffer_bytes = 0;
+    std::string filter;
+  };
+  std::map<std::string, PerInterface> per_interface;
   bool promiscuous = false;
   // Also pass encapsulated traffic, to look inside tunnels seen on this link.
   bool tunnels = false;
@@ -89,9 +99,25 @@ std::string filterError(int link_type, const std::string& filter);
 // Whether `filter` lets `frame` through, as the kernel would (for tests).
 bool filterPasses(int link_type, const std::string& filter, std::span<const std::uint8_t> frame);
 
-// Opens every interface; throws CaptureError naming the interface and the
-// cause when one cannot be opened at start-up.
+// The filter a live handle runs: dnsleakd's own, narrowed by `user` when
+// given ("(user) and (ours)": the user's expression comes first, before the
+// vlan clause of ours shifts the offsets of what follows it).
+std::string combinedFilter(const std::string& ours, const std::string& user);
+
+// Opens every interface. One that does not exist (yet) is "waiting" and
+// opened when it appears; any other failure at start-up throws
+// CaptureError naming the interface and the cause.
 std::unique_ptr<CaptureSource> openLive(const LiveOptions& options);
+
+// Whether libpcap can open `name` here and now, given at most `timeout`
+// (a driver that hangs in activation cannot stall the caller; its thread
+// is left to finish on its own). `detail` is the link type it opened with,
+// or why it did not. Any thread.
+struct CaptureCheck {
+  bool ok = false;
+  std::string detail;
+};
+CaptureCheck checkCapture(const std::string& name, std::chrono::milliseconds timeout);
 
 struct FileOptions {
   std::string path;

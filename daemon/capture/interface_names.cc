@@ -6,7 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <bit>
 #include <cstring>
+#include <map>
 
 namespace dnsleak::capture {
 
@@ -78,6 +85,55 @@ std::string currentInterfaceKind(std::uint32_t ifindex) {
 std::string currentInterfaceName(std::uint32_t ifindex) {
   char buf[IF_NAMESIZE] = {};
   return ifindex != 0 && if_indextoname(ifindex, buf) ? buf : "";
+}
+
+namespace {
+
+int prefixLength(const sockaddr* netmask) {
+  if (!netmask) return -1;
+  int bits = 0;
+  const auto* bytes = netmask->sa_family == AF_INET
+                          ? reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(netmask)->sin_addr)
+                          : reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in6*>(netmask)->sin6_addr);
+  int length = netmask->sa_family == AF_INET ? 4 : 16;
+  for (int i = 0; i < length; ++i) bits += std::popcount(static_cast<unsigned>(bytes[i]));
+  return bits;
+}
+
+}  // namespace
+
+std::vector<HostInterface> hostInterfaces() {
+  std::map<std::string, HostInterface> by_name;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {};
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_name) continue;
+    HostInterface& h = by_name[a->ifa_name];
+    if (h.name.empty()) {
+      h.name = a->ifa_name;
+      h.index = if_nametoindex(a->ifa_name);
+      h.loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+      h.state = !(a->ifa_flags & IFF_UP) ? "down" : (a->ifa_flags & IFF_RUNNING) ? "up" : "up, no carrier";
+    }
+    if (a->ifa_addr && (a->ifa_addr->sa_family == AF_INET || a->ifa_addr->sa_family == AF_INET6)) {
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* raw = a->ifa_addr->sa_family == AF_INET
+                            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr)
+                            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(a->ifa_addr)->sin6_addr);
+      if (inet_ntop(a->ifa_addr->sa_family, raw, text, sizeof text)) {
+        int bits = prefixLength(a->ifa_netmask);
+        h.addresses.push_back(std::string(text) + (bits >= 0 ? "/" + std::to_string(bits) : ""));
+      }
+    }
+  }
+  freeifaddrs(list);
+  std::vector<HostInterface> out;
+  for (auto& [name, h] : by_name) {
+    h.kind = currentInterfaceKind(h.index);
+    out.push_back(std::move(h));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  return out;
 }
 
 const std::string& StaticInterfaceNames::lookup(std::uint32_t ifindex) const {

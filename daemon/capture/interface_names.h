@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace dnsleak::capture {
 
@@ -48,6 +49,20 @@ std::string currentInterfaceName(std::uint32_t ifindex);
 // IFLA_LINKINFO / IFLA_INFO_KIND), "" when it has none or cannot be read.
 // A netlink round trip: cached by KernelInterfaceNames. Any thread.
 std::string currentInterfaceKind(std::uint32_t ifindex);
+
+// An interface of this network namespace, as `ip addr` shows it.
+struct HostInterface {
+  std::string name;
+  std::uint32_t index = 0;
+  std::string kind;    // as currentInterfaceKind
+  std::string state;   // "up", "up, no carrier", "down"
+  bool loopback = false;
+  std::vector<std::string> addresses;  // address/prefix length
+};
+
+// Every interface of the namespace (getifaddrs), ordered by index. A
+// system call and a netlink round trip per interface: control plane only.
+std::vector<HostInterface> hostInterfaces();
 
 // Names given by the user for a capture file: a map for SLL2 indexes and a
 // default for packets that carry none.

@@ -140,8 +140,14 @@ class LiveSource : public CaptureSource {
     if (stop_fd_ < 0) throw CaptureError(std::string("cannot create an eventfd: ") + std::strerror(errno));
     for (const auto& name : options.interfaces) {
       auto handle = std::make_unique<Handle>(name);
-      std::string error = open(*handle);
-      if (!error.empty()) {
+      bool absent = false;
+      std::string error = open(*handle, &absent);
+      if (absent) {
+        // Configured but not there yet (a VPN's interface before the VPN
+        // is up): captured as soon as it appears.
+        handle->retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
+        handle->stats.setState("waiting", error + "; captured when it appears");
+      } else if (!error.empty()) {
         closeAll();
         throw CaptureError(error);
       }
@@ -220,16 +226,19 @@ class LiveSource : public CaptureSource {
     HandleStats stats;
   };
 
-  // Opens one handle; returns "" or the sentence saying why it failed.
-  std::string open(Handle& h) {
+  // Opens one handle; returns "" or the sentence saying why it failed, and
+  // sets *absent when the interface does not exist.
+  std::string open(Handle& h, bool* absent = nullptr) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     pcap_t* p = pcap_create(h.name.c_str(), errbuf);
     if (!p) return "cannot capture on '" + h.name + "': " + errbuf;
-    pcap_set_snaplen(p, options_.snaplen);
+    LiveOptions::PerInterface own;
+    if (auto it = options_.per_interface.find(h.name); it != options_.per_interface.end()) own = it->second;
+    pcap_set_snaplen(p, own.snaplen > 0 ? own.snaplen : options_.snaplen);
     pcap_set_promisc(p, options_.promiscuous ? 1 : 0);
     pcap_set_timeout(p, options_.timeout_ms);
     if (options_.immediate) pcap_set_immediate_mode(p, 1);
-    pcap_set_buffer_size(p, options_.buffer_bytes);
+    pcap_set_buffer_size(p, own.buffer_bytes > 0 ? own.buffer_bytes : options_.buffer_bytes);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to micro if unsupported
     int rc = pcap_activate(p);
     if (rc < 0) {
@@ -237,6 +246,7 @@ class LiveSource : public CaptureSource {
       switch (rc) {
         case PCAP_ERROR_NO_SUCH_DEVICE:
           why = "no such interface '" + h.name + "' (see `ip link`)";
+          if (absent) *absent = true;
           break;
         case PCAP_ERROR_PERM_DENIED:
           why = "permission denied capturing on '" + h.name + "': dnsleakd needs root or CAP_NET_RAW";
@@ -267,7 +277,7 @@ class LiveSource : public CaptureSource {
     // A filter that does not compile must not leave the capture silently
     // unfiltered: that is refused like any other failure to open.
     bpf_program program{};
-    std::string filter = liveFilter(h.link_type, options_.tunnels, options_.connections);
+    std::string filter = combinedFilter(liveFilter(h.link_type, options_.tunnels, options_.connections), own.filter);
     if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
       std::string why = "cannot compile the capture filter for '" + h.name + "' (" + linkTypeName(h.link_type) +
                         "): " + pcap_geterr(p);
@@ -322,10 +332,15 @@ class LiveSource : public CaptureSource {
   void retryFailed(Clock::time_point now) {
     for (auto& h : handles_) {
       if (h->pcap || now < h->retry_at) continue;
-      std::string error = open(*h);
+      bool absent = false;
+      std::string error = open(*h, &absent);
       if (!error.empty()) {
         h->retry_at = now + std::chrono::milliseconds(options_.retry_interval_ms);
-        h->stats.setState("failed", error + " (retrying)");
+        if (absent) {
+          h->stats.setState("waiting", error + "; captured when it appears");
+        } else {
+          h->stats.setState("failed", error + " (retrying)");
+        }
       }
     }
   }
@@ -439,6 +454,54 @@ std::string liveFilter(int link_type, bool tunnels, bool connections) {
   filter += kContentFilter;
   if (link_type == DLT_EN10MB) filter += kVlanFilter;
   return filter;
+}
+
+std::string combinedFilter(const std::string& ours, const std::string& user) {
+  if (user.empty()) return ours;
+  return "(" + user + ") and (" + ours + ")";
+}
+
+CaptureCheck checkCapture(const std::string& name, std::chrono::milliseconds timeout) {
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    CaptureCheck result;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::thread([shared, name] {
+    CaptureCheck r;
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    if (pcap_t* p = pcap_create(name.c_str(), errbuf)) {
+      // As small as libpcap allows: this handle only proves it opens.
+      pcap_set_snaplen(p, 128);
+      pcap_set_buffer_size(p, 64 * 1024);
+      pcap_set_timeout(p, 100);
+      int rc = pcap_activate(p);
+      if (rc >= 0) {
+        r.ok = true;
+        r.detail = linkTypeName(pcap_datalink(p));
+        if (rc > 0) r.detail += std::string(" (warning: ") + pcap_statustostr(rc) + ")";
+      } else {
+        r.detail = rc == PCAP_ERROR_PERM_DENIED ? std::string("permission denied (needs CAP_NET_RAW)")
+                   : rc == PCAP_ERROR_NO_SUCH_DEVICE ? std::string("no such interface")
+                   : rc == PCAP_ERROR_IFACE_NOT_UP  ? std::string("interface is not up")
+                                                    : std::string(pcap_geterr(p));
+      }
+      pcap_close(p);
+    } else {
+      r.detail = errbuf;
+    }
+    std::lock_guard lock(shared->mutex);
+    shared->result = std::move(r);
+    shared->done = true;
+    shared->done_cv.notify_all();
+  }).detach();
+  std::unique_lock lock(shared->mutex);
+  if (!shared->done_cv.wait_for(lock, timeout, [&] { return shared->done; })) {
+    return {false, "timed out after " + std::to_string(timeout.count()) + " ms"};
+  }
+  return shared->result;
 }
 
 std::string filterError(int link_type, const std::string& filter) {

@@ -233,11 +233,37 @@ bool validInterfacePattern(const std::string& name) {
          name.find_first_of(" \t") == std::string::npos;
 }
 
-void readConfig(Reader& r, const YAML::Node& root, Config& c) {
-  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
-                            "correlation", "attribution", "local_link", "privacy", "resolvers", "store", "api", "logging"})) {
+// capture.per_interface: {NAME: {snaplen, buffer_kib, filter}}, for
+// interfaces that capture.interfaces names.
+void readPerInterface(Reader& r, const YAML::Node& per, Config::Capture& capture) {
+  if (!per.IsMap()) {
+    r.error(per, "capture.per_interface", "expected a mapping of interface names to settings");
     return;
   }
+  for (const auto& item : per) {
+    const std::string name = item.first.Scalar();
+    const std::string where = "capture.per_interface." + name;
+    if (std::find(capture.interfaces.begin(), capture.interfaces.end(), name) == capture.interfaces.end() ||
+        name == "any") {
+      r.error(item.first, where, "'" + name + "' is not one of capture.interfaces (and not \"any\")");
+      continue;
+    }
+    Config::Capture::PerInterface settings;
+    if (!r.mapping(item.second, where, {"snaplen", "buffer_kib", "filter"})) continue;
+    if (auto n = item.second["snaplen"]) r.integer(n, where + ".snaplen", settings.snaplen, 512, 262144);
+    if (auto n = item.second["buffer_kib"]) r.integer(n, where + ".buffer_kib", settings.buffer_kib, 256, 1048576);
+    if (auto n = item.second["filter"]) r.string(n, where + ".filter", settings.filter);
+    capture.per_interface[name] = std::move(settings);
+  }
+}
+
+void readConfig(Reader& r, const YAML::Node& root, Config& c) {
+  if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
+                            "correlation", "attribution", "local_link", "privacy", "resolvers", "store", "api", "user",
+                            "logging"})) {
+    return;
+  }
+  if (auto n = root["user"]) r.string(n, "user", c.user);
 
   if (auto n = root["profile"]) {
     r.choice(n, "profile", c.profile,
@@ -306,7 +332,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto capture = root["capture"]) {
-    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "promiscuous", "tunnels"})) {
+    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "promiscuous", "tunnels", "per_interface"})) {
       if (auto n = capture["interfaces"]; n && r.stringList(n, "capture.interfaces", c.capture.interfaces)) {
         if (c.capture.interfaces.empty()) r.error(n, "capture.interfaces", "at least one interface (or \"any\")");
         for (std::size_t i = 0; i < c.capture.interfaces.size(); ++i) {
@@ -326,6 +352,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       if (auto n = capture["buffer_kib"]) r.integer(n, "capture.buffer_kib", c.capture.buffer_kib, 256, 1048576);
       if (auto n = capture["promiscuous"]) r.boolean(n, "capture.promiscuous", c.capture.promiscuous);
       if (auto n = capture["tunnels"]) r.boolean(n, "capture.tunnels", c.capture.tunnels);
+      if (auto per = capture["per_interface"]) readPerInterface(r, per, c.capture);
     }
   }
 
@@ -383,7 +410,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto api = root["api"]) {
-    if (r.mapping(api, "api", {"socket", "group"})) {
+    if (r.mapping(api, "api", {"socket", "group", "admin_group"})) {
       if (auto n = api["socket"]; n && r.string(n, "api.socket", c.api.socket)) {
         if (c.api.socket.empty() || c.api.socket.front() != '/') {
           r.error(n, "api.socket", "must be an absolute path");
@@ -392,11 +419,17 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
         }
       }
       if (auto n = api["group"]) r.string(n, "api.group", c.api.group);
+      if (auto n = api["admin_group"]) r.string(n, "api.admin_group", c.api.admin_group);
     }
   }
 
   if (auto logging = root["logging"]) {
-    if (r.mapping(logging, "logging", {"level"})) {
+    if (r.mapping(logging, "logging", {"level", "journal"})) {
+      if (auto n = logging["journal"]) {
+        r.choice(n, "logging.journal", c.logging.journal,
+                 {{"auto", JournalMode::kAuto}, {"on", JournalMode::kOn}, {"off", JournalMode::kOff},
+                  {"true", JournalMode::kOn}, {"false", JournalMode::kOff}});
+      }
       if (auto n = logging["level"]; n && r.string(n, "logging.level", c.logging.level)) {
         static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
         if (!kLevels.count(c.logging.level)) {
@@ -423,6 +456,15 @@ std::string_view localLinkRuleName(LocalLinkRule r) {
     case LocalLinkRule::kOff: return "off";
     case LocalLinkRule::kInfo: return "info";
     case LocalLinkRule::kLeak: return "leak";
+  }
+  return "unknown";
+}
+
+std::string_view journalModeName(JournalMode m) {
+  switch (m) {
+    case JournalMode::kAuto: return "auto";
+    case JournalMode::kOn: return "on";
+    case JournalMode::kOff: return "off";
   }
   return "unknown";
 }
@@ -477,7 +519,7 @@ bool parseResolverSpec(std::string_view text, ResolverSpec& out) {
   return true;
 }
 
-LoadResult parseConfig(std::string_view text, const std::string& name) {
+LoadResult parseConfig(std::string_view text, const std::string& name, const LoadOptions& options) {
   LoadResult result;
   auto config = std::make_shared<Config>();
   config->path = name;
@@ -497,7 +539,10 @@ LoadResult parseConfig(std::string_view text, const std::string& name) {
   }
   // An empty file is an empty mapping: every setting at its default.
   if (root.IsDefined() && !root.IsNull()) readConfig(reader, root, *config);
-  // The resolver list, with the config's additions and removals.
+  // The resolver list, with the config's additions and removals. Without a
+  // list key, the shipped list: data the package updates, not a conffile.
+  bool list_given = root.IsMap() && root["resolvers"] && root["resolvers"].IsMap() && root["resolvers"]["list"];
+  if (!list_given) config->resolvers.list = options.shipped_list;
   auto list = std::make_shared<core::ResolverList>();
   if (!config->resolvers.list.empty()) {
     std::string path = config->resolvers.list;
@@ -548,7 +593,7 @@ bool loadResolverList(const std::string& path, core::ResolverList& out, std::vec
   return bad == 0;
 }
 
-LoadResult loadConfigFile(const std::string& path) {
+LoadResult loadConfigFile(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult result;
@@ -560,7 +605,7 @@ LoadResult loadConfigFile(const std::string& path) {
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parseConfig(buffer.str(), path);
+  return parseConfig(buffer.str(), path, options);
 }
 
 std::vector<std::string> restartOnlyChanges(const Config& running, const Config& next) {
@@ -578,6 +623,20 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.store.capacity != next.store.capacity) changed.push_back("store.capacity");
   if (running.api.socket != next.api.socket) changed.push_back("api.socket");
   if (running.api.group != next.api.group) changed.push_back("api.group");
+  if (running.user != next.user) changed.push_back("user");
+  if (running.logging.journal != next.logging.journal) changed.push_back("logging.journal");
+  if (running.capture.per_interface.size() != next.capture.per_interface.size()) {
+    changed.push_back("capture.per_interface");
+  } else {
+    for (const auto& [name, settings] : running.capture.per_interface) {
+      auto it = next.capture.per_interface.find(name);
+      if (it == next.capture.per_interface.end() || it->second.snaplen != settings.snaplen ||
+          it->second.buffer_kib != settings.buffer_kib || it->second.filter != settings.filter) {
+        changed.push_back("capture.per_interface");
+        break;
+      }
+    }
+  }
   // resolvers.* take effect at once: the list is rebuilt with the config.
   return changed;
 }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ std::string_view localLinkRuleName(LocalLinkRule r);
 // without command lines; or no names at all and only the process name.
 enum class PrivacyMode { kFull, kRedacted, kMinimal };
 std::string_view privacyModeName(PrivacyMode m);
+
+enum class JournalMode { kAuto, kOn, kOff };
+std::string_view journalModeName(JournalMode m);
 
 // Where the split profile sends names that neither list names.
 enum class SplitDefault { kTunnel, kDirect };
@@ -54,6 +58,15 @@ struct Config {
     // Also capture encapsulated traffic (VXLAN, Geneve, GRE, IP-in-IP,
     // 6in4) to read the DNS inside. Capture files are always looked into.
     bool tunnels = false;
+    // Settings for one named interface (not "any"), over the ones above.
+    struct PerInterface {
+      int snaplen = 0;     // 0: capture.snaplen
+      int buffer_kib = 0;  // 0: capture.buffer_kib
+      // A libpcap filter expression ANDed with dnsleakd's own, e.g.
+      // "not host 192.0.2.9": it can only narrow what is captured.
+      std::string filter;
+    };
+    std::map<std::string, PerInterface> per_interface;
   } capture;
 
   struct SafePath {
@@ -112,7 +125,8 @@ struct Config {
 
   struct Resolvers {
     // The list of public encrypted-DNS resolvers; a relative path is taken
-    // from the config file's directory. Empty: no list.
+    // from the config file's directory. Without the key: the list dnsleak
+    // ships (LoadOptions::shipped_list); "" (written as list: ""): none.
     std::string list;
     std::vector<std::string> add_hosts;     // more DoH/DoT host names
     std::vector<std::string> remove_hosts;  // names (and names under them) not to treat as resolvers
@@ -131,11 +145,24 @@ struct Config {
 
   struct Api {
     std::string socket = "/run/dnsleak/dnsleakd.sock";
+    // Members may read: status, watch, report, interfaces.
     std::string group = "dnsleak";
+    // Members may also change state (reload); root always may. Empty:
+    // root only.
+    std::string admin_group;
   } api;
+
+  // Started as root (by hand, or by a unit without User=), dnsleakd opens
+  // its socket, then runs as this user with only the capabilities it
+  // needs. Empty: it stays uid 0, still with only those capabilities.
+  std::string user = "dnsleak";
 
   struct Logging {
     std::string level = "info";
+    // Log to the systemd journal (and write each leak there as a
+    // structured entry): auto when journald is this process's stderr
+    // (JOURNAL_STREAM), or always (on) / never (off).
+    JournalMode journal = JournalMode::kAuto;
   } logging;
 };
 
@@ -156,12 +183,19 @@ struct LoadResult {
   bool ok() const { return errors.empty(); }
 };
 
+// What a config is read with, beyond its text.
+struct LoadOptions {
+  // The resolver list used when the config has no resolvers.list key: the
+  // one the package installs (found by the app). Empty: no list.
+  std::string shipped_list;
+};
+
 // Reads and validates a config file. Every problem found is reported, not
 // only the first: unknown keys, wrong types, bad values, bad addresses.
-LoadResult loadConfigFile(const std::string& path);
+LoadResult loadConfigFile(const std::string& path, const LoadOptions& options = {});
 
 // Validates config text; `name` is used as the file in errors.
-LoadResult parseConfig(std::string_view text, const std::string& name);
+LoadResult parseConfig(std::string_view text, const std::string& name, const LoadOptions& options = {});
 
 // Reads a resolver list file ("host NAME ..." and "address ADDR ..."
 // lines, # comments). Errors name the list file and line.

@@ -5,6 +5,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,7 +14,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
@@ -99,17 +102,18 @@ TEST_F(ServiceTest, NotifiesSystemdReadyThenStoppingAndExitsCleanlyOnSigint) {
   close(fd);
 }
 
-TEST_F(ServiceTest, StandardHealthServiceAnswersServing) {
-  startDaemon("", capture("basic_udp"));
-  auto channel = grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials());
+// grpc.health.v1.Health/Check for `service`; the response's bytes.
+std::string healthCheck(const std::string& socket, const std::string& service, grpc::Status& result) {
+  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message.
-  grpc::Slice empty;
-  grpc::ByteBuffer request(&empty, 1);
+  // HealthCheckRequest{service}: field 1, length-delimited.
+  std::string request_bytes;
+  if (!service.empty()) request_bytes = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
-  grpc::Status result;
   bool done = false;
   std::mutex mutex;
   std::condition_variable cv;
@@ -121,14 +125,30 @@ TEST_F(ServiceTest, StandardHealthServiceAnswersServing) {
                    cv.notify_all();
                  });
   std::unique_lock lock(mutex);
-  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
-  ASSERT_TRUE(result.ok()) << result.error_message();
+  if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; })) {
+    result = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no answer");
+    return {};
+  }
   std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
   std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  // HealthCheckResponse{status: SERVING (1)}: field 1, varint 1.
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+  if (result.ok() && response.Dump(&slices).ok()) {
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return bytes;
+}
+
+TEST_F(ServiceTest, StandardHealthServiceAnswersServingForTheServerAndTheServiceByName) {
+  startDaemon("", capture("basic_udp"));
+  for (const std::string name : {"", "dnsleak.v1.DnsLeak"}) {
+    grpc::Status result;
+    auto bytes = healthCheck(socket_, name, result);
+    ASSERT_TRUE(result.ok()) << "'" << name << "': " << result.error_message();
+    // HealthCheckResponse{status: SERVING (1)}: field 1, varint 1.
+    EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << "'" << name << "'";
+  }
+  grpc::Status unknown;
+  healthCheck(socket_, "no.such.Service", unknown);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServiceTest, ClientThatNeverReadsDoesNotStallCaptureOrOtherClients) {
@@ -175,10 +195,181 @@ TEST_F(ServiceTest, CallerOutsideTheGroupIsRefusedByThePeerCheck) {
   auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DNSLEAKCTL_PATH, "--socket", socket_,
                 "--timeout", "3", "status"});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
-  EXPECT_NE(r.err.find("accepts only root, its own user and members of its group"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("accepts only root, its own user and members of group '"), std::string::npos) << r.err;
   EXPECT_TRUE(waitUntil([&] { return daemon_->err().find("refused API connection from uid 65534") != std::string::npos; },
                         std::chrono::seconds(5)))
       << daemon_->err();
+}
+
+// Reading is for the socket's group; reload is for root and the admin
+// group. Run as root: the clients are other users, made with setpriv.
+TEST_F(ServiceTest, ReloadIsForRootAndTheAdminGroupOnly) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the client as other users";
+  if (!haveProgram("setpriv")) GTEST_SKIP() << "needs setpriv (util-linux)";
+  // getgrnam's result is overwritten by the next call: each gid is copied.
+  const struct group* readers = getgrnam("users");
+  const std::string readers_gid = readers ? std::to_string(readers->gr_gid) : "";
+  const struct group* admins = getgrnam("staff");
+  const std::string admins_gid = admins ? std::to_string(admins->gr_gid) : "";
+  if (readers_gid.empty() || admins_gid.empty()) {
+    GTEST_SKIP() << "needs the groups 'users' and 'staff' (Debian's base-passwd has them)";
+  }
+  startDaemon("user: \"\"\napi: {group: users, admin_group: staff}\n", capture("basic_udp"));
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);  // the socket file's mode and group decide, as in /run/dnsleak
+  auto as = [&](const std::string& groups, const std::string& command) {
+    return run({"setpriv", "--reuid=4242", "--regid=" + readers_gid, "--groups=" + groups, DNSLEAKCTL_PATH,
+                "--socket", socket_, "--timeout", "5", command});
+  };
+  auto status = as(readers_gid, "status");
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  auto refused = as(readers_gid, "reload");
+  EXPECT_EQ(refused.exit_code, 4) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("reload is for root and members of group 'staff'"), std::string::npos) << refused.err;
+  EXPECT_TRUE(waitUntil([&] { return daemon_->err().find("refused reload from uid 4242") != std::string::npos; },
+                        std::chrono::seconds(5)))
+      << daemon_->err();
+  auto admin = as(readers_gid + "," + admins_gid, "reload");
+  EXPECT_EQ(admin.exit_code, 0) << admin.err;
+  EXPECT_NE(admin.out.find("reloaded: config generation 2"), std::string::npos) << admin.out;
+  auto root = ctl({"reload"});
+  EXPECT_EQ(root.exit_code, 0) << root.err;
+  EXPECT_NE(root.out.find("generation 3"), std::string::npos) << root.out;
+}
+
+// The client names the socket's real group when it is refused.
+TEST_F(ServiceTest, PermissionMessageNamesTheSocketsGroup) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the client as another user";
+  if (!haveProgram("setpriv")) GTEST_SKIP() << "needs setpriv (util-linux)";
+  const struct group* readers = getgrnam("users");
+  if (!readers) GTEST_SKIP() << "needs the group 'users'";
+  startDaemon("user: \"\"\napi: {group: users}\n", capture("basic_udp"));
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  auto r = run({"setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", DNSLEAKCTL_PATH, "--socket", socket_,
+                "--timeout", "3", "status"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("members of group 'users'"), std::string::npos) << r.err;
+}
+
+// One native journal datagram: KEY=value lines, or KEY\n<le64 size><value>\n
+// for a value with a newline (systemd's native protocol).
+std::map<std::string, std::string> journalFields(const std::string& datagram) {
+  std::map<std::string, std::string> fields;
+  std::size_t at = 0;
+  while (at < datagram.size()) {
+    std::size_t newline = datagram.find('\n', at);
+    if (newline == std::string::npos) break;
+    std::string line = datagram.substr(at, newline - at);
+    auto eq = line.find('=');
+    if (eq != std::string::npos) {
+      fields[line.substr(0, eq)] = line.substr(eq + 1);
+      at = newline + 1;
+    } else {
+      std::uint64_t size = 0;
+      if (newline + 9 > datagram.size()) break;
+      std::memcpy(&size, datagram.data() + newline + 1, 8);
+      fields[line] = datagram.substr(newline + 9, size);
+      at = newline + 9 + size + 1;
+    }
+  }
+  return fields;
+}
+
+// Under systemd the daemon logs to the journal and writes each stored leak
+// as one structured entry. The journal here is a datagram socket the test
+// binds, put at /run/systemd/journal/socket in the daemon's own mount
+// namespace.
+TEST_F(ServiceTest, EveryLeakIsOneStructuredJournalEntryAndABurstIsOneEntryWithItsCount) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a private mount namespace over /run/systemd/journal";
+  if (!haveProgram("unshare")) GTEST_SKIP() << "needs unshare (util-linux)";
+  const std::string journal_path = dir_ + "/journal.sock";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", journal_path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int big = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+
+  writeFile(dir_ + "/c.yaml", "logging: {journal: on}\nuser: \"\"\n");
+  const std::string replay = capture("burst");
+  const std::string script =
+      "set -e; mount -t tmpfs tmpfs /run; mkdir -p /run/systemd/journal; touch /run/systemd/journal/socket;"
+      " mount --bind '" + journal_path + "' /run/systemd/journal/socket; exec \"$@\"";
+  daemon_ = std::make_unique<Background>(
+      std::vector<std::string>{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                               DNSLEAKD_PATH, "--config", dir_ + "/c.yaml", "--socket", socket_, "--replay", replay,
+                               "--interface", "eth0"},
+      dir_, "dnsleakd");
+
+  std::vector<std::map<std::string, std::string>> entries;
+  auto receive = [&](std::chrono::milliseconds wait) {
+    pollfd p{fd, POLLIN, 0};
+    std::string buffer(1 << 16, '\0');
+    while (poll(&p, 1, static_cast<int>(wait.count())) > 0) {
+      ssize_t n = recv(fd, buffer.data(), buffer.size(), 0);
+      if (n > 0) entries.push_back(journalFields(buffer.substr(0, static_cast<std::size_t>(n))));
+    }
+  };
+  auto leaks = [&] {
+    std::vector<std::map<std::string, std::string>> out;
+    for (const auto& e : entries) {
+      auto it = e.find("MESSAGE_ID");
+      if (it != e.end() && it->second == "6a1d2f0c8b4e4f3e9d7c5b3a1e0f9d2c") out.push_back(e);
+    }
+    return out;
+  };
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        receive(std::chrono::milliseconds(200));
+        return leaks().size() >= 2;
+      },
+      std::chrono::seconds(15)))
+      << daemon_->err();
+  receive(std::chrono::milliseconds(2500));  // nothing more comes for the burst
+  // What the API stores for the burst, to set beside its entry.
+  std::string stored_seq, stored_count;
+  for (const auto& line : lines(ctl({"--json", "watch", "--from-seq", "1", "--duration", "1"}).out)) {
+    v1::WatchResponse w;
+    if (google::protobuf::util::JsonStringToMessage(line, &w).ok() && w.event().dns().qname() == "burst.example.com") {
+      stored_seq = std::to_string(w.event().seq());
+      stored_count = std::to_string(w.event().count());
+    }
+  }
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->err();
+  receive(std::chrono::milliseconds(300));
+  close(fd);
+
+  auto found = leaks();
+  ASSERT_EQ(found.size(), 2u);
+  const auto& burst = found[0].at("DNSLEAK_QNAME") == "burst.example.com" ? found[0] : found[1];
+  const auto& other = &burst == &found[0] ? found[1] : found[0];
+  EXPECT_EQ(burst.at("DNSLEAK_COUNT"), "200");
+  EXPECT_EQ(burst.at("PRIORITY"), "4");
+  EXPECT_EQ(burst.at("SYSLOG_IDENTIFIER"), "dnsleakd");
+  EXPECT_EQ(burst.at("DNSLEAK_LEAK_TYPE"), "Leak-A");
+  EXPECT_FALSE(burst.at("DNSLEAK_RULE").empty());
+  EXPECT_EQ(burst.at("DNSLEAK_TRANSPORT"), "dns-udp");
+  EXPECT_EQ(burst.at("DNSLEAK_RESOLVER"), "198.51.100.53:53");
+  EXPECT_EQ(burst.at("DNSLEAK_INTERFACE"), "eth0");
+  EXPECT_TRUE(burst.count("DNSLEAK_PID") && burst.count("DNSLEAK_EXE"));
+  EXPECT_NE(burst.at("MESSAGE").find("burst.example.com"), std::string::npos) << burst.at("MESSAGE");
+  EXPECT_EQ(other.at("DNSLEAK_QNAME"), "other.example.com");
+  EXPECT_EQ(other.at("DNSLEAK_COUNT"), "1");
+  EXPECT_NE(burst.at("DNSLEAK_SEQ"), other.at("DNSLEAK_SEQ"));
+  // The entry is the stored event, folded as the store folds.
+  EXPECT_EQ(burst.at("DNSLEAK_SEQ"), stored_seq);
+  EXPECT_EQ(stored_count, "200");
+  // And the daemon's own messages went to the journal, not to stderr.
+  bool ready_logged = false;
+  for (const auto& e : entries) {
+    auto m = e.find("MESSAGE");
+    if (m != e.end() && m->second.find("ready") != std::string::npos && e.count("PRIORITY") &&
+        e.at("PRIORITY") == "6") {
+      ready_logged = true;
+    }
+  }
+  EXPECT_TRUE(ready_logged);
+  EXPECT_EQ(daemon_->err().find("ready"), std::string::npos) << daemon_->err();
 }
 
 }  // namespace

@@ -278,6 +278,19 @@ bool repeats(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// A burst: 200 identical leaking queries within two seconds (one folded
+// event, one journal entry with its count), then one other leak.
+bool burst(const std::string& out) {
+  Capture c;
+  for (int i = 0; i < 200; ++i) {
+    c.add(ethernet(ipUdp(port(kHost, static_cast<std::uint16_t>(43000 + i)), kIspResolver,
+                         DnsBuilder::query(static_cast<std::uint16_t>(0x6200 + i), "burst.example.com", 1).build())));
+    c.t += 10'000'000;
+  }
+  c.add(ethernet(ipUdp(port(kHost, 43999), kIspResolver, DnsBuilder::query(0x62ff, "other.example.com", 28).build())));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Large DNS responses in IP fragments: IPv4 in three pieces sent last
 // first with a duplicate, IPv6 in two; and a datagram whose fragments
 // overlap, which is dropped (as the receiving host drops it).
@@ -732,7 +745,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic repeats leak_d (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic repeats burst leak_d (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -756,6 +769,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dns_http") ok = dnsHttp(out);
   else if (scenario == "quic") ok = quic(out);
   else if (scenario == "repeats") ok = repeats(out);
+  else if (scenario == "burst") ok = burst(out);
   else if (scenario == "leak_d") ok = leakD(out);
   else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;

@@ -27,7 +27,9 @@ TEST(Config, EmptyFileIsAllDefaults) {
 }
 
 TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
-  auto r = loadConfigFile(DNSLEAK_SOURCE_DIR "/config/dnsleakd.yaml");
+  // Like the daemon: with the shipped list as the default.
+  LoadOptions shipped{DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt"};
+  auto r = loadConfigFile(DNSLEAK_SOURCE_DIR "/config/dnsleakd.yaml", shipped);
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
   Config defaults;
   const Config& c = *r.config;
@@ -61,11 +63,12 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.api.socket, defaults.api.socket);
   EXPECT_EQ(c.api.group, defaults.api.group);
   EXPECT_EQ(c.logging.level, defaults.logging.level);
-  // The one difference: the bundled config names the bundled resolver list
-  // (relative to itself); the built-in defaults name none.
-  EXPECT_TRUE(defaults.resolvers.list.empty());
-  EXPECT_EQ(c.resolvers.list, DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt");
+  EXPECT_EQ(c.api.admin_group, defaults.api.admin_group);
+  EXPECT_EQ(c.user, defaults.user);
+  EXPECT_EQ(c.logging.journal, defaults.logging.journal);
+  EXPECT_TRUE(c.capture.per_interface.empty());
   ASSERT_TRUE(c.resolvers.loaded);
+  EXPECT_EQ(c.resolvers.list, DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt");
   EXPECT_GT(c.resolvers.loaded->hostCount(), 4000u);
   EXPECT_GT(c.resolvers.loaded->addressCount(), 4000u);
   EXPECT_TRUE(c.resolvers.loaded->hostListed("mozilla.cloudflare-dns.com"));
@@ -112,6 +115,28 @@ TEST_F(ResolverListConfig, AddressesAddedAndRemovedAndBadOnesNamed) {
   ASSERT_EQ(bad.errors.size(), 1u);
   EXPECT_EQ(bad.errors[0].line, 4);
   EXPECT_EQ(bad.errors[0].key, "resolvers.add_addresses[1]");
+}
+
+TEST_F(ResolverListConfig, WithoutAListKeyTheShippedListIsUsedAndEmptyMeansNone) {
+  write("shipped.txt", "host shipped-doh.example\n");
+  LoadOptions shipped{dir_ + "/shipped.txt"};
+  write("c.yaml", "resolvers:\n  add_hosts: [mine.example]\n");
+  auto r = loadConfigFile(dir_ + "/c.yaml", shipped);
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  EXPECT_EQ(r.config->resolvers.list, dir_ + "/shipped.txt");
+  EXPECT_TRUE(r.config->resolvers.loaded->hostListed("shipped-doh.example"));
+  EXPECT_TRUE(r.config->resolvers.loaded->hostListed("mine.example"));
+
+  write("none.yaml", "resolvers:\n  list: \"\"\n");
+  auto none = loadConfigFile(dir_ + "/none.yaml", shipped);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.config->resolvers.loaded->hostListed("shipped-doh.example"));
+
+  // A shipped list that is not where the package puts it is an error that
+  // names the path, not a daemon that silently knows no DoH resolver.
+  auto missing = parseConfig("", "built-in", LoadOptions{dir_ + "/gone.txt"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.errors[0].toString().find(dir_ + "/gone.txt"), std::string::npos);
 }
 
 TEST_F(ResolverListConfig, MissingOrBrokenListIsAnError) {
@@ -308,6 +333,44 @@ TEST(Config, RestartOnlyChangesAreListed) {
   b.safe_path.interfaces = {"wg0"};
   auto changed = restartOnlyChanges(a, b);
   EXPECT_EQ(changed, std::vector<std::string>{"capture.interfaces"});
+}
+
+}  // namespace
+}  // namespace dnsleak::config
+
+namespace dnsleak::config {
+namespace {
+
+TEST(Config, ServiceKeysAreReadAndCheckedWithTheirLine) {
+  auto r = parseConfig("user: nobody\napi: {group: users, admin_group: staff}\nlogging: {journal: on}\n", "s.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  EXPECT_EQ(r.config->user, "nobody");
+  EXPECT_EQ(r.config->api.admin_group, "staff");
+  EXPECT_EQ(r.config->logging.journal, JournalMode::kOn);
+
+  auto bad = parseConfig("logging:\n  journal: sometimes\n", "bad.yaml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].key, "logging.journal");
+  EXPECT_EQ(bad.errors[0].line, 2);
+}
+
+TEST(Config, PerInterfaceSettingsOnlyForNamedInterfaces) {
+  auto r = parseConfig(
+      "capture:\n  interfaces: [eth0, wg0]\n  per_interface:\n    eth0: {snaplen: 1024, filter: \"not host 192.0.2.9\"}\n",
+      "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  ASSERT_EQ(r.config->capture.per_interface.count("eth0"), 1u);
+  EXPECT_EQ(r.config->capture.per_interface.at("eth0").snaplen, 1024);
+  EXPECT_EQ(r.config->capture.per_interface.at("eth0").buffer_kib, 0);
+  EXPECT_EQ(r.config->capture.per_interface.at("eth0").filter, "not host 192.0.2.9");
+
+  auto bad = parseConfig("capture:\n  per_interface:\n    eth9: {snaplen: 1024}\n", "p.yaml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].key, "capture.per_interface.eth9");
+  EXPECT_EQ(bad.errors[0].line, 3);
+  auto typo = parseConfig("capture:\n  interfaces: [eth0]\n  per_interface:\n    eth0: {snaplem: 1024}\n", "p.yaml");
+  ASSERT_EQ(typo.errors.size(), 1u);
+  EXPECT_NE(typo.errors[0].message.find("snaplen"), std::string::npos) << typo.errors[0].toString();
 }
 
 }  // namespace
