@@ -66,6 +66,13 @@ int runRead(const Options& options) {
     return kExitInvalidConfig;
   }
   std::shared_ptr<const config::Config> config = loaded.config;
+  if (!options.config_given) {
+    // No file: no path and no file hash to report.
+    auto built_in = std::make_shared<config::Config>(*loaded.config);
+    built_in->path.clear();
+    built_in->sha256.clear();
+    config = std::move(built_in);
+  }
 
   std::unique_ptr<capture::CaptureSource> source;
   try {

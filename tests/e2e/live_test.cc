@@ -931,7 +931,7 @@ TEST_F(AttributionLiveTest, AContainersQueryIsNamedByItsProcessRoutedOrNated) {
 TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
   if (!haveProgram("setpriv") || !haveProgram("nsenter")) GTEST_SKIP() << "needs setpriv and nsenter (util-linux)";
   std::string caps;
-  for (const auto& line : lines(readFile(DNSLEAK_SOURCE_DIR "/packaging/dnsleakd.service"))) {
+  for (const auto& line : lines(readFile(DNSLEAK_SOURCE_DIR "/packaging/dnsleakd.service.in"))) {
     if (line.rfind("AmbientCapabilities=", 0) != 0) continue;
     std::string rest = line.substr(20);
     for (std::size_t at = 0; at < rest.size();) {

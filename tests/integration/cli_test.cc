@@ -2,6 +2,7 @@
 // sentence each start-up failure gives.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "process.h"
@@ -74,13 +75,22 @@ TEST_F(CliTest, SocketThatCannotBeCreatedIsOneSentence) {
   EXPECT_NE(r.err.find(dir_ + "/file"), std::string::npos) << r.err;
 }
 
-TEST_F(CliTest, UnknownInterfaceIsOneSentence) {
+// A configured interface that does not exist (yet) is not fatal: the
+// daemon starts, and says in `interfaces` what it waits for.
+TEST_F(CliTest, MissingInterfaceWaitsAndSaysWhy) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (or CAP_NET_RAW) to open live capture";
-  std::string config = dir_ + "/c.yaml";
-  writeFile(config, "capture: {interfaces: [nosuchif0]}\n");
-  auto r = run({DNSLEAKD_PATH, "--config", config, "--socket", dir_ + "/s.sock"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("no such interface 'nosuchif0'"), std::string::npos) << r.err;
+  std::string config = dir_ + "/c.yaml", socket = dir_ + "/s.sock";
+  writeFile(config, "capture: {interfaces: [nosuchif0]}\nuser: \"\"\n");
+  Background daemon({DNSLEAKD_PATH, "--config", config, "--socket", socket}, dir_, "dnsleakd");
+  RunResult r;
+  ASSERT_TRUE(waitUntil(
+      [&] { return (r = run({DNSLEAKCTL_PATH, "--socket", socket, "interfaces"})).exit_code == 0; },
+      std::chrono::seconds(10)))
+      << daemon.err();
+  EXPECT_NE(r.out.find("waiting"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no such interface 'nosuchif0'"), std::string::npos) << r.out;
+  EXPECT_TRUE(daemon.running());
+  EXPECT_EQ(daemon.stop(SIGTERM), 0) << daemon.err();
 }
 
 TEST_F(CliTest, ReadingBadIfnameIsAUsageError) {
