@@ -26,10 +26,13 @@ int main(int argc, char** argv) {
   cli.add_option("--replay-speed", options.replay_speed, "with --replay: 1 replays at the capture's pace, 0 at once")
       ->check(CLI::Range(0.0, 1000.0));
   cli.add_option("--socket", options.socket_override, "API socket path (overrides api.socket)");
+  auto* user_opt = cli.add_option("--user", options.user_override,
+                                  "started as root, run as this user (overrides `user`; \"\" stays uid 0)");
   cli.add_option("--log-level", options.log_level_override, "overrides logging.level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI11_PARSE(cli, argc, argv);
   options.config_given = config_opt->count() > 0;
+  options.user_given = user_opt->count() > 0;
   // Absolute, so that status names it plainly and a reload finds the same
   // file whatever the working directory.
   std::error_code ec;

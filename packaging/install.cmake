@@ -2,10 +2,9 @@
 # debian/rules. With --prefix /usr: /usr/sbin/dnsleakd, /usr/bin/dnsleakctl,
 # /etc/dnsleak/dnsleakd.yaml, /usr/share/dnsleak/, /usr/lib/systemd/system/.
 
-set(DNSLEAK_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
-  CACHE PATH "where the systemd unit is installed")
-set(DNSLEAK_SYSUSERS_DIR "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d"
-  CACHE PATH "where the sysusers.d entry is installed")
+# Relative to the prefix unless given absolute (debian/rules does).
+set(DNSLEAK_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING "where the systemd unit is installed")
+set(DNSLEAK_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "where the sysusers.d entry is installed")
 
 install(TARGETS dnsleakd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS dnsleakctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

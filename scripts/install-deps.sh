@@ -11,6 +11,8 @@ packages=(
   libpcap-dev libsystemd-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libssl-dev
+  # dropping to the daemon's user with only its capabilities
+  libcap-dev
   # HPACK, to read the headers of cleartext DNS over HTTP/2
   libnghttp2-dev
   # the Public Suffix List, for privacy: redacted (registrable domains)
@@ -25,6 +27,11 @@ packages=(
   iproute2 dnsmasq-base bind9-dnsutils util-linux openssl
   # nft masquerades a test container's traffic as Docker does
   nftables
+  # the package and what it installs: debhelper builds the .deb; scdoc
+  # the man pages (man and groff check them); bash-completion runs the
+  # completion's test; systemd-analyze checks the unit; systemd-sysusers
+  # makes the daemon's user
+  debhelper dpkg-dev scdoc man-db groff-base bash-completion systemd
 )
 
 missing=()

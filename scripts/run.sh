@@ -10,7 +10,11 @@ scripts/build.sh
 
 as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-# The socket's group, as the package's sysusers.d entry would create it.
-getent group dnsleak >/dev/null || "${as_root[@]}" groupadd --system dnsleak
+# The daemon's user and the socket's group, as the package creates them:
+# started as root, dnsleakd runs as that user with only the capabilities
+# it needs.
+if ! getent passwd dnsleak >/dev/null; then
+  "${as_root[@]}" systemd-sysusers packaging/dnsleak.sysusers
+fi
 echo "dnsleakd: starting on config/dnsleakd.yaml; in another terminal try: build/dnsleakctl status"
 exec "${as_root[@]}" build/dnsleakd --config config/dnsleakd.yaml "$@"

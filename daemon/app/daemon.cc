@@ -38,8 +38,9 @@ namespace {
 
 std::shared_ptr<const config::Config> withOverrides(std::shared_ptr<const config::Config> loaded,
                                                     const Options& options) {
-  if (options.socket_override.empty() && options.log_level_override.empty()) return loaded;
+  if (options.socket_override.empty() && options.log_level_override.empty() && !options.user_given) return loaded;
   auto copy = std::make_shared<config::Config>(*loaded);
+  if (options.user_given) copy->user = options.user_override;
   if (!options.socket_override.empty()) copy->api.socket = options.socket_override;
   if (!options.log_level_override.empty()) copy->logging.level = options.log_level_override;
   return copy;

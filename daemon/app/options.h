@@ -19,6 +19,8 @@ struct Options {
   bool config_given = false;
   std::string socket_override;  // replaces api.socket
   std::string log_level_override;
+  bool user_given = false;
+  std::string user_override;  // replaces `user` when user_given ("" stays uid 0)
 
   // --read: run the pipeline over a file and print the observations.
   std::string read_file;

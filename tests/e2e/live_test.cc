@@ -109,7 +109,7 @@ class LiveTest : public ::testing::Test {
     config_ = dir_ + "/dnsleakd.yaml";
     writeFile(config_, baseConfig());
     daemon_ = std::make_unique<Background>(
-        std::vector<std::string>{"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config_, "--socket", socket_},
+        std::vector<std::string>{"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--user", ""},
         dir_, "dnsleakd");
     bool capturing = waitUntil(
         [] {
@@ -628,7 +628,7 @@ TEST_F(LiveTest, TunnelTrafficOnThePhysicalLinkIsLookedInsideWhenAsked) {
   // with it off, sees each tunnel query once, on vpn0: see above.)
   std::string socket = dir_ + "/outer.sock", config = dir_ + "/outer.yaml";
   writeFile(config, "capture: {interfaces: [eth-isp], tunnels: true}\nstore: {record_ok: true}\n");
-  Background outer({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket}, dir_,
+  Background outer({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""}, dir_,
                    "dnsleakd-outer");
   auto capturing = [&] {
     auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
@@ -677,7 +677,7 @@ TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
   ASSERT_TRUE(make_link());
   std::string socket = dir_ + "/flap.sock", config = dir_ + "/flap.yaml";
   writeFile(config, "capture: {interfaces: [flap0]}\nstore: {record_ok: true}\n");
-  Background flapping({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket}, dir_,
+  Background flapping({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""}, dir_,
                     "dnsleakd-flap");
   auto state = [&] {
     auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
@@ -707,6 +707,81 @@ TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
   EXPECT_TRUE(seen);
   EXPECT_EQ(flapping.stop(SIGTERM), 0) << flapping.err();
   in_host("link del flap0");
+}
+
+// A VPN's interface named in the config before the VPN is up: the daemon
+// starts, waits for it, and captures it once it exists.
+TEST_F(LiveTest, ConfiguredInterfaceCreatedAfterStartIsCapturedWithoutRestart) {
+  auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
+  auto in_isp = [](const std::string& command) { return run({"sh", "-c", "ip -n " + isp_ + " " + command}); };
+  std::string socket = dir_ + "/late.sock", config = dir_ + "/late.yaml";
+  writeFile(config, "capture: {interfaces: [late0]}\nstore: {record_ok: true}\n");
+  Background late({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""},
+                  dir_, "dnsleakd-late");
+  auto state = [&] {
+    auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
+    if (r.exit_code != 0) return std::string();
+    auto list = parseJson<v1::ListInterfacesResponse>(r.out);
+    return list.capture_size() == 1 ? list.capture(0).state() : std::string();
+  };
+  ASSERT_TRUE(waitUntil([&] { return state() == "waiting"; }, std::chrono::seconds(10))) << late.err();
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_EQ(state(), "waiting");
+  ASSERT_TRUE(late.running()) << late.err();
+
+  ASSERT_EQ(in_host("link add late0 type veth peer name late1 netns " + isp_).exit_code, 0);
+  in_host("addr add 100.64.9.1/24 dev late0");
+  in_host("link set late0 up");
+  in_isp("addr add 100.64.9.2/24 dev late1");
+  in_isp("link set late1 up");
+  ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << late.err();
+  run({"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=1", "-b", "100.64.9.1", "@100.64.9.2",
+       "late.example.test"});
+  bool seen = waitUntil(
+      [&] {
+        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
+                      "1"});
+        return r.out.find("late.example.test") != std::string::npos;
+      },
+      std::chrono::seconds(5));
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(late.stop(SIGTERM), 0) << late.err();
+  in_host("link del late0");
+}
+
+// `interfaces --all` lists what `ip addr` would, with each interface's
+// kernel kind, whether it is captured and safe, and whether libpcap opens it.
+TEST_F(LiveTest, InterfacesAllListsEveryInterfaceWithItsKindAndCaptureCheck) {
+  Background holder({"ip", "netns", "exec", host_, TUN_HOLDER_PATH, "diag0"}, dir_, "tun-holder");
+  ASSERT_TRUE(waitUntil([&] { return holder.out().find("ready") != std::string::npos; }, std::chrono::seconds(5)))
+      << holder.err();
+  run({"sh", "-c", "ip -n " + host_ + " addr add 100.67.0.2/24 dev diag0; ip -n " + host_ + " link set diag0 up"});
+  auto r = ctl({"--json", "interfaces", "--all"});
+  holder.stop(SIGTERM);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto list = parseJson<v1::ListInterfacesResponse>(r.out);
+  std::map<std::string, v1::HostInterface> by_name;
+  for (const auto& i : list.interfaces()) by_name[i.name()] = i;
+  ASSERT_TRUE(by_name.count("eth-isp") && by_name.count("vpn0") && by_name.count("diag0") && by_name.count("lo"))
+      << r.out;
+  EXPECT_EQ(by_name["eth-isp"].kind(), "veth");
+  EXPECT_EQ(by_name["vpn0"].kind(), "vxlan");
+  EXPECT_EQ(by_name["diag0"].kind(), "tun");
+  EXPECT_TRUE(by_name["lo"].loopback());
+  EXPECT_EQ(by_name["eth-isp"].state(), "up");
+  EXPECT_NE(std::find(by_name["eth-isp"].addresses().begin(), by_name["eth-isp"].addresses().end(), "198.51.100.2/24"),
+            by_name["eth-isp"].addresses().end())
+      << by_name["eth-isp"].ShortDebugString();
+  EXPECT_TRUE(by_name["eth-isp"].captured());  // "any"
+  EXPECT_TRUE(by_name["eth-isp"].capturable()) << by_name["eth-isp"].capture_check();
+  EXPECT_EQ(by_name["eth-isp"].capture_check(), "EN10MB");
+  EXPECT_TRUE(by_name["vpn0"].safe());
+  EXPECT_FALSE(by_name["eth-isp"].safe());
+  EXPECT_GT(by_name["vpn0"].index(), 0u);
+  // And for a person: one row per interface.
+  auto table = ctl({"interfaces", "--all"});
+  EXPECT_NE(table.out.find("vxlan"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("diag0"), std::string::npos) << table.out;
 }
 
 }  // namespace
@@ -986,11 +1061,53 @@ TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
   std::filesystem::remove_all(home);
 }
 
+// Started as root by hand (not by the unit), dnsleakd becomes its user with
+// exactly the unit's capabilities, and still captures, names senders and
+// reloads.
+TEST_F(AttributionLiveTest, StartedAsRootByHandItDropsToItsUserAndKeepsWorking) {
+  if (!haveProgram("nsenter")) GTEST_SKIP() << "needs nsenter (util-linux)";
+  const std::string home = dir_ + "/by-hand";
+  std::filesystem::create_directories(home);
+  const std::string socket = home + "/run/dnsleakd.sock", config = home + "/dnsleakd.yaml";
+  writeFile(config, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\nuser: nobody\nstore:\n  record_ok: true\n");
+  Background daemon({"nsenter", "--net=/run/netns/" + host_, DNSLEAKD_PATH, "--config", config, "--socket", socket},
+                    dir_, "dnsleakd-by-hand");
+  v1::GetStatusResponse status;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "status"});
+        if (r.exit_code != 0) return false;
+        status = parseJson<v1::GetStatusResponse>(r.out);
+        return status.capture_size() > 0 && status.capture(0).state() == "capturing";
+      },
+      std::chrono::seconds(15)))
+      << daemon.err();
+  std::string proc = readFile("/proc/" + std::to_string(daemon.pid()) + "/status");
+  EXPECT_NE(proc.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << proc;
+  // CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
+  // CAP_DAC_READ_SEARCH: what the unit grants, and nothing else.
+  EXPECT_NE(proc.find("CapEff:\t000000c000083004"), std::string::npos) << proc;
+  EXPECT_NE(proc.find("CapBnd:\t000000c000083004"), std::string::npos) << proc;
+  EXPECT_NE(proc.find("NoNewPrivs:\t1"), std::string::npos) << proc;
+  const bool ebpf = status.attribution().ebpf().rfind("loaded", 0) == 0;
+  auto clients = runClients("byhand", 1);
+  std::map<std::string, std::vector<v1::Event>> seen;
+  waitUntil([&] { return (seen = queriesBy(socket)).size() >= clients.size(); }, std::chrono::seconds(5));
+  for (const auto& c : clients) {
+    ASSERT_FALSE(seen[c.qname].empty()) << c.kind << " not captured";
+    if (ebpf) EXPECT_EQ(seen[c.qname][0].process().pid(), static_cast<std::uint32_t>(c.pid)) << c.kind;
+  }
+  auto reload = run({DNSLEAKCTL_PATH, "--socket", socket, "reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  EXPECT_EQ(daemon.stop(SIGTERM), 0) << daemon.err();
+  EXPECT_FALSE(std::filesystem::exists(socket)) << "the socket, given to the daemon's user, is removed at exit";
+}
+
 TEST_F(AttributionLiveTest, WithoutEbpfSocketDiagnosticsNameWaitingClientsAndNeverTheWrongOne) {
   const std::string socket = dir_ + "/no-ebpf.sock";
   const std::string config = dir_ + "/no-ebpf.yaml";
   writeFile(config, baseConfig() + "attribution:\n  ebpf: false\n");
-  Background daemon({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket}, dir_,
+  Background daemon({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""}, dir_,
                     "dnsleakd-no-ebpf");
   v1::GetStatusResponse status;
   ASSERT_TRUE(waitUntil(

@@ -48,7 +48,7 @@ class ApiTest : public ::testing::Test {
   void startDaemon(const std::string& config_text, const std::string& replay, double speed = 0) {
     writeFile(config_, config_text);
     daemon_ = std::make_unique<Background>(
-        std::vector<std::string>{DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--replay", replay,
+        std::vector<std::string>{DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--user", "", "--replay", replay,
                                  "--replay-speed", std::to_string(speed), "--interface", "eth0"},
         dir_, "dnsleakd");
     ASSERT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0 || !daemon_->running(); },
@@ -305,7 +305,7 @@ TEST_F(ApiTest, SocketIsGroupReadableOnlyAndStaleSocketsAreReplaced) {
                 std::filesystem::perms::group_read | std::filesystem::perms::group_write);
 
   // A second daemon on the same socket refuses to take it over.
-  auto second = run({DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--replay", capture("paced")});
+  auto second = run({DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--user", "", "--replay", capture("paced")});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("another dnsleakd is already serving"), std::string::npos) << second.err;
 }

@@ -50,7 +50,7 @@ class ServiceTest : public ::testing::Test {
     std::vector<std::string> argv = {"env"};
     argv.insert(argv.end(), env.begin(), env.end());
     for (const auto& a : {std::string(DNSLEAKD_PATH), std::string("--config"), dir_ + "/c.yaml",
-                          std::string("--socket"), socket_, std::string("--replay"), replay}) {
+                          std::string("--socket"), socket_, std::string("--user"), std::string(), std::string("--replay"), replay}) {
       argv.push_back(a);
     }
     daemon_ = std::make_unique<Background>(argv, dir_, "dnsleakd");
@@ -158,7 +158,7 @@ TEST_F(ServiceTest, ClientThatNeverReadsDoesNotStallCaptureOrOtherClients) {
   std::string replay = capture("bench_mix", "60000");
   writeFile(dir_ + "/c.yaml", "store: {capacity: 1000, record_ok: true}\n");
   daemon_ = std::make_unique<Background>(
-      std::vector<std::string>{DNSLEAKD_PATH, "--config", dir_ + "/c.yaml", "--socket", socket_, "--replay", replay,
+      std::vector<std::string>{DNSLEAKD_PATH, "--config", dir_ + "/c.yaml", "--socket", socket_, "--user", "", "--replay", replay,
                                "--replay-speed", "200"},  // 600 s of capture in 3 s
       dir_, "dnsleakd");
   ASSERT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0; }, std::chrono::seconds(10))) << daemon_->err();
@@ -214,7 +214,7 @@ TEST_F(ServiceTest, ReloadIsForRootAndTheAdminGroupOnly) {
   if (readers_gid.empty() || admins_gid.empty()) {
     GTEST_SKIP() << "needs the groups 'users' and 'staff' (Debian's base-passwd has them)";
   }
-  startDaemon("user: \"\"\napi: {group: users, admin_group: staff}\n", capture("basic_udp"));
+  startDaemon("api: {group: users, admin_group: staff}\n", capture("basic_udp"));
   ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);  // the socket file's mode and group decide, as in /run/dnsleak
   auto as = [&](const std::string& groups, const std::string& command) {
     return run({"setpriv", "--reuid=4242", "--regid=" + readers_gid, "--groups=" + groups, DNSLEAKCTL_PATH,
@@ -242,7 +242,7 @@ TEST_F(ServiceTest, PermissionMessageNamesTheSocketsGroup) {
   if (!haveProgram("setpriv")) GTEST_SKIP() << "needs setpriv (util-linux)";
   const struct group* readers = getgrnam("users");
   if (!readers) GTEST_SKIP() << "needs the group 'users'";
-  startDaemon("user: \"\"\napi: {group: users}\n", capture("basic_udp"));
+  startDaemon("api: {group: users}\n", capture("basic_udp"));
   ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
   auto r = run({"setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", DNSLEAKCTL_PATH, "--socket", socket_,
                 "--timeout", "3", "status"});
