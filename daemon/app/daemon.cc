@@ -292,10 +292,7 @@ int runDaemon(const Options& options) {
   setUpLogging(config->logging.level, journal);
   auto service = makeServiceManager();
 
-  // 2. The API socket: the one thing that may need root (a directory in
-  // /run). Then, started as root, the daemon becomes its user with only
-  // the capabilities it needs, before any thread exists (capabilities are
-  // per thread).
+  // 2. The API socket, which may need root (a directory in /run).
   RunAs run_as = resolveRunAs(config->user);
   std::unique_ptr<api::ApiEndpoint> endpoint;
   try {
@@ -305,27 +302,9 @@ int runDaemon(const Options& options) {
     spdlog::error("dnsleakd not started: {}", e.what());
     return kExitStartupFailed;
   }
-  if (run_as.drop) {
-    if (!run_as.warning.empty()) spdlog::warn("{}", run_as.warning);
-    if (auto error = dropPrivileges(run_as); !error.empty()) {
-      spdlog::error("dnsleakd not started: {}", error);
-      return kExitStartupFailed;
-    }
-    spdlog::info("running as {} (uid {}) with {}", run_as.switch_user ? run_as.name : "root", geteuid(),
-                 currentCapabilities());
-  }
-
   // 3. Store and policy.
   store::EventStore store(config->store.capacity);
   policy::PolicyHolder policy(std::make_shared<policy::Policy>(config));
-  // Every stored leak also as one structured journal entry, folded.
-  std::unique_ptr<LeakJournal> leak_journal;
-  if (journal) {
-    leak_journal = std::make_unique<LeakJournal>(
-        store, [&policy] { return std::chrono::seconds(policy.current()->config().store.fold_seconds); },
-        LeakJournal::Options{});
-  }
-
   // Process attribution (live capture only: a capture file's processes are
   // not this host's now). Its provider is made first: whether the eBPF
   // hooks loaded decides how capture delivers packets.
@@ -382,6 +361,28 @@ int runDaemon(const Options& options) {
     return kExitStartupFailed;
   }
 
+  // 5. Everything that may need root is open (the socket, the eBPF hooks,
+  // which may mount a cgroup2 hierarchy, capture): started as root, the
+  // daemon now becomes its user with only the capabilities it keeps
+  // needing, before any thread exists (capabilities are per thread).
+  if (run_as.drop) {
+    if (!run_as.warning.empty()) spdlog::warn("{}", run_as.warning);
+    if (auto error = dropPrivileges(run_as); !error.empty()) {
+      spdlog::error("dnsleakd not started: {}", error);
+      return kExitStartupFailed;
+    }
+    spdlog::info("running as {} (uid {}) with {}", run_as.switch_user ? run_as.name : "root", geteuid(),
+                 currentCapabilities());
+  }
+
+  // Every stored leak also as one structured journal entry, folded.
+  std::unique_ptr<LeakJournal> leak_journal;
+  if (journal) {
+    leak_journal = std::make_unique<LeakJournal>(
+        store, [&policy] { return std::chrono::seconds(policy.current()->config().store.fold_seconds); },
+        LeakJournal::Options{});
+  }
+
   core::AttributionInfo no_owner;
   no_owner.confidence = core::Confidence::kNone;
   no_owner.failure = live ? core::AttributionFailure::kDisabled : core::AttributionFailure::kOffline;
@@ -400,7 +401,7 @@ int runDaemon(const Options& options) {
   DaemonControl control(options, config, policy, pipeline, *source, status_names, *service);
   control.setAttributor(attributor.get());
 
-  // 5. API, on the socket made above.
+  // 6. API, on the socket made above.
   api::ApiServer server(store, control);
   try {
     server.start(std::move(endpoint));
@@ -409,7 +410,7 @@ int runDaemon(const Options& options) {
     return kExitStartupFailed;
   }
 
-  // 6. Capture thread.
+  // 7. Capture thread.
   int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::atomic<bool> capture_ended{false};
   std::thread capture_thread([&] {
@@ -423,7 +424,7 @@ int runDaemon(const Options& options) {
                config::profileName(config->profile), capturing_on, server.describe());
   service->ready(serviceStatus(capturing_on, pipeline, sink));
 
-  // 7. Main loop.
+  // 8. Main loop.
   int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
   auto watchdog = service->watchdogInterval();
   // Woken at least every 5 s to keep STATUS= current, and at half the
@@ -471,7 +472,7 @@ int runDaemon(const Options& options) {
     }
   }
 
-  // 8. Tear-down, in reverse.
+  // 9. Tear-down, in reverse.
   service->stopping();
   source->stop();
   capture_thread.join();

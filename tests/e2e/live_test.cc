@@ -757,6 +757,7 @@ TEST_F(LiveTest, InterfacesAllListsEveryInterfaceWithItsKindAndCaptureCheck) {
       << holder.err();
   run({"sh", "-c", "ip -n " + host_ + " addr add 100.67.0.2/24 dev diag0; ip -n " + host_ + " link set diag0 up"});
   auto r = ctl({"--json", "interfaces", "--all"});
+  auto table = ctl({"interfaces", "--all"});
   holder.stop(SIGTERM);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto list = parseJson<v1::ListInterfacesResponse>(r.out);
@@ -779,7 +780,6 @@ TEST_F(LiveTest, InterfacesAllListsEveryInterfaceWithItsKindAndCaptureCheck) {
   EXPECT_FALSE(by_name["eth-isp"].safe());
   EXPECT_GT(by_name["vpn0"].index(), 0u);
   // And for a person: one row per interface.
-  auto table = ctl({"interfaces", "--all"});
   EXPECT_NE(table.out.find("vxlan"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("diag0"), std::string::npos) << table.out;
 }
