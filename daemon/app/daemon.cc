@@ -17,7 +17,7 @@
 
 #include "api/server.h"
 #include "capture/interface_names.h"
-#include "app/data_files.h"
+#include "app/config_loader.h"
 #include "app/logging.h"
 #include "app/now.h"
 #include "app/options.h"
@@ -193,7 +193,7 @@ class DaemonControl : public api::ControlPlane {
     std::lock_guard reload_lock(reload_mutex_);
     service_.reloading();
     api::ReloadOutcome outcome;
-    auto loaded = config::loadConfigFile(options_.config_path, configLoadOptions());
+    auto loaded = loadConfig(options_.config_path);
     std::shared_ptr<const config::Config> running;
     {
       std::lock_guard lock(mutex_);
@@ -255,7 +255,7 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 int runCheckConfig(const std::string& path) {
-  auto loaded = config::loadConfigFile(path, configLoadOptions());
+  auto loaded = loadConfig(path);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
     std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
@@ -281,7 +281,7 @@ int runDaemon(const Options& options) {
                journalWanted(config::JournalMode::kAuto));
 
   // 1. Config.
-  auto loaded = config::loadConfigFile(options.config_path, configLoadOptions());
+  auto loaded = loadConfig(options.config_path);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) spdlog::error("{}", e.toString());
     spdlog::error("dnsleakd not started: {} has {} error(s)", options.config_path, loaded.errors.size());

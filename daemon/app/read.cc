@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "api/convert.h"
-#include "app/data_files.h"
+#include "app/config_loader.h"
 #include "app/format.h"
 #include "app/now.h"
 #include "app/options.h"
@@ -57,8 +57,8 @@ class PrintSink : public EventSink {
 int runRead(const Options& options) {
   // Without --config: the built-in defaults, which are the bundled file's,
   // shipped resolver list included.
-  auto loaded = options.config_given ? config::loadConfigFile(options.config_path, configLoadOptions())
-                                     : config::parseConfig("", "(built-in defaults)", configLoadOptions());
+  auto loaded = options.config_given ? loadConfig(options.config_path)
+                                     : parseConfig("", "(built-in defaults)");
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
     std::fprintf(stderr, "dnsleakd: not reading %s: %s has %zu error(s)\n", options.read_file.c_str(),

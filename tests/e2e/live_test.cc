@@ -749,6 +749,40 @@ TEST_F(LiveTest, ConfiguredInterfaceCreatedAfterStartIsCapturedWithoutRestart) {
   in_host("link del late0");
 }
 
+// A named interface's own settings: its filter narrows what is captured
+// there (here: no IPv6), its snaplen and buffer are its own.
+TEST_F(LiveTest, PerInterfaceFilterNarrowsWhatThatInterfaceCaptures) {
+  std::string socket = dir_ + "/per.sock", config = dir_ + "/per.yaml";
+  writeFile(config,
+            "capture:\n  interfaces: [eth-isp]\n  per_interface:\n"
+            "    eth-isp: {snaplen: 2048, buffer_kib: 1024, filter: \"not ip6\"}\nstore: {record_ok: true}\n");
+  Background per({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""},
+                 dir_, "dnsleakd-per");
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
+        return r.exit_code == 0 && parseJson<v1::ListInterfacesResponse>(r.out).capture(0).state() == "capturing";
+      },
+      std::chrono::seconds(10)))
+      << per.err();
+  dig({"@2001:db8:51::1", "per-v6.example.test", "A"});
+  dig({"@198.51.100.1", "per-v4.example.test", "A"});
+  std::string seen;
+  waitUntil(
+      [&] {
+        seen = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
+                    "1"})
+                   .out;
+        return seen.find("per-v4.example.test") != std::string::npos;
+      },
+      std::chrono::seconds(5));
+  EXPECT_NE(seen.find("per-v4.example.test"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("per-v6.example.test"), std::string::npos) << seen;
+  // The daemon that captures on "any" saw both.
+  EXPECT_FALSE(waitForEvents("per-v6.example.test", 1).empty());
+  EXPECT_EQ(per.stop(SIGTERM), 0) << per.err();
+}
+
 // `interfaces --all` lists what `ip addr` would, with each interface's
 // kernel kind, whether it is captured and safe, and whether libpcap opens it.
 TEST_F(LiveTest, InterfacesAllListsEveryInterfaceWithItsKindAndCaptureCheck) {
@@ -1001,10 +1035,21 @@ TEST_F(AttributionLiveTest, AContainersQueryIsNamedByItsProcessRoutedOrNated) {
 }
 
 // The shipped systemd unit runs dnsleakd as an unprivileged user with a
-// few capabilities: those, read from packaging/dnsleakd.service, must be
-// enough to capture and to name senders at send time.
+// few capabilities, in a sandbox: those capabilities, read from
+// packaging/dnsleakd.service.in, and the sandbox as far as it can be had
+// without systemd must be enough to capture and to name senders at send
+// time. The sandbox here: a mount namespace in which every mount is
+// read-only (ProtectSystem=strict, ProtectKernelTunables,
+// ProtectControlGroups) but the runtime directory, /tmp is empty and
+// private (PrivateTmp), /home and /root are empty (ProtectHome), no new
+// privileges (NoNewPrivileges), umask 0077 (UMask). The system call
+// filter, address families, MemoryDenyWriteExecute and IPAddressDeny are
+// systemd's seccomp and cgroup programs: the package test checks them in
+// the unit with systemd-analyze, not here.
 TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
-  if (!haveProgram("setpriv") || !haveProgram("nsenter")) GTEST_SKIP() << "needs setpriv and nsenter (util-linux)";
+  for (const char* tool : {"setpriv", "nsenter", "unshare"}) {
+    if (!haveProgram(tool)) GTEST_SKIP() << "needs " << tool << " (util-linux)";
+  }
   std::string caps;
   for (const auto& line : lines(readFile(DNSLEAK_SOURCE_DIR "/packaging/dnsleakd.service.in"))) {
     if (line.rfind("AmbientCapabilities=", 0) != 0) continue;
@@ -1021,8 +1066,9 @@ TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
     }
   }
   ASSERT_FALSE(caps.empty()) << "no AmbientCapabilities= in the unit";
-  // A directory the unprivileged daemon can reach, with its config and list.
-  char templ[] = "/tmp/dnsleak-unit-XXXXXX";
+  // The runtime directory: the one place the daemon may write; with its
+  // config and list. Under /run, as RuntimeDirectory= is (/tmp is private).
+  char templ[] = "/run/dnsleak-unit-XXXXXX";
   const std::string home = mkdtemp(templ);
   std::filesystem::permissions(home, std::filesystem::perms::all);
   writeFile(home + "/resolvers.txt", readFile(DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt"));
@@ -1031,9 +1077,23 @@ TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
   const std::string socket = home + "/dnsleakd.sock";
   // nsenter changes only the network namespace: `ip netns exec` would also
   // mount a /sys without the cgroup hierarchy, which a service has.
-  Background daemon({"nsenter", "--net=/run/netns/" + host_, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                     "--inh-caps=" + caps, "--ambient-caps=" + caps, "--bounding-set=-all," + caps, DNSLEAKD_PATH,
-                     "--config", home + "/dnsleakd.yaml", "--socket", socket},
+  const std::string sandbox =
+      "set -e\n"
+      "for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do\n"
+      "  case \"$m\" in /proc|/proc/*|/dev|/dev/*) continue;; esac\n"
+      "  mount -o remount,bind,ro \"$m\" 2>/dev/null || true\n"
+      "done\n"
+      "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys\n"
+      "mount -t tmpfs -o mode=1777 tmpfs /tmp\n"
+      "for d in /home /root; do [ -d $d ] && mount -t tmpfs -o ro,mode=0755 tmpfs $d; done\n"
+      "mount --bind \"$RUNTIME\" \"$RUNTIME\" && mount -o remount,bind,rw \"$RUNTIME\"\n"
+      "touch /usr/.dnsleak-writable 2>/dev/null && { echo 'sandbox: /usr is writable' >&2; exit 97; }\n"
+      "umask 0077\n"
+      "exec \"$@\"\n";
+  Background daemon({"env", "RUNTIME=" + home, "nsenter", "--net=/run/netns/" + host_, "unshare", "--mount", "sh",
+                     "-c", sandbox, "sh", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                     "--no-new-privs", "--inh-caps=" + caps, "--ambient-caps=" + caps, "--bounding-set=-all," + caps,
+                     DNSLEAKD_PATH, "--config", home + "/dnsleakd.yaml", "--socket", socket},
                     dir_, "dnsleakd-unit");
   v1::GetStatusResponse status;
   bool capturing = waitUntil(

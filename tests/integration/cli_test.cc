@@ -93,6 +93,18 @@ TEST_F(CliTest, MissingInterfaceWaitsAndSaysWhy) {
   EXPECT_EQ(daemon.stop(SIGTERM), 0) << daemon.err();
 }
 
+TEST_F(CliTest, CheckConfigCompilesPerInterfaceFilters) {
+  std::string config = dir_ + "/c.yaml";
+  writeFile(config, "capture:\n  interfaces: [eth0]\n  per_interface:\n    eth0: {filter: \"not hots 192.0.2.1\"}\n");
+  auto r = run({DNSLEAKD_PATH, "--check-config", config});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("capture.per_interface.eth0.filter: libpcap cannot compile 'not hots 192.0.2.1'"),
+            std::string::npos)
+      << r.err;
+  writeFile(config, "capture:\n  interfaces: [eth0]\n  per_interface:\n    eth0: {filter: \"not host 192.0.2.1\"}\n");
+  EXPECT_EQ(run({DNSLEAKD_PATH, "--check-config", config}).exit_code, 0);
+}
+
 TEST_F(CliTest, ReadingBadIfnameIsAUsageError) {
   auto r = run({DNSLEAKD_PATH, "--read", "x.pcap", "--ifname", "eth0"});
   EXPECT_EQ(r.exit_code, 2);

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <thread>
 
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
@@ -95,6 +96,17 @@ TEST_F(ServiceTest, NotifiesSystemdReadyThenStoppingAndExitsCleanlyOnSigint) {
   };
   readNotifications();
   EXPECT_NE(received.find("READY=1"), std::string::npos) << received;
+  // STATUS= says what is captured and how many leaks there were, and is
+  // kept current (every 5 s): the replay's leaks are in it.
+  EXPECT_NE(received.find("STATUS=capturing on replay of "), std::string::npos) << received;
+  static const std::regex kLeakStatus("STATUS=capturing on [^\\n]*; [1-9][0-9]* leaks?, last [0-9]+ s ago");
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        readNotifications();
+        return std::regex_search(received, kLeakStatus);
+      },
+      std::chrono::seconds(8)))
+      << received;
   EXPECT_EQ(daemon_->stop(SIGINT), 0) << daemon_->err();
   readNotifications();
   EXPECT_NE(received.find("STOPPING=1"), std::string::npos) << received;
