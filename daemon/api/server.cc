@@ -77,8 +77,20 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
       return reactor;
     }
     // Trying libpcap on every interface takes up to its timeout: off the
-    // gRPC callback thread, which must not block.
-    std::thread([this, response, reactor] {
+    // gRPC callback thread, which must not block; a few at a time.
+    std::lock_guard lock(listings_mutex_);
+    std::erase_if(listings_, [](Listing& l) {
+      if (!l.done->load()) return false;
+      l.thread.join();
+      return true;
+    });
+    if (listings_.size() >= kMaxListings) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "too many interface listings at once; try again in a few seconds"));
+      return reactor;
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread listing([this, response, reactor, done] {
       for (const auto& h : control_.hostInterfaces()) {
         auto* i = response->add_interfaces();
         i->set_name(h.name);
@@ -93,8 +105,18 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
         i->set_safe(h.safe);
       }
       reactor->Finish(grpc::Status::OK);
-    }).detach();
+      done->store(true);
+    });
+    listings_.push_back({std::move(listing), std::move(done)});
     return reactor;
+  }
+
+  // After the server has stopped: every listing thread has finished its
+  // call; joined here so none outlives the control plane it reads.
+  void joinListings() {
+    std::lock_guard lock(listings_mutex_);
+    for (auto& l : listings_) l.thread.join();
+    listings_.clear();
   }
 
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* context, const v1::ReloadConfigRequest*,
@@ -166,6 +188,15 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   std::atomic<bool> stopping_{false};
   mutable std::mutex watchers_mutex_;
   std::set<WatchReactor*> watchers_;  // guarded by watchers_mutex_
+
+  // ListInterfaces with `all`: one thread per call in progress.
+  static constexpr std::size_t kMaxListings = 4;
+  struct Listing {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex listings_mutex_;
+  std::vector<Listing> listings_;  // guarded by listings_mutex_
 };
 
 // One Watch stream: at most one write in flight; the next is started from
@@ -406,6 +437,7 @@ void ApiServer::stop() {
   // Open Watch streams are cancelled at the deadline; their reactors finish.
   impl_->server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   impl_->server_->Wait();
+  impl_->joinListings();
   impl_->server_.reset();
 }
 

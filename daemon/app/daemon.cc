@@ -16,15 +16,15 @@
 #include <thread>
 
 #include "api/server.h"
-#include "capture/interface_names.h"
 #include "app/config_loader.h"
+#include "app/journal.h"
 #include "app/logging.h"
 #include "app/now.h"
 #include "app/options.h"
-#include "app/journal.h"
 #include "app/pipeline.h"
 #include "app/privileges.h"
 #include "app/service_manager.h"
+#include "capture/interface_names.h"
 #include "config/config.h"
 #include "decode/decoder.h"
 #include "store/event_store.h"
