@@ -177,6 +177,25 @@ class LiveTest : public ::testing::Test {
     return out;
   }
 
+  // The state of the one capture source of another daemon, at `socket`.
+  static std::string sourceState(const std::string& socket) {
+    auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
+    if (r.exit_code != 0) return std::string();
+    auto list = parseJson<v1::ListInterfacesResponse>(r.out);
+    return list.capture_size() == 1 ? list.capture(0).state() : std::string();
+  }
+
+  // Every event the daemon at `socket` stored, as `watch --json` lines.
+  static std::string storedBy(const std::string& socket) {
+    return run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration", "1"})
+        .out;
+  }
+
+  // Whether the daemon at `socket` stores an event naming `qname` within 5 s.
+  static bool seenBy(const std::string& socket, const std::string& qname) {
+    return waitUntil([&] { return storedBy(socket).find(qname) != std::string::npos; }, std::chrono::seconds(5));
+  }
+
   static std::vector<v1::Event> waitForEvents(const std::string& qname, std::size_t n) {
     std::vector<v1::Event> events;
     waitUntil([&] { return (events = eventsFor(qname)).size() >= n; }, std::chrono::seconds(5));
@@ -679,12 +698,7 @@ TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
   writeFile(config, "capture: {interfaces: [flap0]}\nstore: {record_ok: true}\n");
   Background flapping({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""}, dir_,
                     "dnsleakd-flap");
-  auto state = [&] {
-    auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
-    if (r.exit_code != 0) return std::string();
-    auto list = parseJson<v1::ListInterfacesResponse>(r.out);
-    return list.capture_size() == 1 ? list.capture(0).state() : std::string();
-  };
+  auto state = [&] { return sourceState(socket); };
   ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << flapping.err();
 
   ASSERT_EQ(in_host("link del flap0").exit_code, 0);
@@ -697,14 +711,7 @@ TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
   // the query still leaves through flap0).
   run({"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=1", "-b", "100.64.7.1", "@100.64.7.2",
        "flap.example.test"});
-  bool seen = waitUntil(
-      [&] {
-        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
-                      "1"});
-        return r.out.find("flap.example.test") != std::string::npos;
-      },
-      std::chrono::seconds(5));
-  EXPECT_TRUE(seen);
+  EXPECT_TRUE(seenBy(socket, "flap.example.test"));
   EXPECT_EQ(flapping.stop(SIGTERM), 0) << flapping.err();
   in_host("link del flap0");
 }
@@ -718,12 +725,7 @@ TEST_F(LiveTest, ConfiguredInterfaceCreatedAfterStartIsCapturedWithoutRestart) {
   writeFile(config, "capture: {interfaces: [late0]}\nstore: {record_ok: true}\n");
   Background late({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""},
                   dir_, "dnsleakd-late");
-  auto state = [&] {
-    auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
-    if (r.exit_code != 0) return std::string();
-    auto list = parseJson<v1::ListInterfacesResponse>(r.out);
-    return list.capture_size() == 1 ? list.capture(0).state() : std::string();
-  };
+  auto state = [&] { return sourceState(socket); };
   ASSERT_TRUE(waitUntil([&] { return state() == "waiting"; }, std::chrono::seconds(10))) << late.err();
   std::this_thread::sleep_for(std::chrono::seconds(5));
   EXPECT_EQ(state(), "waiting");
@@ -737,14 +739,7 @@ TEST_F(LiveTest, ConfiguredInterfaceCreatedAfterStartIsCapturedWithoutRestart) {
   ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << late.err();
   run({"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=1", "-b", "100.64.9.1", "@100.64.9.2",
        "late.example.test"});
-  bool seen = waitUntil(
-      [&] {
-        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
-                      "1"});
-        return r.out.find("late.example.test") != std::string::npos;
-      },
-      std::chrono::seconds(5));
-  EXPECT_TRUE(seen);
+  EXPECT_TRUE(seenBy(socket, "late.example.test"));
   EXPECT_EQ(late.stop(SIGTERM), 0) << late.err();
   in_host("link del late0");
 }
@@ -758,25 +753,11 @@ TEST_F(LiveTest, PerInterfaceFilterNarrowsWhatThatInterfaceCaptures) {
             "    eth-isp: {snaplen: 2048, buffer_kib: 1024, filter: \"not ip6\"}\nstore: {record_ok: true}\n");
   Background per({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""},
                  dir_, "dnsleakd-per");
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        auto r = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "interfaces"});
-        return r.exit_code == 0 && parseJson<v1::ListInterfacesResponse>(r.out).capture(0).state() == "capturing";
-      },
-      std::chrono::seconds(10)))
-      << per.err();
+  ASSERT_TRUE(waitUntil([&] { return sourceState(socket) == "capturing"; }, std::chrono::seconds(10))) << per.err();
   dig({"@2001:db8:51::1", "per-v6.example.test", "A"});
   dig({"@198.51.100.1", "per-v4.example.test", "A"});
-  std::string seen;
-  waitUntil(
-      [&] {
-        seen = run({DNSLEAKCTL_PATH, "--socket", socket, "--json", "watch", "--all", "--from-seq", "1", "--duration",
-                    "1"})
-                   .out;
-        return seen.find("per-v4.example.test") != std::string::npos;
-      },
-      std::chrono::seconds(5));
-  EXPECT_NE(seen.find("per-v4.example.test"), std::string::npos) << seen;
+  EXPECT_TRUE(seenBy(socket, "per-v4.example.test"));
+  std::string seen = storedBy(socket);
   EXPECT_EQ(seen.find("per-v6.example.test"), std::string::npos) << seen;
   // The daemon that captures on "any" saw both.
   EXPECT_FALSE(waitForEvents("per-v6.example.test", 1).empty());
