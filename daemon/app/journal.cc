@@ -4,7 +4,8 @@
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
-#include <cinttypes>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -89,42 +90,42 @@ void LeakJournal::scan(Clock::time_point now, bool final) {
   static const std::function<bool(const core::Event&)> kLeaks = [](const core::Event& e) {
     return e.verdict == core::Verdict::kLeak;
   };
+  const std::uint64_t missed_before = missed_.load();
   for (;;) {
     auto r = store_.next(cursor_, kLeaks);
     if (r.kind == store::ReadResult::Kind::kNothing) break;
     cursor_ = r.next_seq;
     if (r.kind == store::ReadResult::Kind::kGap) {
-      // The ring turned over between two scans: those leaks are in no
-      // entry. Counted, and shown in status as the store's evictions.
+      // The ring turned over between two scans: the leaks among those
+      // events are in no entry (counted as if all were, and warned about).
       missed_.fetch_add(r.gap_to - r.gap_from + 1);
       continue;
     }
     pending_.push_back({r.event.seq, r.event.count, 0, now, now});
   }
   const auto window = fold_window_() + options_.settle;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    auto r = store_.next(it->seq, kLeaks);
-    bool present = r.kind == store::ReadResult::Kind::kEvent && r.event.seq == it->seq;
-    if (!present) {
-      if (it->written == 0) missed_.fetch_add(1);
-      it = pending_.erase(it);
-      continue;
+  // Past the bound, the oldest are written as they stand and let go.
+  std::size_t excess = pending_.size() > options_.max_pending ? pending_.size() - options_.max_pending : 0;
+  std::erase_if(pending_, [&](Pending& p) {
+    const bool over = excess > 0;
+    if (over) --excess;
+    auto r = store_.next(p.seq, kLeaks);
+    if (r.kind != store::ReadResult::Kind::kEvent || r.event.seq != p.seq) {
+      if (p.written == 0) missed_.fetch_add(1);  // evicted before it settled
+      return true;
     }
-    if (r.event.count != it->count) {
-      it->count = r.event.count;
-      it->grew = now;
+    if (r.event.count != p.count) {
+      p.count = r.event.count;
+      p.grew = now;
     }
-    // Over the bound, the oldest is written as it stands and let go.
-    bool over = pending_.size() > options_.max_pending && it == pending_.begin();
-    if (it->count > it->written && (final || over || now - it->grew >= options_.settle)) {
-      write(r.event, it->count - it->written, it->written > 0);
-      it->written = it->count;
+    if (p.count > p.written && (final || over || now - p.grew >= options_.settle)) {
+      write(r.event, p.count - p.written, p.written > 0);
+      p.written = p.count;
     }
-    if (over || (it->written > 0 && now - it->seen >= window)) {
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
+    return over || (p.written > 0 && now - p.seen >= window);
+  });
+  if (auto missed = missed_.load() - missed_before; missed > 0) {
+    spdlog::warn("journal: up to {} leak(s) left the store (store.capacity) before they were written to the journal", missed);
   }
 }
 
