@@ -32,6 +32,8 @@ packages=(
   # completion's test; systemd-analyze checks the unit; systemd-sysusers
   # makes the daemon's user
   debhelper dpkg-dev scdoc man-db groff-base bash-completion systemd
+  # strace lists the system calls the daemon makes, against the unit's filter
+  strace
 )
 
 missing=()
