@@ -25,7 +25,8 @@ bool journalWanted(config::JournalMode mode) {
 std::vector<std::string> leakJournalFields(const core::Event& e, std::uint64_t count, bool repeat) {
   const std::string name = !e.dns.qname.empty() ? e.dns.qname : e.sni;
   const std::string resolver = core::describeEndpoint(e.resolver);
-  std::string message = std::string(core::leakTypeName(e.leak_type)) + " " + std::string(core::transportName(e.transport));
+  std::string message =
+      std::string(core::leakTypeName(e.leak_type)) + " " + std::string(core::transportName(e.transport));
   if (!name.empty()) message += " " + name;
   if (!resolver.empty()) message += " to " + resolver;
   if (!e.interface.name.empty()) message += " via " + e.interface.name;
@@ -125,7 +126,8 @@ void LeakJournal::scan(Clock::time_point now, bool final) {
     return over || (p.written > 0 && now - p.seen >= window);
   });
   if (auto missed = missed_.load() - missed_before; missed > 0) {
-    spdlog::warn("journal: up to {} leak(s) left the store (store.capacity) before they were written to the journal", missed);
+    spdlog::warn("journal: up to {} leak(s) left the store (store.capacity) before they were written to the journal",
+                 missed);
   }
 }
 

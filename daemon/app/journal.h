@@ -69,7 +69,7 @@ class LeakJournal {
   const store::EventStore& store_;
   std::function<std::chrono::seconds()> fold_window_;
   Options options_;
-  std::uint64_t cursor_ = 0;   // journal thread only
+  std::uint64_t cursor_ = 0;     // journal thread only
   std::deque<Pending> pending_;  // journal thread only, oldest first
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> missed_{0};

@@ -13,7 +13,9 @@
 namespace dnsleak::app {
 namespace {
 
-std::string errnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errnoText(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 struct CapFree {
   void operator()(void* p) const { cap_free(p); }

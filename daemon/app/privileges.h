@@ -1,7 +1,7 @@
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 namespace dnsleak::app {
 
@@ -9,7 +9,8 @@ namespace dnsleak::app {
 // (packaging/dnsleakd.service.in): CAP_NET_RAW and CAP_NET_ADMIN to
 // capture, CAP_BPF and CAP_PERFMON for the eBPF send-time hooks,
 // CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other processes' /proc.
-inline constexpr const char* kCapabilityNames = "cap_net_raw,cap_net_admin,cap_bpf,cap_perfmon,cap_sys_ptrace,cap_dac_read_search";
+inline constexpr const char* kCapabilityNames =
+    "cap_net_raw,cap_net_admin,cap_bpf,cap_perfmon,cap_sys_ptrace,cap_dac_read_search";
 
 // Whom the daemon becomes when it starts as root.
 struct RunAs {

@@ -52,7 +52,9 @@ std::string statusField(pid_t pid, const std::string& key) {
   return {};
 }
 
-bool installed() { return run({"dpkg-query", "-W", "-f=${Status}", "dnsleak"}).out.find("ok installed") != std::string::npos; }
+bool installed() {
+  return run({"dpkg-query", "-W", "-f=${Status}", "dnsleak"}).out.find("ok installed") != std::string::npos;
+}
 
 class PackageTest : public ::testing::Test {
  protected:
@@ -99,9 +101,9 @@ TEST_F(PackageTest, BuildsInstallsRunsAsTheUnitAndByHandThenPurgesCleanly) {
   ASSERT_FALSE(deb.empty()) << build.out;
 
   // Install as an admin would.
-  auto install = run({"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq",
-                      "--no-install-recommends", deb},
-                     std::chrono::minutes(5));
+  auto install =
+      run({"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "--no-install-recommends", deb},
+          std::chrono::minutes(5));
   ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
 
   // Everything in its place, with its owner and mode.
@@ -152,8 +154,12 @@ TEST_F(PackageTest, BuildsInstallsRunsAsTheUnitAndByHandThenPurgesCleanly) {
   std::filesystem::create_directories("/run/dnsleak");
   ASSERT_EQ(chown("/run/dnsleak", dnsleak_uid, dnsleak_gid_), 0);
   ASSERT_EQ(chmod("/run/dnsleak", 0750), 0);
-  const std::vector<std::string> as_unit = {"setpriv", "--reuid=dnsleak", "--regid=dnsleak", "--init-groups",
-                                            "--inh-caps=" + caps, "--ambient-caps=" + caps,
+  const std::vector<std::string> as_unit = {"setpriv",
+                                            "--reuid=dnsleak",
+                                            "--regid=dnsleak",
+                                            "--init-groups",
+                                            "--inh-caps=" + caps,
+                                            "--ambient-caps=" + caps,
                                             "--bounding-set=-all," + caps};
   auto check = as_unit;
   check.insert(check.end(), {"/usr/sbin/dnsleakd", "--check-config", "/etc/dnsleak/dnsleakd.yaml"});
@@ -177,8 +183,9 @@ TEST_F(PackageTest, BuildsInstallsRunsAsTheUnitAndByHandThenPurgesCleanly) {
   {
     Background daemon({"/usr/sbin/dnsleakd"}, dir_, "by-hand");
     ASSERT_TRUE(waitForStatus(daemon)) << daemon.err();
-    EXPECT_EQ(statusField(daemon.pid(), "Uid"), std::to_string(dnsleak_uid) + "\t" + std::to_string(dnsleak_uid) + "\t" +
-                                                    std::to_string(dnsleak_uid) + "\t" + std::to_string(dnsleak_uid));
+    EXPECT_EQ(statusField(daemon.pid(), "Uid"), std::to_string(dnsleak_uid) + "\t" + std::to_string(dnsleak_uid) +
+                                                    "\t" + std::to_string(dnsleak_uid) + "\t" +
+                                                    std::to_string(dnsleak_uid));
     EXPECT_EQ(std::stoull(statusField(daemon.pid(), "CapEff"), nullptr, 16), kUnitCapabilities);
     EXPECT_EQ(std::stoull(statusField(daemon.pid(), "CapPrm"), nullptr, 16), kUnitCapabilities);
     EXPECT_EQ(std::stoull(statusField(daemon.pid(), "CapBnd"), nullptr, 16), kUnitCapabilities);

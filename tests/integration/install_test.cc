@@ -24,11 +24,12 @@ TEST_F(InstallTest, CmakeInstallPutsEveryFileWhereThePackageDoes) {
   auto r = run({"env", "DESTDIR=" + dir_, "cmake", "--install", build_dir}, std::chrono::minutes(2));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const std::string path :
-       {"/usr/sbin/dnsleakd", "/usr/bin/dnsleakctl", "/etc/dnsleak/dnsleakd.yaml", "/usr/share/dnsleak/public-resolvers.txt",
-        "/usr/share/dnsleak/proto/dnsleak/v1/dnsleak.proto", "/usr/lib/systemd/system/dnsleakd.service",
-        "/usr/lib/sysusers.d/dnsleak.conf", "/usr/share/man/man8/dnsleakd.8", "/usr/share/man/man1/dnsleakctl.1",
-        "/usr/share/man/man5/dnsleakd.yaml.5", "/usr/share/bash-completion/completions/dnsleakctl",
-        "/usr/share/doc/dnsleak/README.md", "/usr/share/doc/dnsleak/examples/dnsleakd.yaml"}) {
+       {"/usr/sbin/dnsleakd", "/usr/bin/dnsleakctl", "/etc/dnsleak/dnsleakd.yaml",
+        "/usr/share/dnsleak/public-resolvers.txt", "/usr/share/dnsleak/proto/dnsleak/v1/dnsleak.proto",
+        "/usr/lib/systemd/system/dnsleakd.service", "/usr/lib/sysusers.d/dnsleak.conf",
+        "/usr/share/man/man8/dnsleakd.8", "/usr/share/man/man1/dnsleakctl.1", "/usr/share/man/man5/dnsleakd.yaml.5",
+        "/usr/share/bash-completion/completions/dnsleakctl", "/usr/share/doc/dnsleak/README.md",
+        "/usr/share/doc/dnsleak/examples/dnsleakd.yaml"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ + path)) << path;
   }
   // /etc holds the config alone: the list is data.
@@ -43,8 +44,8 @@ TEST_F(InstallTest, CmakeInstallPutsEveryFileWhereThePackageDoes) {
   // the installed config is valid.
   auto check = run({dir_ + "/usr/sbin/dnsleakd", "--check-config", dir_ + "/etc/dnsleak/dnsleakd.yaml"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  auto read = run({dir_ + "/usr/sbin/dnsleakd", "--read", DNSLEAK_SOURCE_DIR "/tests/data/ndpi-dns_doh.pcap",
-                   "--summary-only"});
+  auto read = run(
+      {dir_ + "/usr/sbin/dnsleakd", "--read", DNSLEAK_SOURCE_DIR "/tests/data/ndpi-dns_doh.pcap", "--summary-only"});
   EXPECT_NE(read.out.find("1 encrypted-DNS observations"), std::string::npos) << read.out << read.err;
 }
 
@@ -72,8 +73,11 @@ TEST_F(InstallTest, ManPagesRenderWithoutWarnings) {
 std::string complete(const std::string& line) {
   const std::string script =
       "source /usr/share/bash-completion/bash_completion\n"
-      "source '" DNSLEAK_SOURCE_DIR "/packaging/dnsleakctl.bash-completion'\n"
-      "COMP_LINE='" + line + "'; COMP_POINT=${#COMP_LINE}\n"
+      "source '" DNSLEAK_SOURCE_DIR
+      "/packaging/dnsleakctl.bash-completion'\n"
+      "COMP_LINE='" +
+      line +
+      "'; COMP_POINT=${#COMP_LINE}\n"
       "read -ra COMP_WORDS <<< \"$COMP_LINE\"\n"
       "[[ \"$COMP_LINE\" == *' ' ]] && COMP_WORDS+=('')\n"
       "COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"

@@ -89,7 +89,8 @@ class LeakJournalTest : public ::testing::Test {
 };
 
 TEST_F(LeakJournalTest, ABurstIsOneEntryWithItsCountAndLaterFoldsOneMore) {
-  LeakJournal journal(store_, [] { return std::chrono::seconds(60); }, options());
+  LeakJournal journal(
+      store_, [] { return std::chrono::seconds(60); }, options());
   fold("burst.example.com", 200);
   std::this_thread::sleep_for(400ms);
   auto first = entries();
@@ -108,7 +109,8 @@ TEST_F(LeakJournalTest, ABurstIsOneEntryWithItsCountAndLaterFoldsOneMore) {
 
 TEST_F(LeakJournalTest, NonLeaksAreNotWrittenAndPendingLeaksAreWrittenAtStop) {
   {
-    LeakJournal journal(store_, [] { return std::chrono::seconds(60); }, options());
+    LeakJournal journal(
+        store_, [] { return std::chrono::seconds(60); }, options());
     core::Event fine = leak("fine.example.com");
     fine.verdict = core::Verdict::kOk;
     store_.append(fine);
@@ -123,7 +125,8 @@ TEST_F(LeakJournalTest, LeaksEvictedBeforeTheyWereWrittenAreCountedAsMissed) {
   store::EventStore tiny(2);
   auto o = options();
   o.settle = 10s;
-  LeakJournal journal(tiny, [] { return std::chrono::seconds(60); }, o);
+  LeakJournal journal(
+      tiny, [] { return std::chrono::seconds(60); }, o);
   tiny.append(leak("a.example.com"));
   std::this_thread::sleep_for(100ms);  // seen, not yet written
   for (const auto* name : {"b.example.com", "c.example.com", "d.example.com"}) tiny.append(leak(name));
