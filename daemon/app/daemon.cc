@@ -389,6 +389,7 @@ int runDaemon(const Options& options) {
   no_owner.detail = live ? "attribution.enabled is false" : "read from a capture file";
   StoreSink sink(store, policy, no_owner);
   Pipeline pipeline(policy, *names, sink);
+  pipeline.setOffline(!live);
   std::unique_ptr<attribution::Attributor> attributor;
   if (provider) {
     attribution::AttributorOptions attributor_options;

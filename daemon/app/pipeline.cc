@@ -86,8 +86,11 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   auto finding = correlator_.judge(c, policy.safeEgress(iface), policy.config().resolvers.loaded.get(),
                                    policy.correlation(), result);
   // During the warm-up a name not seen resolved was mostly resolved before
-  // dnsleakd started: counted (correlation_warmup), not reported.
-  if (finding == policy::Finding::kNone || finding == policy::Finding::kHiddenDuringWarmup) return;
+  // dnsleakd started: counted (correlation_warmup), and live not reported.
+  // A capture file is often all warm-up: there it is reported, with low
+  // confidence and a reason that says so.
+  if (finding == policy::Finding::kNone) return;
+  if (finding == policy::Finding::kHiddenDuringWarmup && !offline_) return;
   core::Event& e = connection_event_;
   e = core::Event{};
   e.interface = std::move(iface);

@@ -39,6 +39,11 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
 
   // Set before the first packet; nullptr (the default) judges at once.
   void setAttributor(attribution::Attributor* attributor) { attributor_ = attributor; }
+  // Set before the first packet when the packets come from a capture file:
+  // most files are shorter than the correlation warm-up, so hidden
+  // resolution within it is reported (with low confidence) rather than
+  // only counted.
+  void setOffline(bool offline) { offline_ = offline; }
   // Judges an event (unless `judged`), counts it and hands it to the sink:
   // the attributor's delivery, on its worker, or the capture thread (no
   // attributor, or past its full queue). One call at a time.
@@ -68,6 +73,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   std::mutex finish_mutex_;           // finish() is called from two threads
   policy::PolicyView finish_policy_;  // guarded by finish_mutex_
   attribution::Attributor* attributor_ = nullptr;
+  bool offline_ = false;
   capture::InterfaceNames& names_;
   EventSink& sink_;
   classify::Classifier classifier_;

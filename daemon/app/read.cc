@@ -86,6 +86,7 @@ int runRead(const Options& options) {
   capture::StaticInterfaceNames names(options.ifnames, options.interface_name);
   PrintSink sink(options.json, options.summary_only);
   Pipeline pipeline(policy, names, sink);
+  pipeline.setOffline(true);
   source->run(pipeline);
   std::fflush(stdout);
 

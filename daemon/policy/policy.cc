@@ -150,6 +150,7 @@ void Policy::judgeCorrelation(core::Event& e, Finding finding) const {
       e.remediation = std::string(kRemediationFullTunnel);
       return;
     case Finding::kHiddenResolution:
+    case Finding::kHiddenDuringWarmup:  // reported only for capture files (Pipeline::setOffline)
       e.rule = ruleId(rule::kHiddenResolution);
       e.reason = what + " for " + (e.sni.empty() ? name : e.sni) + " via " + describeInterface(e.interface) +
                  ": no DNS this host sent resolved that name (its own encrypted DNS, a hard-coded address, or a "
@@ -157,8 +158,12 @@ void Policy::judgeCorrelation(core::Event& e, Finding finding) const {
       e.remediation =
           "turn off the program's own resolver (Firefox network.trr.mode=5, Chrome \"Use secure DNS\" off) or "
           "send it through the tunnel; if the name was cached before dnsleakd started, this goes away";
+      if (finding == Finding::kHiddenDuringWarmup) {
+        e.recognition_confidence = core::Confidence::kLow;
+        e.reason += "; this was within the first " + std::to_string(correlation_.warmup.count()) +
+                    " s of the capture, so the name may have been resolved before it began";
+      }
       return;
-    case Finding::kHiddenDuringWarmup:  // counted, never an event
     case Finding::kNone:
     case Finding::kCount:
       break;
