@@ -544,6 +544,12 @@ TEST_F(CaptureTest, RealEncryptedDnsCaptures) {
   ASSERT_EQ(doh.events.size(), 1u);
   EXPECT_EQ(doh.events[0].transport(), v1::TRANSPORT_DOH);
   EXPECT_EQ(doh.events[0].sni(), "mozilla.cloudflare-dns.com");
+  // Without --config the built-in defaults are the shipped config, its
+  // resolver list included (found beside the binary, as once installed).
+  auto built_in = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns_doh.pcap");
+  ASSERT_EQ(built_in.events.size(), 1u);
+  EXPECT_EQ(built_in.events[0].transport(), v1::TRANSPORT_DOH);
+  EXPECT_EQ(built_in.events[0].leak_type(), v1::LEAK_TYPE_C);
   auto by_address = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns2tcp_tunnel.pcap", {"--config", config});
   ASSERT_EQ(by_address.events.size(), 1u);
   EXPECT_EQ(by_address.events[0].transport(), v1::TRANSPORT_DOH);
