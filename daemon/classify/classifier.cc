@@ -344,6 +344,18 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
     event_.dns.parse_error.clear();
   }
   if (status == DnsParseStatus::kOk && transport == core::Transport::kNbns) decodeNetbiosName(event_.dns.qname);
+  // A local-link response without a question is an announcement (mDNS
+  // RFC 6762 section 8.3, LLMNR's conflict defence, NetBIOS registration):
+  // the names it announces are its names.
+  const bool local_link = transport == core::Transport::kMdns || transport == core::Transport::kLlmnr ||
+                          transport == core::Transport::kNbns;
+  bool announcement = false;
+  if (local_link && status == DnsParseStatus::kOk && event_.dns.is_response && event_.dns.question_count == 0 &&
+      !event_.dns.answers.empty()) {
+    event_.dns.qname = event_.dns.answers.front().name;
+    event_.dns.qtype = event_.dns.answers.front().type;
+    announcement = true;
+  }
   if (event_.dns.qtype == 16 && isDnsCryptCertificateName(event_.dns.qname)) {
     transport = core::Transport::kDnsCrypt;  // the plaintext first step of DNSCrypt
     if (event_.dns.is_response) learnClientMagics(message);
@@ -361,6 +373,7 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   e.resolver = e.dns.is_response ? e.source : e.destination;
   if (core::equalsIgnoringCase(e.dns.qname, "use-application-dns.net")) e.signals.emplace_back("doh-canary");
   if (core::equalsIgnoringCase(e.dns.qname, "_dns.resolver.arpa")) e.signals.emplace_back("ddr");
+  if (announcement) e.signals.emplace_back("announcement");
   sink_->onObservation(e);
 }
 

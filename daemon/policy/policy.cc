@@ -2,6 +2,9 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+#include <set>
+
 #include "core/names.h"
 
 #include "policy/privacy.h"
@@ -28,6 +31,24 @@ std::string describeQuestion(const core::Event& e) {
     out += rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode);
   }
   out += ")";
+  return out;
+}
+
+// The names an announcement carries: the first with its type, then how
+// many other distinct names (after the privacy mode: the answers are gone
+// when it keeps no names).
+std::string describeAnnounced(const core::Event& e) {
+  std::string out = e.dns.qname.empty() ? std::string("its names") : e.dns.qname;
+  auto type = core::qtypeName(e.dns.qtype, e.transport);
+  if (!e.dns.qname.empty()) out += " (" + (type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type)) + ")";
+  std::set<std::string> others;
+  for (const auto& a : e.dns.answers) {
+    if (!core::equalsIgnoringCase(a.name, e.dns.qname)) others.insert(a.name);
+  }
+  if (!others.empty()) {
+    out += " and " + std::to_string(others.size()) + " other name" + (others.size() == 1 ? "" : "s") + " (" +
+           *others.begin() + (others.size() > 1 ? ", ..." : "") + ")";
+  }
   return out;
 }
 
@@ -320,10 +341,19 @@ void Policy::judge(core::Event& e) const {
   // Local-link name protocols announce names to everyone on the link: on
   // an untrusted one that is what the local_link setting says it is.
   if (auto protocol = localLinkName(e.transport); !protocol.empty()) {
-    std::string what = std::string(protocol) + (query ? " query for " : " response for ") + describeQuestion(e) +
-                       (query ? " announced on the local link via " : " seen on the local link via ") +
-                       describeInterface(e.interface) + " (" + describeEndpoint(query ? e.source : e.destination) +
-                       (query ? " asking" : " answered") + ")";
+    // An announcement (a response without a question) is its sender's
+    // own names, told to the whole link, as a query is the asker's.
+    const bool announcement = std::find(e.signals.begin(), e.signals.end(), "announcement") != e.signals.end();
+    std::string what;
+    if (announcement) {
+      what = std::string(protocol) + " announcement of " + describeAnnounced(e) + " on the local link via " +
+             describeInterface(e.interface) + " (by " + describeEndpoint(e.source) + ")";
+    } else {
+      what = std::string(protocol) + (query ? " query for " : " response for ") + describeQuestion(e) +
+             (query ? " announced on the local link via " : " seen on the local link via ") +
+             describeInterface(e.interface) + " (" + describeEndpoint(query ? e.source : e.destination) +
+             (query ? " asking" : " answered") + ")";
+    }
     if (path.safe_interface) {
       e.verdict = core::Verdict::kOk;
       e.rule = kRuleLocalLinkSafe;
@@ -340,9 +370,10 @@ void Policy::judge(core::Event& e) const {
         e.verdict = core::Verdict::kInfo;
         break;
       case config::LocalLinkRule::kLeak:
-        // The asking host is the one announcing; an answer is someone else's.
-        e.verdict = query ? core::Verdict::kLeak : core::Verdict::kInfo;
-        if (query) e.leak_type = core::LeakType::kA;
+        // The asking or announcing host is the one telling its names; an
+        // answer to a question is someone else's.
+        e.verdict = query || announcement ? core::Verdict::kLeak : core::Verdict::kInfo;
+        if (e.verdict == core::Verdict::kLeak) e.leak_type = core::LeakType::kA;
         break;
     }
     e.rule = kRuleLocalLink;

@@ -536,6 +536,31 @@ TEST_F(CaptureTest, DnsCryptByCertificateQueryAndBothMagics) {
   matchesExpected(out, "dnscrypt");
 }
 
+// A real mDNS announcement (tests/data/SOURCES.md): a response without a
+// question names what it announces, and its sender announces it.
+TEST_F(CaptureTest, LocalLinkAnnouncementsNameWhatTheyAnnounceAndWho) {
+  const std::string capture = std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/suricata-mdns-announcement.pcap";
+  auto out = read(capture, {"--interface", "eth0"});
+  ASSERT_GE(out.events.size(), 1u);
+  const auto& a = out.events[0];
+  EXPECT_EQ(a.transport(), v1::TRANSPORT_MDNS);
+  EXPECT_EQ(a.kind(), v1::MESSAGE_KIND_RESPONSE);
+  EXPECT_EQ(a.dns().qname(), "John\\226\\128\\153s\\032iMac._device-info._tcp.local");
+  EXPECT_EQ(a.dns().qtype_name(), "TXT");
+  ASSERT_EQ(a.signals_size(), 1);
+  EXPECT_EQ(a.signals(0), "announcement");
+  EXPECT_EQ(a.verdict(), v1::VERDICT_INFO);
+  EXPECT_NE(a.reason().find("mDNS announcement of John"), std::string::npos) << a.reason();
+  EXPECT_NE(a.reason().find("and 1 other name (_companion-link._tcp.local)"), std::string::npos) << a.reason();
+  EXPECT_NE(a.reason().find("(by [fe80::4b6:2b35:b860:803f]:5353)"), std::string::npos) << a.reason();
+  EXPECT_EQ(a.reason().find("(no question)"), std::string::npos) << a.reason();
+  // With local_link: leak the announcing host leaks its names, as an asking one does.
+  writeFile(dir_ + "/leak.yaml", "local_link: leak\n");
+  auto leak = read(capture, {"--interface", "eth0", "--config", dir_ + "/leak.yaml"});
+  ASSERT_GE(leak.events.size(), 1u);
+  EXPECT_EQ(leak.events[0].leak_type(), v1::LEAK_TYPE_A);
+}
+
 // Real captures from nDPI's tests (tests/data/SOURCES.md), judged with the
 // bundled config and its shipped resolver list.
 TEST_F(CaptureTest, RealEncryptedDnsCaptures) {
