@@ -194,13 +194,19 @@ bool Classifier::startsWithClientMagic(std::span<const std::uint8_t> payload) co
   return false;
 }
 
-void Classifier::learnClientMagics(std::span<const std::uint8_t> message) {
-  // A certificate (dnscrypt.info protocol, "Certificates"): "DNSC", version
-  // and minor (4), signature (64), resolver key (32), then the client magic
-  // (8). Found in the raw message: each sits in one TXT character-string.
+std::size_t Classifier::learnClientMagics(std::span<const std::uint8_t> message) {
+  // A certificate (dnscrypt.info protocol, "Certificates"): "DNSC", the
+  // es-version (0x0001 X25519-XSalsa20Poly1305, 0x0002 XChaCha20Poly1305)
+  // and a zero minor version (4), signature (64), resolver key (32), then
+  // the client magic (8). Found in the raw message: each sits in one TXT
+  // character-string.
   constexpr std::size_t kMagicAt = 4 + 4 + 64 + 32;
+  std::size_t certificates = 0;
   for (std::size_t at = 0; at + kMagicAt + 8 <= message.size(); ++at) {
     if (std::memcmp(message.data() + at, "DNSC", 4) != 0) continue;
+    const std::uint8_t* version = message.data() + at + 4;
+    if (version[0] != 0 || (version[1] != 1 && version[1] != 2) || version[2] != 0 || version[3] != 0) continue;
+    ++certificates;
     std::array<std::uint8_t, 8> magic;
     std::memcpy(magic.data(), message.data() + at + kMagicAt, 8);
     bool known = false;
@@ -212,6 +218,7 @@ void Classifier::learnClientMagics(std::span<const std::uint8_t> message) {
     }
     at += kMagicAt + 7;
   }
+  return certificates;
 }
 
 void Classifier::observeDnsCrypt(const decode::DecodedPacket& packet, bool from_resolver) {
@@ -359,6 +366,10 @@ void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const
   if (event_.dns.qtype == 16 && isDnsCryptCertificateName(event_.dns.qname)) {
     transport = core::Transport::kDnsCrypt;  // the plaintext first step of DNSCrypt
     if (event_.dns.is_response) learnClientMagics(message);
+  } else if (event_.dns.qtype == 16 && event_.dns.is_response && learnClientMagics(message) > 0) {
+    // A certificate under another name: what it holds says DNSCrypt, on
+    // any port, and its client magic marks the queries that follow.
+    transport = core::Transport::kDnsCrypt;
   }
 
   startEvent(packet, transport);

@@ -79,8 +79,9 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   void observeDnsCrypt(const decode::DecodedPacket& packet, bool from_resolver);
   void observeConnection(const decode::DecodedPacket& packet, std::string_view sni);
   bool startsWithClientMagic(std::span<const std::uint8_t> payload) const;
-  // Remembers the client magics of the certificates in a cert response.
-  void learnClientMagics(std::span<const std::uint8_t> message);
+  // Remembers the client magics of the certificates in a cert response;
+  // returns how many certificates it holds.
+  std::size_t learnClientMagics(std::span<const std::uint8_t> message);
   // A client's QUIC Initial to a DoQ port, or to 443 when a resolver list
   // is there to say whether it is DoH over HTTP/3. Returns false when the
   // datagram is not a QUIC Initial at all, so other checks still get it.

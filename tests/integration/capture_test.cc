@@ -536,6 +536,21 @@ TEST_F(CaptureTest, DnsCryptByCertificateQueryAndBothMagics) {
   matchesExpected(out, "dnscrypt");
 }
 
+TEST_F(CaptureTest, DnsCryptCertificateIsKnownByItsContentUnderAnyName) {
+  auto out = read(generate("dnscrypt_unnamed", "dnscrypt_unnamed.pcap"), {"--interface", "eth0"});
+  std::vector<std::tuple<v1::Transport, v1::MessageKind, std::string>> seen;
+  for (const auto& e : out.events) seen.emplace_back(e.transport(), e.kind(), e.dns().qname());
+  EXPECT_EQ(seen, (std::vector<std::tuple<v1::Transport, v1::MessageKind, std::string>>{
+                      // The query cannot be told apart before its answer comes.
+                      {v1::TRANSPORT_DNS_UDP, v1::MESSAGE_KIND_QUERY, "cert.resolver2.example"},
+                      {v1::TRANSPORT_DNSCRYPT, v1::MESSAGE_KIND_RESPONSE, "cert.resolver2.example"},
+                      {v1::TRANSPORT_DNSCRYPT, v1::MESSAGE_KIND_CONNECTION, ""},  // sealed: no message to read
+                      {v1::TRANSPORT_DNS_UDP, v1::MESSAGE_KIND_RESPONSE, "notes.example.com"}}));
+  ASSERT_EQ(out.events.size(), 4u);
+  EXPECT_EQ(out.events[1].leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(out.events[2].resolver().port(), 443u);
+}
+
 // A real mDNS announcement (tests/data/SOURCES.md): a response without a
 // question names what it announces, and its sender announces it.
 TEST_F(CaptureTest, LocalLinkAnnouncementsNameWhatTheyAnnounceAndWho) {

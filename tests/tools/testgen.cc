@@ -606,6 +606,33 @@ bool dnscrypt(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// A DNSCrypt certificate fetched under a name without the usual
+// "2.dnscrypt-cert." prefix, on UDP/443: its content says DNSCrypt, and the
+// query sealed with its client magic follows. Then a TXT answer that
+// merely says "DNSC...", which is not a certificate.
+bool dnscryptUnnamed(const std::string& out) {
+  Capture c;
+  Peer client{"192.0.2.10", 47101};
+  Peer resolver{"198.51.100.130", 443};
+  c.add(ethernet(ipUdp(client, resolver, DnsBuilder::query(0xa101, "cert.resolver2.example", 16).build())));
+  Bytes cert = {'D', 'N', 'S', 'C', 0, 1, 0, 0};
+  cert.resize(8 + 64 + 32, 0x12);
+  for (std::uint8_t b : {'u', 'n', 'n', 'a', 'm', 'e', 'd', '1'}) cert.push_back(b);
+  cert.resize(cert.size() + 12, 0x23);
+  c.add(ethernet(ipUdp(resolver, client,
+                       DnsBuilder::response(0xa101, "cert.resolver2.example", 16)
+                           .answerTxt("cert.resolver2.example", cert)
+                           .build())));
+  Bytes sealed = {'u', 'n', 'n', 'a', 'm', 'e', 'd', '1'};
+  sealed.resize(8 + 32 + 12 + 80, 0x56);
+  c.add(ethernet(ipUdp(port(client, 47102), resolver, sealed)));
+  Bytes text = {'D', 'N', 'S', 'C', ' ', 'i', 's', ' '};
+  text.resize(8 + 64 + 32 + 8 + 12, 'x');
+  c.add(ethernet(ipUdp({"198.51.100.53", 53}, port(client, 47103),
+                       DnsBuilder::response(0xa102, "notes.example.com", 16).answerTxt("notes.example.com", text).build())));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // Seeds for the fuzz targets (tests/data/fuzz): DNS messages for the
 // parser; frame sequences in packet_fuzz.cc's format for the packet target.
 bool fuzzSeeds(const std::string& dir) {
@@ -745,7 +772,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt signals link_layers tunnels dns_http quic repeats burst leak_d (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -764,6 +791,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dot") ok = dot(out);
   else if (scenario == "doh") ok = doh(out);
   else if (scenario == "dnscrypt") ok = dnscrypt(out);
+  else if (scenario == "dnscrypt_unnamed") ok = dnscryptUnnamed(out);
   else if (scenario == "signals") ok = signals(out);
   else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "dns_http") ok = dnsHttp(out);
