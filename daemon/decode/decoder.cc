@@ -2,6 +2,8 @@
 
 #include <netinet/in.h>
 
+#include <cstring>
+
 #include "core/bytes.h"
 
 namespace dnsleak::decode {
@@ -62,6 +64,75 @@ DecodeStatus decodeMpls(Bytes rest, DecodedPacket& out) {
     }
   }
   return DecodeStatus::kTooManyLinkTags;
+}
+
+// PPP (RFC 1661): an optional HDLC-like address and control (0xff 0x03,
+// RFC 1662; left out under address-and-control-field compression), then a
+// protocol of two bytes, or one when compressed (an odd first byte).
+DecodeStatus decodePpp(Bytes rest, DecodedPacket& out) {
+  if (rest.size() >= 2 && rest[0] == 0xff && rest[1] == 0x03) rest = rest.subspan(2);
+  if (rest.empty()) return DecodeStatus::kTruncatedLinkHeader;
+  std::uint16_t protocol = 0;
+  if (rest[0] & 0x01) {
+    protocol = rest[0];
+    rest = rest.subspan(1);
+  } else {
+    if (rest.size() < 2) return DecodeStatus::kTruncatedLinkHeader;
+    protocol = be16(rest.data());
+    rest = rest.subspan(2);
+  }
+  if (protocol == kPppIpv4 || protocol == kPppIpv6) return decodeIp(rest, out);
+  return DecodeStatus::kIgnoredNotIp;
+}
+
+// Linux NFLOG (libpcap's LINKTYPE_NFLOG): family, version, resource id,
+// then type-length-value attributes padded to 4 bytes, whose length and
+// type are in the capturing host's byte order (libpcap turns them into
+// the reader's). The packet is NFULA_PAYLOAD; NFULA_IFINDEX_INDEV and
+// _OUTDEV (big-endian) say which interface and which way.
+DecodeStatus decodeNflog(Bytes frame, DecodedPacket& out) {
+  constexpr std::uint16_t kIfindexIndev = 4, kIfindexOutdev = 5, kPayload = 9;
+  if (frame.size() < 4) return DecodeStatus::kTruncatedLinkHeader;
+  const std::uint8_t family = frame[0];
+  Bytes rest = frame.subspan(4);
+  while (rest.size() >= 4) {
+    std::uint16_t length = 0, type = 0;
+    std::memcpy(&length, rest.data(), 2);
+    std::memcpy(&type, rest.data() + 2, 2);
+    type &= 0x7fff;  // NLA_F_NESTED and NLA_F_NET_BYTEORDER bits
+    if (length < 4 || length > rest.size()) return DecodeStatus::kTruncatedLinkHeader;
+    Bytes value = rest.subspan(4, length - 4);
+    if ((type == kIfindexIndev || type == kIfindexOutdev) && value.size() >= 4) {
+      // The outgoing device wins: a forwarded packet has both.
+      if (type == kIfindexOutdev || out.ifindex == 0) out.ifindex = be32(value.data());
+      out.direction = type == kIfindexOutdev ? core::Direction::kOutbound : core::Direction::kInbound;
+    } else if (type == kPayload) {
+      if (family != 2 && family != 10 && !value.empty() && (value[0] >> 4) != 4 && (value[0] >> 4) != 6) {
+        return DecodeStatus::kIgnoredNotIp;
+      }
+      return decodeIp(value, out);
+    }
+    std::size_t padded = (static_cast<std::size_t>(length) + 3) & ~std::size_t{3};
+    if (padded >= rest.size()) break;
+    rest = rest.subspan(padded);
+  }
+  return DecodeStatus::kIgnoredNotIp;  // no payload: a log entry without the packet
+}
+
+// Apple PKTAP: a header of its own length (little-endian on the Macs that
+// write it) giving the link type of the frame that follows.
+DecodeStatus decodePktap(Bytes frame, DecodedPacket& out) {
+  if (frame.size() < 12) return DecodeStatus::kTruncatedLinkHeader;
+  auto le32 = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(frame[at]) | (static_cast<std::uint32_t>(frame[at + 1]) << 8) |
+           (static_cast<std::uint32_t>(frame[at + 2]) << 16) | (static_cast<std::uint32_t>(frame[at + 3]) << 24);
+  };
+  std::uint32_t length = le32(0);
+  std::uint32_t link_type = le32(8);
+  if (length < 12 || length > frame.size()) return DecodeStatus::kTruncatedLinkHeader;
+  // One level: a PKTAP inside a PKTAP is not a frame anyone writes.
+  if (link_type == static_cast<std::uint32_t>(kLinkPktap)) return DecodeStatus::kUnsupportedLinkType;
+  return decodeFrame(static_cast<int>(link_type), frame.subspan(length), out);
 }
 
 DecodeStatus decodeEtherType(std::uint16_t ether_type, Bytes rest, DecodedPacket& out) {
@@ -299,8 +370,8 @@ DecodeStatus decodeIp(Bytes packet, DecodedPacket& out) {
 }
 
 std::vector<int> supportedLinkTypes() {
-  return {kLinkNull, kLinkEthernet, kDltRaw, kDltRawOpenBsd, kLinkRaw,
-          kLinkLoop, kLinkLinuxSll, kLinkIpv4, kLinkIpv6, kLinkLinuxSll2};
+  return {kLinkNull, kLinkEthernet, kDltRaw, kDltRawOpenBsd, kLinkRaw, kLinkLoop, kLinkLinuxSll, kLinkIpv4, kLinkIpv6,
+          kLinkLinuxSll2, kLinkPpp, kLinkPppHdlc, kLinkCiscoHdlc, kLinkNflog, kLinkPktap};
 }
 
 DecodeStatus decodeFrame(int link_type, Bytes frame, DecodedPacket& out) {
@@ -327,6 +398,16 @@ DecodeStatus decodeFrame(int link_type, Bytes frame, DecodedPacket& out) {
     case kLinkIpv6:
       if (!frame.empty() && (frame[0] >> 4) != 6) return DecodeStatus::kBadIpVersion;
       return decodeIp(frame, out);
+    case kLinkPpp:
+    case kLinkPppHdlc:
+      return decodePpp(frame, out);
+    case kLinkCiscoHdlc:
+      if (frame.size() < 4) return DecodeStatus::kTruncatedLinkHeader;
+      return decodeEtherType(be16(frame.data() + 2), frame.subspan(4), out);
+    case kLinkNflog:
+      return decodeNflog(frame, out);
+    case kLinkPktap:
+      return decodePktap(frame, out);
     case kLinkNull:
     case kLinkLoop: {
       if (frame.size() < 4) return DecodeStatus::kTruncatedLinkHeader;

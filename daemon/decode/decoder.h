@@ -50,6 +50,11 @@ inline constexpr int kLinkLinuxSll = 113;
 inline constexpr int kLinkIpv4 = 228;
 inline constexpr int kLinkIpv6 = 229;
 inline constexpr int kLinkLinuxSll2 = 276;
+inline constexpr int kLinkPpp = 9;          // PPP, with or without HDLC-like framing (RFC 1661/1662)
+inline constexpr int kLinkPppHdlc = 50;     // PPP in HDLC-like framing (DLT_PPP_SERIAL)
+inline constexpr int kLinkCiscoHdlc = 104;  // Cisco HDLC: address, control, EtherType
+inline constexpr int kLinkNflog = 239;      // Linux NFLOG (an `nflog:` capture)
+inline constexpr int kLinkPktap = 258;      // Apple PKTAP: a header, then a frame of its own link type
 
 std::vector<int> supportedLinkTypes();
 

@@ -551,6 +551,30 @@ TEST_F(CaptureTest, DnsCryptCertificateIsKnownByItsContentUnderAnyName) {
   EXPECT_EQ(out.events[2].resolver().port(), 443u);
 }
 
+// Linux NFLOG, PPP and Apple PKTAP captures from tcpdump's tests
+// (tests/data/SOURCES.md): read as tshark reads them.
+TEST_F(CaptureTest, NflogPppAndPktapLinkTypesAreDecoded) {
+  const std::string data = std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/";
+  auto nflog = read(data + "tcpdump-nflog.pcap", {"--ifname", "2=eth0"});
+  std::vector<std::string> names;
+  for (const auto& e : nflog.events) names.push_back(e.dns().qname() + "/" + e.dns().qtype_name());
+  EXPECT_EQ(names, (std::vector<std::string>{"example.com/A", "example.com/AAAA", "www.example.com/A",
+                                             "www.example.com/AAAA"}));
+  ASSERT_FALSE(nflog.events.empty());
+  EXPECT_EQ(nflog.events[0].interface().name(), "eth0");  // NFULA_IFINDEX_INDEV 2
+  EXPECT_EQ(nflog.events[0].direction(), v1::DIRECTION_INBOUND);
+
+  auto ppp = read(data + "tcpdump-ppp-malformed.pcap");
+  EXPECT_TRUE(ppp.events.empty());
+  EXPECT_EQ(named(ppp.summary.malformed(), "not_ip"), 1u);
+  EXPECT_EQ(ppp.summary.capture(0).link_type(), "PPP_SERIAL");
+
+  auto pktap = read(data + "tcpdump-pktap.pcap");
+  ASSERT_EQ(pktap.events.size(), 1u);
+  EXPECT_EQ(pktap.events[0].dns().qname(), "in.m.yahoo.com");
+  EXPECT_EQ(pktap.events[0].kind(), v1::MESSAGE_KIND_QUERY);
+}
+
 // A real mDNS announcement (tests/data/SOURCES.md): a response without a
 // question names what it announces, and its sender announces it.
 TEST_F(CaptureTest, LocalLinkAnnouncementsNameWhatTheyAnnounceAndWho) {

@@ -214,3 +214,72 @@ TEST(Decoder, TcpGivesSequenceAndFlags) {
 
 }  // namespace
 }  // namespace dnsleak::decode
+
+namespace dnsleak::decode {
+namespace {
+
+Bytes prefixed(Bytes head, const Bytes& rest) {
+  head.insert(head.end(), rest.begin(), rest.end());
+  return head;
+}
+
+TEST(Decoder, PppWithAndWithoutFramingAndCompressedFields) {
+  const Bytes ip = testing::ipUdp({"192.0.2.1", 40000}, {"198.51.100.1", 53}, {1, 2, 3, 4});
+  DecodedPacket p;
+  EXPECT_EQ(decodeFrame(kLinkPppHdlc, prefixed({0xff, 0x03, 0x00, 0x21}, ip), p), DecodeStatus::kOk);
+  EXPECT_EQ(p.dst_port, 53);
+  EXPECT_EQ(decodeFrame(kLinkPpp, prefixed({0x00, 0x21}, ip), p), DecodeStatus::kOk);  // address/control left out
+  EXPECT_EQ(decodeFrame(kLinkPpp, prefixed({0x21}, ip), p), DecodeStatus::kOk);        // protocol compressed
+  EXPECT_EQ(decodeFrame(kLinkPpp, prefixed({0xc0, 0x21}, ip), p), DecodeStatus::kIgnoredNotIp);  // LCP
+  EXPECT_EQ(decodeFrame(kLinkPppHdlc, Bytes{0xff, 0x03}, p), DecodeStatus::kTruncatedLinkHeader);
+  EXPECT_EQ(decodeFrame(kLinkCiscoHdlc, prefixed({0x0f, 0x00, 0x08, 0x00}, ip), p), DecodeStatus::kOk);
+}
+
+// An NFLOG attribute: length (with its own 4 bytes) and type in this
+// host's byte order, the value padded to 4 bytes.
+void attribute(Bytes& out, std::uint16_t type, const Bytes& value) {
+  std::uint16_t length = static_cast<std::uint16_t>(4 + value.size());
+  out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(&length), reinterpret_cast<const std::uint8_t*>(&length) + 2);
+  out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(&type), reinterpret_cast<const std::uint8_t*>(&type) + 2);
+  out.insert(out.end(), value.begin(), value.end());
+  out.resize((out.size() + 3) & ~std::size_t{3}, 0);
+}
+
+TEST(Decoder, NflogGivesThePayloadItsInterfaceAndDirection) {
+  const Bytes ip = testing::ipUdp({"192.0.2.1", 40000}, {"198.51.100.1", 53}, {1, 2, 3, 4});
+  Bytes frame = {2, 0, 0, 20};
+  attribute(frame, 10, {'l', 'o', 'g', 0, 0});  // prefix, odd length: padded
+  attribute(frame, 5, {0, 0, 0, 7});            // NFULA_IFINDEX_OUTDEV
+  attribute(frame, 9, ip);                      // NFULA_PAYLOAD
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkNflog, frame, p), DecodeStatus::kOk);
+  EXPECT_EQ(p.ifindex, 7u);
+  EXPECT_EQ(p.direction, core::Direction::kOutbound);
+  EXPECT_EQ(p.dst_port, 53);
+
+  Bytes no_payload = {2, 0, 0, 20};
+  attribute(no_payload, 10, {'x', 0});
+  EXPECT_EQ(decodeFrame(kLinkNflog, no_payload, p), DecodeStatus::kIgnoredNotIp);
+  Bytes bad_length = {2, 0, 0, 20, 2, 0, 9, 0};  // an attribute shorter than its own header
+  EXPECT_EQ(decodeFrame(kLinkNflog, bad_length, p), DecodeStatus::kTruncatedLinkHeader);
+  Bytes too_long = {2, 0, 0, 20, 200, 0, 9, 0, 0x45};
+  EXPECT_EQ(decodeFrame(kLinkNflog, too_long, p), DecodeStatus::kTruncatedLinkHeader);
+}
+
+TEST(Decoder, PktapHeaderGivesTheInnerLinkType) {
+  Bytes header(108, 0);
+  header[0] = 108;  // length, little-endian
+  header[8] = 1;    // DLT_EN10MB
+  DecodedPacket p;
+  ASSERT_EQ(decodeFrame(kLinkPktap, prefixed(header, testing::ethernet(sampleIpv4())), p), DecodeStatus::kOk);
+  EXPECT_EQ(p.dst_port, 53);
+  header[0] = 200;  // longer than the frame
+  EXPECT_EQ(decodeFrame(kLinkPktap, prefixed(header, testing::ethernet(sampleIpv4())), p),
+            DecodeStatus::kTruncatedLinkHeader);
+  header[0] = 108;
+  header[8] = static_cast<std::uint8_t>(kLinkPktap);  // PKTAP in PKTAP
+  EXPECT_EQ(decodeFrame(kLinkPktap, prefixed(header, Bytes(40, 0)), p), DecodeStatus::kUnsupportedLinkType);
+}
+
+}  // namespace
+}  // namespace dnsleak::decode
