@@ -34,6 +34,8 @@ packages=(
   debhelper dpkg-dev scdoc man-db groff-base bash-completion systemd
   # strace lists the system calls the daemon makes, against the unit's filter
   strace
+  # tshark, text2pcap and mergecap make a multi-interface pcapng for a test
+  tshark wireshark-common
 )
 
 missing=()

@@ -14,6 +14,11 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
   decoded_.ifindex = packet.ifindex;
   auto status = decode::decodeFrame(packet.link_type, packet.data, decoded_);
   decode_counters_.add(status);
+  // A name the source read (a pcapng interface's), unless the frame named
+  // its own interface (an SLL2 index inside the file).
+  if (!packet.interface_name.empty() && decoded_.ifindex == packet.ifindex) {
+    names_.describe(packet.ifindex, packet.interface_name);
+  }
   per_interface_[slot(decoded_.ifindex)].packets.add();
   if (status == decode::DecodeStatus::kIgnoredFragment && !decoded_.ip_packet.empty()) {
     // The span from the reassembler lives until its next call: long enough

@@ -7,6 +7,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.h"
@@ -18,10 +19,20 @@ namespace dnsleak::capture {
 struct RawPacket {
   core::Timestamp time{};
   int link_type = 0;           // LINKTYPE_* value
-  std::uint32_t ifindex = 0;   // the capturing interface, 0 for "any" and files
+  // The capturing interface: its index live, 0 for "any" and pcap files;
+  // for a pcapng file kPcapngInterfaceBase + its interface id.
+  std::uint32_t ifindex = 0;
+  // Its name where the source knows one (a pcapng file's if_name), valid
+  // like `data`.
+  std::string_view interface_name;
   std::uint32_t wire_length = 0;
   std::span<const std::uint8_t> data;
 };
+
+// The indexes a pcapng file's interfaces get (interface id + this), apart
+// from the small indexes a Linux cooked (SLL2) frame inside it may carry;
+// the ids of the first 200 interfaces are kept apart in the counters.
+inline constexpr std::uint32_t kPcapngInterfaceBase = 300;
 
 class PacketSink {
  public:
@@ -127,7 +138,9 @@ struct FileOptions {
 };
 
 // Opens a pcap or pcapng file; throws CaptureError when it cannot be read
-// or its link type is not one we decode.
+// or (pcap) its link type is not one we decode. A pcapng file is read
+// block by block (pcapng_reader.h): each packet with its interface's link
+// type and name; libpcap reads the rest.
 std::unique_ptr<CaptureSource> openFile(const FileOptions& options);
 
 }  // namespace dnsleak::capture

@@ -136,10 +136,19 @@ std::vector<HostInterface> hostInterfaces() {
   return out;
 }
 
+void StaticInterfaceNames::describe(std::uint32_t ifindex, std::string_view name) {
+  std::lock_guard lock(mutex_);
+  if (ifindex == 0 || name.empty() || by_index_.count(ifindex) || described_.count(ifindex)) return;
+  described_.emplace(ifindex, std::string(name));
+}
+
 const std::string& StaticInterfaceNames::lookup(std::uint32_t ifindex) const {
+  std::lock_guard lock(mutex_);
   if (ifindex != 0) {
-    auto it = by_index_.find(ifindex);
-    if (it != by_index_.end()) return it->second;
+    // --ifname first; then what the file said; then --interface, for a
+    // file that names nothing.
+    if (auto it = by_index_.find(ifindex); it != by_index_.end()) return it->second;
+    if (auto it = described_.find(ifindex); it != described_.end()) return it->second;
     return by_index_.empty() ? fallback_ : empty_;
   }
   return fallback_;

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +20,9 @@ class InterfaceNames {
   // The kernel's link kind ("wireguard", "tun", "vxlan", "veth", ...; ""
   // for a physical device or when unknown), valid like name().
   virtual const std::string& kind(std::uint32_t ifindex) = 0;
+  // A name the capture source read for `ifindex` (a pcapng interface's
+  // if_name); kept unless a name for it is known already. Capture thread.
+  virtual void describe(std::uint32_t /*ifindex*/, std::string_view /*name*/) {}
 };
 
 // Names from the kernel of the network namespace the daemon runs in,
@@ -72,11 +77,15 @@ class StaticInterfaceNames : public InterfaceNames {
       : by_index_(std::move(by_index)), fallback_(std::move(fallback)) {}
   const std::string& name(std::uint32_t ifindex) override { return lookup(ifindex); }
   const std::string& kind(std::uint32_t) override { return empty_; }  // files carry no link kinds
-  // The same lookup, for any thread: the maps never change.
+  void describe(std::uint32_t ifindex, std::string_view name) override;
+  // The same lookup, for any thread. Names are only ever added, never
+  // changed or removed, so a reference stays valid.
   const std::string& lookup(std::uint32_t ifindex) const;
 
  private:
-  std::unordered_map<std::uint32_t, std::string> by_index_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint32_t, std::string> by_index_;  // guarded by mutex_
+  std::unordered_map<std::uint32_t, std::string> described_;  // from the file; guarded by mutex_
   std::string fallback_;
   std::string empty_;
 };

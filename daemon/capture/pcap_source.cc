@@ -7,6 +7,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "capture/capture_source.h"
+#include "capture/pcapng_reader.h"
 #include "core/counter.h"
 
 namespace dnsleak::capture {
@@ -69,6 +71,9 @@ bool supported(const std::vector<int>& link_types, int link_type) {
 }
 
 std::string linkTypeName(int link_type) {
+  // A pcapng file holds LINKTYPE_ values; the one in use whose DLT_ value
+  // differs is raw IP (LINKTYPE_RAW 101, DLT_RAW 12 or 14).
+  if (link_type == 101) return "RAW";
   const char* name = pcap_datalink_val_to_name(link_type);
   return name ? name : "LINKTYPE_" + std::to_string(link_type);
 }
@@ -372,6 +377,18 @@ class LiveSource : public CaptureSource {
 class FileSource : public CaptureSource {
  public:
   explicit FileSource(const FileOptions& options) : options_(options), stats_(options.path) {
+    // pcapng is read here, block by block: libpcap 1.10 refuses a file
+    // whose interfaces have different link types and drops their names.
+    file_ = std::fopen(options.path.c_str(), "rb");
+    std::uint8_t first[4] = {};
+    if (file_ && std::fread(first, 1, sizeof first, file_) == sizeof first && PcapngReader::startsPcapng(first) &&
+        std::fseek(file_, 0, SEEK_SET) == 0) {
+      pcapng_ = std::make_unique<PcapngReader>(file_);
+      stats_.setLinkType("pcapng");
+      return;
+    }
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     pcap_ = pcap_open_offline_with_tstamp_precision(options.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!pcap_) throw CaptureError("cannot read capture file '" + options.path + "': " + errbuf);
@@ -385,43 +402,41 @@ class FileSource : public CaptureSource {
     stats_.setLinkType(linkTypeName(link_type_));
   }
 
-  ~FileSource() override { pcap_close(pcap_); }
+  ~FileSource() override {
+    if (pcap_) pcap_close(pcap_);
+    if (file_) std::fclose(file_);
+  }
 
   void run(PacketSink& sink) override {
     stats_.setState("reading");
-    Delivery d{&sink, &stats_, link_type_, 0, true};
     bool paced = options_.speed > 0;
     Clock::time_point wall_start{};
     core::Timestamp capture_start{};
     bool first = true;
+    RawPacket packet;
     for (;;) {
       if (stopping_.load()) {
         stats_.setState("stopped");
         return;
       }
-      struct pcap_pkthdr* header = nullptr;
-      const u_char* bytes = nullptr;
-      int rc = pcap_next_ex(pcap_, &header, &bytes);
-      if (rc == PCAP_ERROR_BREAK) {  // end of file
-        stats_.setState("finished");
-        return;
-      }
-      if (rc < 0) {
-        stats_.setState("failed", pcap_geterr(pcap_));
+      std::string error;
+      if (!nextPacket(packet, error)) {
+        stats_.setState(error.empty() ? "finished" : "failed", error);
+        if (pcapng_) stats_.setLinkType(pcapngLinkTypes());
         return;
       }
       if (paced) {
-        auto ts = toTimestamp(header->ts, true);
         if (first) {
           wall_start = Clock::now();
-          capture_start = ts;
+          capture_start = packet.time;
           first = false;
         }
-        auto offset = std::chrono::duration_cast<Clock::duration>((ts - capture_start) / options_.speed);
+        auto offset = std::chrono::duration_cast<Clock::duration>((packet.time - capture_start) / options_.speed);
         std::unique_lock lock(wait_mutex_);
         if (wake_.wait_until(lock, wall_start + offset, [&] { return stopping_.load(); })) continue;
       }
-      deliver(reinterpret_cast<u_char*>(&d), header, bytes);
+      stats_.packets.add();
+      sink.onPacket(packet);
     }
   }
 
@@ -436,8 +451,55 @@ class FileSource : public CaptureSource {
   std::vector<SourceStats> stats() const override { return {stats_.snapshot()}; }
 
  private:
+  // The next packet, or false at the end (error empty) or on an error.
+  bool nextPacket(RawPacket& packet, std::string& error) {
+    if (pcapng_) {
+      PcapngPacket p;
+      switch (pcapng_->next(p)) {
+        case PcapngReader::Result::kEnd: return false;
+        case PcapngReader::Result::kError: error = pcapng_->error(); return false;
+        case PcapngReader::Result::kPacket: break;
+      }
+      packet.time = p.time;
+      packet.link_type = p.link_type;
+      packet.ifindex = p.interface_id < 200 ? kPcapngInterfaceBase + p.interface_id : 0;
+      packet.interface_name = p.interface_name;
+      packet.wire_length = p.wire_length;
+      packet.data = p.data;
+      return true;
+    }
+    struct pcap_pkthdr* header = nullptr;
+    const u_char* bytes = nullptr;
+    int rc = pcap_next_ex(pcap_, &header, &bytes);
+    if (rc == PCAP_ERROR_BREAK) return false;  // end of file
+    if (rc < 0) {
+      error = pcap_geterr(pcap_);
+      return false;
+    }
+    packet.time = toTimestamp(header->ts, true);
+    packet.link_type = link_type_;
+    packet.ifindex = 0;
+    packet.interface_name = {};
+    packet.wire_length = header->len;
+    packet.data = std::span<const std::uint8_t>(bytes, header->caplen);
+    return true;
+  }
+
+  std::string pcapngLinkTypes() const {
+    std::string out = "pcapng:";
+    std::vector<int> seen;
+    for (int t : pcapng_->linkTypes()) {
+      if (std::find(seen.begin(), seen.end(), t) != seen.end()) continue;
+      seen.push_back(t);
+      out += (seen.size() == 1 ? " " : ", ") + linkTypeName(t);
+    }
+    return out;
+  }
+
   FileOptions options_;
-  pcap_t* pcap_ = nullptr;
+  std::FILE* file_ = nullptr;            // a pcapng file, read by pcapng_
+  std::unique_ptr<PcapngReader> pcapng_;
+  pcap_t* pcap_ = nullptr;               // any other file, read by libpcap
   int link_type_ = 0;
   HandleStats stats_;
   std::atomic<bool> stopping_{false};

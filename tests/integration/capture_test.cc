@@ -6,6 +6,8 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cstdlib>
 
 #include "dnsleak/v1/dnsleak.pb.h"
@@ -549,6 +551,44 @@ TEST_F(CaptureTest, DnsCryptCertificateIsKnownByItsContentUnderAnyName) {
   ASSERT_EQ(out.events.size(), 4u);
   EXPECT_EQ(out.events[1].leak_type(), v1::LEAK_TYPE_C);
   EXPECT_EQ(out.events[2].resolver().port(), 443u);
+}
+
+// A pcapng whose interfaces have different link types and names, made by
+// Debian's own tools (text2pcap names each interface, mergecap joins
+// them): every packet read with its interface's link type and name, and
+// the full-tunnel verdict follows the name.
+TEST_F(CaptureTest, MultiInterfacePcapngFromWiresharksToolsIsJudgedByInterfaceName) {
+  for (const char* tool : {"tshark", "text2pcap", "mergecap"}) {
+    if (!haveProgram(tool)) GTEST_SKIP() << "needs " << tool << " (tshark, wireshark-common: scripts/install-deps.sh)";
+  }
+  const std::string prefix = dir_ + "/two";
+  ASSERT_EQ(run({TESTGEN_PATH, "two_links", prefix}).exit_code, 0);
+  auto to_pcapng = [&](const std::string& link, const std::string& name, const std::string& linktype) {
+    auto dump = run({"tshark", "-r", prefix + "-" + link + ".pcap", "-x"});
+    EXPECT_EQ(dump.exit_code, 0) << dump.err;
+    writeFile(prefix + "-" + link + ".txt", dump.out);
+    auto r = run({"text2pcap", "-q", "-N", name, "-l", linktype, prefix + "-" + link + ".txt",
+                  prefix + "-" + link + ".pcapng"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  };
+  to_pcapng("uplink", "eth-up", "1");
+  to_pcapng("tunnel", "tun0", "101");
+  const std::string merged = dir_ + "/merged.pcapng";
+  auto merge = run({"mergecap", "-w", merged, prefix + "-uplink.pcapng", prefix + "-tunnel.pcapng"});
+  ASSERT_EQ(merge.exit_code, 0) << merge.err;
+
+  writeFile(dir_ + "/c.yaml", "safe_path: {interfaces: [tun0]}\nstore: {record_ok: true}\n");
+  auto out = read(merged, {"--config", dir_ + "/c.yaml"});
+  std::map<std::string, const Event*> by_name;
+  for (const auto& e : out.events) by_name[e.dns().qname()] = &e;
+  ASSERT_TRUE(by_name.count("uplink.example.com") && by_name.count("tunnel.example.com")) << out.raw_lines.size();
+  EXPECT_EQ(by_name["uplink.example.com"]->interface().name(), "eth-up");
+  EXPECT_EQ(by_name["uplink.example.com"]->leak_type(), v1::LEAK_TYPE_A);
+  EXPECT_EQ(by_name["tunnel.example.com"]->interface().name(), "tun0");
+  EXPECT_EQ(by_name["tunnel.example.com"]->verdict(), v1::VERDICT_OK);
+  EXPECT_EQ(by_name["tunnel.example.com"]->rule(), "full-tunnel/safe-interface");
+  EXPECT_EQ(out.summary.capture(0).state(), "finished");
+  EXPECT_EQ(out.summary.capture(0).link_type(), "pcapng: EN10MB, RAW");
 }
 
 // Linux NFLOG, PPP and Apple PKTAP captures from tcpdump's tests

@@ -606,6 +606,19 @@ bool dnscrypt(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// Two links, each its own capture (OUT is a prefix), to be merged into
+// one multi-interface pcapng by Debian's tools: an Ethernet uplink where a
+// query leaks, and a raw-IP tunnel where one goes to the VPN's resolver.
+bool twoLinks(const std::string& prefix) {
+  Capture uplink;
+  uplink.add(ethernet(ipUdp({"192.0.2.10", 41001}, kIspResolver,
+                            DnsBuilder::query(0xb101, "uplink.example.com", 1).build())));
+  Capture tunnel;
+  tunnel.add(ipUdp({"10.8.0.2", 41002}, kVpnResolver, DnsBuilder::query(0xb102, "tunnel.example.com", 1).build()));
+  return writePcap(prefix + "-uplink.pcap", kEthernet, uplink.frames) &&
+         writePcap(prefix + "-tunnel.pcap", kRaw, tunnel.frames);
+}
+
 // A DNSCrypt certificate fetched under a name without the usual
 // "2.dnscrypt-cert." prefix, on UDP/443: its content says DNSCrypt, and the
 // query sealed with its client magic follows. Then a TXT answer that
@@ -772,7 +785,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d two_links (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -792,6 +805,7 @@ int main(int argc, char** argv) {
   else if (scenario == "doh") ok = doh(out);
   else if (scenario == "dnscrypt") ok = dnscrypt(out);
   else if (scenario == "dnscrypt_unnamed") ok = dnscryptUnnamed(out);
+  else if (scenario == "two_links") ok = twoLinks(out);
   else if (scenario == "signals") ok = signals(out);
   else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "dns_http") ok = dnsHttp(out);
