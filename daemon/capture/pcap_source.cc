@@ -61,7 +61,18 @@ constexpr const char* kContentFilter =
     " or (udp and udp[12:2] = 1 and udp[10] & 0x78 = 0 and udp[11] & 0x40 = 0)"
     " or (ip6 and ip6[6] = 17 and ip6[52:2] = 1 and ip6[50] & 0x78 = 0 and ip6[51] & 0x40 = 0)"
     " or (tcp and tcp[((tcp[12] & 0xf0) >> 2) + 6 : 2] = 1 and tcp[((tcp[12] & 0xf0) >> 2) + 4] & 0x78 = 0)"
-    " or (ip6 and ip6[6] = 6 and ip6[40 + ((ip6[52] & 0xf0) >> 2) + 6 : 2] = 1)";
+    " or (ip6 and ip6[6] = 6 and ip6[40 + ((ip6[52] & 0xf0) >> 2) + 6 : 2] = 1)"
+    // A TLS ClientHello on any TCP port (a handshake record whose first
+    // message is a ClientHello: DoH to a listed name on 8443, 453, ...),
+    // and a QUIC v1 or v2 long-header packet on any UDP port. Only the
+    // segment that starts the hello: one that spans more segments is read
+    // as far as this one goes.
+    " or (tcp and tcp[((tcp[12] & 0xf0) >> 2)] = 0x16 and tcp[((tcp[12] & 0xf0) >> 2) + 1] = 3"
+    " and tcp[((tcp[12] & 0xf0) >> 2) + 5] = 1)"
+    " or (ip6 and ip6[6] = 6 and ip6[40 + ((ip6[52] & 0xf0) >> 2)] = 0x16"
+    " and ip6[40 + ((ip6[52] & 0xf0) >> 2) + 5] = 1)"
+    " or (udp and udp[8] & 0xc0 = 0xc0 and (udp[9:4] = 1 or udp[9:4] = 0x6b3343cf))"
+    " or (ip6 and ip6[6] = 17 and ip6[48] & 0xc0 = 0xc0 and (ip6[49:4] = 1 or ip6[49:4] = 0x6b3343cf))";
 // On Ethernet, DNS inside a VLAN tag the kernel left in the frame. Last:
 // "vlan" shifts the offsets of everything after it in a filter.
 constexpr const char* kVlanFilter = " or (vlan and port 53)";

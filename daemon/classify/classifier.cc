@@ -27,7 +27,9 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 }
 
 Classifier::Classifier(TcpStreamLimits tcp_limits)
-    : tcp_(tcp_limits), https_({/*max_flows=*/4096, /*max_buffered_bytes=*/4u << 20, std::chrono::seconds(60)}) {}
+    : tcp_(tcp_limits),
+      https_({/*max_flows=*/4096, /*max_buffered_bytes=*/4u << 20, std::chrono::seconds(60)}),
+      other_tls_({/*max_flows=*/1024, /*max_buffered_bytes=*/1u << 20, std::chrono::seconds(60)}) {}
 
 namespace {
 
@@ -44,6 +46,21 @@ bool startsWithResolverMagic(std::span<const std::uint8_t> payload) {
 bool isDnsCryptCertificateName(const std::string& qname) {
   constexpr std::string_view kPrefix = "2.dnscrypt-cert.";
   return qname.size() > kPrefix.size() && core::equalsIgnoringCase(std::string_view(qname).substr(0, kPrefix.size()), kPrefix);
+}
+
+// The first bytes of a TLS ClientHello: a handshake record (22) of TLS
+// 1.0 to 1.3 (major version 3) whose first message is a ClientHello (1).
+bool startsClientHello(std::span<const std::uint8_t> payload) {
+  return payload.size() >= 6 && payload[0] == 0x16 && payload[1] == 0x03 && payload[2] <= 0x04 && payload[5] == 0x01;
+}
+
+// A QUIC long-header packet of a version whose Initial keys are known
+// (v1, v2, drafts 29 to 34): worth decrypting on a port that says nothing.
+bool knownQuicVersion(std::span<const std::uint8_t> payload) {
+  if (payload.size() < 5 || (payload[0] & 0xc0) != 0xc0) return false;
+  std::uint32_t version = static_cast<std::uint32_t>(payload[1]) << 24 | static_cast<std::uint32_t>(payload[2]) << 16 |
+                          static_cast<std::uint32_t>(payload[3]) << 8 | payload[4];
+  return version == 0x00000001 || version == 0x6b3343cf || (version >= 0xff00001d && version <= 0xff000022);
 }
 
 // A header a DNS implementation could have sent: the zero bit clear, a
@@ -82,7 +99,10 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
   // least 1200 bytes (RFC 9000 section 14.1): cheap to rule out otherwise.
   if (packet.ip_protocol == IPPROTO_UDP && packet.payload.size() >= 1200 && (packet.payload[0] & 0x80) != 0) {
     bool doq_port = std::find(std::begin(kDoqPorts), std::end(kDoqPorts), packet.dst_port) != std::end(kDoqPorts);
-    if ((doq_port || packet.dst_port == kHttpsPort) && observeQuic(packet, doq_port)) {
+    // On any other port only a version this reader decrypts is tried, and
+    // only with a resolver list to say which server names are DNS.
+    bool any_port = resolvers_ && knownQuicVersion(packet.payload);
+    if ((doq_port || packet.dst_port == kHttpsPort || any_port) && observeQuic(packet, doq_port)) {
       sink_ = nullptr;
       return;
     }
@@ -99,6 +119,10 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
       tcp_.addSegment(packet, *this);
     } else if (packet.dst_port == kHttpsPort || packet.src_port == kHttpsPort) {
       https_.addSegment(packet, kHttpsPort, *this);
+    } else if (std::uint16_t server_port = 0; other_tls_.follows(packet, server_port)) {
+      other_tls_.addSegment(packet, server_port, *this);
+    } else if (startsClientHello(packet.payload)) {
+      other_tls_.addSegment(packet, packet.dst_port, *this);
     } else if (tcp_.follows(packet)) {
       tcp_.addSegment(packet, *this);
     } else if (http_.addSegment(packet, *this)) {
@@ -249,12 +273,17 @@ bool Classifier::observeQuic(const decode::DecodedPacket& packet, bool doq_port)
         confidence = core::Confidence::kHigh;
       }
     }
+  } else if (std::any_of(hello->alpn.begin(), hello->alpn.end(),
+                         [](const std::string& a) { return a.rfind("doq", 0) == 0; })) {
+    method = core::RecognitionMethod::kAlpn;  // DoQ on a port of its own choosing
+    confidence = core::Confidence::kHigh;
   } else {
     transport = core::Transport::kDoh;  // HTTP/3
     if (!hello->sni.empty() && resolvers_ && resolvers_->hostListed(hello->sni)) {
       method = core::RecognitionMethod::kSniList;
       confidence = core::Confidence::kHigh;
-    } else if (hello->sni.empty() && resolvers_ && resolvers_->addressListed(packet.dst)) {
+    } else if (hello->sni.empty() && packet.dst_port == kHttpsPort && resolvers_ &&
+               resolvers_->addressListed(packet.dst)) {
       method = core::RecognitionMethod::kAddressList;
       confidence = core::Confidence::kLow;
     } else {
@@ -281,9 +310,9 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
   // Port 853 and a TLS ClientHello agree; the port alone is less sure.
   core::Confidence confidence = report.hello ? core::Confidence::kHigh : core::Confidence::kMedium;
   const core::IpAddress& server = report.from_client ? packet.dst : packet.src;
-  if (report.server_port == kHttpsPort) {
-    // HTTPS is DoH only when the resolver list says so. Without a hello
-    // there is nothing to go on.
+  if (report.server_port != kDotPort) {
+    // HTTPS (on 443 or any other port) is DoH only when the resolver list
+    // says so. Without a hello there is nothing to go on.
     if (!report.hello) return;
     transport = core::Transport::kDoh;
     if (!report.hello->sni.empty()) {
@@ -296,8 +325,9 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
     } else {
       // No server name: an address alone, since CDN addresses also serve
       // ordinary sites, decides only here, where nothing else names the
-      // server (a client speaking to https://ADDRESS/dns-query).
-      if (!resolvers_ || !resolvers_->addressListed(server)) return;
+      // server (a client speaking to https://ADDRESS/dns-query), and only
+      // on 443.
+      if (report.server_port != kHttpsPort || !resolvers_ || !resolvers_->addressListed(server)) return;
       method = core::RecognitionMethod::kAddressList;
       confidence = core::Confidence::kLow;
     }

@@ -99,6 +99,9 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   TcpDnsStreams tcp_;
   TlsFlows tls_;    // TCP/853
   TlsFlows https_;  // TCP/443: most of it is not DNS; reported only when it is
+  // TLS on any other port, followed from a ClientHello: DoH when its server
+  // name is a listed resolver (8443, 453, ... are seen in the wild).
+  TlsFlows other_tls_;
   QuicHellos quic_;
   HttpDnsFlows http_;  // cleartext HTTP on any other TCP port
   // Client magics from DNSCrypt certificates seen, newest overwriting oldest.

@@ -95,6 +95,19 @@ void TlsFlows::drainEarly(Map::iterator it, const decode::DecodedPacket& packet,
   }
 }
 
+bool TlsFlows::follows(const decode::DecodedPacket& packet, std::uint16_t& server_port) const {
+  if (flows_.empty()) return false;
+  if (flows_.count(Key{packet.src, packet.dst, packet.src_port, packet.dst_port})) {
+    server_port = packet.dst_port;
+    return true;
+  }
+  if (flows_.count(Key{packet.dst, packet.src, packet.dst_port, packet.src_port})) {
+    server_port = packet.src_port;
+    return true;
+  }
+  return false;
+}
+
 void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t server_port, Handler& handler) {
   // Idle timeouts are minutes long: a pass every 15 s is timely enough.
   if (packet.time - last_sweep_ > std::chrono::seconds(15)) expire(packet.time);

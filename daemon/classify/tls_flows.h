@@ -65,6 +65,10 @@ class TlsFlows {
   // ends use it).
   void addSegment(const decode::DecodedPacket& packet, std::uint16_t server_port, Handler& handler);
 
+  // Whether this connection is followed, and if so which port is its
+  // server's: for a tracker whose flows start on any port.
+  bool follows(const decode::DecodedPacket& packet, std::uint16_t& server_port) const;
+
   std::size_t flowCount() const { return flows_.size(); }
   std::size_t bufferedBytes() const { return buffered_; }
   const core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount>& counters() const { return counters_; }

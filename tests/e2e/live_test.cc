@@ -412,6 +412,45 @@ TEST_F(LiveTest, BrowserStyleDohOutsideTheTunnelIsLeakC) {
   EXPECT_EQ(doh[0].process().name(), "openssl") << doh[0].attribution().ShortDebugString();
 }
 
+// DoH to a listed name on another port than 443 (8443 is seen in real
+// DoH traffic): the live filter passes the hello and it is Leak-C.
+TEST_F(LiveTest, DohOnAnotherPortIsRecognisedLiveByItsServerName) {
+  if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
+  std::string key = dir_ + "/doh8443.key", cert = dir_ + "/doh8443.crt";
+  ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+                 "/CN=doh", "-days", "1", "-keyout", key, "-out", cert})
+                .exit_code,
+            0);
+  Background server({"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept", "198.51.100.1:8443", "-cert", cert,
+                     "-key", key, "-alpn", "h2", "-quiet"},
+                    dir_, "doh8443-server");
+  auto hello = [&](const std::string& sni) {
+    std::string command = "echo | timeout 5 ip netns exec " + host_ +
+                          " openssl s_client -connect 198.51.100.1:8443 -servername " + sni + " -alpn h2";
+    return run({"sh", "-c", command}).out.find("ALPN protocol: h2") != std::string::npos;
+  };
+  ASSERT_TRUE(waitUntil([&] { return hello("www.ordinary-8443.example"); }, std::chrono::seconds(10)))
+      << server.err();
+  ASSERT_TRUE(hello("dns.google"));
+  std::vector<v1::Event> doh;
+  waitUntil(
+      [&] {
+        doh.clear();
+        auto r = ctl({"--json", "watch", "--from-seq", "1", "--transport", "doh", "--duration", "1"});
+        for (const auto& line : lines(r.out)) {
+          auto e = parseJson<v1::WatchResponse>(line).event();
+          if (e.resolver().port() == 8443) doh.push_back(e);
+        }
+        return !doh.empty();
+      },
+      std::chrono::seconds(5));
+  ASSERT_EQ(doh.size(), 1u) << "only the listed name's connection is DoH";
+  EXPECT_EQ(doh[0].sni(), "dns.google");
+  EXPECT_EQ(doh[0].leak_type(), v1::LEAK_TYPE_C);
+  EXPECT_EQ(doh[0].interface().name(), "eth-isp");
+  EXPECT_EQ(doh[0].recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+}
+
 TEST_F(LiveTest, LeakDConnectionsBesideTheirAnswers) {
   if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
   writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n"

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <tuple>
 
 #include <cstdlib>
 
@@ -551,6 +552,24 @@ TEST_F(CaptureTest, DnsCryptCertificateIsKnownByItsContentUnderAnyName) {
   ASSERT_EQ(out.events.size(), 4u);
   EXPECT_EQ(out.events[1].leak_type(), v1::LEAK_TYPE_C);
   EXPECT_EQ(out.events[2].resolver().port(), 443u);
+}
+
+// A listed resolver's name says DoH on any port: TLS on 8443 and 453 (a
+// hello in two segments), HTTP/3 on 8443. Away from 443 an address alone
+// says nothing, and an unlisted name is ordinary HTTPS.
+TEST_F(CaptureTest, DohIsRecognisedOnAnyPortByTheServerName) {
+  auto out = read(generate("doh_ports", "doh_ports.pcap"),
+                  {"--config", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/configs/doh.yaml", "--interface", "eth0"});
+  std::vector<std::tuple<v1::Transport, std::string, std::uint32_t>> seen;
+  for (const auto& e : out.dnsEvents()) seen.emplace_back(e.transport(), e.sni(), e.resolver().port());
+  EXPECT_EQ(seen, (std::vector<std::tuple<v1::Transport, std::string, std::uint32_t>>{
+                      {v1::TRANSPORT_DOH, "doh.example.net", 8443},
+                      {v1::TRANSPORT_DOH, "eu.doh.example.net", 453},
+                      {v1::TRANSPORT_DOH, "doh.example.net", 8443}}));
+  for (const auto& e : out.dnsEvents()) {
+    EXPECT_EQ(e.recognition().method(), v1::RECOGNITION_METHOD_SNI_LIST);
+    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_C);
+  }
 }
 
 // A pcapng whose interfaces have different link types and names, made by

@@ -568,6 +568,41 @@ bool doh(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// DoH away from 443: TLS to a listed name on TCP/8443 and TCP/453 (its
+// hello in two segments), an unlisted name on 8443, a listed address with
+// no name on 8443 (not enough away from 443), and HTTP/3 to a listed name
+// on UDP/8443.
+bool dohPorts(const std::string& out) {
+  Capture c;
+  struct Flow {
+    std::uint16_t client_port;
+    std::uint16_t server_port;
+    const char* server;
+    const char* sni;
+  };
+  for (const Flow& f : {Flow{46101, 8443, "198.51.100.110", "doh.example.net"},
+                        Flow{46102, 453, "198.51.100.110", "eu.doh.example.net"},
+                        Flow{46103, 8443, "203.0.113.90", "www.ordinary-site.example"},
+                        Flow{46104, 8443, "198.51.100.111", ""}}) {
+    Peer client{"192.0.2.10", f.client_port};
+    Peer server{f.server, f.server_port};
+    c.add(ethernet(ipTcp(client, server, 1, kSyn, {})));
+    Bytes hello = tlsClientHello(f.sni, {"h2"});
+    if (f.server_port == 453) {
+      std::size_t half = hello.size() / 2;
+      c.add(ethernet(ipTcp(client, server, 2, kPsh | kAck, Bytes(hello.begin(), hello.begin() + half))));
+      c.add(ethernet(ipTcp(client, server, static_cast<std::uint32_t>(2 + half), kPsh | kAck,
+                           Bytes(hello.begin() + half, hello.end()))));
+    } else {
+      c.add(ethernet(ipTcp(client, server, 2, kPsh | kAck, hello)));
+    }
+    c.add(ethernet(ipTcp(server, client, 1, kPsh | kAck, Bytes(1400, 0x16))));
+  }
+  c.add(ethernet(ipUdp({"192.0.2.10", 46105}, {"198.51.100.110", 8443},
+                       quicInitial(Bytes{9, 1, 2, 3, 4, 5, 6, 7}, "doh.example.net", {"h3"}))));
+  return writePcap(out, kEthernet, c.frames);
+}
+
 // DNSCrypt: the certificate query and its answer in plain DNS on UDP/443,
 // then an encrypted exchange whose response carries the resolver magic (on
 // UDP/8443: the magic, not the port, says DNSCrypt), and a payload that
@@ -785,7 +820,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d two_links (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d two_links doh_ports (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -806,6 +841,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dnscrypt") ok = dnscrypt(out);
   else if (scenario == "dnscrypt_unnamed") ok = dnscryptUnnamed(out);
   else if (scenario == "two_links") ok = twoLinks(out);
+  else if (scenario == "doh_ports") ok = dohPorts(out);
   else if (scenario == "signals") ok = signals(out);
   else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "dns_http") ok = dnsHttp(out);

@@ -11,7 +11,7 @@ namespace {
 // compiles: one that does not would leave the capture unfiltered.
 TEST(LiveFilter, CompilesForEveryDecodedLinkTypeWithAndWithoutTunnels) {
   for (int link_type : {decode::kLinkEthernet, decode::kLinkLinuxSll, decode::kLinkLinuxSll2, decode::kDltRaw,
-                        decode::kLinkNull, decode::kLinkLoop}) {
+                        decode::kLinkNull, decode::kLinkLoop, decode::kLinkPpp}) {
     for (bool tunnels : {false, true}) {
       for (bool connections : {false, true}) {
         EXPECT_EQ(filterError(link_type, liveFilter(link_type, tunnels, connections)), "")
@@ -50,6 +50,15 @@ TEST(LiveFilter, FramesThatMustAndMustNotPass) {
   EXPECT_TRUE(passes(testing::ipTcp(host, {"198.51.100.1", 5300}, 2, testing::kAck | testing::kPsh, testing::tcpFramed(query))));
   EXPECT_TRUE(passes(testing::ipTcp(host, {"198.51.100.1", 443}, 2, testing::kAck, Bytes(10, 0x16))));
   EXPECT_TRUE(passes(testing::ipUdp(host, {"198.51.100.1", 443}, testing::quicInitial({1, 2, 3, 4}, "a.example", {"h3"}))));
+  // DoH away from 443: a ClientHello on any TCP port, QUIC on any UDP port.
+  Bytes hello = testing::tlsClientHello("doh.example.net", {"h2"});
+  EXPECT_TRUE(passes(testing::ipTcp(host, {"198.51.100.1", 8443}, 2, testing::kAck | testing::kPsh, hello)));
+  EXPECT_TRUE(passes(testing::ipTcp(host6, {"2001:db8::1", 8443}, 2, testing::kAck | testing::kPsh, hello)));
+  EXPECT_TRUE(passes(testing::ipUdp(host, {"198.51.100.1", 8443}, testing::quicInitial({1, 2, 3, 4}, "a.example", {"h3"}))));
+  EXPECT_TRUE(passes(testing::ipUdp(host6, {"2001:db8::1", 8443}, testing::quicInitial({1, 2, 3, 4}, "a.example", {"h3"}))));
+  Bytes application_data = hello;
+  application_data[0] = 0x17;  // TLS after the handshake: not passed
+  EXPECT_FALSE(passes(testing::ipTcp(host, {"198.51.100.1", 8443}, 9, testing::kAck | testing::kPsh, application_data)));
   EXPECT_FALSE(passes(testing::ipUdp(host, {"198.51.100.1", 9999}, Bytes(40, 0x5a))));
   EXPECT_FALSE(passes(testing::ipTcp(host, {"203.0.113.1", 8080}, 2, testing::kAck, Bytes(40, 0x5a))));
   EXPECT_FALSE(passes(testing::ipTcp(host, {"203.0.113.1", 8080}, 2, testing::kAck, {})));
