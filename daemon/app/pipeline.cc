@@ -9,6 +9,7 @@ Pipeline::Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& 
 
 void Pipeline::onPacket(const capture::RawPacket& packet) {
   packets_.add();
+  if (!held_order_.empty() && held_order_.front().first <= packet.time) emitHeldConnections(packet.time);
   decoded_ = {};
   decoded_.time = packet.time;
   decoded_.ifindex = packet.ifindex;
@@ -85,7 +86,29 @@ void Pipeline::finish(core::Event& event, bool judged) {
 void Pipeline::onConnection(const core::ConnectionObservation& c) {
   const policy::Policy& policy = policy_.get();
   if (!policy.config().correlation.enabled || c.direction == core::Direction::kInbound) return;
-  connections_.add();
+  emitHeldConnections(c.time);
+  const core::FlowKey key{c.source.address, c.destination.address, c.source.port, c.destination.port};
+  auto [it, first] = connection_states_.try_emplace(key);
+  ConnectionState& state = it->second;
+  if (first) {
+    state.first_seen = c.time;
+    connection_order_.emplace_back(c.time, key);
+    connections_.add();
+    // Forget the oldest: past their memory, or past the bound.
+    while (!connection_order_.empty() &&
+           (connection_states_.size() > kMaxConnections || c.time - connection_order_.front().first > kConnectionMemory)) {
+      auto old = connection_states_.find(connection_order_.front().second);
+      if (old != connection_states_.end() && old->second.first_seen == connection_order_.front().first) {
+        if (old->second.held) emit(old->second.event);
+        connection_states_.erase(old);
+      }
+      connection_order_.pop_front();
+    }
+  } else if (state.reported || c.sni.empty()) {
+    // A retransmitted SYN, or a hello after this connection's event.
+    connection_repeats_.add();
+    return;
+  }
   core::InterfaceInfo iface{c.ifindex, names_.name(c.ifindex), names_.kind(c.ifindex)};
   policy::Correlator::Result result;
   auto finding = correlator_.judge(c, policy.safeEgress(iface), policy.config().resolvers.loaded.get(),
@@ -94,12 +117,20 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   // dnsleakd started: counted (correlation_warmup), and live not reported.
   // A capture file is often all warm-up: there it is reported, with low
   // confidence and a reason that says so.
-  if (finding == policy::Finding::kNone) return;
-  if (finding == policy::Finding::kHiddenDuringWarmup && !offline_) return;
-  core::Event& e = connection_event_;
+  if (finding == policy::Finding::kNone || (finding == policy::Finding::kHiddenDuringWarmup && !offline_)) {
+    if (state.held && !c.sni.empty()) {
+      // The hello says nothing new; the SYN's finding goes out, named.
+      state.event.sni = std::string(c.sni);
+      state.held = false;
+      state.reported = true;
+      emit(state.event);
+    }
+    return;
+  }
+  core::Event& e = state.held ? state.event : connection_event_;
   e = core::Event{};
   e.interface = std::move(iface);
-  e.time = e.first_seen = e.last_seen = c.time;
+  e.time = e.first_seen = e.last_seen = state.first_seen;
   e.kind = core::MessageKind::kConnection;
   e.source = c.source;
   e.destination = c.destination;
@@ -110,10 +141,37 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   e.dns.qname = result.name;
   e.resolver = result.resolver;
   policy.judgeCorrelation(e, finding);
+  if (c.sni.empty()) {
+    // A SYN: its hello may follow and name the server.
+    if (&e != &state.event) state.event = e;
+    state.held = true;
+    state.hold_until = c.time + kHelloWait;
+    held_order_.emplace_back(state.hold_until, key);
+    return;
+  }
+  state.held = false;
+  state.reported = true;
+  emit(e);
+}
+
+void Pipeline::emit(core::Event& event) {
   if (attributor_) {
-    attributor_->submit(e, true);
+    attributor_->submit(event, true);
   } else {
-    finish(e, true);
+    finish(event, true);
+  }
+}
+
+void Pipeline::emitHeldConnections(core::Timestamp now) {
+  while (!held_order_.empty() && held_order_.front().first <= now) {
+    auto it = connection_states_.find(held_order_.front().second);
+    const auto deadline = held_order_.front().first;
+    held_order_.pop_front();
+    // Gone, no longer held, or another connection on the same ends since.
+    if (it == connection_states_.end() || !it->second.held || it->second.hold_until != deadline) continue;
+    it->second.held = false;
+    it->second.reported = true;
+    emit(it->second.event);
   }
 }
 
@@ -176,6 +234,7 @@ api::NamedCounts Pipeline::malformed() const {
     out.emplace_back(std::string(classify::httpDnsEventName(e)), classifier_.httpFlows().counters().get(e));
   }
   out.emplace_back("correlation_warmup", correlator_.counters().get(policy::Finding::kHiddenDuringWarmup));
+  out.emplace_back("connection_repeated", connection_repeats_.get());
   out.emplace_back("correlation_evicted", correlator_.evicted());
   const auto& tcp = classifier_.tcpStreams().counters();
   for (std::size_t i = 0; i < classify::kTcpStreamEventCount; ++i) {

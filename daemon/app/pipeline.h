@@ -2,9 +2,11 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "api/control_plane.h"
@@ -13,6 +15,7 @@
 #include "capture/interface_names.h"
 #include "classify/classifier.h"
 #include "core/counter.h"
+#include "core/flow_key.h"
 #include "decode/decoder.h"
 #include "decode/fragments.h"
 #include "policy/policy.h"
@@ -36,6 +39,9 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& names, EventSink& sink);
 
   void onPacket(const capture::RawPacket& packet) override;
+  // Emits the Leak-D findings that waited long enough for their
+  // connection's hello (all of them at a file's end).
+  void onIdle(core::Timestamp now) override { emitHeldConnections(now); }
 
   // Set before the first packet; nullptr (the default) judges at once.
   void setAttributor(attribution::Attributor* attributor) { attributor_ = attributor; }
@@ -68,6 +74,28 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
  private:
   void onObservation(core::Event& event) override;
   void onConnection(const core::ConnectionObservation& connection) override;
+  void emit(core::Event& event);
+  void emitHeldConnections(core::Timestamp now);
+
+  // One connection is one Leak-D event: its SYN's finding waits up to
+  // kHelloWait for the ClientHello of the same connection, to carry its
+  // server name; a retransmitted SYN, or a hello after the event, adds
+  // nothing (counted as connection_repeated). Connections are remembered
+  // for kConnectionMemory, at most kMaxConnections of them. Capture thread.
+  static constexpr auto kHelloWait = std::chrono::seconds(1);
+  static constexpr auto kConnectionMemory = std::chrono::seconds(120);
+  static constexpr std::size_t kMaxConnections = 16384;
+  struct ConnectionState {
+    core::Timestamp first_seen{};
+    bool reported = false;
+    bool held = false;
+    core::Timestamp hold_until{};
+    core::Event event;  // the held finding, while `held`
+  };
+  std::unordered_map<core::FlowKey, ConnectionState, core::FlowKeyHash> connection_states_;
+  std::deque<std::pair<core::Timestamp, core::FlowKey>> connection_order_;  // oldest first
+  std::deque<std::pair<core::Timestamp, core::FlowKey>> held_order_;        // by hold deadline
+  core::Counter connection_repeats_;
 
   policy::PolicyView policy_;         // capture thread
   std::mutex finish_mutex_;           // finish() is called from two threads

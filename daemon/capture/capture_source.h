@@ -38,6 +38,9 @@ class PacketSink {
  public:
   virtual ~PacketSink() = default;
   virtual void onPacket(const RawPacket& packet) = 0;
+  // Time passes without packets (live: about every 500 ms, with the wall
+  // clock's time), or a file ended (Timestamp::max()). Same thread.
+  virtual void onIdle(core::Timestamp /*now*/) {}
 };
 
 // Diagnostics of one capture handle, safe to read from any thread.

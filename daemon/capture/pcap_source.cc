@@ -198,6 +198,7 @@ class LiveSource : public CaptureSource {
         // kernel block is handed over after options_.timeout_ms.
         if (ready == 0 || fds[i + 1].revents) drain(*polled[i], sink);
       }
+      if (ready == 0) sink.onIdle(core::Timestamp(std::chrono::system_clock::now().time_since_epoch()));
       auto now = Clock::now();
       if (now >= next_stats) {
         for (auto& h : handles_) {
@@ -432,6 +433,7 @@ class FileSource : public CaptureSource {
       }
       std::string error;
       if (!nextPacket(packet, error)) {
+        sink.onIdle(core::Timestamp::max());  // the file's last findings
         stats_.setState(error.empty() ? "finished" : "failed", error);
         if (pcapng_) stats_.setLinkType(pcapngLinkTypes());
         return;

@@ -93,6 +93,9 @@ class LiveTest : public ::testing::Test {
     isp_dns_ = std::make_unique<Background>(isp_args, dir_, "dnsmasq-isp");
     auto vpn_args = dnsmasq(vpn_, {"203.0.113.1"}, "192.0.2.81");
     vpn_args.push_back("--host-record=svc.vpn.test,203.0.113.1");  // a service inside the tunnel
+    // An address nobody has, used by one test only: no neighbour entry
+    // left failed by another makes its SYNs fail at once.
+    vpn_args.push_back("--host-record=retry.vpn.test,192.0.2.82");
     vpn_dns_ = std::make_unique<Background>(vpn_args, dir_, "dnsmasq-vpn");
     bool resolvers_up = waitUntil(
         [] {
@@ -509,6 +512,47 @@ TEST_F(LiveTest, LeakDConnectionsBesideTheirAnswers) {
   EXPECT_NE(std::find(names.begin(), names.end(), "intranet.example.test"), names.end());
   EXPECT_NE(std::find(rules.begin(), rules.end(), "full-tunnel/hidden-resolution"), rules.end());
   EXPECT_EQ(std::find(names.begin(), names.end(), "svc.vpn.test"), names.end()) << "consistent paths are no leak";
+}
+
+// The kernel sends a SYN again when no answer comes: still one connection,
+// one Leak-D event, named by the program that sent its first packet.
+TEST_F(LiveTest, ARetransmittedSynIsStillOneLeakDEvent) {
+  if (!haveProgram("bash")) GTEST_SKIP() << "needs bash";
+  writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n"
+                     "correlation:\n  warmup_seconds: 0\nstore:\n  record_ok: true\n");
+  ASSERT_EQ(ctl({"reload"}).exit_code, 0);
+  ASSERT_NE(dig({"@203.0.113.1", "retry.vpn.test", "A"}).find("192.0.2.82"), std::string::npos);
+  // Nobody has 192.0.2.82: the SYN goes unanswered and is sent again.
+  run({"timeout", "4", "ip", "netns", "exec", host_, "bash", "-c", "exec 3<>/dev/tcp/192.0.2.82/4443"},
+      std::chrono::seconds(8));
+  auto to_it = [&] {
+    std::vector<v1::Event> out;
+    auto r = ctl({"--json", "watch", "--from-seq", "1", "--leak-type", "D", "--duration", "1"});
+    for (const auto& line : lines(r.out)) {
+      auto e = parseJson<v1::WatchResponse>(line).event();
+      if (e.destination().address() == "192.0.2.82" && e.destination().port() == 4443) out.push_back(e);
+    }
+    return out;
+  };
+  std::vector<v1::Event> events;
+  waitUntil([&] { return !(events = to_it()).empty(); }, std::chrono::seconds(5));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  events = to_it();
+  auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+  writeFile(config_, baseConfig());
+  EXPECT_EQ(ctl({"reload"}).exit_code, 0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].rule(), "full-tunnel/answered-in-tunnel-connected-outside");
+  EXPECT_EQ(events[0].dns().qname(), "retry.vpn.test");
+  EXPECT_EQ(events[0].count(), 1u);
+  if (status.attribution().ebpf().rfind("loaded", 0) == 0) {
+    EXPECT_EQ(events[0].process().name(), "bash") << events[0].attribution().ShortDebugString();
+  }
+  std::uint64_t repeated = 0;
+  for (const auto& m : status.malformed()) {
+    if (m.name() == "connection_repeated") repeated = m.count();
+  }
+  EXPECT_GE(repeated, 1u) << "the kernel sent the SYN again within 4 s; connections " << status.connections() << " packets " << status.packets();
 }
 
 TEST_F(LiveTest, ProxyStubProfileQueriesToTheStubAreFineOthersLeak) {

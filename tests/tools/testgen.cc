@@ -120,6 +120,31 @@ bool leakD(const std::string& out) {
   return writePcap(out, kSll2, c.frames);
 }
 
+// One connection, one Leak-D finding: a name answered through wg0, then
+// connected to via eth0 with a SYN, its ClientHello, and the SYN sent
+// again; and a SYN to port 8080 retransmitted twice with nothing after.
+bool connectionOnce(const std::string& out) {
+  Capture c;
+  Peer host_eth{"192.0.2.10", 0}, host_wg{"10.8.0.2", 41500}, vpn{"10.64.0.1", 53};
+  c.add(sll2(ipUdp(host_wg, vpn, DnsBuilder::query(0xd101, "once.example.com", 1).build()), 5, kPacketOutgoing));
+  c.add(sll2(ipUdp(vpn, host_wg, DnsBuilder::response(0xd101, "once.example.com", 1).answerA("once.example.com", "203.0.113.70", 60).build()),
+             5, kPacketHost));
+  Peer tls_client{"192.0.2.10", 51001}, tls_server{"203.0.113.70", 443};
+  c.add(sll2(ipTcp(tls_client, tls_server, 1, kSyn, {}), 2, kPacketOutgoing));
+  c.t += 50'000'000;
+  c.add(sll2(ipTcp(tls_client, tls_server, 2, kPsh | kAck, tlsClientHello("once.example.com", {"h2"})), 2,
+             kPacketOutgoing));
+  c.t += 1'000'000'000;
+  c.add(sll2(ipTcp(tls_client, tls_server, 1, kSyn, {}), 2, kPacketOutgoing));
+  Peer plain_client{"192.0.2.10", 51002}, plain_server{"203.0.113.70", 8080};
+  for (int i = 0; i < 3; ++i) {
+    c.add(sll2(ipTcp(plain_client, plain_server, 1, kSyn, {}), 2, kPacketOutgoing));
+    c.t += 1'000'000'000 << i;
+  }
+  (void)host_eth;
+  return writePcap(out, kSll2, c.frames);
+}
+
 // DNS over TCP/53: two queries in one segment, a query split over three
 // segments (the split falls inside the length prefix), a retransmission
 // that must not count twice, and the responses in one segment.
@@ -820,7 +845,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s SCENARIO OUT [N SEED]\n"
-                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d two_links doh_ports (OUT is a prefix) "
+                 "scenarios: basic_udp sll2_interfaces tcp_framing malformed fragments local_link dot doh dnscrypt dnscrypt_unnamed signals link_layers tunnels dns_http quic repeats burst leak_d two_links doh_ports connection_once (OUT is a prefix) "
                  "paced fuzz_seeds (OUT is a directory) bench_mix\n",
                  argv[0]);
     return 2;
@@ -842,6 +867,7 @@ int main(int argc, char** argv) {
   else if (scenario == "dnscrypt_unnamed") ok = dnscryptUnnamed(out);
   else if (scenario == "two_links") ok = twoLinks(out);
   else if (scenario == "doh_ports") ok = dohPorts(out);
+  else if (scenario == "connection_once") ok = connectionOnce(out);
   else if (scenario == "signals") ok = signals(out);
   else if (scenario == "tunnels") ok = tunnels(out);
   else if (scenario == "dns_http") ok = dnsHttp(out);
