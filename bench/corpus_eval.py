@@ -25,9 +25,11 @@ if not (corpus / "TSHARK_TRUTH.tsv").exists():
     sys.exit(f"no corpus at {corpus} (pass CORPUS_DIR)")
 
 categories = {}
+flows_expected = {}  # nDPI's count of DNS-related flows, for encrypted-DNS captures
 with open(corpus / "ndpi" / "MANIFEST.tsv") as f:
     for row in csv.DictReader(f, delimiter="\t"):
         categories["ndpi/pcap/" + row["file"]] = row["category"]
+        flows_expected["ndpi/pcap/" + row["file"]] = int(row["flows_dns_related"] or 0)
 
 ENCRYPTED = {"TRANSPORT_DOT", "TRANSPORT_DOH", "TRANSPORT_DOQ", "TRANSPORT_DNSCRYPT"}
 POSITIVE = {"doh", "dot", "doq", "dnscrypt", "doh-by-ip(no-sni)"}
@@ -51,7 +53,11 @@ for t in truth_rows:
            or (e["transport"] == "TRANSPORT_DNSCRYPT" and e["kind"] in ("MESSAGE_KIND_QUERY", "MESSAGE_KIND_RESPONSE"))]
     local = [e for e in events if e["transport"] in ("TRANSPORT_MDNS", "TRANSPORT_LLMNR", "TRANSPORT_NBNS")]
     encrypted = [e for e in events if e["transport"] in ENCRYPTED]
+    # Connections: the two ends, whichever way a packet went.
+    connections = {tuple(sorted([(e["source"]["address"], e["source"]["port"]),
+                                 (e["destination"]["address"], e["destination"]["port"])])) for e in encrypted}
     ours = {
+        "connections": len(connections),
         "dns": len(dns),
         "qnames": len({e["dns"]["qname"].lower() for e in dns if e["dns"]["qname"]}),
         "local": len(local),
@@ -68,6 +74,7 @@ for t in truth_rows:
 print(f"{'capture':58} {'dns ours/tshark':>16} {'qnames':>9} {'local-link':>11}  encrypted-DNS flows")
 agree_dns = agree_qnames = agree_local = total = 0
 positives = found = negatives = false_positives = 0
+connections_expected = connections_found = 0
 for row in rows:
     if row[1] is None:
         print(f"{row[0]:58} not read: {row[2]}")
@@ -82,7 +89,11 @@ for row in rows:
     if category in POSITIVE:
         positives += 1
         found += ours["encrypted"] > 0
-        verdict = f"{category}: {'found' if ours['encrypted'] else 'MISSED'}"
+        expected = flows_expected.get(name, 0)
+        connections_expected += expected
+        connections_found += min(ours["connections"], expected)
+        verdict = (f"{category}: {'found' if ours['encrypted'] else 'MISSED'},"
+                   f" connections {ours['connections']}/{expected}")
     elif category in ("negative", "plain-dns", "local-name-resolution", "quic"):
         negatives += 1
         false_positives += ours["encrypted"] > 0
@@ -98,4 +109,6 @@ print(f"DNS message counts agree with tshark: {agree_dns}/{total} ({100 * agree_
 print(f"distinct query names agree:           {agree_qnames}/{total} ({100 * agree_qnames / total:.1f}%)")
 print(f"mDNS/LLMNR/NBNS counts agree:         {agree_local}/{total} ({100 * agree_local / total:.1f}%)")
 print(f"encrypted-DNS positives found:        {found}/{positives} (nDPI manifest: doh, dot, doq, dnscrypt)")
+print(f"encrypted-DNS connections found:      {connections_found}/{connections_expected}"
+      f" (nDPI's DNS-related flows in those captures)")
 print(f"negatives called encrypted DNS:       {false_positives}/{negatives} (manifest: negative, plain-dns, local, quic)")
