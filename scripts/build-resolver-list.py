@@ -21,11 +21,30 @@ out = Path(sys.argv[2]) if len(sys.argv) > 2 else here / "config" / "resolvers" 
 HOST = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62}\.)+[a-z0-9-]{1,63}$")
 hosts = {}      # name -> set of protocols
 addresses = {}  # address -> set of protocols
+dropped = {}    # name -> why it is not on the list
 
 
-def add_host(name, protocol):
+def not_a_resolver(name, source):
+    """Why a name a list gives is not a resolver, or None. A DNSCrypt stamp
+    is a resolver's own description; the DoH block list casts a wider net,
+    and two kinds of name on it are APIs, not resolvers."""
+    if source == "stamp":
+        return None
+    labels = name.split(".")
+    if labels[0] == "api":
+        return "an API endpoint (first label 'api'), not a resolver: e.g. a VPN client's registration API"
+    if len(labels) > 2 and labels[0] == "dns" and labels[1] == "api":
+        return "a DNS hosting provider's zone-management API (dns.api.*), not a resolver"
+    return None
+
+
+def add_host(name, protocol, source):
     name = name.strip().lower().rstrip(".")
     if HOST.match(name) and not re.match(r"^[0-9.]+$", name):
+        why = not_a_resolver(name, source)
+        if why:
+            dropped[name] = why
+            return
         hosts.setdefault(name, set()).add(protocol)
 
 
@@ -46,7 +65,7 @@ def add_address(text, protocol):
 for line in (src / "piholemanual-DOHadb.txt").read_text().splitlines():
     m = re.match(r"^\|\|([^\^/]+)\^$", line.strip())
     if m:
-        add_host(m.group(1), "doh")
+        add_host(m.group(1), "doh", "doh-block-list")
 for name in ("piholemanual-DOHipv4.txt", "piholemanual-DOHipv6.txt"):
     for line in (src / name).read_text().splitlines():
         if not line.startswith(("#", "!")):
@@ -90,11 +109,11 @@ for stamp in re.findall(r"sdns://([A-Za-z0-9_-]+)", (src / "dnscrypt-public-reso
         if protocol == "dnscrypt":
             _, i = lp(data, i)           # public key
             provider, i = lp(data, i)    # e.g. 2.dnscrypt-cert.example
-            add_host(provider.decode(errors="replace"), "dnscrypt")
+            add_host(provider.decode(errors="replace"), "dnscrypt", "stamp")
         else:
             _, i = vlp(data, i)          # certificate hashes
             name, i = lp(data, i)
-            add_host(host_of(name), protocol)
+            add_host(host_of(name), protocol, "stamp")
     except (IndexError, ValueError):
         continue
 
@@ -107,7 +126,8 @@ lines = [
     "#   DNSCrypt/dnscrypt-resolvers v3/public-resolvers.md at",
     "#     24795a1917845084794eb23f851703df42c8197e (2026-07-24), sdns:// stamps",
     "# Private, shared (CGNAT), loopback, link-local, documentation and multicast",
-    "# addresses are left out.",
+    "# addresses are left out, and so are names the lists give that are not",
+    "# resolvers (listed at the end with the reason).",
     "#",
     "# host NAME [PROTOCOLS]   the name and every name under it",
     "# address ADDR [PROTOCOLS] a resolver address; many are shared with ordinary",
@@ -119,6 +139,10 @@ for name in sorted(hosts):
     lines.append(f"host {name} {','.join(sorted(hosts[name]))}")
 for address in sorted(addresses, key=lambda a: (ipaddress.ip_address(a).version, ipaddress.ip_address(a))):
     lines.append(f"address {address} {','.join(sorted(addresses[address]))}")
+for name in sorted(dropped):
+    lines.append(f"# dropped {name}: {dropped[name]}")
 out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text("\n".join(lines) + "\n")
-print(f"{out}: {len(hosts)} hosts, {len(addresses)} addresses")
+print(f"{out}: {len(hosts)} hosts, {len(addresses)} addresses; dropped {len(dropped)} names that are not resolvers:")
+for name in sorted(dropped):
+    print(f"  {name}: {dropped[name]}")

@@ -282,11 +282,10 @@ bool Classifier::observeQuic(const decode::DecodedPacket& packet, bool doq_port)
     if (!hello->sni.empty() && resolvers_ && resolvers_->hostListed(hello->sni)) {
       method = core::RecognitionMethod::kSniList;
       confidence = core::Confidence::kHigh;
-    } else if (hello->sni.empty() && packet.dst_port == kHttpsPort && resolvers_ &&
-               resolvers_->addressListed(packet.dst)) {
-      method = core::RecognitionMethod::kAddressList;
-      confidence = core::Confidence::kLow;
     } else {
+      // No name, or one not listed. Unlike TLS to https://ADDRESS, an
+      // address alone does not say DoH here: the listed resolver
+      // addresses (8.8.8.8, ...) answer their owners' other HTTP/3 too.
       observeConnection(packet, hello->sni);  // ordinary HTTP/3
       return true;
     }

@@ -602,6 +602,36 @@ TEST_F(CaptureTest, DohIsRecognisedOnAnyPortByTheServerName) {
   }
 }
 
+// Every capture the shared corpus calls a negative (plain HTTPS, plain DNS,
+// LAN name protocols, QUIC) gives no encrypted-DNS event with the bundled
+// config and its resolver list. Skipped without ../shared.
+TEST_F(CaptureTest, SharedCorpusNegativesAreNeverEncryptedDns) {
+  const std::string corpus = std::string(DNSLEAK_SOURCE_DIR) + "/../shared/corpus/ndpi";
+  const std::string manifest = readFile(corpus + "/MANIFEST.tsv");
+  if (manifest.empty()) GTEST_SKIP() << "no shared corpus at " << corpus << " (it is an aid, not a dependency)";
+  const std::string config = std::string(DNSLEAK_SOURCE_DIR) + "/config/dnsleakd.yaml";
+  int negatives = 0;
+  for (const auto& row : lines(manifest)) {
+    auto tab = row.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string file = row.substr(0, tab);
+    std::string category = row.substr(tab + 1, row.find('\t', tab + 1) - tab - 1);
+    if (category != "negative" && category != "plain-dns" && category != "local-name-resolution" && category != "quic") {
+      continue;
+    }
+    ++negatives;
+    auto r = run({DNSLEAKD_PATH, "--read", corpus + "/pcap/" + file, "--config", config, "--json"});
+    for (const auto& line : lines(r.out)) {
+      Event e;
+      if (!google::protobuf::util::JsonStringToMessage(line, &e).ok()) continue;
+      EXPECT_TRUE(e.transport() != v1::TRANSPORT_DOH && e.transport() != v1::TRANSPORT_DOT &&
+                  e.transport() != v1::TRANSPORT_DOQ && e.transport() != v1::TRANSPORT_DNSCRYPT)
+          << file << " (" << category << "): " << e.sni() << " " << e.destination().address() << " " << e.reason();
+    }
+  }
+  EXPECT_GT(negatives, 40);
+}
+
 // A pcapng whose interfaces have different link types and names, made by
 // Debian's own tools (text2pcap names each interface, mergecap joins
 // them): every packet read with its interface's link type and name, and

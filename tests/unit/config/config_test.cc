@@ -74,6 +74,10 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_TRUE(c.resolvers.loaded->hostListed("mozilla.cloudflare-dns.com"));
   EXPECT_TRUE(c.resolvers.loaded->hostListed("dns.google"));
   EXPECT_FALSE(c.resolvers.loaded->hostListed("www.example.com"));
+  // Names the lists give that are APIs, not resolvers, are left out
+  // (scripts/build-resolver-list.py says why at the end of the file).
+  EXPECT_FALSE(c.resolvers.loaded->hostListed("api.cloudflareclient.com"));  // a VPN client's registration API
+  EXPECT_FALSE(c.resolvers.loaded->hostListed("dns.api.gandi.net"));         // a zone-management API
   // Private and shared addresses were left out of the list.
   EXPECT_FALSE(c.resolvers.loaded->addressListed(*core::IpAddress::parse("10.0.10.236")));
 }
