@@ -157,15 +157,14 @@ class DaemonControl : public api::ControlPlane {
       return false;
     };
     auto policy = policy_.current();
-    std::vector<api::HostInterfaceStatus> out;
-    std::vector<std::thread> checks;
     auto found = capture::hostInterfaces();
-    out.resize(found.size());
-    // Each interface is tried on its own thread: one driver that hangs
-    // costs its own timeout, not everyone's.
+    std::vector<std::string> names;
+    for (const auto& h : found) names.push_back(h.name);
+    auto checks = capture::checkCaptures(names, std::chrono::milliseconds(2000));
+    std::vector<api::HostInterfaceStatus> out;
     for (std::size_t i = 0; i < found.size(); ++i) {
-      auto& h = found[i];
-      auto& o = out[i];
+      const auto& h = found[i];
+      api::HostInterfaceStatus o;
       o.name = h.name;
       o.index = h.index;
       o.kind = h.kind;
@@ -174,13 +173,10 @@ class DaemonControl : public api::ControlPlane {
       o.loopback = h.loopback;
       o.captured = capturing(h.name);
       o.safe = policy->safeEgress(core::InterfaceInfo{h.index, h.name, h.kind});
-      checks.emplace_back([&o] {
-        auto check = capture::checkCapture(o.name, std::chrono::milliseconds(2000));
-        o.capturable = check.ok;
-        o.capture_check = check.detail;
-      });
+      o.capturable = checks[i].ok;
+      o.capture_check = checks[i].detail;
+      out.push_back(std::move(o));
     }
-    for (auto& t : checks) t.join();
     return out;
   }
 

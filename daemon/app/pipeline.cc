@@ -16,9 +16,11 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
   auto status = decode::decodeFrame(packet.link_type, packet.data, decoded_);
   decode_counters_.add(status);
   // A name the source read (a pcapng interface's), unless the frame named
-  // its own interface (an SLL2 index inside the file).
-  if (!packet.interface_name.empty() && decoded_.ifindex == packet.ifindex) {
+  // its own interface (an SLL2 index inside the file); once per index.
+  if (!packet.interface_name.empty() && decoded_.ifindex == packet.ifindex && packet.ifindex < kTrackedInterfaces &&
+      !described_[packet.ifindex]) {
     names_.describe(packet.ifindex, packet.interface_name);
+    described_[packet.ifindex] = true;
   }
   per_interface_[slot(decoded_.ifindex)].packets.add();
   if (status == decode::DecodeStatus::kIgnoredFragment && !decoded_.ip_packet.empty()) {
@@ -97,9 +99,10 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
     // Forget the oldest: past their memory, or past the bound.
     while (!connection_order_.empty() &&
            (connection_states_.size() > kMaxConnections || c.time - connection_order_.front().first > kConnectionMemory)) {
-      auto old = connection_states_.find(connection_order_.front().second);
-      if (old != connection_states_.end() && old->second.first_seen == connection_order_.front().first) {
-        if (old->second.held) emit(old->second.event);
+      const auto& [seen, old_key] = connection_order_.front();
+      auto old = connection_states_.find(old_key);
+      if (old != connection_states_.end() && old->second.first_seen == seen) {
+        if (auto held = held_.find(old_key); held != held_.end()) releaseHeld(held);
         connection_states_.erase(old);
       }
       connection_order_.pop_front();
@@ -109,6 +112,8 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
     connection_repeats_.add();
     return;
   }
+  // Only a connection's first SYN is ever held, until its hello.
+  auto held = held_.find(key);
   core::InterfaceInfo iface{c.ifindex, names_.name(c.ifindex), names_.kind(c.ifindex)};
   policy::Correlator::Result result;
   auto finding = correlator_.judge(c, policy.safeEgress(iface), policy.config().resolvers.loaded.get(),
@@ -118,16 +123,14 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   // A capture file is often all warm-up: there it is reported, with low
   // confidence and a reason that says so.
   if (finding == policy::Finding::kNone || (finding == policy::Finding::kHiddenDuringWarmup && !offline_)) {
-    if (state.held && !c.sni.empty()) {
+    if (held != held_.end() && !c.sni.empty()) {
       // The hello says nothing new; the SYN's finding goes out, named.
-      state.event.sni = std::string(c.sni);
-      state.held = false;
-      state.reported = true;
-      emit(state.event);
+      held->second.event.sni = std::string(c.sni);
+      releaseHeld(held);
     }
     return;
   }
-  core::Event& e = state.held ? state.event : connection_event_;
+  core::Event& e = connection_event_;
   e = core::Event{};
   e.interface = std::move(iface);
   e.time = e.first_seen = e.last_seen = state.first_seen;
@@ -143,13 +146,12 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   policy.judgeCorrelation(e, finding);
   if (c.sni.empty()) {
     // A SYN: its hello may follow and name the server.
-    if (&e != &state.event) state.event = e;
-    state.held = true;
-    state.hold_until = c.time + kHelloWait;
-    held_order_.emplace_back(state.hold_until, key);
+    const auto until = c.time + kHelloWait;
+    held_[key] = HeldConnection{e, until};
+    held_order_.emplace_back(until, key);
     return;
   }
-  state.held = false;
+  if (held != held_.end()) held_.erase(held);  // the hello's finding stands for both
   state.reported = true;
   emit(e);
 }
@@ -162,16 +164,22 @@ void Pipeline::emit(core::Event& event) {
   }
 }
 
+void Pipeline::releaseHeld(HeldConnections::iterator held) {
+  if (auto state = connection_states_.find(held->first); state != connection_states_.end()) {
+    state->second.reported = true;
+  }
+  emit(held->second.event);
+  held_.erase(held);
+}
+
 void Pipeline::emitHeldConnections(core::Timestamp now) {
   while (!held_order_.empty() && held_order_.front().first <= now) {
-    auto it = connection_states_.find(held_order_.front().second);
-    const auto deadline = held_order_.front().first;
+    const auto [until, key] = held_order_.front();
     held_order_.pop_front();
-    // Gone, no longer held, or another connection on the same ends since.
-    if (it == connection_states_.end() || !it->second.held || it->second.hold_until != deadline) continue;
-    it->second.held = false;
-    it->second.reported = true;
-    emit(it->second.event);
+    // Released already (its hello came), or held again since for another
+    // connection on the same ends.
+    auto held = held_.find(key);
+    if (held != held_.end() && held->second.until == until) releaseHeld(held);
   }
 }
 

@@ -88,11 +88,16 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   struct ConnectionState {
     core::Timestamp first_seen{};
     bool reported = false;
-    bool held = false;
-    core::Timestamp hold_until{};
-    core::Event event;  // the held finding, while `held`
   };
+  // A SYN's finding waiting for its hello, until `until`.
+  struct HeldConnection {
+    core::Event event;
+    core::Timestamp until{};
+  };
+  using HeldConnections = std::unordered_map<core::FlowKey, HeldConnection, core::FlowKeyHash>;
+  void releaseHeld(HeldConnections::iterator held);
   std::unordered_map<core::FlowKey, ConnectionState, core::FlowKeyHash> connection_states_;
+  HeldConnections held_;
   std::deque<std::pair<core::Timestamp, core::FlowKey>> connection_order_;  // oldest first
   std::deque<std::pair<core::Timestamp, core::FlowKey>> held_order_;        // by hold deadline
   core::Counter connection_repeats_;
@@ -122,6 +127,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
     core::Counter leaks;
   };
   std::array<PerInterface, kTrackedInterfaces> per_interface_{};
+  std::array<bool, kTrackedInterfaces> described_{};  // names given to names_, capture thread
   static std::uint32_t slot(std::uint32_t ifindex) { return ifindex < kTrackedInterfaces ? ifindex : 0; }
 };
 

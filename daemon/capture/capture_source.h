@@ -123,15 +123,15 @@ std::string combinedFilter(const std::string& ours, const std::string& user);
 // CaptureError naming the interface and the cause.
 std::unique_ptr<CaptureSource> openLive(const LiveOptions& options);
 
-// Whether libpcap can open `name` here and now, given at most `timeout`
-// (a driver that hangs in activation cannot stall the caller; its thread
-// is left to finish on its own). `detail` is the link type it opened with,
-// or why it did not. Any thread.
+// Whether libpcap can open each of `names` here and now, tried at once
+// and given at most `timeout` in all (a driver that hangs in activation
+// cannot stall the caller; its thread is left to finish on its own).
+// `detail` is the link type it opened with, or why it did not. Any thread.
 struct CaptureCheck {
   bool ok = false;
   std::string detail;
 };
-CaptureCheck checkCapture(const std::string& name, std::chrono::milliseconds timeout);
+std::vector<CaptureCheck> checkCaptures(const std::vector<std::string>& names, std::chrono::milliseconds timeout);
 
 struct FileOptions {
   std::string path;

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "capture/capture_source.h"
@@ -536,47 +537,63 @@ std::string combinedFilter(const std::string& ours, const std::string& user) {
   return "(" + user + ") and (" + ours + ")";
 }
 
-CaptureCheck checkCapture(const std::string& name, std::chrono::milliseconds timeout) {
+namespace {
+
+// Opens `name` with the smallest settings libpcap allows and closes it.
+CaptureCheck probeCapture(const std::string& name) {
+  CaptureCheck r;
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_create(name.c_str(), errbuf);
+  if (!p) {
+    r.detail = errbuf;
+    return r;
+  }
+  pcap_set_snaplen(p, 128);
+  pcap_set_buffer_size(p, 64 * 1024);
+  pcap_set_timeout(p, 100);
+  int rc = pcap_activate(p);
+  if (rc >= 0) {
+    r.ok = true;
+    r.detail = linkTypeName(pcap_datalink(p));
+    if (rc > 0) r.detail += std::string(" (warning: ") + pcap_statustostr(rc) + ")";
+  } else {
+    r.detail = rc == PCAP_ERROR_PERM_DENIED    ? std::string("permission denied (needs CAP_NET_RAW)")
+               : rc == PCAP_ERROR_NO_SUCH_DEVICE ? std::string("no such interface")
+               : rc == PCAP_ERROR_IFACE_NOT_UP   ? std::string("interface is not up")
+                                                 : std::string(pcap_geterr(p));
+  }
+  pcap_close(p);
+  return r;
+}
+
+}  // namespace
+
+std::vector<CaptureCheck> checkCaptures(const std::vector<std::string>& names, std::chrono::milliseconds timeout) {
+  // Shared with the probing threads, which may outlive this call.
   struct Shared {
     std::mutex mutex;
     std::condition_variable done_cv;
-    bool done = false;
-    CaptureCheck result;
+    std::size_t done = 0;
+    std::vector<std::optional<CaptureCheck>> results;
   };
   auto shared = std::make_shared<Shared>();
-  std::thread([shared, name] {
-    CaptureCheck r;
-    char errbuf[PCAP_ERRBUF_SIZE] = {};
-    if (pcap_t* p = pcap_create(name.c_str(), errbuf)) {
-      // As small as libpcap allows: this handle only proves it opens.
-      pcap_set_snaplen(p, 128);
-      pcap_set_buffer_size(p, 64 * 1024);
-      pcap_set_timeout(p, 100);
-      int rc = pcap_activate(p);
-      if (rc >= 0) {
-        r.ok = true;
-        r.detail = linkTypeName(pcap_datalink(p));
-        if (rc > 0) r.detail += std::string(" (warning: ") + pcap_statustostr(rc) + ")";
-      } else {
-        r.detail = rc == PCAP_ERROR_PERM_DENIED ? std::string("permission denied (needs CAP_NET_RAW)")
-                   : rc == PCAP_ERROR_NO_SUCH_DEVICE ? std::string("no such interface")
-                   : rc == PCAP_ERROR_IFACE_NOT_UP  ? std::string("interface is not up")
-                                                    : std::string(pcap_geterr(p));
-      }
-      pcap_close(p);
-    } else {
-      r.detail = errbuf;
-    }
-    std::lock_guard lock(shared->mutex);
-    shared->result = std::move(r);
-    shared->done = true;
-    shared->done_cv.notify_all();
-  }).detach();
-  std::unique_lock lock(shared->mutex);
-  if (!shared->done_cv.wait_for(lock, timeout, [&] { return shared->done; })) {
-    return {false, "timed out after " + std::to_string(timeout.count()) + " ms"};
+  shared->results.resize(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::thread([shared, i, name = names[i]] {
+      CaptureCheck r = probeCapture(name);
+      std::lock_guard lock(shared->mutex);
+      shared->results[i] = std::move(r);
+      ++shared->done;
+      shared->done_cv.notify_all();
+    }).detach();
   }
-  return shared->result;
+  std::unique_lock lock(shared->mutex);
+  shared->done_cv.wait_for(lock, timeout, [&] { return shared->done == names.size(); });
+  std::vector<CaptureCheck> out;
+  for (const auto& r : shared->results) {
+    out.push_back(r ? *r : CaptureCheck{false, "timed out after " + std::to_string(timeout.count()) + " ms"});
+  }
+  return out;
 }
 
 std::string filterError(int link_type, const std::string& filter) {

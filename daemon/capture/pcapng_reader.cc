@@ -53,18 +53,18 @@ std::uint32_t PcapngReader::u32(const std::uint8_t* p) const {
   return swapped_ ? byteswap(v) : v;
 }
 
-bool PcapngReader::readSectionHeader(std::span<const std::uint8_t> body) {
-  // Byte-order magic (4), major and minor version (2 + 2), section length (8).
-  if (body.size() < 16) return false;
+bool PcapngReader::setByteOrder(const std::uint8_t* magic_bytes) {
   std::uint32_t magic;
-  std::memcpy(&magic, body.data(), 4);
-  if (magic == kByteOrderMagic) {
-    swapped_ = false;
-  } else if (magic == byteswap(kByteOrderMagic)) {
-    swapped_ = true;
-  } else {
-    return false;
-  }
+  std::memcpy(&magic, magic_bytes, 4);
+  if (magic != kByteOrderMagic && magic != byteswap(kByteOrderMagic)) return false;
+  swapped_ = magic != kByteOrderMagic;
+  return true;
+}
+
+bool PcapngReader::readSectionHeader(std::span<const std::uint8_t> body) {
+  // Byte-order magic (4, read already by next()), major and minor version
+  // (2 + 2), section length (8).
+  if (body.size() < 16) return false;
   if (u16(body.data() + 4) != 1) return false;  // major version 1 only
   interfaces_.clear();                           // interface ids are per section
   in_section_ = true;
@@ -133,15 +133,7 @@ PcapngReader::Result PcapngReader::next(PcapngPacket& out) {
       // The byte order is the new section's: read it before the length.
       std::uint8_t magic[4];
       if (std::fread(magic, 1, 4, file_) != 4) return fail("the file ends inside a section header");
-      std::uint32_t m;
-      std::memcpy(&m, magic, 4);
-      if (m == kByteOrderMagic) {
-        swapped_ = false;
-      } else if (m == byteswap(kByteOrderMagic)) {
-        swapped_ = true;
-      } else {
-        return fail("a section header without the byte-order magic");
-      }
+      if (!setByteOrder(magic)) return fail("a section header without the byte-order magic");
       if (std::fseek(file_, -4, SEEK_CUR) != 0) return fail("cannot re-read the section header");
     } else if (!in_section_) {
       return fail("the file does not start with a section header");
@@ -169,16 +161,11 @@ PcapngReader::Result PcapngReader::next(PcapngPacket& out) {
     std::uint32_t interface_id = 0, caplen = 0, wire = 0;
     std::uint64_t ticks = 0;
     std::size_t data_at = 0;
-    if (type == kEnhancedPacket) {
-      if (body.size() < 20) return fail("a truncated enhanced packet block");
-      interface_id = u32(body.data());
-      ticks = (static_cast<std::uint64_t>(u32(body.data() + 4)) << 32) | u32(body.data() + 8);
-      caplen = u32(body.data() + 12);
-      wire = u32(body.data() + 16);
-      data_at = 20;
-    } else if (type == kObsoletePacket) {
+    if (type == kEnhancedPacket || type == kObsoletePacket) {
+      // Interface id (4, or 2 and a drop count in the obsolete block),
+      // timestamp high and low, captured and original length.
       if (body.size() < 20) return fail("a truncated packet block");
-      interface_id = u16(body.data());
+      interface_id = type == kEnhancedPacket ? u32(body.data()) : u16(body.data());
       ticks = (static_cast<std::uint64_t>(u32(body.data() + 4)) << 32) | u32(body.data() + 8);
       caplen = u32(body.data() + 12);
       wire = u32(body.data() + 16);

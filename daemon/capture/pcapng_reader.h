@@ -61,6 +61,8 @@ class PcapngReader {
   Result fail(std::string why);
   std::uint16_t u16(const std::uint8_t* p) const;
   std::uint32_t u32(const std::uint8_t* p) const;
+  // Takes the section's byte order from its magic; false when it is none.
+  bool setByteOrder(const std::uint8_t* magic_bytes);
   bool readSectionHeader(std::span<const std::uint8_t> body);
   bool readInterface(std::span<const std::uint8_t> body);
   core::Timestamp timestamp(const Interface& i, std::uint64_t ticks) const;

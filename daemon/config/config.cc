@@ -460,15 +460,6 @@ std::string_view localLinkRuleName(LocalLinkRule r) {
   return "unknown";
 }
 
-std::string_view journalModeName(JournalMode m) {
-  switch (m) {
-    case JournalMode::kAuto: return "auto";
-    case JournalMode::kOn: return "on";
-    case JournalMode::kOff: return "off";
-  }
-  return "unknown";
-}
-
 std::string_view privacyModeName(PrivacyMode m) {
   switch (m) {
     case PrivacyMode::kFull: return "full";

@@ -28,7 +28,6 @@ enum class PrivacyMode { kFull, kRedacted, kMinimal };
 std::string_view privacyModeName(PrivacyMode m);
 
 enum class JournalMode { kAuto, kOn, kOff };
-std::string_view journalModeName(JournalMode m);
 
 // Where the split profile sends names that neither list names.
 enum class SplitDefault { kTunnel, kDirect };

@@ -200,6 +200,47 @@ class LiveTest : public ::testing::Test {
     return waitUntil([&] { return storedBy(socket).find(qname) != std::string::npos; }, std::chrono::seconds(5));
   }
 
+  // An HTTPS server (ALPN h2, a certificate of its own) in the ISP
+  // namespace on 198.51.100.1:PORT.
+  static std::unique_ptr<Background> httpsServer(int port) {
+    const std::string key = dir_ + "/https" + std::to_string(port) + ".key";
+    const std::string cert = dir_ + "/https" + std::to_string(port) + ".crt";
+    EXPECT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-subj", "/CN=doh", "-days", "1", "-keyout", key, "-out", cert})
+                  .exit_code,
+              0);
+    return std::make_unique<Background>(
+        std::vector<std::string>{"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept",
+                                 "198.51.100.1:" + std::to_string(port), "-cert", cert, "-key", key, "-alpn", "h2",
+                                 "-quiet"},
+        dir_, "https-server-" + std::to_string(port));
+  }
+
+  // A TLS handshake from the host to that server with server name `sni`.
+  static bool httpsHello(int port, const std::string& sni) {
+    std::string command = "echo | timeout 5 ip netns exec " + host_ + " openssl s_client -connect 198.51.100.1:" +
+                          std::to_string(port) + " -servername " + sni + " -alpn h2";
+    return run({"sh", "-c", command}).out.find("ALPN protocol: h2") != std::string::npos;
+  }
+
+  // The stored DoH events (to `port`, or any port for 0), once there is
+  // one: 5 s at most.
+  static std::vector<v1::Event> dohEvents(std::uint32_t port = 0) {
+    std::vector<v1::Event> doh;
+    waitUntil(
+        [&] {
+          doh.clear();
+          auto r = ctl({"--json", "watch", "--from-seq", "1", "--transport", "doh", "--duration", "1"});
+          for (const auto& line : lines(r.out)) {
+            auto e = parseJson<v1::WatchResponse>(line).event();
+            if (port == 0 || e.resolver().port() == port) doh.push_back(e);
+          }
+          return !doh.empty();
+        },
+        std::chrono::seconds(5));
+    return doh;
+  }
+
   static std::vector<v1::Event> waitForEvents(const std::string& qname, std::size_t n) {
     std::vector<v1::Event> events;
     waitUntil([&] { return (events = eventsFor(qname)).size() >= n; }, std::chrono::seconds(5));
@@ -383,30 +424,11 @@ TEST_F(LiveTest, DnsOverTlsOutsideTheTunnelIsLeakC) {
 // resolver's server name. An ordinary HTTPS site to the same server is not.
 TEST_F(LiveTest, BrowserStyleDohOutsideTheTunnelIsLeakC) {
   if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
-  std::string key = dir_ + "/doh.key", cert = dir_ + "/doh.crt";
-  ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
-                 "/CN=doh", "-days", "1", "-keyout", key, "-out", cert})
-                .exit_code,
-            0);
-  Background server({"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept", "198.51.100.1:443", "-cert", cert,
-                     "-key", key, "-alpn", "h2", "-quiet"},
-                    dir_, "doh-server");
-  auto hello = [&](const std::string& sni) {
-    std::string command = "echo | timeout 5 ip netns exec " + host_ +
-                          " openssl s_client -connect 198.51.100.1:443 -servername " + sni + " -alpn h2";
-    return run({"sh", "-c", command}).out.find("ALPN protocol: h2") != std::string::npos;
-  };
-  ASSERT_TRUE(waitUntil([&] { return hello("www.ordinary-site.example"); }, std::chrono::seconds(10))) << server.err();
-  ASSERT_TRUE(hello("mozilla.cloudflare-dns.com"));
-  std::vector<v1::Event> doh;
-  waitUntil(
-      [&] {
-        doh.clear();
-        auto r = ctl({"--json", "watch", "--from-seq", "1", "--transport", "doh", "--duration", "1"});
-        for (const auto& line : lines(r.out)) doh.push_back(parseJson<v1::WatchResponse>(line).event());
-        return !doh.empty();
-      },
-      std::chrono::seconds(5));
+  auto server = httpsServer(443);
+  ASSERT_TRUE(waitUntil([&] { return httpsHello(443, "www.ordinary-site.example"); }, std::chrono::seconds(10)))
+      << server->err();
+  ASSERT_TRUE(httpsHello(443, "mozilla.cloudflare-dns.com"));
+  auto doh = dohEvents();
   ASSERT_EQ(doh.size(), 1u) << "only the resolver's connection is DoH";
   EXPECT_EQ(doh[0].sni(), "mozilla.cloudflare-dns.com");
   EXPECT_EQ(doh[0].leak_type(), v1::LEAK_TYPE_C);
@@ -419,34 +441,11 @@ TEST_F(LiveTest, BrowserStyleDohOutsideTheTunnelIsLeakC) {
 // DoH traffic): the live filter passes the hello and it is Leak-C.
 TEST_F(LiveTest, DohOnAnotherPortIsRecognisedLiveByItsServerName) {
   if (!haveProgram("openssl")) GTEST_SKIP() << "needs openssl (scripts/install-deps.sh installs it)";
-  std::string key = dir_ + "/doh8443.key", cert = dir_ + "/doh8443.crt";
-  ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
-                 "/CN=doh", "-days", "1", "-keyout", key, "-out", cert})
-                .exit_code,
-            0);
-  Background server({"ip", "netns", "exec", isp_, "openssl", "s_server", "-accept", "198.51.100.1:8443", "-cert", cert,
-                     "-key", key, "-alpn", "h2", "-quiet"},
-                    dir_, "doh8443-server");
-  auto hello = [&](const std::string& sni) {
-    std::string command = "echo | timeout 5 ip netns exec " + host_ +
-                          " openssl s_client -connect 198.51.100.1:8443 -servername " + sni + " -alpn h2";
-    return run({"sh", "-c", command}).out.find("ALPN protocol: h2") != std::string::npos;
-  };
-  ASSERT_TRUE(waitUntil([&] { return hello("www.ordinary-8443.example"); }, std::chrono::seconds(10)))
-      << server.err();
-  ASSERT_TRUE(hello("dns.google"));
-  std::vector<v1::Event> doh;
-  waitUntil(
-      [&] {
-        doh.clear();
-        auto r = ctl({"--json", "watch", "--from-seq", "1", "--transport", "doh", "--duration", "1"});
-        for (const auto& line : lines(r.out)) {
-          auto e = parseJson<v1::WatchResponse>(line).event();
-          if (e.resolver().port() == 8443) doh.push_back(e);
-        }
-        return !doh.empty();
-      },
-      std::chrono::seconds(5));
+  auto server = httpsServer(8443);
+  ASSERT_TRUE(waitUntil([&] { return httpsHello(8443, "www.ordinary-8443.example"); }, std::chrono::seconds(10)))
+      << server->err();
+  ASSERT_TRUE(httpsHello(8443, "dns.google"));
+  auto doh = dohEvents(8443);
   ASSERT_EQ(doh.size(), 1u) << "only the listed name's connection is DoH";
   EXPECT_EQ(doh[0].sni(), "dns.google");
   EXPECT_EQ(doh[0].leak_type(), v1::LEAK_TYPE_C);
