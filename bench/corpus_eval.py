@@ -56,9 +56,14 @@ for t in truth_rows:
     # Connections: the two ends, whichever way a packet went.
     connections = {tuple(sorted([(e["source"]["address"], e["source"]["port"]),
                                  (e["destination"]["address"], e["destination"]["port"])])) for e in encrypted}
+    # One event per exchange: an answered query stands for two messages, and
+    # a query seen again while it waited (a retry, or a capture that holds
+    # each packet twice) is counted in the summary, not reported.
+    repeated = next((int(x["count"]) for x in summary.get("exchanges", []) if x["name"] == "query_repeated"), 0)
+    messages = repeated + sum(2 if e.get("exchange", {}).get("answered") else 1 for e in dns)
     ours = {
         "connections": len(connections),
-        "dns": len(dns),
+        "dns": messages,
         "qnames": len({e["dns"]["qname"].lower() for e in dns if e["dns"]["qname"]}),
         "local": len(local),
         "encrypted": len(encrypted),

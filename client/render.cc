@@ -93,6 +93,14 @@ std::string formatDuration(const google::protobuf::Duration& d) {
   return buf;
 }
 
+std::string formatResponseTime(const google::protobuf::Duration& d) {
+  const double ms = static_cast<double>(d.seconds()) * 1e3 + d.nanos() / 1e6;
+  char buf[32];
+  // Tenths of a millisecond say something below 10 ms (a LAN resolver, a cache hit).
+  std::snprintf(buf, sizeof buf, ms < 10 ? "%.1fms" : "%.0fms", ms);
+  return buf;
+}
+
 std::string formatEndpoint(const v1::Endpoint& ep) {
   if (ep.address().find(':') != std::string::npos) return "[" + ep.address() + "]:" + std::to_string(ep.port());
   return ep.address() + ":" + std::to_string(ep.port());
@@ -140,7 +148,15 @@ std::string renderEvent(const v1::Event& e) {
   std::string what;
   if (e.kind() == v1::MESSAGE_KIND_QUERY || e.kind() == v1::MESSAGE_KIND_RESPONSE) {
     what = d.qname() + " " + (d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name());
-    if (d.is_response()) what += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
+    const auto& x = e.exchange();
+    if (d.is_response() || x.answered()) {
+      what += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
+    }
+    if (x.answered()) {
+      what += " " + formatResponseTime(x.response_time());
+    } else if (e.has_exchange()) {
+      what += " unanswered";
+    }
   } else {
     what = e.transport() == v1::TRANSPORT_DNSCRYPT ? "(encrypted exchange)"
            : e.sni().empty()                        ? "(no server name)"
@@ -195,6 +211,14 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   }
   out += "dns        " + std::to_string(s.dns_messages()) + (s.dns_messages() == 1 ? " message" : " messages") +
          (transports.empty() ? "" : " (" + transports + ")") + "\n";
+  std::string exchanges;
+  for (const auto& x : s.exchanges()) {
+    if (x.count() == 0) continue;
+    std::string name = x.name();
+    for (auto& c : name) c = c == '_' ? ' ' : c;
+    exchanges += (exchanges.empty() ? "" : ", ") + std::to_string(x.count()) + " " + name;
+  }
+  if (!exchanges.empty()) out += "exchanges  " + exchanges + "\n";
   out += "connects   " + std::to_string(s.connections()) + " put beside the answers seen (Leak-D)\n";
   const auto& at = s.attribution();
   if (!at.enabled()) {

@@ -9,6 +9,7 @@ namespace dnsleak::client {
 std::string formatTime(const google::protobuf::Timestamp& t);
 std::string formatDuration(const google::protobuf::Duration& d);
 std::string formatEndpoint(const v1::Endpoint& ep);
+std::string formatResponseTime(const google::protobuf::Duration& d);  // "0.4ms", "12ms"
 
 // One line per event (and the reason under it for a leak), as `watch` prints.
 std::string renderEvent(const v1::Event& event);

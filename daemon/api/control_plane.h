@@ -65,6 +65,7 @@ struct StatusSnapshot {
   std::uint64_t connections = 0;
   NamedCounts transports;
   NamedCounts leaks;
+  NamedCounts exchanges;
   NamedCounts malformed;
   std::vector<InterfaceCounts> interfaces;
   AttributionStatus attribution;

@@ -125,6 +125,16 @@ void toProto(const core::Event& e, v1::Event* out) {
   a->set_failure(static_cast<v1::AttributionFailure>(e.attribution.failure));
   a->set_detail(e.attribution.detail);
   for (const auto& s : e.signals) out->add_signals(s);
+  if (e.exchange.tracked) {
+    auto* x = out->mutable_exchange();
+    x->set_answered(e.exchange.answered);
+    if (e.exchange.answered) {
+      auto ns = e.exchange.response_time.count();
+      x->mutable_response_time()->set_seconds(ns / 1'000'000'000);
+      x->mutable_response_time()->set_nanos(static_cast<std::int32_t>(ns % 1'000'000'000));
+      x->set_response_size(e.exchange.response_size);
+    }
+  }
 }
 
 void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint64_t watchers,
@@ -172,6 +182,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   at->set_overflow(s.attribution.overflow);
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
+  addCounts(s.exchanges, out->mutable_exchanges());
   addCounts(s.malformed, out->mutable_malformed());
   for (const auto& i : s.interfaces) {
     auto* pi = out->add_interfaces();

@@ -474,7 +474,13 @@ int runDaemon(const Options& options) {
   source->stop();
   capture_thread.join();
   control.setAttributor(nullptr);  // status from here on has no attribution part
-  attributor.reset();  // delivers what is queued
+  // What waits goes out: held connections through the attributor, which
+  // then delivers its queue (responses among it complete exchanges), then
+  // the queries still waiting for their responses.
+  pipeline.emitHeldConnections(core::Timestamp::max());
+  attributor.reset();
+  pipeline.setAttributor(nullptr);
+  pipeline.expireExchanges(core::Timestamp::max());
   leak_journal.reset();  // writes what is pending
   server.stop();
   close(signal_fd);

@@ -30,6 +30,13 @@ std::string_view kindName(core::MessageKind kind) {
 
 }  // namespace
 
+std::string formatResponseTime(std::chrono::nanoseconds t) {
+  const double ms = std::chrono::duration<double, std::milli>(t).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ms < 10 ? "%.1fms" : "%.0fms", ms);
+  return buf;
+}
+
 std::string formatTime(core::Timestamp t) {
   auto ns = t.time_since_epoch().count();
   std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
@@ -58,9 +65,14 @@ std::string formatEventLine(const core::Event& e) {
   if (e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse) {
     auto type = core::qtypeName(e.dns.qtype, e.transport);
     what = e.dns.qname + " " + (type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type));
-    if (e.kind == core::MessageKind::kResponse) {
+    if (e.kind == core::MessageKind::kResponse || e.exchange.answered) {
       auto rcode = core::rcodeName(e.dns.rcode);
       what += " " + (rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode));
+    }
+    if (e.exchange.answered) {
+      what += " " + formatResponseTime(e.exchange.response_time);
+    } else if (e.exchange.tracked) {
+      what += " unanswered";
     }
   } else {
     what = e.transport == core::Transport::kDnsCrypt ? "(encrypted exchange)"

@@ -10,6 +10,9 @@ Pipeline::Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& 
 void Pipeline::onPacket(const capture::RawPacket& packet) {
   packets_.add();
   if (!held_order_.empty() && held_order_.front().first <= packet.time) emitHeldConnections(packet.time);
+  if (packet.time.time_since_epoch().count() >= exchange_deadline_.load(std::memory_order_relaxed)) {
+    expireExchanges(packet.time);
+  }
   decoded_ = {};
   decoded_.time = packet.time;
   decoded_.ifindex = packet.ifindex;
@@ -68,16 +71,34 @@ void Pipeline::onObservation(core::Event& event) {
 }
 
 void Pipeline::finish(core::Event& event, bool judged) {
-  // Uncontended but for a flood past the attributor's queue.
+  // Uncontended but for a flood past the attributor's queue, and the
+  // capture thread letting go of queries that waited in vain.
   std::lock_guard lock(finish_mutex_);
   const policy::Policy& policy = finish_policy_.get();
   if (judged) {
     // Judged before its owner was known: the owner gets the privacy mode now
     // (names had it then; cutting them again changes nothing).
     policy::applyPrivacy(policy.config().privacy, event);
+    sinkJudged(event);
   } else {
-    policy.judge(event);
+    exchanges_.add(event, [&](core::Event& e) { judgeAndSink(policy, e); });
+    exchange_deadline_.store(exchanges_.nextDeadline().time_since_epoch().count(), std::memory_order_relaxed);
   }
+}
+
+void Pipeline::expireExchanges(core::Timestamp now) {
+  std::lock_guard lock(finish_mutex_);
+  const policy::Policy& policy = finish_policy_.get();
+  exchanges_.expire(now, [&](core::Event& e) { judgeAndSink(policy, e); });
+  exchange_deadline_.store(exchanges_.nextDeadline().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+void Pipeline::judgeAndSink(const policy::Policy& policy, core::Event& event) {
+  policy.judge(event);
+  sinkJudged(event);
+}
+
+void Pipeline::sinkJudged(core::Event& event) {
   if (event.verdict == core::Verdict::kLeak) {
     leak_counters_.add(event.leak_type);
     per_interface_[slot(event.interface.index)].leaks.add();
@@ -212,6 +233,17 @@ api::NamedCounts Pipeline::leaks() const {
   return out;
 }
 
+api::NamedCounts Pipeline::exchanges() const {
+  api::NamedCounts out;
+  std::lock_guard lock(finish_mutex_);
+  for (std::size_t i = 0; i < kExchangeEventCount; ++i) {
+    auto e = static_cast<ExchangeEvent>(i);
+    out.emplace_back(std::string(exchangeEventName(e)), exchanges_.counters().get(e));
+  }
+  out.emplace_back("waiting", exchanges_.waiting());
+  return out;
+}
+
 api::NamedCounts Pipeline::malformed() const {
   api::NamedCounts out;
   for (std::size_t i = 0; i < decode::kDecodeStatusCount; ++i) {
@@ -267,6 +299,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   out.connections = pipeline.connections();
   out.transports = pipeline.transports();
   out.leaks = pipeline.leaks();
+  out.exchanges = pipeline.exchanges();
   out.malformed = pipeline.malformed();
   out.interfaces = pipeline.interfaces(interface_names);
 }

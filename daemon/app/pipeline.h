@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "api/control_plane.h"
+#include "app/exchanges.h"
 #include "attribution/attributor.h"
 #include "capture/capture_source.h"
 #include "capture/interface_names.h"
@@ -39,9 +41,18 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   Pipeline(const policy::PolicyHolder& policy, capture::InterfaceNames& names, EventSink& sink);
 
   void onPacket(const capture::RawPacket& packet) override;
-  // Emits the Leak-D findings that waited long enough for their
-  // connection's hello (all of them at a file's end).
-  void onIdle(core::Timestamp now) override { emitHeldConnections(now); }
+  // Lets go of what waited long enough: Leak-D findings for their
+  // connection's hello, queries for their response (all of them at a
+  // file's end).
+  void onIdle(core::Timestamp now) override {
+    emitHeldConnections(now);
+    expireExchanges(now);
+  }
+  // The two halves of onIdle, for the daemon's tear-down: held connections
+  // go to the attributor, whose queue may still complete exchanges; the
+  // waiting queries go after it delivered everything.
+  void emitHeldConnections(core::Timestamp now);
+  void expireExchanges(core::Timestamp now);
 
   // Set before the first packet; nullptr (the default) judges at once.
   void setAttributor(attribution::Attributor* attributor) { attributor_ = attributor; }
@@ -53,6 +64,8 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   // Judges an event (unless `judged`), counts it and hands it to the sink:
   // the attributor's delivery, on its worker, or the capture thread (no
   // attributor, or past its full queue). One call at a time.
+  // A query over plain DNS is held (ExchangeTracker) until its response
+  // or its wait's end, and the two are judged as one event.
   void finish(core::Event& event, bool judged);
 
   std::uint64_t packets() const { return packets_.get(); }
@@ -60,6 +73,8 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   std::uint64_t connections() const { return connections_.get(); }
   api::NamedCounts transports() const;
   api::NamedCounts leaks() const;
+  // DNS exchanges: answered, unanswered, responses without their query, ...
+  api::NamedCounts exchanges() const;
   // Every skip reason of every stage, zero or not.
   api::NamedCounts malformed() const;
   // Interfaces that saw packets, with their counts; names from `names`
@@ -75,7 +90,9 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   void onObservation(core::Event& event) override;
   void onConnection(const core::ConnectionObservation& connection) override;
   void emit(core::Event& event);
-  void emitHeldConnections(core::Timestamp now);
+  // Judges an event (the exchange tracker's output), counts it, sinks it.
+  void judgeAndSink(const policy::Policy& policy, core::Event& event);
+  void sinkJudged(core::Event& event);
 
   // One connection is one Leak-D event: its SYN's finding waits up to
   // kHelloWait for the ClientHello of the same connection, to carry its
@@ -103,8 +120,11 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   core::Counter connection_repeats_;
 
   policy::PolicyView policy_;         // capture thread
-  std::mutex finish_mutex_;           // finish() is called from two threads
+  mutable std::mutex finish_mutex_;   // finish() is called from two threads
   policy::PolicyView finish_policy_;  // guarded by finish_mutex_
+  ExchangeTracker exchanges_;         // guarded by finish_mutex_
+  // exchanges_.nextDeadline(), for the capture thread's cheap look.
+  std::atomic<core::Timestamp::rep> exchange_deadline_{core::Timestamp::max().time_since_epoch().count()};
   attribution::Attributor* attributor_ = nullptr;
   bool offline_ = false;
   capture::InterfaceNames& names_;

@@ -117,9 +117,19 @@ int runRead(const Options& options) {
     for (const auto& [name, count] : status.transports) {
       if (name == "dot" || name == "doh" || name == "doq" || name == "dnscrypt") encrypted += count;
     }
-    std::printf("-- %s: %llu packets, %llu DNS messages, %llu encrypted-DNS observations, %llu leaks",
+    std::uint64_t answered = 0;
+    std::uint64_t unanswered = 0;
+    for (const auto& [name, count] : status.exchanges) {
+      if (name == exchangeEventName(ExchangeEvent::kAnswered)) answered = count;
+      if (name == exchangeEventName(ExchangeEvent::kUnanswered) || name == exchangeEventName(ExchangeEvent::kEvicted)) {
+        unanswered += count;
+      }
+    }
+    std::printf("-- %s: %llu packets, %llu DNS messages (exchanges: %llu answered, %llu unanswered), "
+                "%llu encrypted-DNS observations, %llu leaks",
                 options.read_file.c_str(), static_cast<unsigned long long>(status.packets),
-                static_cast<unsigned long long>(status.dns_messages), static_cast<unsigned long long>(encrypted),
+                static_cast<unsigned long long>(status.dns_messages), static_cast<unsigned long long>(answered),
+                static_cast<unsigned long long>(unanswered), static_cast<unsigned long long>(encrypted),
                 static_cast<unsigned long long>(leaks));
     std::string skipped;
     for (const auto& [name, count] : status.malformed) {

@@ -145,6 +145,17 @@ struct AttributionInfo {
   std::string detail;
 };
 
+// How a query's exchange went: whether its response was seen (same ends,
+// protocol, id and question) and how long it took. When answered, the
+// event's dns holds the response's rcode, answers, record counts and
+// RA/AD/AA/TC flags beside the query's question, id, RD/CD and EDNS.
+struct Exchange {
+  bool tracked = false;  // a query that waited for its response (plain DNS)
+  bool answered = false;
+  std::chrono::nanoseconds response_time{0};
+  std::uint32_t response_size = 0;
+};
+
 struct InterfaceInfo {
   std::uint32_t index = 0;
   std::string name;
@@ -171,6 +182,7 @@ struct Event {
   std::string remediation;
 
   DnsInfo dns;
+  Exchange exchange;  // for a query's event over plain DNS
   std::string sni;
   std::vector<std::string> alpn;
 

@@ -247,6 +247,18 @@ class LiveTest : public ::testing::Test {
     return events;
   }
 
+  // The one event of an answered exchange for `qname`: its query, completed
+  // by its response (an event goes out only once its exchange is complete,
+  // so an answered query means no second event for the response).
+  static v1::Event exchangeFor(const std::string& qname) {
+    auto events = waitForEvents(qname, 1);
+    EXPECT_EQ(events.size(), 1u) << qname;
+    if (events.empty()) return {};
+    EXPECT_EQ(events[0].kind(), v1::MESSAGE_KIND_QUERY) << qname;
+    EXPECT_TRUE(events[0].exchange().answered()) << qname << ": " << events[0].ShortDebugString();
+    return events[0];
+  }
+
   static inline std::string skip_reason_, setup_error_, host_, isp_, vpn_, dir_, socket_, config_;
   static inline std::unique_ptr<Background> isp_dns_, vpn_dns_, daemon_;
 };
@@ -272,6 +284,12 @@ TEST_F(LiveTest, QueryOutsideTheTunnelIsALeakInWatchWithinASecond) {
   EXPECT_EQ(e.dns().qname(), "leak1.example.test");
   EXPECT_EQ(e.dns().qtype_name(), "A");
   EXPECT_EQ(e.kind(), v1::MESSAGE_KIND_QUERY);
+  // One event for the exchange, completed by the response dig had.
+  EXPECT_TRUE(e.exchange().answered());
+  EXPECT_EQ(e.dns().rcode_name(), "NOERROR");
+  ASSERT_EQ(e.dns().answers_size(), 1);
+  EXPECT_EQ(e.dns().answers(0).data(), "192.0.2.80");
+  EXPECT_GT(e.exchange().response_time().nanos() + e.exchange().response_time().seconds(), 0);
   EXPECT_EQ(e.resolver().address(), "198.51.100.1");
   EXPECT_EQ(e.resolver().port(), 53u);
   EXPECT_EQ(e.interface().name(), "eth-isp");
@@ -280,16 +298,51 @@ TEST_F(LiveTest, QueryOutsideTheTunnelIsALeakInWatchWithinASecond) {
   EXPECT_NE(e.reason().find("left via eth-isp"), std::string::npos) << e.reason();
 }
 
+// Issue 11's third fault, as it was found: three digs were "Leak-A 6" and
+// six watch lines. One exchange is one leak and one line.
+TEST_F(LiveTest, ThreeDigsAreThreeLeaksAndThreeWatchLines) {
+  auto leak_a = [] {
+    auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+    for (const auto& l : status.leaks()) {
+      if (l.name() == "Leak-A") return l.count();
+    }
+    return std::uint64_t{0};
+  };
+  const auto before = leak_a();
+  const auto first_seq = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out).store().last_seq() + 1;
+  for (const char* name : {"three1.example.test", "three2.example.test", "three3.example.test"}) {
+    ASSERT_NE(dig({"@198.51.100.1", name, "A"}).find("192.0.2.80"), std::string::npos) << name;
+  }
+  exchangeFor("three3.example.test");
+  // Nothing more comes for them: a response's own event would follow at once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(leak_a() - before, 3u);
+  auto watch = ctl({"watch", "--from-seq", std::to_string(first_seq), "--duration", "1"});
+  std::vector<std::string> event_lines;
+  for (const auto& line : lines(watch.out)) {
+    if (line.find("three") != std::string::npos && line.rfind("20", 0) == 0) event_lines.push_back(line);
+  }
+  ASSERT_EQ(event_lines.size(), 3u) << watch.out;
+  for (const auto& line : event_lines) {
+    EXPECT_NE(line.find(" query "), std::string::npos) << line;
+    EXPECT_NE(line.find("A NOERROR "), std::string::npos) << line;
+    EXPECT_NE(line.find("ms "), std::string::npos) << "the response time: " << line;
+  }
+  auto status = ctl({"status"});
+  EXPECT_NE(status.out.find("exchanges  "), std::string::npos) << status.out;
+}
+
 TEST_F(LiveTest, QueryThroughTheTunnelIsSeenAndJudgedSafe) {
   ASSERT_NE(dig({"@203.0.113.1", "safe1.example.test", "A"}).find("192.0.2.81"), std::string::npos);
-  auto events = waitForEvents("safe1.example.test", 2);
+  auto events = waitForEvents("safe1.example.test", 1);
   std::string seen;
   for (const auto& e : events) seen += " [" + e.interface().name() + " " + e.tunnel() + " " + e.rule() + "]";
-  ASSERT_EQ(events.size(), 2u) << "the query and the response through vpn0, not" << seen;
+  ASSERT_EQ(events.size(), 1u) << "the exchange through vpn0, not" << seen;
   for (const auto& e : events) {
     EXPECT_EQ(e.verdict(), v1::VERDICT_OK) << e.reason();
     EXPECT_EQ(e.rule(), "full-tunnel/safe-interface");
     EXPECT_EQ(e.interface().name(), "vpn0");
+    EXPECT_TRUE(e.exchange().answered());
   }
   // Nor does it count as a leak anywhere.
   auto report = parseJson<v1::GetReportResponse>(ctl({"--json", "report", "--group-by", "qname"}).out);
@@ -299,19 +352,13 @@ TEST_F(LiveTest, QueryThroughTheTunnelIsSeenAndJudgedSafe) {
 TEST_F(LiveTest, TcpAndIpv6QueriesOutsideTheTunnelLeakToo) {
   ASSERT_NE(dig({"+tcp", "@198.51.100.1", "tcp1.example.test", "A"}).find("192.0.2.80"), std::string::npos);
   dig({"@2001:db8:51::1", "v6.example.test", "A"});
-  auto tcp = waitForEvents("tcp1.example.test", 2);
-  ASSERT_EQ(tcp.size(), 2u);
-  for (const auto& e : tcp) {
-    EXPECT_EQ(e.transport(), v1::TRANSPORT_DNS_TCP);
-    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
-  }
-  auto v6 = waitForEvents("v6.example.test", 2);
-  ASSERT_EQ(v6.size(), 2u);
-  for (const auto& e : v6) {
-    EXPECT_EQ(e.ip_version(), 6u);
-    EXPECT_EQ(e.resolver().address(), "2001:db8:51::1");
-    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
-  }
+  auto tcp = exchangeFor("tcp1.example.test");
+  EXPECT_EQ(tcp.transport(), v1::TRANSPORT_DNS_TCP);
+  EXPECT_EQ(tcp.leak_type(), v1::LEAK_TYPE_A);
+  auto v6 = exchangeFor("v6.example.test");
+  EXPECT_EQ(v6.ip_version(), 6u);
+  EXPECT_EQ(v6.resolver().address(), "2001:db8:51::1");
+  EXPECT_EQ(v6.leak_type(), v1::LEAK_TYPE_A);
 }
 
 TEST_F(LiveTest, DnsOnAnotherPortIsRecognisedLiveByItsContent) {
@@ -331,27 +378,23 @@ TEST_F(LiveTest, DnsOnAnotherPortIsRecognisedLiveByItsContent) {
       << odd.err();
   ASSERT_NE(ask("odd-udp.example.test", false).find("192.0.2.82"), std::string::npos);
   ASSERT_NE(ask("odd-tcp.example.test", true).find("192.0.2.82"), std::string::npos);
-  auto udp = waitForEvents("odd-udp.example.test", 2);
-  auto tcp = waitForEvents("odd-tcp.example.test", 2);
-  ASSERT_EQ(udp.size(), 2u);
-  for (const auto& e : udp) {
-    EXPECT_EQ(e.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
-    EXPECT_EQ(e.resolver().port(), 5300u);
-    EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A);
-  }
-  ASSERT_EQ(tcp.size(), 2u);
-  EXPECT_EQ(tcp[0].transport(), v1::TRANSPORT_DNS_TCP);
+  auto udp = exchangeFor("odd-udp.example.test");
+  auto tcp = exchangeFor("odd-tcp.example.test");
+  EXPECT_EQ(udp.recognition().method(), v1::RECOGNITION_METHOD_CONTENT);
+  EXPECT_EQ(udp.resolver().port(), 5300u);
+  EXPECT_EQ(udp.leak_type(), v1::LEAK_TYPE_A);
+  EXPECT_EQ(tcp.transport(), v1::TRANSPORT_DNS_TCP);
+  EXPECT_EQ(tcp.resolver().port(), 5300u);
 }
 
 TEST_F(LiveTest, FragmentedResponseIsReassembled) {
   auto answer = dig({"+bufsize=4096", "+ignore", "@198.51.100.1", "big.example.test", "TXT"});
   ASSERT_NE(answer.find("aaaa"), std::string::npos) << "no large answer: " << answer;
-  auto events = waitForEvents("big.example.test", 2);
-  ASSERT_EQ(events.size(), 2u);
-  const v1::Event& response = events[0].kind() == v1::MESSAGE_KIND_RESPONSE ? events[0] : events[1];
-  EXPECT_EQ(response.kind(), v1::MESSAGE_KIND_RESPONSE);
-  EXPECT_GT(response.dns().size(), 1500u);
-  EXPECT_EQ(response.leak_type(), v1::LEAK_TYPE_A);
+  // The reassembled response completes its query's exchange.
+  auto exchange = exchangeFor("big.example.test");
+  EXPECT_GT(exchange.exchange().response_size(), 1500u);
+  EXPECT_GT(exchange.dns().answer_count(), 0u);
+  EXPECT_EQ(exchange.leak_type(), v1::LEAK_TYPE_A);
   auto s = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
   std::uint64_t fragments = 0;
   for (const auto& m : s.malformed()) {
@@ -564,9 +607,10 @@ TEST_F(LiveTest, ProxyStubProfileQueriesToTheStubAreFineOthersLeak) {
       std::chrono::seconds(5));  // nothing listens: the query is still captured on lo
   dig({"@198.51.100.1", "past-stub.example.test", "A"});
   dig({"@203.0.113.1", "upstream.example.test", "A"});
+  // Nothing answers the stub's query: it goes out after its 2 s wait.
   auto to_stub = waitForEvents("to-stub.example.test", 1);
-  auto past = waitForEvents("past-stub.example.test", 2);
-  auto upstream = waitForEvents("upstream.example.test", 2);
+  auto past = waitForEvents("past-stub.example.test", 1);
+  auto upstream = waitForEvents("upstream.example.test", 1);
   writeFile(config_, baseConfig());
   EXPECT_EQ(ctl({"reload"}).exit_code, 0);
   // libpcap's "any" shows a loopback packet once, as arriving: still the
@@ -575,20 +619,21 @@ TEST_F(LiveTest, ProxyStubProfileQueriesToTheStubAreFineOthersLeak) {
   EXPECT_EQ(to_stub[0].interface().name(), "lo");
   EXPECT_EQ(to_stub[0].rule(), "proxy-stub/to-stub") << to_stub[0].reason();
   EXPECT_EQ(to_stub[0].verdict(), v1::VERDICT_OK);
-  ASSERT_EQ(past.size(), 2u);
+  EXPECT_FALSE(to_stub[0].exchange().answered());
+  ASSERT_EQ(past.size(), 1u);
   EXPECT_EQ(past[0].leak_type(), v1::LEAK_TYPE_A);
   EXPECT_EQ(past[0].rule(), "proxy-stub/bypasses-stub") << past[0].reason();
   EXPECT_NE(past[0].reason().find("from dig, which bypasses the stub"), std::string::npos) << past[0].reason();
   EXPECT_EQ(past[0].process().name(), "dig");
   // Through the tunnel too: under proxy-stub only the stub may ask
   // upstream, and dig is not it (it is no Leak-A there, the path is safe).
-  ASSERT_EQ(upstream.size(), 2u);
+  ASSERT_EQ(upstream.size(), 1u);
   EXPECT_EQ(upstream[0].rule(), "proxy-stub/bypasses-stub") << upstream[0].reason();
 }
 
 TEST_F(LiveTest, ReloadUnderTrafficLosesNoEvent) {
-  // 40 queries, each a distinct name through the ISP (a leak each, query
-  // and response), while the config is reloaded 8 times (SIGHUP and RPC).
+  // 40 queries, each a distinct name through the ISP (a leak each: one
+  // exchange), while the config is reloaded 8 times (SIGHUP and RPC).
   constexpr int kQueries = 40;
   std::string script = "for i in $(seq 1 " + std::to_string(kQueries) + "); do dig +tries=1 +time=2 +short "
                        "@198.51.100.1 reload$i.example.test >/dev/null; done";
@@ -611,10 +656,10 @@ TEST_F(LiveTest, ReloadUnderTrafficLosesNoEvent) {
           auto w = parseJson<v1::WatchResponse>(line);
           if (w.has_event() && w.event().dns().qname().rfind("reload", 0) == 0) ++seen;
         }
-        return seen >= 2u * kQueries;
+        return seen >= kQueries;
       },
       std::chrono::seconds(10));
-  EXPECT_EQ(seen, 2u * kQueries) << "every query and response through the reloads";
+  EXPECT_EQ(seen, static_cast<std::size_t>(kQueries)) << "every exchange through the reloads";
   auto s = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
   EXPECT_GE(s.config().generation(), 9u);
 }
@@ -625,10 +670,10 @@ TEST_F(LiveTest, ResolverMadeSafeByReloadStopsLeaking) {
   auto reload = ctl({"reload"});
   ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
   ASSERT_NE(dig({"@198.51.100.1", "trusted.example.test", "A"}).find("192.0.2.80"), std::string::npos);
-  auto events = waitForEvents("trusted.example.test", 2);
+  auto events = waitForEvents("trusted.example.test", 1);
   writeFile(config_, baseConfig());
   EXPECT_EQ(ctl({"reload"}).exit_code, 0);
-  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events.size(), 1u);
   for (const auto& e : events) {
     EXPECT_EQ(e.verdict(), v1::VERDICT_OK) << e.reason();
     EXPECT_EQ(e.rule(), "full-tunnel/safe-resolver");
@@ -645,23 +690,23 @@ TEST_F(LiveTest, SplitProfileLeakBForProxyRequiredNamesOnly) {
   dig({"@203.0.113.1", "mail.corp.example.test", "A"});    // required, via the tunnel: ok
   dig({"@198.51.100.1", "www.public.example.test", "A"});  // direct allowed: ok
   dig({"@198.51.100.1", "other.example.test", "A"});       // neither: default tunnel, so Leak-A
-  auto wiki = waitForEvents("wiki.corp.example.test", 2);
-  auto mail = waitForEvents("mail.corp.example.test", 2);
-  auto www = waitForEvents("www.public.example.test", 2);
-  auto other = waitForEvents("other.example.test", 2);
+  auto wiki = waitForEvents("wiki.corp.example.test", 1);
+  auto mail = waitForEvents("mail.corp.example.test", 1);
+  auto www = waitForEvents("www.public.example.test", 1);
+  auto other = waitForEvents("other.example.test", 1);
   writeFile(config_, baseConfig());
   EXPECT_EQ(ctl({"reload"}).exit_code, 0);
-  ASSERT_EQ(wiki.size(), 2u);
+  ASSERT_EQ(wiki.size(), 1u);
   for (const auto& e : wiki) {
     EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_B) << e.reason();
     EXPECT_EQ(e.rule(), "split/proxy-required-outside-tunnel");
     EXPECT_EQ(e.profile(), "split");
   }
-  ASSERT_EQ(mail.size(), 2u);
+  ASSERT_EQ(mail.size(), 1u);
   for (const auto& e : mail) EXPECT_EQ(e.rule(), "split/proxy-required-via-tunnel") << e.reason();
-  ASSERT_EQ(www.size(), 2u);
+  ASSERT_EQ(www.size(), 1u);
   for (const auto& e : www) EXPECT_EQ(e.rule(), "split/allow-direct") << e.reason();
-  ASSERT_EQ(other.size(), 2u);
+  ASSERT_EQ(other.size(), 1u);
   for (const auto& e : other) EXPECT_EQ(e.leak_type(), v1::LEAK_TYPE_A) << e.reason();
 }
 
@@ -682,7 +727,7 @@ TEST_F(LiveTest, TunDeviceIsSafeByItsKernelLinkKind) {
       std::chrono::seconds(5));
   dig({"@198.51.100.1", "notkind.example.test", "A"});
   auto through_tun = waitForEvents("kind.example.test", 1);
-  auto through_veth = waitForEvents("notkind.example.test", 2);
+  auto through_veth = waitForEvents("notkind.example.test", 1);
   writeFile(config_, baseConfig());
   EXPECT_EQ(ctl({"reload"}).exit_code, 0);
   holder.stop(SIGTERM);
@@ -691,14 +736,14 @@ TEST_F(LiveTest, TunDeviceIsSafeByItsKernelLinkKind) {
   EXPECT_EQ(through_tun[0].interface().kind(), "tun");
   EXPECT_EQ(through_tun[0].verdict(), v1::VERDICT_OK) << through_tun[0].reason();
   EXPECT_EQ(through_tun[0].rule(), "full-tunnel/safe-interface");
-  ASSERT_EQ(through_veth.size(), 2u);
+  ASSERT_EQ(through_veth.size(), 1u);
   EXPECT_EQ(through_veth[0].interface().kind(), "veth");
   EXPECT_EQ(through_veth[0].leak_type(), v1::LEAK_TYPE_A);
 }
 
 TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   dig({"@198.51.100.1", "count.example.test", "A"});
-  waitForEvents("count.example.test", 2);
+  exchangeFor("count.example.test");
   auto r = ctl({"--json", "status"});
   ASSERT_EQ(r.exit_code, 0);
   auto s = parseJson<v1::GetStatusResponse>(r.out);
@@ -714,7 +759,17 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   ASSERT_TRUE(by_name.count("eth-isp"));
   EXPECT_GT(by_name["eth-isp"].leaks(), 0u);
   if (by_name.count("vpn0")) {
-    EXPECT_EQ(by_name["vpn0"].leaks(), 0u);
+    // The tunnel's leaks are those stored with its name (none, unless an
+    // earlier test in this process leaked through it on purpose).
+    std::string vpn_leaks;
+    std::uint64_t stored = 0;
+    for (const auto& line : lines(ctl({"--json", "watch", "--from-seq", "1", "--duration", "1"}).out)) {
+      auto w = parseJson<v1::WatchResponse>(line);
+      if (!w.has_event() || w.event().interface().name() != "vpn0") continue;
+      stored += w.event().count();
+      vpn_leaks += "\n  " + w.event().reason();
+    }
+    EXPECT_EQ(by_name["vpn0"].leaks(), stored) << vpn_leaks;
   }
   auto human = ctl({"status"});
   EXPECT_NE(human.out.find("LINUX_SLL2"), std::string::npos) << human.out;
@@ -748,18 +803,18 @@ TEST_F(LiveTest, TunnelTrafficOnThePhysicalLinkIsLookedInsideWhenAsked) {
           auto w = parseJson<v1::WatchResponse>(line);
           if (w.has_event() && w.event().dns().qname() == "inside.example.test") events.push_back(w.event());
         }
-        return events.size() >= 2;
+        return !events.empty();
       },
       std::chrono::seconds(5));
-  ASSERT_EQ(events.size(), 2u) << "the query and the response, each inside VXLAN on eth-isp; status: "
+  ASSERT_EQ(events.size(), 1u) << "the exchange, query and response each inside VXLAN on eth-isp; status: "
                                << run({DNSLEAKCTL_PATH, "--socket", socket, "status"}).out;
-  for (const auto& e : events) {
-    EXPECT_EQ(e.interface().name(), "eth-isp");
-    EXPECT_EQ(e.resolver().address(), "203.0.113.1");
-    EXPECT_EQ(e.verdict(), v1::VERDICT_INFO) << e.reason();
-    EXPECT_EQ(e.rule(), "full-tunnel/inside-tunnel");
-  }
-  const v1::Event& query = events[0].kind() == v1::MESSAGE_KIND_QUERY ? events[0] : events[1];
+  const v1::Event& query = events[0];
+  EXPECT_EQ(query.kind(), v1::MESSAGE_KIND_QUERY);
+  EXPECT_TRUE(query.exchange().answered());
+  EXPECT_EQ(query.interface().name(), "eth-isp");
+  EXPECT_EQ(query.resolver().address(), "203.0.113.1");
+  EXPECT_EQ(query.verdict(), v1::VERDICT_INFO) << query.reason();
+  EXPECT_EQ(query.rule(), "full-tunnel/inside-tunnel");
   EXPECT_EQ(query.tunnel(), "vxlan vni 42 198.51.100.2->192.0.2.2");
   EXPECT_EQ(outer.stop(SIGTERM), 0) << outer.err();
 }

@@ -93,24 +93,25 @@ TEST_F(ApiTest, StatusReportsVersionProfileCaptureCountersAndStore) {
   EXPECT_EQ(s.packets(), 7u);
   EXPECT_EQ(s.dns_messages(), 7u);
   EXPECT_EQ(s.pid(), static_cast<std::uint32_t>(daemon_->pid()));
-  // Without record_ok only leaks are stored.
-  EXPECT_EQ(s.store().size(), 6u);
+  // Without record_ok only leaks are stored: one per exchange.
+  EXPECT_EQ(s.store().size(), 3u);
   EXPECT_EQ(s.store().capacity(), 100u);
-  EXPECT_EQ(s.store().last_seq(), 6u);
+  EXPECT_EQ(s.store().last_seq(), 3u);
 
   auto human = ctl({"status"});
   ASSERT_EQ(human.exit_code, 0);
   EXPECT_NE(human.out.find("profile    full-tunnel"), std::string::npos) << human.out;
-  EXPECT_NE(human.out.find("Leak-A 6"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("Leak-A 3"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("exchanges  3 answered, 1 unanswered"), std::string::npos) << human.out;
 }
 
 TEST_F(ApiTest, WatchFromTheStartGetsEveryStoredEventInOrder) {
   startDaemon("", capture("basic_udp"));
   waitForReplay();
-  auto r = ctl({"--json", "watch", "--from-seq", "1", "--count", "6"});
+  auto r = ctl({"--json", "watch", "--from-seq", "1", "--count", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto out = lines(r.out);
-  ASSERT_EQ(out.size(), 6u);
+  ASSERT_EQ(out.size(), 3u);
   std::uint64_t seq = 0;
   for (const auto& line : out) {
     auto w = parseJson<v1::WatchResponse>(line);
@@ -159,12 +160,12 @@ TEST_F(ApiTest, SlowClientGetsAnExplicitGapNotASilentLoss) {
   auto gap = parseJson<v1::WatchResponse>(out[0]);
   ASSERT_TRUE(gap.has_gap());
   EXPECT_EQ(gap.gap().from_seq(), 1u);
-  EXPECT_EQ(gap.gap().to_seq(), 4u);
-  EXPECT_EQ(gap.gap().missed(), 4u);
-  EXPECT_EQ(parseJson<v1::WatchResponse>(out[1]).event().seq(), 5u);
+  EXPECT_EQ(gap.gap().to_seq(), 1u);
+  EXPECT_EQ(gap.gap().missed(), 1u);
+  EXPECT_EQ(parseJson<v1::WatchResponse>(out[1]).event().seq(), 2u);
 
   auto human = ctl({"watch", "--from-seq", "1", "--count", "1"});
-  EXPECT_NE(human.out.find("missed 4 events"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("missed 1 events"), std::string::npos) << human.out;
 }
 
 TEST_F(ApiTest, WatchFiltersByTransport) {
@@ -173,9 +174,9 @@ TEST_F(ApiTest, WatchFiltersByTransport) {
   auto none = ctl({"--json", "watch", "--from-seq", "1", "--transport", "dns-udp", "--duration", "1"});
   EXPECT_EQ(none.exit_code, 0) << none.err;
   EXPECT_TRUE(lines(none.out).empty()) << none.out;
-  auto tcp = ctl({"--json", "watch", "--from-seq", "1", "--transport", "dns-tcp", "--count", "6"});
+  auto tcp = ctl({"--json", "watch", "--from-seq", "1", "--transport", "dns-tcp", "--count", "3"});
   ASSERT_EQ(tcp.exit_code, 0) << tcp.err;
-  EXPECT_EQ(lines(tcp.out).size(), 6u);
+  EXPECT_EQ(lines(tcp.out).size(), 3u);  // three exchanges
   auto bad = ctl({"watch", "--transport", "carrier-pigeon"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("unknown transport"), std::string::npos);
@@ -187,11 +188,11 @@ TEST_F(ApiTest, ReportGroupsStoredLeaks) {
   auto r = ctl({"--json", "report", "--group-by", "qname"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto report = parseJson<v1::GetReportResponse>(r.out);
-  EXPECT_EQ(report.events(), 6u);
+  EXPECT_EQ(report.events(), 3u);
   EXPECT_EQ(report.group_by(), v1::REPORT_GROUPING_QNAME);
   ASSERT_EQ(report.rows_size(), 3);
   for (const auto& row : report.rows()) {
-    EXPECT_EQ(row.count(), 2u) << row.key();  // query and response
+    EXPECT_EQ(row.count(), 1u) << row.key();  // one exchange, not a query and a response
     EXPECT_EQ(row.leak_type(), v1::LEAK_TYPE_A);
   }
   EXPECT_FALSE(report.incomplete());
