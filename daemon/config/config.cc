@@ -574,11 +574,13 @@ bool loadResolverList(const std::string& path, core::ResolverList& out, std::vec
     if (kind.empty() || kind[0] == '#') continue;
     if (kind == "host" && !value.empty()) {
       out.addHost(value);
+    } else if (kind == "exact" && !value.empty()) {
+      out.addExactHost(value);
     } else if (kind == "address" && core::IpAddress::parse(value)) {
       out.addAddress(*core::IpAddress::parse(value));
     } else if (++bad <= 10) {  // a broken file says so, without thousands of lines of it
       errors.push_back({path, number, 1, "resolvers.list",
-                        "expected 'host NAME' or 'address ADDRESS', not '" + line.substr(0, 80) + "'"});
+                        "expected 'host NAME', 'exact NAME' or 'address ADDRESS', not '" + line.substr(0, 80) + "'"});
     }
   }
   return bad == 0;

@@ -10,17 +10,25 @@ void ResolverList::addHost(std::string_view name) {
   hosts_.insert(std::move(n));
 }
 
+void ResolverList::addExactHost(std::string_view name) {
+  std::string n = lowerName(name);
+  removed_.erase(n);
+  exact_.insert(std::move(n));
+}
+
 void ResolverList::removeHost(std::string_view name) {
   std::string n = lowerName(name);
   hosts_.erase(n);
+  exact_.erase(n);
   removed_.insert(std::move(n));
 }
 
 void ResolverList::addAddress(const IpAddress& address) { addresses_.insert(address); }
 
 bool ResolverList::hostListed(std::string_view name) const {
-  if (name.empty() || hosts_.empty()) return false;
+  if (name.empty() || (hosts_.empty() && exact_.empty())) return false;
   std::string n = lowerName(name);
+  if (exact_.count(n)) return !removed_.count(n);
   std::string_view rest = n;
   for (;;) {
     std::string key(rest);

@@ -27,6 +27,19 @@ TEST(ResolverList, RemovedNamesStayOutEvenUnderAListedOne) {
   EXPECT_TRUE(list.hostListed("www.example.net"));
 }
 
+TEST(ResolverList, AnExactNameIsThatServerOnly) {
+  ResolverList list;
+  list.addExactHost("nas.home.example");
+  EXPECT_TRUE(list.hostListed("NAS.home.example."));
+  EXPECT_FALSE(list.hostListed("www.nas.home.example"));
+  EXPECT_FALSE(list.hostListed("home.example"));
+  EXPECT_EQ(list.hostCount(), 1u);
+  list.removeHost("nas.home.example");
+  EXPECT_FALSE(list.hostListed("nas.home.example"));
+  list.addExactHost("nas.home.example");
+  EXPECT_TRUE(list.hostListed("nas.home.example"));
+}
+
 TEST(ResolverList, Addresses) {
   ResolverList list;
   list.addAddress(*IpAddress::parse("1.1.1.1"));
