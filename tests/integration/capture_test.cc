@@ -660,6 +660,25 @@ TEST_F(CaptureTest, SharedCorpusNegativesAreNeverEncryptedDns) {
   EXPECT_GT(negatives, 40);
 }
 
+// The shipped list is what the audit script makes of the public lists,
+// byte for byte, and the script says what it dropped and why.
+TEST_F(CaptureTest, ShippedResolverListIsTheAuditedBuildOfThePublicLists) {
+  const std::string sources = std::string(DNSLEAK_SOURCE_DIR) + "/../shared/data/resolvers";
+  if (readFile(sources + "/piholemanual-DOHadb.txt").empty()) {
+    GTEST_SKIP() << "no public resolver lists at " << sources << " (../shared is an aid, not a dependency)";
+  }
+  const std::string built = dir_ + "/public-resolvers.txt";
+  auto r = run({"python3", std::string(DNSLEAK_SOURCE_DIR) + "/scripts/build-resolver-list.py", sources, built});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(readFile(built), readFile(std::string(DNSLEAK_SOURCE_DIR) + "/config/resolvers/public-resolvers.txt"))
+      << "config/resolvers/public-resolvers.txt is not what scripts/build-resolver-list.py builds";
+  EXPECT_NE(r.out.find("api.cloudflareclient.com"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a whole registrable domain"), std::string::npos) << r.out;
+  const std::string list = readFile(built);
+  EXPECT_NE(list.find("\nexact "), std::string::npos);
+  EXPECT_NE(list.find("\n# dropped api.cloudflareclient.com: "), std::string::npos);
+}
+
 // A pcapng whose interfaces have different link types and names, made by
 // Debian's own tools (text2pcap names each interface, mergecap joins
 // them): every packet read with its interface's link type and name, and
