@@ -36,6 +36,8 @@ packages=(
   strace
   # tshark, text2pcap and mergecap make a multi-interface pcapng for a test
   tshark wireshark-common
+  # the resolver-list build script (libpsl through ctypes), run by a test
+  python3
 )
 
 missing=()
