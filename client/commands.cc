@@ -11,7 +11,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
 #include "render.h"
@@ -167,11 +170,64 @@ int alwaysOk(const Response&) {
   return kExitOk;
 }
 
+bool useColour(const CommonOptions& common) {
+  if (common.colour == "always") return true;
+  if (common.colour == "never") return false;
+  const char* no_colour = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return isatty(STDOUT_FILENO) && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
+}
+
+bool parseWindow(const std::string& option, const std::string& text, google::protobuf::Timestamp* out) {
+  if (parseSince(text, out)) return true;
+  std::cerr << "dnsleakctl: " << option << " takes a duration (30s, 15m, 2h, 7d) or an RFC 3339 time, not '" << text
+            << "'\n";
+  return false;
+}
+
+// One unary call; false (with `rc` set and the reason said) when it failed.
+template <typename Request, typename Response, typename Call>
+bool call(Connection& connection, Call method, const Request& request, Response* response, int& rc) {
+  grpc::ClientContext context;
+  connection.setDeadline(context);
+  auto status = (connection.stub().*method)(&context, request, response);
+  if (!status.ok()) rc = connection.fail(status);
+  return status.ok();
+}
+
 }  // namespace
 
 int runStatus(const CommonOptions& common) {
   return unary<v1::GetStatusRequest, v1::GetStatusResponse>(common, {}, &v1::DnsLeak::Stub::GetStatus, renderStatus,
                                                              alwaysOk<v1::GetStatusResponse>);
+}
+
+int runCheck(const CommonOptions& common, const CheckOptions& options) {
+  v1::GetReportRequest request;
+  if (!parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
+  request.set_group_by(v1::REPORT_GROUPING_RULE);
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  v1::GetReportResponse report;
+  int rc = kExitOk;
+  if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &report, rc)) return rc;
+  std::uint64_t leaks = 0;
+  for (const auto& l : report.leaks()) leaks += l.count();
+  if (common.json) {
+    std::cout << toJson(report) << "\n";
+  } else if (leaks == 0) {
+    std::cout << "OK: no leaks since " << formatLocalTime(request.since().seconds(), true) << "\n";
+  } else {
+    std::string types;
+    for (const auto& l : report.leaks()) {
+      if (l.count()) types += (types.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
+    }
+    std::cout << "LEAKING: " << leaks << (leaks == 1 ? " leak" : " leaks") << " since "
+              << formatLocalTime(request.since().seconds(), true) << " (" << types << ")";
+    if (report.rows_size() > 0) std::cout << "; most: " << report.rows(0).key() << " x" << report.rows(0).count();
+    std::cout << "\n";
+  }
+  return leaks > 0 ? kExitLeaks : kExitOk;
 }
 
 int runInterfaces(const CommonOptions& common, bool all) {
@@ -189,32 +245,70 @@ int runReload(const CommonOptions& common) {
 
 int runReport(const CommonOptions& common, const ReportOptions& options) {
   v1::GetReportRequest request;
-  if (!options.since.empty() && !parseSince(options.since, request.mutable_since())) {
-    std::cerr << "dnsleakctl: --since takes a duration (30s, 15m, 2h, 7d) or an RFC 3339 time, not '"
-              << options.since << "'\n";
-    return kExitUsage;
-  }
-  if (!options.until.empty() && !parseSince(options.until, request.mutable_until())) {
-    std::cerr << "dnsleakctl: --until takes a duration (30s, 15m, 2h, 7d) or an RFC 3339 time, not '"
-              << options.until << "'\n";
+  if (!options.since.empty() && !parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
+  if (!options.until.empty() && !parseWindow("--until", options.until, request.mutable_until())) return kExitUsage;
+  if (request.has_since() && request.has_until() &&
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.until()) <
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.since())) {
+    std::cerr << "dnsleakctl: --until " << options.until << " is before --since " << options.since
+              << ": the window is empty\n";
     return kExitUsage;
   }
   static const std::pair<const char*, v1::ReportGrouping> kGroupings[] = {
       {"rule", v1::REPORT_GROUPING_RULE},           {"qname", v1::REPORT_GROUPING_QNAME},
-      {"resolver", v1::REPORT_GROUPING_RESOLVER},   {"interface", v1::REPORT_GROUPING_INTERFACE},
-      {"process", v1::REPORT_GROUPING_PROCESS},     {"transport", v1::REPORT_GROUPING_TRANSPORT}};
+      {"domain", v1::REPORT_GROUPING_QNAME},        {"resolver", v1::REPORT_GROUPING_RESOLVER},
+      {"interface", v1::REPORT_GROUPING_INTERFACE}, {"process", v1::REPORT_GROUPING_PROCESS},
+      {"transport", v1::REPORT_GROUPING_TRANSPORT}};
   for (const auto& [name, value] : kGroupings) {
     if (options.group_by == name) request.set_group_by(value);
   }
   request.set_include_ok(options.all);
+  const std::string format = common.json ? "json" : options.format;
 
-  return unary<v1::GetReportRequest, v1::GetReportResponse>(common, request, &v1::DnsLeak::Stub::GetReport,
-                                                             renderReport, alwaysOk<v1::GetReportResponse>);
+  if (int rc = probeSocket(common.socket)) return rc;
+  Connection connection(common);
+  v1::GetReportResponse report;
+  int rc = kExitOk;
+  if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &report, rc)) return rc;
+  std::string text;
+  if (format == "json") {
+    text = toJson(report) + "\n";
+  } else if (format == "csv") {
+    text = renderReportCsv(report);
+  } else if (format == "html") {
+    // The charts by process and by resolver are the same window grouped so.
+    v1::GetReportResponse by_process, by_resolver;
+    request.set_group_by(v1::REPORT_GROUPING_PROCESS);
+    if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &by_process, rc)) return rc;
+    request.set_group_by(v1::REPORT_GROUPING_RESOLVER);
+    if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &by_resolver, rc)) return rc;
+    text = renderReportHtml(report, by_process, by_resolver);
+  } else {
+    text = renderReport(report);
+  }
+  if (options.output.empty()) {
+    std::cout << text;
+    return kExitOk;
+  }
+  // Written beside and renamed: a reader never sees half a report.
+  const std::string temporary = options.output + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      std::cerr << "dnsleakctl: cannot write " << temporary << ": " << std::strerror(errno) << "\n";
+      return kExitFailed;
+    }
+  }
+  if (std::rename(temporary.c_str(), options.output.c_str()) != 0) {
+    std::cerr << "dnsleakctl: cannot write " << options.output << ": " << std::strerror(errno) << "\n";
+    return kExitFailed;
+  }
+  return kExitOk;
 }
 
 int runWatch(const CommonOptions& common, const WatchOptions& options) {
   v1::WatchRequest request;
-  request.set_from_seq(options.from_seq);
   if (!options.all) request.add_verdicts(v1::VERDICT_LEAK);
   for (const auto& t : options.leak_types) {
     if (t.size() == 1 && t[0] >= 'A' && t[0] <= 'D') {
@@ -235,38 +329,95 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
     }
     request.add_transports(value);
   }
+  for (const auto& r : options.rules) request.add_rules(r);
+  for (const auto& p : options.processes) request.add_processes(p);
+  for (const auto& n : options.names) request.add_names(n);
+  if (!options.since.empty() && !parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
+  // --since reads the stored events from the first one on.
+  std::uint64_t next_seq = options.from_seq != 0 ? options.from_seq : request.has_since() ? 1 : 0;
 
-  if (int rc = probeSocket(common.socket)) return rc;
-  Connection connection(common);
-  grpc::ClientContext context;
-  if (options.duration_seconds > 0) {
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(static_cast<long long>(options.duration_seconds * 1000)));
-  }
-  auto reader = connection.stub().Watch(&context, request);
-  v1::WatchResponse response;
+  Style style;
+  style.colour = !common.json && useColour(common);
+  style.verbose = options.verbose;
+  const auto deadline = options.duration_seconds > 0
+                            ? std::chrono::system_clock::now() +
+                                  std::chrono::milliseconds(static_cast<long long>(options.duration_seconds * 1000))
+                            : std::chrono::system_clock::time_point::max();
+  if (!common.json && isatty(STDOUT_FILENO)) std::cout << renderEventHeader(style) << "\n" << std::flush;
+
   std::uint64_t events = 0;
-  while (reader->Read(&response)) {
-    if (common.json) {
-      std::cout << toJson(response) << "\n" << std::flush;
-    } else if (response.has_gap()) {
-      std::cout << "!! missed " << response.gap().missed() << " events (seq " << response.gap().from_seq() << ".."
-                << response.gap().to_seq() << "): they left the daemon's ring before this client read them\n"
-                << std::flush;
-    } else {
-      std::cout << renderEvent(response.event()) << "\n" << std::flush;
+  std::string daemon_seen;  // the daemon followed: its pid and start time
+  bool waiting_said = false;
+  for (;;) {
+    if (int rc = probeSocket(common.socket)) {
+      // Following, a daemon away is waited for, said once.
+      if (!options.follow || rc == kExitPermission || rc == kExitUsage) return rc;
+      if (!waiting_said) std::cerr << "dnsleakctl: waiting for dnsleakd to come back (--follow)\n";
+      waiting_said = true;
+      if (std::chrono::system_clock::now() >= deadline) return kExitOk;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
     }
-    if (response.has_event() && options.count > 0 && ++events >= options.count) {
-      context.TryCancel();
-      break;
+    Connection connection(common);
+    if (options.follow) {
+      v1::GetStatusResponse status;
+      int rc = kExitOk;
+      if (!call(connection, &v1::DnsLeak::Stub::GetStatus, v1::GetStatusRequest{}, &status, rc)) {
+        if (rc == kExitPermission) return rc;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      const std::string daemon = std::to_string(status.pid()) + "@" + std::to_string(status.started_at().seconds()) +
+                                 "." + std::to_string(status.started_at().nanos());
+      if (!daemon_seen.empty() && daemon != daemon_seen) {
+        // A new daemon: its sequence numbers start again, and everything it
+        // stored is new to this client.
+        std::cerr << "dnsleakctl: dnsleakd restarted (pid " << status.pid() << "); following its events from seq 1"
+                  << " (" << status.store().last_seq() << " stored since it started)\n";
+        next_seq = 1;
+      } else if (!daemon_seen.empty()) {
+        std::cerr << "dnsleakctl: reconnected to dnsleakd (pid " << status.pid() << ")\n";
+      }
+      daemon_seen = daemon;
+      waiting_said = false;
+      // "From now on" is pinned to a number, so a reconnect resumes there.
+      if (next_seq == 0) next_seq = status.store().last_seq() + 1;
     }
+    request.set_from_seq(next_seq);
+    grpc::ClientContext context;
+    if (deadline != std::chrono::system_clock::time_point::max()) context.set_deadline(deadline);
+    auto reader = connection.stub().Watch(&context, request);
+    v1::WatchResponse response;
+    bool counted_out = false;
+    while (reader->Read(&response)) {
+      if (response.has_event()) next_seq = response.event().seq() + 1;
+      if (response.has_gap()) next_seq = response.gap().to_seq() + 1;
+      if (common.json) {
+        std::cout << toJson(response) << "\n" << std::flush;
+      } else if (response.has_gap()) {
+        std::cout << "!! missed " << response.gap().missed() << " events (seq " << response.gap().from_seq() << ".."
+                  << response.gap().to_seq() << "): they left the daemon's ring before this client read them\n"
+                  << std::flush;
+      } else {
+        std::cout << renderEvent(response.event(), style) << "\n" << std::flush;
+      }
+      if (response.has_event() && options.count > 0 && ++events >= options.count) {
+        context.TryCancel();
+        counted_out = true;
+        break;
+      }
+    }
+    auto status = reader->Finish();
+    if (counted_out) return kExitOk;
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && options.duration_seconds > 0) return kExitOk;
+    if (status.ok()) return kExitOk;
+    if (!options.follow || status.error_code() != grpc::StatusCode::UNAVAILABLE) return connection.fail(status);
+    // The daemon stopped (or the connection broke): wait for it and resume
+    // after the last event read.
+    std::cerr << "dnsleakctl: dnsleakd went away (" << status.error_message() << "); following (--follow)\n";
+    waiting_said = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  auto status = reader->Finish();
-  bool done = (options.count > 0 && events >= options.count) ||
-              (options.duration_seconds > 0 && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
-  if (done) return kExitOk;
-  if (status.ok()) return kExitOk;
-  return connection.fail(status);
 }
 
 }  // namespace dnsleak::client

@@ -3,8 +3,35 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <iostream>
+#include <string>
 
 #include "commands.h"
+
+namespace {
+
+constexpr const char* kCommands[] = {"status", "check", "watch", "report", "interfaces", "reload"};
+
+// The first word that is not an option (or an option's value) must be a
+// command: "dnsleakctl bogus" says so, rather than that one is required.
+bool unknownCommand(int argc, char** argv, std::string& word) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--socket" || arg == "--timeout" || arg == "--color" || arg == "--colour") {
+      ++i;
+      continue;
+    }
+    if (arg.rfind("-", 0) == 0) continue;
+    for (const char* c : kCommands) {
+      if (arg == c) return false;
+    }
+    word = arg;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace dnsleak::client;
@@ -12,6 +39,13 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("DNSLEAK_SOCKET"); env && *env) common.socket = env;
   WatchOptions watch;
   ReportOptions report;
+  CheckOptions check;
+
+  if (std::string word; unknownCommand(argc, argv, word)) {
+    std::cerr << "dnsleakctl: unknown command '" << word
+              << "'; the commands are status, check, watch, report, interfaces and reload (see --help)\n";
+    return kExitUsage;
+  }
 
   CLI::App cli{"dnsleakctl: talk to dnsleakd"};
   cli.set_version_flag("--version", DNSLEAK_VERSION);
@@ -20,21 +54,37 @@ int main(int argc, char** argv) {
   cli.add_option("--socket", common.socket, "dnsleakd's socket (env DNSLEAK_SOCKET)")->capture_default_str();
   cli.add_flag("--json", common.json, "one JSON object per line (the protobuf JSON mapping)");
   cli.add_option("--timeout", common.timeout_seconds, "seconds to wait for an answer")->capture_default_str();
+  cli.add_option("--color,--colour", common.colour, "colour: auto (a terminal, unless NO_COLOR is set), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
 
-  auto* status_cmd = cli.add_subcommand("status", "version, uptime, capture, counters, store");
-  auto* watch_cmd = cli.add_subcommand("watch", "stream events as they are stored");
+  auto* status_cmd = cli.add_subcommand("status", "the verdict first, then capture, counters, attribution, store");
+  auto* check_cmd = cli.add_subcommand("check", "exit 1 when leaks were stored in the window, 0 when none");
+  check_cmd->add_option("--since", check.since, "window start: 30s, 15m, 2h, 7d ago, or RFC 3339")
+      ->capture_default_str();
+  auto* watch_cmd = cli.add_subcommand("watch", "stream events as they are stored, one line each");
   watch_cmd->add_option("--from-seq", watch.from_seq, "start at this sequence number (0: only new events)");
+  watch_cmd->add_option("--since", watch.since, "start with the stored events this recent: 30s, 15m, 2h, 7d, RFC 3339");
   watch_cmd->add_flag("--all", watch.all, "also non-leak events (stored when store.record_ok is on)");
   watch_cmd->add_option("--leak-type", watch.leak_types, "only these leak types: A B C D");
   watch_cmd->add_option("--transport", watch.transports, "only these transports: dns-udp dns-tcp dot doh ...");
+  watch_cmd->add_option("--rule", watch.rules, "only these rules (full-tunnel/plaintext-outside-safe-path, or the part after /)");
+  watch_cmd->add_option("--process", watch.processes, "only these processes, by name or executable path");
+  watch_cmd->add_option("--name", watch.names, "only these names and the names under them");
+  watch_cmd->add_flag("-v,--verbose", watch.verbose, "the reason, the process and the fix under each event");
+  watch_cmd->add_flag("-f,--follow", watch.follow, "keep watching across a daemon restart");
   watch_cmd->add_option("--count", watch.count, "exit after this many events");
   watch_cmd->add_option("--duration", watch.duration_seconds, "exit after this many seconds");
-  auto* report_cmd = cli.add_subcommand("report", "summary of the stored events");
+  auto* report_cmd = cli.add_subcommand("report", "the stored leaks grouped, with what to fix");
   report_cmd->add_option("--since", report.since, "window start: 30s, 15m, 2h, 7d ago, or RFC 3339");
   report_cmd->add_option("--until", report.until, "window end, same forms");
-  report_cmd->add_option("--group-by", report.group_by, "rule, qname, resolver, interface, process, transport")
-      ->check(CLI::IsMember({"rule", "qname", "resolver", "interface", "process", "transport"}))
+  report_cmd->add_option("--group-by", report.group_by, "rule, process, resolver, interface, domain (qname), transport")
+      ->check(CLI::IsMember({"rule", "qname", "domain", "resolver", "interface", "process", "transport"}))
       ->capture_default_str();
+  report_cmd->add_option("--format", report.format, "text, json, csv, or html (one self-contained page with charts)")
+      ->check(CLI::IsMember({"text", "json", "csv", "html"}))
+      ->capture_default_str();
+  report_cmd->add_option("-o,--output", report.output, "write to this file (atomically) instead of standard output");
   report_cmd->add_flag("--all", report.all, "count non-leak events too");
   auto* interfaces_cmd = cli.add_subcommand("interfaces", "capture sources and their diagnostics");
   bool all_interfaces = false;
@@ -50,6 +100,7 @@ int main(int argc, char** argv) {
   }
 
   if (*status_cmd) return runStatus(common);
+  if (*check_cmd) return runCheck(common, check);
   if (*watch_cmd) return runWatch(common, watch);
   if (*report_cmd) return runReport(common, report);
   if (*interfaces_cmd) return runInterfaces(common, all_interfaces);

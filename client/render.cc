@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <ctime>
 
 namespace dnsleak::client {
@@ -135,54 +136,187 @@ std::string renderOwner(const v1::Event& e) {
   return out;
 }
 
-std::string renderEvent(const v1::Event& e) {
-  std::string out;
-  pad(out, formatTime(e.time()), 25);
-  pad(out, verdictName(e.verdict(), e.leak_type()), 12);
-  pad(out, transportName(e.transport()), 9);
-  std::string kind = v1::MessageKind_Name(e.kind());
-  if (kind.rfind("MESSAGE_KIND_", 0) == 0) kind = kind.substr(13);
-  for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  pad(out, kind, 11);
+namespace {
+
+// ANSI SGR sequences, only when the style asks for colour.
+std::string paint(const Style& style, const char* sgr, const std::string& text) {
+  return style.colour ? std::string("\x1b[") + sgr + "m" + text + "\x1b[0m" : text;
+}
+
+const char* verdictColour(const v1::Event& e) {
+  switch (e.verdict()) {
+    case v1::VERDICT_LEAK: return "1;31";  // bold red
+    case v1::VERDICT_OK: return "32";      // green
+    default: return "33";                  // yellow
+  }
+}
+
+std::string qtypeOf(const v1::DnsMessage& d) {
+  return d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name();
+}
+
+std::string rcodeOf(const v1::DnsMessage& d) {
+  return d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name();
+}
+
+bool isMessage(const v1::Event& e) {
+  return e.kind() == v1::MESSAGE_KIND_QUERY || e.kind() == v1::MESSAGE_KIND_RESPONSE;
+}
+
+// "192.0.2.1:53": the resolver, or where a connection went.
+std::string serverOf(const v1::Event& e) {
+  return formatEndpoint(e.resolver().port() != 0 ? e.resolver() : e.destination());
+}
+
+std::string processOf(const v1::Event& e) {
+  const auto& p = e.process();
+  if (p.name().empty() && p.pid() == 0) return "?";
+  return (p.name().empty() ? std::string("?") : p.name()) + "[" + std::to_string(p.pid()) + "]";
+}
+
+std::string interfaceOf(const v1::Event& e) {
+  return !e.interface().name().empty() ? e.interface().name()
+         : e.interface().index()       ? "#" + std::to_string(e.interface().index())
+                                       : "-";
+}
+
+// What the event is about, in a few words.
+std::string subjectOf(const v1::Event& e) {
   const auto& d = e.dns();
-  std::string what;
-  if (e.kind() == v1::MESSAGE_KIND_QUERY || e.kind() == v1::MESSAGE_KIND_RESPONSE) {
-    what = d.qname() + " " + (d.qtype_name().empty() ? "TYPE" + std::to_string(d.qtype()) : d.qtype_name());
+  if (isMessage(e)) {
+    std::string what = (d.qname().empty() ? std::string("(no name)") : d.qname()) + " " + qtypeOf(d);
     const auto& x = e.exchange();
-    if (d.is_response() || x.answered()) {
-      what += " " + (d.rcode_name().empty() ? "RCODE" + std::to_string(d.rcode()) : d.rcode_name());
-    }
+    if (d.is_response() || x.answered()) what += " " + rcodeOf(d);
     if (x.answered()) {
       what += " " + formatResponseTime(x.response_time());
     } else if (e.has_exchange()) {
       what += " unanswered";
+    } else if (e.kind() == v1::MESSAGE_KIND_RESPONSE && !e.signals().empty() && e.signals(0) == "announcement") {
+      what += " announced";
+    } else if (e.kind() == v1::MESSAGE_KIND_RESPONSE) {
+      what += " (response)";
     }
-  } else {
-    what = e.transport() == v1::TRANSPORT_DNSCRYPT ? "(encrypted exchange)"
-           : e.sni().empty()                        ? "(no server name)"
-                                                    : "sni " + e.sni();
-    for (int i = 0; i < e.alpn_size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn(i);
+    return what;
   }
-  pad(out, what, 36);
-  pad(out, formatEndpoint(e.source()) + " -> " + formatEndpoint(e.destination()), 48);
-  out += !e.interface().name().empty() ? e.interface().name()
-         : e.interface().index() ? "#" + std::to_string(e.interface().index())
-                                 : "-";
+  if (e.transport() == v1::TRANSPORT_DNSCRYPT && e.sni().empty()) return "(encrypted exchange)";
+  // A Leak-D connection: the server name it sent, else the name its
+  // address answered.
+  std::string what = !e.sni().empty() ? e.sni() : !d.qname().empty() ? d.qname() : "(no server name)";
+  for (int i = 0; i < e.alpn_size(); ++i) what += (i == 0 ? " alpn " : ",") + e.alpn(i);
+  return what;
+}
+
+std::string transportOf(const v1::Event& e) {
+  if (e.transport() != v1::TRANSPORT_UNSPECIFIED) return transportName(e.transport());
+  return e.ip_protocol().empty() ? "-" : e.ip_protocol();  // a Leak-D connection
+}
+
+// "DoH", "DNS", ... as a person says it.
+std::string transportWords(const v1::Event& e) {
+  switch (e.transport()) {
+    case v1::TRANSPORT_DNS_UDP:
+    case v1::TRANSPORT_DNS_TCP: return "DNS";
+    case v1::TRANSPORT_DNS_HTTP: return "DNS over HTTP";
+    case v1::TRANSPORT_DOT: return "DoT";
+    case v1::TRANSPORT_DOH: return "DoH";
+    case v1::TRANSPORT_DOQ: return "DoQ";
+    case v1::TRANSPORT_DNSCRYPT: return "DNSCrypt";
+    case v1::TRANSPORT_MDNS: return "mDNS";
+    case v1::TRANSPORT_LLMNR: return "LLMNR";
+    case v1::TRANSPORT_NBNS: return "NetBIOS-NS";
+    default: return "connection to";
+  }
+}
+
+}  // namespace
+
+std::string formatLocalTime(std::int64_t seconds, bool with_date) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M", &tm);
+  return buf;
+}
+
+std::string formatAge(std::int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  if (seconds < 60) return std::to_string(seconds) + " s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + " min";
+  if (seconds < 2 * 86400) return std::to_string(seconds / 3600) + " h";
+  return std::to_string(seconds / 86400) + " d";
+}
+
+std::string leakSummary(const v1::Event& e) {
   const auto& p = e.process();
-  if (!p.name().empty() || p.pid() != 0) {
-    out += "  " + (p.name().empty() ? std::string("?") : p.name()) + "[" + std::to_string(p.pid()) + "]";
-  }
-  if (e.verdict() == v1::VERDICT_LEAK) {
-    out += "\n    " + e.reason();
+  std::string who = !p.name().empty() ? p.name() : p.pid() != 0 ? "pid " + std::to_string(p.pid()) : "an unknown program";
+  std::string name = isMessage(e) ? e.dns().qname() : !e.sni().empty() ? e.sni() : e.dns().qname();
+  std::string what = transportWords(e) + " " + (name.empty() ? serverOf(e) : name + " (" + serverOf(e) + ")");
+  return who + " -> " + what + " via " + interfaceOf(e);
+}
+
+std::string renderEventHeader(const Style& style) {
+  std::string out;
+  pad(out, "TIME", 20);
+  pad(out, "VERDICT", 8);
+  pad(out, "TRANSPORT", 10);
+  pad(out, "PROCESS", 18);
+  pad(out, "NAME", 44);
+  pad(out, "SERVER", 24);
+  out += "INTERFACE";
+  return paint(style, "2", out);
+}
+
+std::string renderEvent(const v1::Event& e, const Style& style) {
+  std::string out;
+  pad(out, formatLocalTime(e.time().seconds(), true), 20);
+  std::string verdict = e.verdict() == v1::VERDICT_LEAK ? leakName(e.leak_type()) : verdictName(e.verdict(), e.leak_type());
+  std::string padded = verdict;
+  padded.append(verdict.size() < 8 ? 8 - verdict.size() : 1, ' ');
+  out += paint(style, verdictColour(e), padded);
+  pad(out, transportOf(e), 10);
+  pad(out, processOf(e), 18);
+  std::string subject = subjectOf(e);
+  if (e.count() > 1) subject += " x" + std::to_string(e.count());
+  pad(out, subject, 44);
+  pad(out, serverOf(e), 24);
+  out += interfaceOf(e);
+  if (style.verbose) {
+    out += "\n    why: " + e.reason();
     std::string owner = renderOwner(e);
-    if (!owner.empty()) out += "\n    by " + owner;
+    if (!owner.empty()) out += "\n    by:  " + owner;
     if (!e.remediation().empty()) out += "\n    fix: " + e.remediation();
+    out += "\n    rule " + e.rule() + ", seq " + std::to_string(e.seq());
   }
   return out;
 }
 
-std::string renderStatus(const v1::GetStatusResponse& s) {
+std::string renderVerdict(const v1::GetStatusResponse& s, std::int64_t now) {
   std::string out;
+  if (s.leaks_last_hour() > 0 && s.has_last_leak()) {
+    const auto& l = s.last_leak();
+    out = "LEAKING: " + std::to_string(s.leaks_last_hour()) + (s.leaks_last_hour() == 1 ? " leak" : " leaks") +
+          " in the last hour, last " + formatAge(now - l.last_seen().seconds()) + " ago: " + leakSummary(l);
+  } else if (s.has_last_leak()) {
+    const auto since = s.last_leak().last_seen().seconds();
+    out = "OK: no leaks since " + formatLocalTime(since, now - since > 86400) + " (" + formatAge(now - since) +
+          "); the last: " + leakSummary(s.last_leak());
+  } else {
+    const auto since = s.started_at().seconds();
+    out = "OK: no leaks since dnsleakd started at " + formatLocalTime(since, now - since > 86400) + " (" +
+          formatAge(now - since) + ")";
+  }
+  // A verdict is only as good as the capture behind it.
+  for (const auto& c : s.capture()) {
+    if (c.state() != "capturing" && c.state() != "finished") {
+      out += "\nWARNING: capture on " + c.name() + " is " + c.state() + (c.error().empty() ? "" : ": " + c.error());
+    }
+  }
+  return out + "\n";
+}
+
+std::string renderStatus(const v1::GetStatusResponse& s) {
+  std::string out = renderVerdict(s, std::time(nullptr));
   out += "dnsleakd " + s.version() + " (pid " + std::to_string(s.pid()) + "), up " + formatDuration(s.uptime()) +
          " since " + formatTime(s.started_at()) + "\n";
   out += "profile    " + s.profile() + "\n";
@@ -258,16 +392,69 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   return out;
 }
 
-std::string renderReport(const v1::GetReportResponse& r) {
+namespace {
+
+std::string groupName(const v1::GetReportResponse& r) {
   std::string group = v1::ReportGrouping_Name(r.group_by());
   if (group.rfind("REPORT_GROUPING_", 0) == 0) group = group.substr(16);
   for (auto& c : group) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return group;
+}
+
+std::uint64_t occurrences(const v1::GetReportResponse& r) {
+  std::uint64_t n = 0;
+  for (const auto& row : r.rows()) n += row.count();
+  return n;
+}
+
+std::string windowText(const v1::GetReportResponse& r) {
+  if (!r.has_since() && !r.has_until()) return "everything stored";
+  std::string out;
+  if (r.has_since()) out += "since " + formatTime(r.since());
+  if (r.has_until()) out += (out.empty() ? "" : " ") + std::string("until ") + formatTime(r.until());
+  return out;
+}
+
+std::string verdictWord(v1::Verdict v) {
+  return v == v1::VERDICT_LEAK ? "leak" : v == v1::VERDICT_OK ? "ok" : v == v1::VERDICT_INFO ? "info" : "?";
+}
+
+std::string csvField(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string html(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string renderReport(const v1::GetReportResponse& r) {
   std::string leaks;
-  for (const auto& l : r.leaks()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
-  std::string out = std::to_string(r.events()) + " stored events" +
-                    (r.has_since() ? " since " + formatTime(r.since()) : std::string()) +
-                    (r.has_until() ? " until " + formatTime(r.until()) : std::string()) + ", by " + group + " (" +
-                    leaks + ")\n";
+  for (const auto& l : r.leaks()) {
+    if (l.count()) leaks += (leaks.empty() ? "" : ", ") + l.name() + " " + std::to_string(l.count());
+  }
+  const auto total = occurrences(r);
+  std::string out = "Report of " + windowText(r) + ", by " + groupName(r) + ": " + std::to_string(total) +
+                    (total == 1 ? " occurrence" : " occurrences") + " in " + std::to_string(r.events()) +
+                    (r.events() == 1 ? " stored event" : " stored events") +
+                    (leaks.empty() ? std::string() : " (" + leaks + ")") + "\n";
   if (r.incomplete()) {
     out += "note: the ring has evicted older events; this report covers seq " + std::to_string(r.first_stored_seq()) +
            " onwards\n";
@@ -275,21 +462,128 @@ std::string renderReport(const v1::GetReportResponse& r) {
   if (r.rows().empty()) return out + "no leaks recorded\n";
   std::string header;
   pad(header, "COUNT", 8);
-  pad(header, "VERDICT", 12);
-  pad(header, "FIRST", 25);
-  pad(header, "LAST", 25);
+  pad(header, "VERDICT", 9);
+  pad(header, "FIRST", 21);
+  pad(header, "LAST", 21);
   header += "KEY\n";
   out += header;
   for (const auto& row : r.rows()) {
     std::string line;
     pad(line, std::to_string(row.count()), 8);
-    pad(line, verdictName(row.verdict(), row.leak_type()), 12);
-    pad(line, formatTime(row.first_seen()), 25);
-    pad(line, formatTime(row.last_seen()), 25);
+    pad(line, row.verdict() == v1::VERDICT_LEAK ? leakName(row.leak_type()) : verdictName(row.verdict(), row.leak_type()),
+        9);
+    pad(line, formatLocalTime(row.first_seen().seconds(), true), 21);
+    pad(line, formatLocalTime(row.last_seen().seconds(), true), 21);
     line += row.key() + "\n";
     if (!row.example_reason().empty()) line += "        e.g. " + row.example_reason() + "\n";
+    if (!row.remediation().empty()) line += "        fix: " + row.remediation() + "\n";
     out += line;
   }
+  return out;
+}
+
+std::string renderReportCsv(const v1::GetReportResponse& r) {
+  std::string out = "group_by,key,verdict,leak_type,count,events,first_seen,last_seen,example_reason,remediation\r\n";
+  for (const auto& row : r.rows()) {
+    out += groupName(r) + "," + csvField(row.key()) + "," + verdictWord(row.verdict()) + "," +
+           leakName(row.leak_type()) + "," + std::to_string(row.count()) + "," + std::to_string(row.events()) + "," +
+           formatTime(row.first_seen()) + "," + formatTime(row.last_seen()) + "," + csvField(row.example_reason()) +
+           "," + csvField(row.remediation()) + "\r\n";
+  }
+  return out;
+}
+
+namespace {
+
+// Horizontal bars, the ten largest rows of a grouping: an SVG.
+std::string svgBars(const v1::GetReportResponse& r, const std::string& title) {
+  const int rows = std::min(r.rows_size(), 10);
+  std::uint64_t most = 1;
+  for (int i = 0; i < rows; ++i) most = std::max(most, r.rows(i).count());
+  const int row_height = 22, label_width = 260, bar_width = 380;
+  std::string out = "<figure><figcaption>" + html(title) + "</figcaption>\n<svg class=\"chart bars\" width=\"" +
+                    std::to_string(label_width + bar_width + 60) + "\" height=\"" +
+                    std::to_string(std::max(rows, 1) * row_height + 4) + "\" role=\"img\" aria-label=\"" + html(title) +
+                    "\">\n";
+  if (rows == 0) out += "<text x=\"0\" y=\"16\">no leaks</text>\n";
+  for (int i = 0; i < rows; ++i) {
+    const auto& row = r.rows(i);
+    const int y = i * row_height;
+    const auto width = std::max<std::uint64_t>(1, row.count() * bar_width / most);
+    std::string key = row.key().size() > 40 ? row.key().substr(0, 39) + "\u2026" : row.key();
+    out += "<text x=\"0\" y=\"" + std::to_string(y + 15) + "\">" + html(key) + "</text>";
+    out += "<rect class=\"bar\" x=\"" + std::to_string(label_width) + "\" y=\"" + std::to_string(y + 3) + "\" width=\"" +
+           std::to_string(width) + "\" height=\"" + std::to_string(row_height - 6) + "\"><title>" + html(row.key()) +
+           ": " + std::to_string(row.count()) + "</title></rect>";
+    out += "<text x=\"" + std::to_string(label_width + width + 6) + "\" y=\"" + std::to_string(y + 15) + "\">" +
+           std::to_string(row.count()) + "</text>\n";
+  }
+  return out + "</svg></figure>\n";
+}
+
+// Columns over the window: an SVG.
+std::string svgTimeline(const v1::GetReportResponse& r) {
+  const auto& t = r.timeline();
+  std::uint64_t most = 1;
+  for (auto c : t.counts()) most = std::max(most, c);
+  const int width = 720, height = 160, bottom = 20;
+  const int n = std::max(t.counts_size(), 1);
+  const int column = width / n;
+  std::string out = "<figure><figcaption>Leaks over time</figcaption>\n<svg class=\"chart timeline\" width=\"" +
+                    std::to_string(width + 40) + "\" height=\"" + std::to_string(height + bottom) +
+                    "\" role=\"img\" aria-label=\"Leaks over time\">\n";
+  const std::int64_t step = t.step().seconds();
+  for (int i = 0; i < t.counts_size(); ++i) {
+    const auto c = t.counts(i);
+    const auto h = c == 0 ? 0 : std::max<std::uint64_t>(2, c * (height - 10) / most);
+    out += "<rect class=\"bar\" x=\"" + std::to_string(i * column) + "\" y=\"" + std::to_string(height - h) +
+           "\" width=\"" + std::to_string(std::max(column - 2, 1)) + "\" height=\"" + std::to_string(h) + "\"><title>" +
+           formatLocalTime(t.start().seconds() + i * step, true) + ": " + std::to_string(c) + "</title></rect>";
+  }
+  out += "\n<line x1=\"0\" y1=\"" + std::to_string(height) + "\" x2=\"" + std::to_string(width) + "\" y2=\"" +
+         std::to_string(height) + "\" class=\"axis\"/>";
+  out += "<text x=\"0\" y=\"" + std::to_string(height + 15) + "\">" +
+         html(formatLocalTime(t.start().seconds(), true)) + "</text>";
+  out += "<text x=\"" + std::to_string(width) + "\" y=\"" + std::to_string(height + 15) + "\" text-anchor=\"end\">" +
+         html(formatLocalTime(t.start().seconds() + n * step, true)) + "</text>";
+  out += "<text x=\"" + std::to_string(width + 4) + "\" y=\"12\">" + std::to_string(most) + "</text>\n";
+  return out + "</svg></figure>\n";
+}
+
+}  // namespace
+
+std::string renderReportHtml(const v1::GetReportResponse& r, const v1::GetReportResponse& by_process,
+                             const v1::GetReportResponse& by_resolver) {
+  const auto total = occurrences(r);
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>dnsleak report</title>\n"
+      "<style>\nbody{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
+      "h1{font-size:1.4em}figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.4em}\n"
+      ".chart text{font:12px sans-serif;fill:#333}.bar{fill:#c0392b}.axis{stroke:#888}\n"
+      "table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em .5em;"
+      "text-align:left;vertical-align:top}td.n{text-align:right}.fix{color:#555;font-size:.9em}\n"
+      ".ok{color:#1e7e34}.leak{color:#c0392b;font-weight:bold}\n</style></head><body>\n";
+  out += "<h1>dnsleak report</h1>\n<p id=\"summary\">" + html(windowText(r)) + ": <span class=\"" +
+         (total ? "leak" : "ok") + "\">" + std::to_string(total) + (total == 1 ? " leak" : " leaks") + "</span> in " +
+         std::to_string(r.events()) + " stored events, by " + html(groupName(r)) + ".";
+  if (r.incomplete()) out += " Older events were evicted from the daemon's ring: this covers what is still stored.";
+  out += "</p>\n";
+  out += svgTimeline(r);
+  out += svgBars(by_process, "Leaks by process");
+  out += svgBars(by_resolver, "Leaks by resolver or destination");
+  out += "<table id=\"rows\"><thead><tr><th>count</th><th>verdict</th><th>first seen</th><th>last seen</th><th>" +
+         html(groupName(r)) + "</th><th>example and fix</th></tr></thead><tbody>\n";
+  for (const auto& row : r.rows()) {
+    out += "<tr><td class=\"n\">" + std::to_string(row.count()) + "</td><td class=\"" +
+           (row.verdict() == v1::VERDICT_LEAK ? "leak" : "ok") + "\">" +
+           html(row.verdict() == v1::VERDICT_LEAK ? leakName(row.leak_type()) : verdictName(row.verdict(), row.leak_type())) +
+           "</td><td>" + html(formatLocalTime(row.first_seen().seconds(), true)) + "</td><td>" +
+           html(formatLocalTime(row.last_seen().seconds(), true)) + "</td><td>" + html(row.key()) + "</td><td>" +
+           html(row.example_reason()) +
+           (row.remediation().empty() ? std::string() : "<div class=\"fix\">fix: " + html(row.remediation()) + "</div>") +
+           "</td></tr>\n";
+  }
+  out += "</tbody></table>\n<p class=\"fix\">Made by dnsleakctl report.</p>\n</body></html>\n";
   return out;
 }
 

@@ -11,10 +11,30 @@ std::string formatDuration(const google::protobuf::Duration& d);
 std::string formatEndpoint(const v1::Endpoint& ep);
 std::string formatResponseTime(const google::protobuf::Duration& d);  // "0.4ms", "12ms"
 
-// One line per event (and the reason under it for a leak), as `watch` prints.
-std::string renderEvent(const v1::Event& event);
+struct Style {
+  bool colour = false;   // ANSI colour (a terminal, and no NO_COLOR)
+  bool verbose = false;  // the reason, the owner and the fix under each event
+};
+
+std::string formatLocalTime(std::int64_t seconds, bool with_date);  // "2026-12-01 10:02:03" or "10:02"
+std::string formatAge(std::int64_t seconds);                         // "5 s", "2 min", "3 h", "2 d"
+
+// "firefox -> DoH mozilla.cloudflare-dns.com (104.16.248.249:443) via eth0"
+std::string leakSummary(const v1::Event& event);
+// One aligned line per event, as `watch` prints (with -v, the reason,
+// owner and fix under it), and the column names over them.
+std::string renderEvent(const v1::Event& event, const Style& style);
+std::string renderEventHeader(const Style& style);
+// The verdict first ("OK: ..." or "LEAKING: ..."), then warnings about
+// capture; `now` in seconds since the epoch.
+std::string renderVerdict(const v1::GetStatusResponse& status, std::int64_t now);
 std::string renderStatus(const v1::GetStatusResponse& status);
 std::string renderReport(const v1::GetReportResponse& report);
+std::string renderReportCsv(const v1::GetReportResponse& report);
+// One self-contained HTML page: the timeline of leaks, bars by process and
+// by resolver, and the table of `report`.
+std::string renderReportHtml(const v1::GetReportResponse& report, const v1::GetReportResponse& by_process,
+                             const v1::GetReportResponse& by_resolver);
 std::string renderInterfaces(const v1::ListInterfacesResponse& interfaces);
 std::string renderReload(const v1::ReloadConfigResponse& reload);
 

@@ -38,6 +38,8 @@ packages=(
   tshark wireshark-common
   # the resolver-list build script (libpsl through ctypes), run by a test
   python3
+  # the HTML report is opened in a headless browser by a test
+  chromium
 )
 
 missing=()

@@ -21,7 +21,10 @@ std::string describeQuestion(const core::Event& e) {
   if (!e.dns.parse_error.empty() && e.dns.qname.empty() && e.dns.qtype == 0) {
     return "a malformed question (" + e.dns.parse_error + ")";
   }
-  std::string out = e.dns.qname.empty() ? std::string("(no question)") : e.dns.qname;
+  // A name the privacy mode took away is said to be withheld, not absent.
+  std::string out = !e.dns.qname.empty()          ? e.dns.qname
+                    : e.dns.question_count > 0    ? std::string("a name withheld by the privacy mode")
+                                                  : std::string("(no question)");
   auto type = core::qtypeName(e.dns.qtype, e.transport);
   out += " (";
   out += type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type);
@@ -264,7 +267,7 @@ bool Policy::toStub(const core::Endpoint& resolver) const {
   return false;
 }
 
-Policy::Route Policy::splitRoute(std::string_view name) const {
+Policy::Route Policy::splitRoute(std::string_view name, std::string* domain) const {
   std::size_t best = 0;
   Route route = config_->split.default_route == config::SplitDefault::kTunnel ? Route::kDefaultTunnel
                                                                                : Route::kDefaultDirect;
@@ -278,6 +281,7 @@ Policy::Route Policy::splitRoute(std::string_view name) const {
     if (d.size() >= best && core::isSameOrUnder(name, d)) {  // a tie goes to the tunnel
       best = d.size();
       route = Route::kTunnel;
+      if (domain) *domain = d;
     }
   }
   return route;
@@ -333,7 +337,8 @@ void Policy::judge(core::Event& e) const {
   const bool approved = encrypted(e.transport) && approvedResolver(e);
   const bool message = e.kind == core::MessageKind::kQuery || e.kind == core::MessageKind::kResponse;
   Route route = Route::kDefaultTunnel;
-  if (config_->profile == config::Profile::kSplit && message) route = splitRoute(e.dns.qname);
+  std::string split_domain;  // a config entry, not the name: it outlives the privacy mode
+  if (config_->profile == config::Profile::kSplit && message) route = splitRoute(e.dns.qname, &split_domain);
   const Path path = pathOf(e);
   const bool server = hostIsServer(e, path.loopback, from_client);
   applyPrivacy(config_->privacy, e);
@@ -398,7 +403,7 @@ void Policy::judge(core::Event& e) const {
   switch (config_->profile) {
     case config::Profile::kFullTunnel: judgeFullTunnel(e, path, query, from_client, approved); break;
     case config::Profile::kProxyStub: judgeProxyStub(e, path, query, from_client, approved); break;
-    case config::Profile::kSplit: judgeSplit(e, path, query, from_client, approved, route); break;
+    case config::Profile::kSplit: judgeSplit(e, path, query, from_client, approved, route, split_domain); break;
   }
 }
 
@@ -529,7 +534,7 @@ void Policy::judgeProxyStub(core::Event& e, const Path& path, bool query, bool f
 }
 
 void Policy::judgeSplit(core::Event& e, const Path& path, bool query, bool from_client, bool approved,
-                        Route route) const {
+                        Route route, const std::string& split_domain) const {
   if (encrypted(e.transport)) {
     // The names an encrypted exchange carries cannot be seen and may be
     // proxy_required ones: only the safe path or an approved resolver is ok.
@@ -566,6 +571,11 @@ void Policy::judgeSplit(core::Event& e, const Path& path, bool query, bool from_
                  ", but the name must resolve through the tunnel (split.proxy_required); outside the safe path (" +
                  safe_path_summary_ + ")";
       e.remediation = kRemediationSplit;
+      // The hint names the split.proxy_required entry it is about.
+      for (auto at = e.remediation.find("DOMAIN"); at != std::string::npos; at = e.remediation.find("DOMAIN", at)) {
+        e.remediation.replace(at, 6, split_domain);
+        at += split_domain.size();
+      }
       return;
     case Route::kDefaultTunnel:
       break;

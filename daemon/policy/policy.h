@@ -77,7 +77,8 @@ class Policy {
   // split.proxy_required and split.allow_direct decides (proxy_required on
   // a tie), else the default.
   enum class Route { kTunnel, kDirect, kDefaultTunnel, kDefaultDirect };
-  Route splitRoute(std::string_view name) const;
+  // `domain`, when given, gets the split list entry that decided.
+  Route splitRoute(std::string_view name, std::string* domain = nullptr) const;
 
  private:
   // The path an observation took, as facts.
@@ -99,7 +100,8 @@ class Policy {
 
   void judgeFullTunnel(core::Event& e, const Path& path, bool query, bool from_client, bool approved) const;
   void judgeProxyStub(core::Event& e, const Path& path, bool query, bool from_client, bool approved) const;
-  void judgeSplit(core::Event& e, const Path& path, bool query, bool from_client, bool approved, Route route) const;
+  void judgeSplit(core::Event& e, const Path& path, bool query, bool from_client, bool approved, Route route,
+                  const std::string& split_domain) const;
   // The shared endings: safe path, decapsulated, Leak-C, Leak-A.
   bool judgeSafePath(core::Event& e, const Path& path, bool from_client) const;
   void judgeEncrypted(core::Event& e, const Path& path, bool from_client, bool approved, bool approved_anywhere) const;

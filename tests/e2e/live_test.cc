@@ -324,12 +324,23 @@ TEST_F(LiveTest, ThreeDigsAreThreeLeaksAndThreeWatchLines) {
   }
   ASSERT_EQ(event_lines.size(), 3u) << watch.out;
   for (const auto& line : event_lines) {
-    EXPECT_NE(line.find(" query "), std::string::npos) << line;
+    EXPECT_NE(line.find("Leak-A"), std::string::npos) << line;
+    EXPECT_NE(line.find("dig["), std::string::npos) << "the process: " << line;
     EXPECT_NE(line.find("A NOERROR "), std::string::npos) << line;
     EXPECT_NE(line.find("ms "), std::string::npos) << "the response time: " << line;
+    EXPECT_NE(line.find("198.51.100.1:53"), std::string::npos) << line;
+    EXPECT_NE(line.find("eth-isp"), std::string::npos) << line;
   }
+  // Issue 12: the verdict first, and `check` for scripts.
   auto status = ctl({"status"});
+  EXPECT_EQ(status.out.rfind("LEAKING: ", 0), 0u) << status.out;
+  EXPECT_NE(status.out.substr(0, status.out.find('\n')).find("dig -> DNS three3.example.test (198.51.100.1:53) via eth-isp"),
+            std::string::npos)
+      << status.out;
   EXPECT_NE(status.out.find("exchanges  "), std::string::npos) << status.out;
+  auto check = ctl({"check", "--since", "10m"});
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  EXPECT_EQ(check.out.rfind("LEAKING: ", 0), 0u) << check.out;
 }
 
 TEST_F(LiveTest, QueryThroughTheTunnelIsSeenAndJudgedSafe) {
@@ -1049,7 +1060,7 @@ TEST_F(AttributionLiveTest, ShortLivedClientsAreNamedAtTheMomentTheySend) {
   EXPECT_GE(by_ebpf, clients.size());
   EXPECT_GE(status.attribution().ebpf_flows(), clients.size());
   // dnsleakctl prints the owner under a leak.
-  auto human = ctl({"watch", "--from-seq", "1", "--duration", "1"});
+  auto human = ctl({"watch", "-v", "--from-seq", "1", "--duration", "1"});
   EXPECT_NE(human.out.find("found by ebpf, confidence high"), std::string::npos) << human.out;
 }
 
@@ -1399,7 +1410,9 @@ TEST_F(AttributionLiveTest, StartedAsRootByHandItDropsToItsUserAndKeepsWorking) 
   waitUntil([&] { return (seen = queriesBy(socket)).size() >= clients.size(); }, std::chrono::seconds(5));
   for (const auto& c : clients) {
     ASSERT_FALSE(seen[c.qname].empty()) << c.kind << " not captured";
-    if (ebpf) EXPECT_EQ(seen[c.qname][0].process().pid(), static_cast<std::uint32_t>(c.pid)) << c.kind;
+    if (ebpf) {
+      EXPECT_EQ(seen[c.qname][0].process().pid(), static_cast<std::uint32_t>(c.pid)) << c.kind;
+    }
   }
   auto reload = run({DNSLEAKCTL_PATH, "--socket", socket, "reload"});
   EXPECT_EQ(reload.exit_code, 0) << reload.out << reload.err;

@@ -321,6 +321,205 @@ TEST_F(ApiTest, ClientWithoutPermissionIsToldSo) {
   EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
 }
 
+// ---------------------------------------------------------------- issue 12: the client as people use it
+
+std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+std::vector<std::uint64_t> seqsOf(const std::string& json_lines) {
+  std::vector<std::uint64_t> out;
+  for (const auto& line : lines(json_lines)) {
+    auto w = parseJson<v1::WatchResponse>(line);
+    if (w.has_event()) out.push_back(w.event().seq());
+  }
+  return out;
+}
+
+TEST_F(ApiTest, StatusLeadsWithTheVerdictAndCheckExitsOneOnLeaks) {
+  // Everything safe: no leak stored at all.
+  startDaemon("safe_path: {resolvers: [\"0.0.0.0/0\", \"::/0\"]}\n", capture("basic_udp"));
+  waitForReplay();
+  EXPECT_EQ(firstLine(ctl({"status"}).out).rfind("OK: no leaks since dnsleakd started at ", 0), 0u) << ctl({"status"}).out;
+  auto clean = ctl({"check", "--since", "2020-01-01T00:00:00Z"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_EQ(clean.out.rfind("OK: no leaks since ", 0), 0u) << clean.out;
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+
+  // Three leaks, all from the capture's own past (2026-01-01): none in the
+  // last hour, so the verdict is OK and names the last one.
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  auto status = firstLine(ctl({"status"}).out);
+  EXPECT_EQ(status.rfind("OK: no leaks since ", 0), 0u) << status;
+  EXPECT_NE(status.find("; the last: an unknown program -> DNS "), std::string::npos) << status;
+  auto json = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+  EXPECT_EQ(json.leaks_last_hour(), 0u);
+  EXPECT_EQ(json.last_leak().dns().qname(), "tunnel.example.com");  // the last of the three
+  auto recent = ctl({"check"});  // the last hour
+  EXPECT_EQ(recent.exit_code, 0) << recent.out << recent.err;
+  auto since = ctl({"check", "--since", "2020-01-01T00:00:00Z"});
+  EXPECT_EQ(since.exit_code, 1) << since.out << since.err;
+  EXPECT_EQ(since.out.rfind("LEAKING: 3 leaks since ", 0), 0u) << since.out;
+  EXPECT_NE(since.out.find("(Leak-A 3)"), std::string::npos) << since.out;
+  EXPECT_EQ(ctl({"check", "--since", "yesterday"}).exit_code, 2);
+}
+
+TEST_F(ApiTest, WatchResumedAfterADisconnectLosesAndRepeatsNothing) {
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  auto first = ctl({"--json", "watch", "--from-seq", "1", "--count", "2"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto seqs = seqsOf(first.out);
+  ASSERT_EQ(seqs, (std::vector<std::uint64_t>{1, 2}));
+  auto rest = ctl({"--json", "watch", "--from-seq", std::to_string(seqs.back() + 1), "--duration", "1"});
+  EXPECT_EQ(seqsOf(rest.out), (std::vector<std::uint64_t>{3}));
+  // --since reads the stored events from the start of the window.
+  EXPECT_EQ(seqsOf(ctl({"--json", "watch", "--since", "2020-01-01T00:00:00Z", "--duration", "1"}).out),
+            (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(seqsOf(ctl({"--json", "watch", "--since", "2030-01-01T00:00:00Z", "--duration", "1"}).out).empty());
+}
+
+TEST_F(ApiTest, WatchFollowsTheDaemonAcrossARestart) {
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  Background watch({DNSLEAKCTL_PATH, "--socket", socket_, "--json", "watch", "--follow", "--from-seq", "1", "--count",
+                    "6", "--duration", "30"},
+                   dir_, "follow");
+  ASSERT_TRUE(waitUntil([&] { return seqsOf(watch.out()).size() == 3; }, std::chrono::seconds(5))) << watch.err();
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+  ASSERT_TRUE(waitUntil([&] { return watch.err().find("went away") != std::string::npos; }, std::chrono::seconds(5)))
+      << watch.err();
+  EXPECT_TRUE(watch.running()) << "--follow outlives the daemon";
+  startDaemon("", capture("tcp_framing"));  // a new daemon on the same socket: three other leaks
+  ASSERT_EQ(watch.wait(std::chrono::seconds(15)), 0) << watch.err();
+  EXPECT_EQ(seqsOf(watch.out()), (std::vector<std::uint64_t>{1, 2, 3, 1, 2, 3}));
+  EXPECT_NE(watch.err().find("dnsleakd restarted"), std::string::npos) << watch.err();
+  // Without --follow the same ending is an error exit.
+  auto once = ctl({"watch", "--duration", "1"});
+  EXPECT_EQ(once.exit_code, 0);
+}
+
+TEST_F(ApiTest, WatchFiltersByRuleProcessAndName) {
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  auto names = [&](std::vector<std::string> filter) {
+    std::vector<std::string> args = {"--json", "watch", "--from-seq", "1", "--duration", "1"};
+    args.insert(args.end(), filter.begin(), filter.end());
+    std::vector<std::string> out;
+    for (const auto& line : lines(ctl(args).out)) out.push_back(parseJson<v1::WatchResponse>(line).event().dns().qname());
+    return out;
+  };
+  EXPECT_EQ(names({"--name", "example.org"}), (std::vector<std::string>{"v6.example.org"}));
+  EXPECT_EQ(names({"--name", "LEAK.example.com."}), (std::vector<std::string>{"leak.example.com"}));
+  EXPECT_EQ(names({"--rule", "plaintext-outside-safe-path"}).size(), 3u);
+  EXPECT_EQ(names({"--rule", "full-tunnel/plaintext-outside-safe-path", "--name", "example.com"}).size(), 2u);
+  EXPECT_TRUE(names({"--rule", "safe-interface"}).empty());
+  EXPECT_TRUE(names({"--process", "firefox"}).empty());  // a capture file's events have no process
+}
+
+TEST_F(ApiTest, WatchIsOneAlignedLinePerEventAndColourOnlyOnATerminal) {
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  auto plain = ctl({"watch", "--from-seq", "1", "--count", "3"});
+  auto event_lines = lines(plain.out);
+  ASSERT_EQ(event_lines.size(), 3u) << plain.out;
+  const auto column = event_lines[0].find("dns-udp");
+  for (const auto& line : event_lines) {
+    EXPECT_EQ(line.find("dns-udp"), column) << "aligned: " << line;
+    EXPECT_NE(line.find("Leak-A"), std::string::npos) << line;
+  }
+  EXPECT_NE(event_lines[0].find("leak.example.com A NOERROR 10ms"), std::string::npos) << event_lines[0];
+  EXPECT_EQ(plain.out.find("\x1b["), std::string::npos) << "no colour when piped";
+  auto verbose = ctl({"watch", "-v", "--from-seq", "1", "--count", "1"});
+  EXPECT_NE(verbose.out.find("\n    why: plaintext DNS query for leak.example.com"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("\n    fix: send all DNS through the tunnel"), std::string::npos) << verbose.out;
+  EXPECT_NE(ctl({"--color", "always", "watch", "--from-seq", "1", "--count", "1"}).out.find("\x1b[1;31mLeak-A"),
+            std::string::npos);
+  // On a terminal (script(1) gives the command one): colour, unless NO_COLOR.
+  const std::string command = std::string(DNSLEAKCTL_PATH) + " --socket " + socket_ + " watch --from-seq 1 --count 1";
+  auto tty = run({"script", "-qec", command, "/dev/null"});
+  EXPECT_NE(tty.out.find("\x1b[1;31m"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("TIME"), std::string::npos) << "a header on a terminal: " << tty.out;
+  auto no_colour = run({"env", "NO_COLOR=1", "script", "-qec", command, "/dev/null"});
+  EXPECT_EQ(no_colour.out.find("\x1b[1;31m"), std::string::npos) << no_colour.out;
+  EXPECT_NE(no_colour.out.find("Leak-A"), std::string::npos) << no_colour.out;
+}
+
+TEST_F(ApiTest, ReportSaysWhatToFixInTextCsvJsonAndHtml) {
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  auto text = ctl({"report"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(firstLine(text.out), "Report of everything stored, by rule: 3 occurrences in 3 stored events (Leak-A 3)");
+  EXPECT_NE(text.out.find("\n        fix: send all DNS through the tunnel"), std::string::npos) << text.out;
+  auto csv = lines(ctl({"report", "--format", "csv", "--group-by", "resolver"}).out);
+  ASSERT_EQ(csv.size(), 4u);  // the header and three resolvers
+  EXPECT_EQ(csv[0].rfind("group_by,key,verdict,leak_type,count,events,first_seen,last_seen,example_reason,remediation", 0),
+            0u);
+  for (std::size_t i = 1; i < csv.size(); ++i) {
+    EXPECT_EQ(csv[i].rfind("resolver,", 0), 0u) << csv[i];
+    EXPECT_NE(csv[i].find(":53,leak,Leak-A,1,1,"), std::string::npos) << csv[i];
+  }
+  auto json = parseJson<v1::GetReportResponse>(ctl({"report", "--format", "json"}).out);
+  ASSERT_EQ(json.rows_size(), 1);
+  EXPECT_FALSE(json.rows(0).remediation().empty());
+  EXPECT_EQ(json.rows(0).events(), 3u);
+  EXPECT_EQ(json.timeline().counts_size(), 48);
+  auto bad = ctl({"report", "--since", "1h", "--until", "2h"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("before --since"), std::string::npos) << bad.err;
+  EXPECT_EQ(ctl({"report", "--format", "pdf"}).exit_code, 2);
+}
+
+TEST_F(ApiTest, HtmlReportOpensInChromiumWithItsCharts) {
+  if (!haveProgram("chromium")) GTEST_SKIP() << "needs chromium (scripts/install-deps.sh installs it)";
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  const std::string page = dir_ + "/report.html";
+  ASSERT_EQ(ctl({"report", "--format", "html", "-o", page}).exit_code, 0);
+  const std::string html = readFile(page);
+  EXPECT_EQ(html.find("<script"), std::string::npos) << "self-contained and inert";
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  const std::vector<std::string> chromium = {"chromium",       "--headless",       "--no-sandbox",
+                                             "--disable-gpu",  "--no-first-run",   "--user-data-dir=" + dir_ + "/profile",
+                                             "--window-size=1000,1400"};
+  auto dump_args = chromium;
+  dump_args.insert(dump_args.end(), {"--enable-logging=stderr", "--dump-dom", "file://" + page});
+  auto dom = run(dump_args, std::chrono::seconds(60));
+  ASSERT_NE(dom.out.find("<svg class=\"chart timeline\""), std::string::npos) << dom.err;
+  EXPECT_EQ(dom.err.find("Uncaught"), std::string::npos) << dom.err;
+  // Every chart has bars of a real size: the timeline, by process, by resolver.
+  std::size_t charts = 0;
+  for (auto at = dom.out.find("<svg class=\"chart"); at != std::string::npos; at = dom.out.find("<svg class=\"chart", at + 1)) {
+    ++charts;
+    const std::string svg = dom.out.substr(at, dom.out.find("</svg>", at) - at);
+    std::size_t drawn = 0;
+    for (auto rect = svg.find("<rect class=\"bar\""); rect != std::string::npos; rect = svg.find("<rect class=\"bar\"", rect + 1)) {
+      const std::string tag = svg.substr(rect, svg.find('>', rect) - rect);
+      if (tag.find("height=\"0\"") == std::string::npos && tag.find("width=\"0\"") == std::string::npos) ++drawn;
+    }
+    EXPECT_GT(drawn, 0u) << "an empty chart: " << svg.substr(0, 200);
+  }
+  EXPECT_EQ(charts, 3u);
+  auto by_resolver = dom.out.find("Leaks by resolver");
+  ASSERT_NE(by_resolver, std::string::npos);
+  EXPECT_NE(dom.out.find("198.51.100.53:53", by_resolver), std::string::npos);
+  // A screenshot, kept as the test's artifact.
+  std::filesystem::create_directories("artifacts");
+  const std::string shot = std::filesystem::absolute("artifacts/report.png").string();
+  auto shot_args = chromium;
+  shot_args.insert(shot_args.end(), {"--screenshot=" + shot, "file://" + page});
+  run(shot_args, std::chrono::seconds(60));
+  EXPECT_GT(readFile(shot).size(), 5000u) << "screenshot at " << shot;
+}
+
+TEST(ApiClient, AnUnknownCommandIsNamed) {
+  auto r = run({DNSLEAKCTL_PATH, "bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("check"), std::string::npos) << r.err;
+}
+
 TEST(ApiClient, NoDaemonIsOneClearSentence) {
   auto r = run({DNSLEAKCTL_PATH, "--socket", "/nonexistent/dnsleakd.sock", "status"});
   EXPECT_EQ(r.exit_code, 3);
