@@ -230,6 +230,12 @@ int runCheck(const CommonOptions& common, const CheckOptions& options) {
   return leaks > 0 ? kExitLeaks : kExitOk;
 }
 
+int runMetrics(const CommonOptions& common) {
+  return unary<v1::GetMetricsRequest, v1::GetMetricsResponse>(
+      common, {}, &v1::DnsLeak::Stub::GetMetrics, [](const v1::GetMetricsResponse& r) { return r.text(); },
+      alwaysOk<v1::GetMetricsResponse>);
+}
+
 int runInterfaces(const CommonOptions& common, bool all) {
   v1::ListInterfacesRequest request;
   request.set_all(all);

@@ -57,6 +57,8 @@ int runCheck(const CommonOptions& common, const CheckOptions& options);
 int runWatch(const CommonOptions& common, const WatchOptions& options);
 int runReport(const CommonOptions& common, const ReportOptions& options);
 int runInterfaces(const CommonOptions& common, bool all);
+// The daemon's counters in the Prometheus text format.
+int runMetrics(const CommonOptions& common);
 int runReload(const CommonOptions& common);
 
 }  // namespace dnsleak::client

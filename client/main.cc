@@ -10,7 +10,7 @@
 
 namespace {
 
-constexpr const char* kCommands[] = {"status", "check", "watch", "report", "interfaces", "reload"};
+constexpr const char* kCommands[] = {"status", "check", "watch", "report", "metrics", "interfaces", "reload"};
 
 // The first word that is not an option (or an option's value) must be a
 // command: "dnsleakctl bogus" says so, rather than that one is required.
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
 
   if (std::string word; unknownCommand(argc, argv, word)) {
     std::cerr << "dnsleakctl: unknown command '" << word
-              << "'; the commands are status, check, watch, report, interfaces and reload (see --help)\n";
+              << "'; the commands are status, check, watch, report, metrics, interfaces and reload (see --help)\n";
     return kExitUsage;
   }
 
@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report_cmd->add_option("-o,--output", report.output, "write to this file (atomically) instead of standard output");
   report_cmd->add_flag("--all", report.all, "count non-leak events too");
+  auto* metrics_cmd = cli.add_subcommand("metrics", "the daemon's counters in the Prometheus text format");
   auto* interfaces_cmd = cli.add_subcommand("interfaces", "capture sources and their diagnostics");
   bool all_interfaces = false;
   interfaces_cmd->add_flag("--all", all_interfaces,
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
   if (*check_cmd) return runCheck(common, check);
   if (*watch_cmd) return runWatch(common, watch);
   if (*report_cmd) return runReport(common, report);
+  if (*metrics_cmd) return runMetrics(common);
   if (*interfaces_cmd) return runInterfaces(common, all_interfaces);
   if (*reload_cmd) return runReload(common);
   return kExitUsage;

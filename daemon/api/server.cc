@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "api/convert.h"
+#include "api/metrics.h"
 #include "core/names.h"
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
 
@@ -98,6 +99,24 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context, const v1::GetStatusRequest*,
                                       v1::GetStatusResponse* response) override {
+    status(response);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetMetrics(grpc::CallbackServerContext* context, const v1::GetMetricsRequest*,
+                                       v1::GetMetricsResponse* response) override {
+    v1::GetStatusResponse s;
+    status(&s);
+    response->set_text(prometheusText(s));
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  // What GetStatus answers.
+  void status(v1::GetStatusResponse* response) const {
     toProto(control_.status(), store_.stats(), watcherCount(), response);
     // The newest stored leak, and the occurrences of the last hour.
     const auto hour_ago = core::Timestamp(std::chrono::system_clock::now().time_since_epoch()) - std::chrono::hours(1);
@@ -114,9 +133,6 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
     });
     if (last) toProto(*last, response->mutable_last_leak());
     response->set_leaks_last_hour(last_hour);
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
   }
 
   grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context, const v1::GetReportRequest* request,
@@ -550,6 +566,12 @@ void ApiServer::stop() {
   impl_->server_->Wait();
   impl_->joinListings();
   impl_->server_.reset();
+}
+
+std::string ApiServer::metricsText() const {
+  v1::GetStatusResponse s;
+  impl_->status(&s);
+  return prometheusText(s);
 }
 
 std::string ApiServer::describe() const { return impl_->endpoint_ ? impl_->endpoint_->describe() : ""; }

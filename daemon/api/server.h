@@ -23,6 +23,8 @@ class ApiServer {
   void stop();
 
   std::string describe() const;
+  // The counters GetStatus answers, as Prometheus text (GetMetrics says the same).
+  std::string metricsText() const;
 
   class Impl;  // the service; public so its reactors (in server.cc) can name it
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "api/metrics.h"
 #include "api/server.h"
 #include "app/config_loader.h"
 #include "app/journal.h"
@@ -428,9 +429,25 @@ int runDaemon(const Options& options) {
   // watchdog interval.
   int timeout_ms = 5000;
   if (watchdog.count() > 0) timeout_ms = std::min(timeout_ms, static_cast<int>(watchdog.count() / 2000));
+  // And at least once a second while a metrics file is configured.
+  if (!config->metrics.textfile.empty()) timeout_ms = std::min(timeout_ms, 1000);
   int exit_code = kExitOk;
   bool running = true;
+  // metrics.textfile, written when due; a failure is logged once until it
+  // works again.
+  auto next_metrics = std::chrono::steady_clock::now();
+  std::string metrics_failure;
+  auto writeMetrics = [&] {
+    const auto& metrics = policy.current()->config().metrics;
+    if (metrics.textfile.empty() || std::chrono::steady_clock::now() < next_metrics) return;
+    next_metrics = std::chrono::steady_clock::now() + std::chrono::seconds(metrics.interval_seconds);
+    std::string failure = api::writeFileAtomically(metrics.textfile, server.metricsText());
+    if (!failure.empty() && failure != metrics_failure) spdlog::warn("metrics.textfile: {}", failure);
+    if (failure.empty() && !metrics_failure.empty()) spdlog::info("metrics.textfile: written again");
+    metrics_failure = failure;
+  };
   while (running) {
+    writeMetrics();
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
     int ready = poll(fds, 2, timeout_ms);
     if (ready < 0 && errno != EINTR) {

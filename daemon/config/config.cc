@@ -260,7 +260,7 @@ void readPerInterface(Reader& r, const YAML::Node& per, Config::Capture& capture
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
                             "correlation", "attribution", "local_link", "privacy", "resolvers", "store", "api", "user",
-                            "logging"})) {
+                            "logging", "metrics"})) {
     return;
   }
   if (auto n = root["user"]) r.string(n, "user", c.user);
@@ -420,6 +420,19 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       }
       if (auto n = api["group"]) r.string(n, "api.group", c.api.group);
       if (auto n = api["admin_group"]) r.string(n, "api.admin_group", c.api.admin_group);
+    }
+  }
+
+  if (auto metrics = root["metrics"]) {
+    if (r.mapping(metrics, "metrics", {"textfile", "interval_seconds"})) {
+      if (auto n = metrics["textfile"]; n && r.string(n, "metrics.textfile", c.metrics.textfile) &&
+                                        !c.metrics.textfile.empty() && c.metrics.textfile.front() != '/') {
+        r.error(n, "metrics.textfile", "must be an absolute path (node_exporter's textfile directory, e.g. "
+                                       "/var/lib/prometheus/node-exporter/dnsleak.prom)");
+      }
+      if (auto n = metrics["interval_seconds"]) {
+        r.integer(n, "metrics.interval_seconds", c.metrics.interval_seconds, 1, 3600);
+      }
     }
   }
 

@@ -163,6 +163,14 @@ struct Config {
     // (JOURNAL_STREAM), or always (on) / never (off).
     JournalMode journal = JournalMode::kAuto;
   } logging;
+
+  struct Metrics {
+    // The Prometheus text exposition of the daemon's counters, written
+    // atomically to this file every interval for node_exporter's textfile
+    // collector (so the daemon opens no network listener); "" writes none.
+    std::string textfile;
+    int interval_seconds = 15;
+  } metrics;
 };
 
 struct ConfigError {

@@ -513,6 +513,24 @@ TEST_F(ApiTest, HtmlReportOpensInChromiumWithItsCharts) {
   EXPECT_GT(readFile(shot).size(), 5000u) << "screenshot at " << shot;
 }
 
+TEST_F(ApiTest, MetricsForPrometheusByCommandAndTextfile) {
+  const std::string prom = dir_ + "/textfile/dnsleak.prom";
+  std::filesystem::create_directories(dir_ + "/textfile");
+  startDaemon("metrics: {textfile: " + prom + ", interval_seconds: 1}\n", capture("basic_udp"));
+  waitForReplay();
+  auto metrics = ctl({"metrics"});
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_NE(metrics.out.find("# TYPE dnsleak_leaks_total counter\n"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("\ndnsleak_leaks_total{type=\"Leak-A\"} 3\n"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("\ndnsleak_exchanges_total{outcome=\"answered\"} 3\n"), std::string::npos);
+  // The file for node_exporter, rewritten every second with the same counters.
+  ASSERT_TRUE(waitUntil([&] { return readFile(prom).find("dnsleak_leaks_total{type=\"Leak-A\"} 3") != std::string::npos; },
+                        std::chrono::seconds(5)))
+      << readFile(prom);
+  EXPECT_FALSE(std::filesystem::exists(prom + ".tmp"));
+  EXPECT_EQ(ctl({"--json", "metrics"}).out.rfind("{\"text\":\"# HELP ", 0), 0u);
+}
+
 TEST(ApiClient, AnUnknownCommandIsNamed) {
   auto r = run({DNSLEAKCTL_PATH, "bogus"});
   EXPECT_EQ(r.exit_code, 2);

@@ -63,7 +63,7 @@ TEST_F(InstallTest, ManPagesRenderWithoutWarnings) {
   }
   // Every subcommand of the client is documented.
   auto ctl = readFile(man_dir + "/dnsleakctl.1");
-  for (const char* command : {"status", "check", "watch", "report", "interfaces", "reload"}) {
+  for (const char* command : {"status", "check", "watch", "report", "metrics", "interfaces", "reload"}) {
     EXPECT_NE(ctl.find(command), std::string::npos) << command;
   }
 }
@@ -90,7 +90,7 @@ TEST(Completion, CompletesSubcommandsAndTheirOptions) {
   if (!std::filesystem::exists("/usr/share/bash-completion/bash_completion")) {
     GTEST_SKIP() << "needs bash-completion (scripts/install-deps.sh installs it)";
   }
-  EXPECT_EQ(complete("dnsleakctl "), "status\ncheck\nwatch\nreport\ninterfaces\nreload\n");
+  EXPECT_EQ(complete("dnsleakctl "), "status\ncheck\nwatch\nreport\nmetrics\ninterfaces\nreload\n");
   EXPECT_EQ(complete("dnsleakctl report --format "), "text\njson\ncsv\nhtml\n");
   EXPECT_EQ(complete("dnsleakctl watch --fo"), "--follow\n");
   EXPECT_EQ(complete("dnsleakctl re"), "report\nreload\n");
