@@ -40,6 +40,9 @@ packages=(
   python3
   # the HTML report is opened in a headless browser by a test
   chromium
+  # the API's example client in Python runs in a test; node_exporter reads
+  # the metrics textfile in another
+  python3-grpcio python3-grpc-tools prometheus-node-exporter
 )
 
 missing=()

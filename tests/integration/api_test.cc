@@ -531,6 +531,58 @@ TEST_F(ApiTest, MetricsForPrometheusByCommandAndTextfile) {
   EXPECT_EQ(ctl({"--json", "metrics"}).out.rfind("{\"text\":\"# HELP ", 0), 0u);
 }
 
+// node_exporter (Debian's prometheus-node-exporter) reads the file and
+// serves it without a scrape error.
+TEST_F(ApiTest, NodeExporterServesTheTextfile) {
+  if (!haveProgram("prometheus-node-exporter")) {
+    GTEST_SKIP() << "needs prometheus-node-exporter (scripts/install-deps.sh installs it)";
+  }
+  const std::string textfiles = dir_ + "/textfile";
+  std::filesystem::create_directories(textfiles);
+  startDaemon("metrics: {textfile: " + textfiles + "/dnsleak.prom, interval_seconds: 1}\n", capture("basic_udp"));
+  waitForReplay();
+  ASSERT_TRUE(waitUntil([&] { return readFile(textfiles + "/dnsleak.prom").find("Leak-A\"} 3") != std::string::npos; },
+                        std::chrono::seconds(5)));
+  const std::string address = "127.0.0.1:" + std::to_string(20000 + getpid() % 20000);
+  Background exporter({"prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
+                       "--collector.textfile.directory=" + textfiles, "--web.listen-address=" + address},
+                      dir_, "node-exporter");
+  const std::string fetch = "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://" + address +
+                            "/metrics', timeout=2).read().decode())";
+  std::string scraped;
+  waitUntil([&] { return (scraped = run({"/usr/bin/python3", "-c", fetch}).out).find("dnsleak_") != std::string::npos; },
+            std::chrono::seconds(10));
+  EXPECT_NE(scraped.find("dnsleak_leaks_total{type=\"Leak-A\"} 3"), std::string::npos) << scraped.substr(0, 2000)
+                                                                                      << exporter.err();
+  EXPECT_NE(scraped.find("node_textfile_scrape_error 0"), std::string::npos) << scraped.substr(0, 2000);
+}
+
+// docs/examples/watch_leaks.py, the API's example client in Python, as a
+// tool would run it: reflection, health, and Watch resumed across a restart.
+TEST_F(ApiTest, ThePythonExampleClientListsChecksAndFollowsTheStream) {
+  if (run({"/usr/bin/python3", "-c", "import grpc, grpc_tools"}).exit_code != 0) {
+    GTEST_SKIP() << "needs python3-grpcio and python3-grpc-tools (scripts/install-deps.sh installs them)";
+  }
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  Background client({"/usr/bin/python3", std::string(DNSLEAK_SOURCE_DIR) + "/docs/examples/watch_leaks.py", "--socket",
+                     socket_, "--from-seq", "1", "--count", "6"},
+                    dir_, "python-client");
+  ASSERT_TRUE(waitUntil([&] { return lines(client.out()).size() == 3; }, std::chrono::seconds(20)))
+      << client.err();
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+  startDaemon("", capture("tcp_framing"));
+  ASSERT_EQ(client.wait(std::chrono::seconds(20)), 0) << client.err();
+  std::vector<std::uint64_t> seqs;
+  for (const auto& line : lines(client.out())) seqs.push_back(parseJson<v1::Event>(line).seq());
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3, 1, 2, 3}));
+  EXPECT_NE(client.err().find("services: dnsleak.v1.DnsLeak grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection"),
+            std::string::npos)
+      << client.err();
+  EXPECT_NE(client.err().find("health: SERVING"), std::string::npos) << client.err();
+  EXPECT_NE(client.err().find("dnsleakd restarted"), std::string::npos) << client.err();
+}
+
 TEST(ApiClient, AnUnknownCommandIsNamed) {
   auto r = run({DNSLEAKCTL_PATH, "bogus"});
   EXPECT_EQ(r.exit_code, 2);
