@@ -264,7 +264,8 @@ int runReport(const CommonOptions& common, const ReportOptions& options) {
       {"rule", v1::REPORT_GROUPING_RULE},           {"qname", v1::REPORT_GROUPING_QNAME},
       {"domain", v1::REPORT_GROUPING_QNAME},        {"resolver", v1::REPORT_GROUPING_RESOLVER},
       {"interface", v1::REPORT_GROUPING_INTERFACE}, {"process", v1::REPORT_GROUPING_PROCESS},
-      {"transport", v1::REPORT_GROUPING_TRANSPORT}};
+      {"transport", v1::REPORT_GROUPING_TRANSPORT}, {"country", v1::REPORT_GROUPING_COUNTRY},
+      {"asn", v1::REPORT_GROUPING_ASN}};
   for (const auto& [name, value] : kGroupings) {
     if (options.group_by == name) request.set_group_by(value);
   }

@@ -78,8 +78,10 @@ int main(int argc, char** argv) {
   auto* report_cmd = cli.add_subcommand("report", "the stored leaks grouped, with what to fix");
   report_cmd->add_option("--since", report.since, "window start: 30s, 15m, 2h, 7d ago, or RFC 3339");
   report_cmd->add_option("--until", report.until, "window end, same forms");
-  report_cmd->add_option("--group-by", report.group_by, "rule, process, resolver, interface, domain (qname), transport")
-      ->check(CLI::IsMember({"rule", "qname", "domain", "resolver", "interface", "process", "transport"}))
+  report_cmd
+      ->add_option("--group-by", report.group_by,
+                   "rule, process, resolver, interface, domain (qname), transport, country, asn (these two: geoip)")
+      ->check(CLI::IsMember({"rule", "qname", "domain", "resolver", "interface", "process", "transport", "country", "asn"}))
       ->capture_default_str();
   report_cmd->add_option("--format", report.format, "text, json, csv, or html (one self-contained page with charts)")
       ->check(CLI::IsMember({"text", "json", "csv", "html"}))

@@ -262,7 +262,7 @@ std::string renderEventHeader(const Style& style) {
   pad(out, "TRANSPORT", 10);
   pad(out, "PROCESS", 18);
   pad(out, "NAME", 44);
-  pad(out, "SERVER", 24);
+  pad(out, "SERVER", 27);
   out += "INTERFACE";
   return paint(style, "2", out);
 }
@@ -279,10 +279,16 @@ std::string renderEvent(const v1::Event& e, const Style& style) {
   std::string subject = subjectOf(e);
   if (e.count() > 1) subject += " x" + std::to_string(e.count());
   pad(out, subject, 44);
-  pad(out, serverOf(e), 24);
+  pad(out, serverOf(e) + (e.geo().country().empty() ? "" : " " + e.geo().country()), 27);
   out += interfaceOf(e);
   if (style.verbose) {
     out += "\n    why: " + e.reason();
+    if (e.has_geo()) {
+      const auto& g = e.geo();
+      std::string where = g.country() + (g.city().empty() ? "" : " " + g.city());
+      if (g.asn() != 0) where += (where.empty() ? "" : ", ") + std::string("AS") + std::to_string(g.asn()) + " " + g.as_org();
+      out += "\n    geo: " + where;
+    }
     std::string owner = renderOwner(e);
     if (!owner.empty()) out += "\n    by:  " + owner;
     if (!e.remediation().empty()) out += "\n    fix: " + e.remediation();

@@ -17,6 +17,9 @@ packages=(
   libnghttp2-dev
   # the Public Suffix List, for privacy: redacted (registrable domains)
   libpsl-dev publicsuffix
+  # GeoIP and ASN of remote resolvers from MaxMind DB files; the tests write
+  # a small one with MaxMind's own writer
+  libmaxminddb-dev libmaxmind-db-writer-perl
   # eBPF process attribution at send time: libbpf, and bpftool to turn the
   # BPF object (built with clang -target bpf) into a skeleton
   libbpf-dev bpftool

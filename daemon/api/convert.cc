@@ -125,6 +125,13 @@ void toProto(const core::Event& e, v1::Event* out) {
   a->set_failure(static_cast<v1::AttributionFailure>(e.attribution.failure));
   a->set_detail(e.attribution.detail);
   for (const auto& s : e.signals) out->add_signals(s);
+  if (!e.geo.country.empty() || e.geo.asn != 0) {
+    auto* geo = out->mutable_geo();
+    geo->set_country(e.geo.country);
+    geo->set_city(e.geo.city);
+    geo->set_asn(e.geo.asn);
+    geo->set_as_org(e.geo.as_org);
+  }
   if (e.exchange.tracked) {
     auto* x = out->mutable_exchange();
     x->set_answered(e.exchange.answered);

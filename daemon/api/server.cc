@@ -447,6 +447,10 @@ void ApiServer::Impl::buildReport(const v1::GetReportRequest& request, v1::GetRe
         break;
       case v1::REPORT_GROUPING_PROCESS: key = e.process.name.empty() ? "(unattributed)" : e.process.name; break;
       case v1::REPORT_GROUPING_TRANSPORT: key = transportKey(e); break;
+      case v1::REPORT_GROUPING_COUNTRY: key = e.geo.country.empty() ? "(unknown)" : e.geo.country; break;
+      case v1::REPORT_GROUPING_ASN:
+        key = e.geo.asn == 0 ? "(unknown)" : "AS" + std::to_string(e.geo.asn) + " " + e.geo.as_org;
+        break;
       default: key = e.rule; break;
     }
     Row& row = rows[{key, static_cast<int>(e.leak_type) * 8 + static_cast<int>(e.verdict)}];

@@ -18,6 +18,7 @@
 #include "api/metrics.h"
 #include "api/server.h"
 #include "app/config_loader.h"
+#include "app/geoip.h"
 #include "app/journal.h"
 #include "app/logging.h"
 #include "app/now.h"
@@ -60,6 +61,7 @@ class StoreSink : public EventSink {
     if (event.verdict != core::Verdict::kLeak && !policy_.get().config().store.record_ok) return;
     if (event.attribution.failure == core::AttributionFailure::kUnspecified) event.attribution = no_owner_;
     const auto& config = policy_.get().config();
+    if (const GeoIp* geoip = geoip_.current(config)) geoip->enrich(event);
     if (event.verdict != core::Verdict::kLeak) {
       store_.append(event);
       return;
@@ -95,6 +97,7 @@ class StoreSink : public EventSink {
   policy::PolicyView policy_;
   core::AttributionInfo no_owner_;
   std::string fold_key_;  // reused
+  GeoIpHolder geoip_;
   std::atomic<std::chrono::steady_clock::rep> last_leak_{0};
 };
 

@@ -6,6 +6,7 @@
 #include "api/convert.h"
 #include "app/config_loader.h"
 #include "app/format.h"
+#include "app/geoip.h"
 #include "app/now.h"
 #include "app/options.h"
 #include "app/pipeline.h"
@@ -24,13 +25,14 @@ namespace {
 // would. Capture thread (here: the only thread).
 class PrintSink : public EventSink {
  public:
-  PrintSink(bool json, bool quiet) : json_(json), quiet_(quiet) {}
+  PrintSink(bool json, bool quiet, const GeoIp* geoip) : json_(json), quiet_(quiet), geoip_(geoip) {}
 
   void onEvent(core::Event& event) override {
     event.seq = ++seq_;
     event.attribution.failure = core::AttributionFailure::kOffline;
     event.attribution.confidence = core::Confidence::kNone;
     if (quiet_) return;
+    if (geoip_) geoip_->enrich(event);
     if (json_) {
       message_.Clear();
       api::toProto(event, &message_);
@@ -48,6 +50,7 @@ class PrintSink : public EventSink {
  private:
   bool json_;
   bool quiet_;
+  const GeoIp* geoip_;
   std::uint64_t seq_ = 0;
   v1::Event message_;  // reused
 };
@@ -84,7 +87,8 @@ int runRead(const Options& options) {
 
   policy::PolicyHolder policy(std::make_shared<policy::Policy>(config));
   capture::StaticInterfaceNames names(options.ifnames, options.interface_name);
-  PrintSink sink(options.json, options.summary_only);
+  GeoIpHolder geoip;
+  PrintSink sink(options.json, options.summary_only, geoip.current(*config));
   Pipeline pipeline(policy, names, sink);
   pipeline.setOffline(true);
   source->run(pipeline);

@@ -260,7 +260,7 @@ void readPerInterface(Reader& r, const YAML::Node& per, Config::Capture& capture
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
                             "correlation", "attribution", "local_link", "privacy", "resolvers", "store", "api", "user",
-                            "logging", "metrics"})) {
+                            "logging", "metrics", "geoip"})) {
     return;
   }
   if (auto n = root["user"]) r.string(n, "user", c.user);
@@ -420,6 +420,12 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       }
       if (auto n = api["group"]) r.string(n, "api.group", c.api.group);
       if (auto n = api["admin_group"]) r.string(n, "api.admin_group", c.api.admin_group);
+    }
+  }
+
+  if (auto geoip = root["geoip"]) {
+    if (r.mapping(geoip, "geoip", {"databases"})) {
+      if (auto n = geoip["databases"]) r.stringList(n, "geoip.databases", c.geoip.databases);
     }
   }
 

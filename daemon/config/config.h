@@ -164,6 +164,13 @@ struct Config {
     JournalMode journal = JournalMode::kAuto;
   } logging;
 
+  struct GeoIp {
+    // MaxMind DB files (GeoLite2 or DB-IP Lite City/Country and ASN, or
+    // the CC0 ip-location-db ones): each event's remote end is looked up in
+    // every one, and what they know is put together.
+    std::vector<std::string> databases;
+  } geoip;
+
   struct Metrics {
     // The Prometheus text exposition of the daemon's counters, written
     // atomically to this file every interval for node_exporter's textfile

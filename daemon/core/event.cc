@@ -17,7 +17,8 @@ std::size_t approximateSize(const Event& e) {
   for (const auto& a : e.alpn) size += sizeof(a) + str(a);
   size += str(e.process.name) + str(e.process.exe) + str(e.process.cmdline) +
           str(e.process.user) + str(e.process.unit) + str(e.process.cgroup) + str(e.process.container_id) +
-          str(e.attribution.method) + str(e.attribution.detail);
+          str(e.attribution.method) + str(e.attribution.detail) + str(e.geo.country) + str(e.geo.city) +
+          str(e.geo.as_org);
   for (const auto& p : e.process.parents) size += sizeof(p) + str(p.name);
   for (const auto& s : e.signals) size += sizeof(s) + str(s);
   return size;

@@ -156,6 +156,14 @@ struct Exchange {
   std::uint32_t response_size = 0;
 };
 
+// Where the remote end is, from the configured GeoIP/ASN databases.
+struct GeoInfo {
+  std::string country;  // ISO 3166-1 alpha-2, "NL"
+  std::string city;     // in English
+  std::uint32_t asn = 0;
+  std::string as_org;
+};
+
 struct InterfaceInfo {
   std::uint32_t index = 0;
   std::string name;
@@ -197,6 +205,7 @@ struct Event {
 
   ProcessInfo process;
   AttributionInfo attribution;
+  GeoInfo geo;  // of the resolver, or where a connection went
   std::vector<std::string> signals;  // see dnsleak.v1.Event.signals
 };
 

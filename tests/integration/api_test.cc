@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "dnsleak/v1/dnsleak.pb.h"
 #include "process.h"
@@ -581,6 +582,43 @@ TEST_F(ApiTest, ThePythonExampleClientListsChecksAndFollowsTheStream) {
       << client.err();
   EXPECT_NE(client.err().find("health: SERVING"), std::string::npos) << client.err();
   EXPECT_NE(client.err().find("dnsleakd restarted"), std::string::npos) << client.err();
+}
+
+// GeoIP from real MaxMind DB files, written by MaxMind's own writer.
+TEST_F(ApiTest, GeoIpOfTheResolverInWatchReportAndRead) {
+  if (run({"perl", "-MMaxMind::DB::Writer::Tree", "-e", "1"}).exit_code != 0) {
+    GTEST_SKIP() << "needs libmaxmind-db-writer-perl (scripts/install-deps.sh installs it)";
+  }
+  auto made = run({"perl", std::string(DNSLEAK_SOURCE_DIR) + "/tests/tools/make_geoip_db.pl", dir_});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  // One path absolute, one relative to the config's directory.
+  const std::string config = "geoip: {databases: [" + dir_ + "/city.mmdb, asn.mmdb]}\n";
+  startDaemon(config, capture("basic_udp"));
+  waitForReplay();
+  std::map<std::string, v1::Geo> geo;
+  for (const auto& line : lines(ctl({"--json", "watch", "--from-seq", "1", "--count", "3"}).out)) {
+    auto e = parseJson<v1::WatchResponse>(line).event();
+    geo[e.dns().qname()] = e.geo();
+  }
+  EXPECT_EQ(geo["leak.example.com"].country(), "NL");
+  EXPECT_EQ(geo["leak.example.com"].city(), "Amsterdam");
+  EXPECT_EQ(geo["leak.example.com"].asn(), 64500u);
+  EXPECT_EQ(geo["leak.example.com"].as_org(), "Example Transit");
+  EXPECT_EQ(geo["v6.example.org"].country(), "DE");  // IPv6, from the City database alone
+  EXPECT_EQ(geo["v6.example.org"].asn(), 0u);
+  EXPECT_EQ(geo["tunnel.example.com"].country(), "");  // 10.8.0.1: in no database
+  auto verbose = ctl({"watch", "-v", "--from-seq", "1", "--count", "1"});
+  EXPECT_NE(verbose.out.find("198.51.100.53:53 NL"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("\n    geo: NL Amsterdam, AS64500 Example Transit"), std::string::npos) << verbose.out;
+  auto by_country = parseJson<v1::GetReportResponse>(ctl({"--json", "report", "--group-by", "country"}).out);
+  std::map<std::string, std::uint64_t> countries;
+  for (const auto& row : by_country.rows()) countries[row.key()] = row.count();
+  EXPECT_EQ(countries, (std::map<std::string, std::uint64_t>{{"NL", 1}, {"DE", 1}, {"(unknown)", 1}}));
+  // --read, the offline pipeline, looks up the same.
+  auto read = run({DNSLEAKD_PATH, "--read", capture("basic_udp"), "--config", config_, "--json"});
+  EXPECT_NE(read.out.find("\"geo\":{\"country\":\"NL\",\"asn\":64500,\"asOrg\":\"Example Transit\",\"city\":\"Amsterdam\"}"),
+            std::string::npos)
+      << read.out.substr(0, 3000);
 }
 
 TEST(ApiClient, AnUnknownCommandIsNamed) {

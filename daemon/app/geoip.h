@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/event.h"
+
+namespace dnsleak::app {
+
+// The country, city and autonomous system of an event's remote end (its
+// resolver, or where a Leak-D connection went), from MaxMind DB files
+// (libmaxminddb): City or Country databases give the place, ASN ones the
+// network. Immutable once open; lookups from any thread.
+class GeoIp {
+ public:
+  // Opens each file (a relative path is taken from `config_dir`); a file
+  // that cannot be opened is skipped and said in `errors`.
+  static std::shared_ptr<const GeoIp> open(const std::vector<std::string>& paths, const std::string& config_dir,
+                                           std::vector<std::string>& errors);
+  ~GeoIp();
+  GeoIp(const GeoIp&) = delete;
+  GeoIp& operator=(const GeoIp&) = delete;
+
+  // What the databases know about `address` (nothing for private and
+  // loopback addresses, which no database places).
+  core::GeoInfo lookup(const core::IpAddress& address) const;
+  // Fills event.geo from its remote end.
+  void enrich(core::Event& event) const;
+  std::size_t databases() const { return databases_.size(); }
+
+ private:
+  GeoIp() = default;
+  struct Database;
+  std::vector<std::unique_ptr<Database>> databases_;
+};
+
+// Keeps a GeoIp that follows the running config: reopened when the
+// configured list changes (a reload), kept otherwise. One thread.
+class GeoIpHolder {
+ public:
+  // The databases for `config` (nullptr when it lists none).
+  const GeoIp* current(const config::Config& config);
+
+ private:
+  std::vector<std::string> paths_;
+  std::string config_dir_;
+  std::shared_ptr<const GeoIp> geoip_;
+};
+
+}  // namespace dnsleak::app
