@@ -6,12 +6,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -249,7 +253,118 @@ int runReload(const CommonOptions& common) {
       [](const v1::ReloadConfigResponse& r) { return r.applied() ? kExitOk : kExitFailed; });
 }
 
+namespace {
+
+// dnsleakd for report --file: $DNSLEAKD, else beside this program (a build
+// tree) or in ../sbin (an install), else from PATH.
+std::string findDaemon() {
+  if (const char* env = std::getenv("DNSLEAKD"); env && *env) return env;
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<std::size_t>(n));
+    dir.erase(dir.rfind('/'));
+    for (const std::string& candidate : {dir + "/dnsleakd", dir + "/../sbin/dnsleakd"}) {
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return "dnsleakd";
+}
+
+// A bar on standard error while a capture file is read (only on a terminal).
+void drawProgress(const v1::CaptureInterfaceStatus& c, bool done) {
+  if (!isatty(STDERR_FILENO) || c.file_size() == 0) return;
+  const double share = done ? 1.0 : std::min(1.0, static_cast<double>(c.file_offset()) / static_cast<double>(c.file_size()));
+  const int width = 30;
+  const int filled = static_cast<int>(share * width);
+  std::fprintf(stderr, "\r[%s%s] %3.0f%%  %llu packets, %.1f of %.1f MB%s", std::string(filled, '#').c_str(),
+               std::string(width - filled, '.').c_str(), share * 100, static_cast<unsigned long long>(c.packets_received()),
+               static_cast<double>(done ? c.file_size() : c.file_offset()) / 1e6, static_cast<double>(c.file_size()) / 1e6,
+               done ? "\n" : "");
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int runReportFile(const CommonOptions& common, const ReportOptions& options) {
+  if (access(options.file.c_str(), R_OK) != 0) {
+    std::cerr << "dnsleakctl: cannot read " << options.file << ": " << std::strerror(errno) << "\n";
+    return kExitUsage;
+  }
+  // A private daemon, the file as its packet source, on a socket of its own.
+  char dir_template[] = "/tmp/dnsleakctl-report-XXXXXX";
+  if (!mkdtemp(dir_template)) {
+    std::cerr << "dnsleakctl: cannot make a temporary directory: " << std::strerror(errno) << "\n";
+    return kExitFailed;
+  }
+  const std::string dir = dir_template;
+  CommonOptions private_daemon = common;
+  private_daemon.socket = dir + "/dnsleakd.sock";
+  std::string config = options.config;
+  if (config.empty()) {
+    config = dir + "/dnsleakd.yaml";
+    // The built-in defaults, a store large enough for a long capture, and a
+    // socket for this user alone.
+    std::ofstream(config) << "store: {capacity: 1000000, fold_seconds: 60}\napi: {group: \"\"}\n";
+  }
+  const std::string log = dir + "/dnsleakd.log";
+  const std::string daemon = findDaemon();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    execlp(daemon.c_str(), daemon.c_str(), "--config", config.c_str(), "--socket", private_daemon.socket.c_str(),
+           "--user", "", "--replay", options.file.c_str(), "--replay-speed", "0", static_cast<char*>(nullptr));
+    std::fprintf(stderr, "cannot run %s: %s\n", daemon.c_str(), std::strerror(errno));
+    _exit(127);
+  }
+  auto cleanup = [&](int rc) {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir);
+    return rc;
+  };
+  auto daemonLog = [&] {
+    std::ifstream in(log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  // Until the file is read whole, with a bar on a terminal.
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      std::cerr << "dnsleakctl: dnsleakd could not read " << options.file << ":\n" << daemonLog();
+      return cleanup(kExitFailed);
+    }
+    struct stat st {};
+    if (stat(private_daemon.socket.c_str(), &st) == 0) {
+      Connection connection(private_daemon);
+      v1::GetStatusResponse s;
+      int rc = kExitOk;
+      if (call(connection, &v1::DnsLeak::Stub::GetStatus, v1::GetStatusRequest{}, &s, rc) && s.capture_size() > 0) {
+        const auto& c = s.capture(0);
+        if (c.state() == "finished" || c.state() == "failed") {
+          drawProgress(c, true);
+          if (c.state() == "failed") std::cerr << "dnsleakctl: reading stopped early: " << c.error() << "\n";
+          break;
+        }
+        drawProgress(c, false);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ReportOptions report = options;
+  report.file.clear();
+  return cleanup(runReport(private_daemon, report));
+}
+
 int runReport(const CommonOptions& common, const ReportOptions& options) {
+  if (!options.file.empty()) return runReportFile(common, options);
   v1::GetReportRequest request;
   if (!options.since.empty() && !parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
   if (!options.until.empty() && !parseWindow("--until", options.until, request.mutable_until())) return kExitUsage;

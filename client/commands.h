@@ -45,6 +45,8 @@ struct ReportOptions {
   bool all = false;
   std::string format = "text";  // text, json, csv, html
   std::string output;           // a file instead of standard output
+  std::string file;             // a capture file to report on, through a private dnsleakd
+  std::string config;           // the config that judges `file` (default: the built-in one)
 };
 
 struct CheckOptions {

@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report_cmd->add_option("-o,--output", report.output, "write to this file (atomically) instead of standard output");
   report_cmd->add_flag("--all", report.all, "count non-leak events too");
+  report_cmd->add_option("--file", report.file,
+                         "report on a capture file instead (pcap or pcapng; a private dnsleakd reads it)");
+  report_cmd->add_option("--config", report.config, "with --file: the config that judges it (default: built-in)");
   auto* metrics_cmd = cli.add_subcommand("metrics", "the daemon's counters in the Prometheus text format");
   auto* interfaces_cmd = cli.add_subcommand("interfaces", "capture sources and their diagnostics");
   bool all_interfaces = false;

@@ -20,6 +20,8 @@ struct CaptureStatus {
   std::uint64_t packets = 0;
   std::uint64_t kernel_drops = 0;
   std::uint64_t interface_drops = 0;
+  std::uint64_t file_offset = 0;
+  std::uint64_t file_size = 0;
 };
 
 struct InterfaceCounts {

@@ -167,6 +167,8 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
     pc->set_packets_received(cap.packets);
     pc->set_kernel_drops(cap.kernel_drops);
     pc->set_interface_drops(cap.interface_drops);
+    pc->set_file_offset(cap.file_offset);
+    pc->set_file_size(cap.file_size);
   }
   out->set_packets(s.packets);
   out->set_dns_messages(s.dns_messages);

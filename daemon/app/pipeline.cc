@@ -292,7 +292,8 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
                         const std::function<std::string(std::uint32_t)>& interface_names, api::StatusSnapshot& out) {
   out.capture.clear();
   for (const auto& s : source.stats()) {
-    out.capture.push_back({s.name, s.state, s.error, s.link_type, s.packets, s.kernel_drops, s.interface_drops});
+    out.capture.push_back({s.name, s.state, s.error, s.link_type, s.packets, s.kernel_drops, s.interface_drops,
+                           s.file_offset, s.file_size});
   }
   out.packets = pipeline.packets();
   out.dns_messages = pipeline.dnsMessages();

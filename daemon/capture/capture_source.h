@@ -52,6 +52,9 @@ struct SourceStats {
   std::uint64_t packets = 0;
   std::uint64_t kernel_drops = 0;
   std::uint64_t interface_drops = 0;
+  // A capture file: how far it has been read, of how many bytes.
+  std::uint64_t file_offset = 0;
+  std::uint64_t file_size = 0;
 };
 
 // Opening a source failed; what() is one sentence for the user.

@@ -3,6 +3,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <net/if.h>
 
@@ -116,10 +117,16 @@ class HandleStats {
     s.packets = packets.get();
     s.kernel_drops = kernel_drops.get();
     s.interface_drops = interface_drops.get();
+    s.file_offset = file_offset.get();
     return s;
+  }
+  void setFileSize(std::uint64_t size) {
+    std::lock_guard lock(mutex_);
+    stats_.file_size = size;
   }
 
   core::Counter packets;
+  core::Counter file_offset;
   core::Counter kernel_drops;
   core::Counter interface_drops;
 
@@ -422,6 +429,11 @@ class FileSource : public CaptureSource {
 
   void run(PacketSink& sink) override {
     stats_.setState("reading");
+    std::FILE* position = pcapng_ ? file_ : pcap_file(pcap_);  // where reading is, for progress
+    if (position) {
+      struct stat st {};
+      if (fstat(fileno(position), &st) == 0) stats_.setFileSize(static_cast<std::uint64_t>(st.st_size));
+    }
     bool paced = options_.speed > 0;
     Clock::time_point wall_start{};
     core::Timestamp capture_start{};
@@ -434,6 +446,7 @@ class FileSource : public CaptureSource {
       }
       std::string error;
       if (!nextPacket(packet, error)) {
+        if (position) stats_.file_offset.set(static_cast<std::uint64_t>(std::max(0L, std::ftell(position))));
         sink.onIdle(core::Timestamp::max());  // the file's last findings
         stats_.setState(error.empty() ? "finished" : "failed", error);
         if (pcapng_) stats_.setLinkType(pcapngLinkTypes());
@@ -450,6 +463,9 @@ class FileSource : public CaptureSource {
         if (wake_.wait_until(lock, wall_start + offset, [&] { return stopping_.load(); })) continue;
       }
       stats_.packets.add();
+      if (position && (stats_.packets.get() & 1023) == 0) {
+        stats_.file_offset.set(static_cast<std::uint64_t>(std::max(0L, std::ftell(position))));
+      }
       sink.onPacket(packet);
     }
   }

@@ -621,6 +621,43 @@ TEST_F(ApiTest, GeoIpOfTheResolverInWatchReportAndRead) {
       << read.out.substr(0, 3000);
 }
 
+std::size_t privateReportDirs() {
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp")) {
+    if (entry.path().filename().string().rfind("dnsleakctl-report-", 0) == 0) ++n;
+  }
+  return n;
+}
+
+// report --file: the same report over a capture file, through a private
+// dnsleakd that reads it (found beside dnsleakctl), with a bar on a terminal.
+TEST(ApiClient, ReportOverACaptureFileWithAProgressBarOnATerminal) {
+  const std::string dir = makeTempDir();
+  const std::string capture = dir + "/basic_udp.pcap";
+  ASSERT_EQ(run({TESTGEN_PATH, "basic_udp", capture}).exit_code, 0);
+  const auto dirs_before = privateReportDirs();
+  auto text = run({DNSLEAKCTL_PATH, "report", "--file", capture});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.substr(0, text.out.find('\n')),
+            "Report of everything stored, by rule: 3 occurrences in 3 stored events (Leak-A 3)");
+  EXPECT_EQ(text.err.find("[#"), std::string::npos) << "no bar when not on a terminal: " << text.err;
+  auto csv = run({DNSLEAKCTL_PATH, "report", "--file", capture, "--format", "csv", "--group-by", "resolver"});
+  EXPECT_EQ(lines(csv.out).size(), 4u) << csv.out << csv.err;
+  // A config judges the file: with every resolver safe, nothing leaks.
+  writeFile(dir + "/safe.yaml", "safe_path: {resolvers: [\"0.0.0.0/0\", \"::/0\"]}\n");
+  auto safe = run({DNSLEAKCTL_PATH, "report", "--file", capture, "--config", dir + "/safe.yaml"});
+  EXPECT_NE(safe.out.find("no leaks recorded"), std::string::npos) << safe.out << safe.err;
+  auto tty = run({"script", "-qec", std::string(DNSLEAKCTL_PATH) + " report --file " + capture, "/dev/null"});
+  EXPECT_NE(tty.out.find("] 100%  7 packets"), std::string::npos) << tty.out;
+  writeFile(dir + "/junk.pcap", "not a capture");
+  auto junk = run({DNSLEAKCTL_PATH, "report", "--file", dir + "/junk.pcap"});
+  EXPECT_EQ(junk.exit_code, 1);
+  EXPECT_NE(junk.err.find("unknown file format"), std::string::npos) << junk.err;
+  EXPECT_EQ(run({DNSLEAKCTL_PATH, "report", "--file", dir + "/missing.pcap"}).exit_code, 2);
+  EXPECT_EQ(privateReportDirs(), dirs_before) << "the private daemon's directory is left behind";
+  removeTree(dir);
+}
+
 TEST(ApiClient, AnUnknownCommandIsNamed) {
   auto r = run({DNSLEAKCTL_PATH, "bogus"});
   EXPECT_EQ(r.exit_code, 2);
