@@ -79,11 +79,13 @@ core::GeoInfo GeoIp::lookup(const core::IpAddress& address) const {
     if (error != MMDB_SUCCESS || !result.found_entry) continue;
     static const char* const kCountry[] = {"country", "iso_code", nullptr};
     static const char* const kRegisteredCountry[] = {"registered_country", "iso_code", nullptr};
+    static const char* const kCountryCode[] = {"country_code", nullptr};  // the ip-location-db databases
     static const char* const kCity[] = {"city", "names", "en", nullptr};
     static const char* const kAsn[] = {"autonomous_system_number", nullptr};
     static const char* const kAsOrg[] = {"autonomous_system_organization", nullptr};
     if (out.country.empty()) out.country = text(result.entry, kCountry);
     if (out.country.empty()) out.country = text(result.entry, kRegisteredCountry);
+    if (out.country.empty()) out.country = text(result.entry, kCountryCode);
     if (out.city.empty()) out.city = text(result.entry, kCity);
     if (out.asn == 0) out.asn = number(result.entry, kAsn);
     if (out.as_org.empty()) out.as_org = text(result.entry, kAsOrg);

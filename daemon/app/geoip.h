@@ -11,8 +11,9 @@ namespace dnsleak::app {
 
 // The country, city and autonomous system of an event's remote end (its
 // resolver, or where a Leak-D connection went), from MaxMind DB files
-// (libmaxminddb): City or Country databases give the place, ASN ones the
-// network. Immutable once open; lookups from any thread.
+// (libmaxminddb): City or Country databases give the place (GeoIP2's
+// schema, as GeoLite2 and DB-IP Lite write it, or ip-location-db's
+// country_code), ASN ones the network. Immutable once open; lookups from any thread.
 class GeoIp {
  public:
   // Opens each file (a relative path is taken from `config_dir`); a file

@@ -591,8 +591,8 @@ TEST_F(ApiTest, GeoIpOfTheResolverInWatchReportAndRead) {
   }
   auto made = run({"perl", std::string(DNSLEAK_SOURCE_DIR) + "/tests/tools/make_geoip_db.pl", dir_});
   ASSERT_EQ(made.exit_code, 0) << made.err;
-  // One path absolute, one relative to the config's directory.
-  const std::string config = "geoip: {databases: [" + dir_ + "/city.mmdb, asn.mmdb]}\n";
+  // One path absolute, the others relative to the config's directory.
+  const std::string config = "geoip: {databases: [" + dir_ + "/city.mmdb, asn.mmdb, country-code.mmdb]}\n";
   startDaemon(config, capture("basic_udp"));
   waitForReplay();
   std::map<std::string, v1::Geo> geo;
@@ -604,7 +604,7 @@ TEST_F(ApiTest, GeoIpOfTheResolverInWatchReportAndRead) {
   EXPECT_EQ(geo["leak.example.com"].city(), "Amsterdam");
   EXPECT_EQ(geo["leak.example.com"].asn(), 64500u);
   EXPECT_EQ(geo["leak.example.com"].as_org(), "Example Transit");
-  EXPECT_EQ(geo["v6.example.org"].country(), "DE");  // IPv6, from the City database alone
+  EXPECT_EQ(geo["v6.example.org"].country(), "DE");  // IPv6, from the ip-location-db style one alone
   EXPECT_EQ(geo["v6.example.org"].asn(), 0u);
   EXPECT_EQ(geo["tunnel.example.com"].country(), "");  // 10.8.0.1: in no database
   auto verbose = ctl({"watch", "-v", "--from-seq", "1", "--count", "1"});

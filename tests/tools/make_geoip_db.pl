@@ -1,9 +1,10 @@
 #!/usr/bin/perl
 # Writes two small MaxMind DB files with MaxMind's own writer (Debian's
 # libmaxmind-db-writer-perl), for the GeoIP tests: a City database and an
-# ASN database over documentation addresses.
+# ASN database in GeoIP2's schema, and a country database in the schema of
+# the CC0 ip-location-db ones, over documentation addresses.
 #
-#   make_geoip_db.pl DIR     -> DIR/city.mmdb, DIR/asn.mmdb
+#   make_geoip_db.pl DIR     -> DIR/city.mmdb, DIR/asn.mmdb, DIR/country-code.mmdb
 use strict;
 use warnings;
 use MaxMind::DB::Writer::Tree;
@@ -12,6 +13,7 @@ my $dir = shift or die "usage: $0 DIR\n";
 my %types = (
     country => 'map', registered_country => 'map', iso_code => 'utf8_string', names => 'map', en => 'utf8_string',
     city => 'map', autonomous_system_number => 'uint32', autonomous_system_organization => 'utf8_string',
+    country_code => 'utf8_string',
 );
 
 sub tree {
@@ -34,8 +36,11 @@ sub write_tree {
 my $city = tree('GeoLite2-City');
 $city->insert_network('198.51.100.0/24',
     { country => { iso_code => 'NL', names => { en => 'Netherlands' } }, city => { names => { en => 'Amsterdam' } } });
-$city->insert_network('2001:db8:53::/48', { country => { iso_code => 'DE', names => { en => 'Germany' } } });
 write_tree($city, "$dir/city.mmdb");
+
+my $country_code = tree('ip-location-db country');
+$country_code->insert_network('2001:db8:53::/48', { country_code => 'DE' });
+write_tree($country_code, "$dir/country-code.mmdb");
 
 my $asn = tree('GeoLite2-ASN');
 $asn->insert_network('198.51.100.0/24',
