@@ -486,6 +486,7 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
       int rc = kExitOk;
       if (!call(connection, &v1::DnsLeak::Stub::GetStatus, v1::GetStatusRequest{}, &status, rc)) {
         if (rc == kExitPermission) return rc;
+        if (std::chrono::system_clock::now() >= deadline) return kExitOk;
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
@@ -538,6 +539,7 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
     // after the last event read.
     std::cerr << "dnsleakctl: dnsleakd went away (" << status.error_message() << "); following (--follow)\n";
     waiting_said = true;
+    if (std::chrono::system_clock::now() >= deadline) return kExitOk;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }

@@ -13,16 +13,19 @@ EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
 std::uint64_t EventStore::appendLocked(core::Event event) {
   std::uint64_t seq = next_seq_++;
   event.seq = seq;
-  std::size_t size = core::approximateSize(event);
+  // Counted once in place: moved into a slot, a short string keeps the
+  // buffer the slot's old string had, so the event's size is known only
+  // there (and is what its eviction takes away again).
   if (ring_.size() < capacity_) {
     ring_.push_back(std::move(event));
+    bytes_ += core::approximateSize(ring_.back());
   } else {
     bytes_ -= core::approximateSize(ring_[head_]);
     ring_[head_] = std::move(event);
+    bytes_ += core::approximateSize(ring_[head_]);
     head_ = (head_ + 1) % capacity_;
     ++evicted_;
   }
-  bytes_ += size;
   return seq;
 }
 

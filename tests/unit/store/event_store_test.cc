@@ -79,6 +79,27 @@ TEST(EventStore, BytesAreAccountedAndReleased) {
   EXPECT_LT(store.stats().bytes, one + sizeof(core::Event) * 2);
 }
 
+// Issue 13: the bytes counter underflowed at capacity 1k. A short string
+// moved into a slot whose old string was long keeps the old buffer, so the
+// slot grew after its size was counted, and its eviction took away more than
+// was ever added.
+TEST(EventStore, BytesStayTheSumOfTheStoredEventsThroughEvictions) {
+  EventStore store(3);
+  auto sum = [&] {
+    std::size_t total = 0;
+    store.forEach([&](const core::Event& e) { total += core::approximateSize(e); });
+    return total;
+  };
+  for (int i = 0; i < 50; ++i) {
+    // Long and short names (and reasons) in turn, through every slot.
+    core::Event e = named(i % 2 ? std::string(300, 'x') : "short.example");
+    e.reason = i % 3 ? std::string(500, 'r') : "r";
+    store.append(std::move(e));
+    ASSERT_EQ(store.stats().bytes, sum()) << "after event " << i;
+    ASSERT_LT(store.stats().bytes, 16u * 1024) << "after event " << i;
+  }
+}
+
 TEST(EventStore, WaitForNewerWakesOnAppend) {
   EventStore store(4);
   std::thread writer([&] {
