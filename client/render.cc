@@ -138,6 +138,14 @@ std::string renderOwner(const v1::Event& e) {
 
 namespace {
 
+// The columns of watch's lines, shared by the header over them.
+struct Column {
+  const char* title;
+  std::size_t width;
+};
+constexpr Column kTime{"TIME", 20}, kVerdict{"VERDICT", 8}, kTransport{"TRANSPORT", 10}, kProcess{"PROCESS", 18},
+    kName{"NAME", 44}, kServer{"SERVER", 27};
+
 // ANSI SGR sequences, only when the style asks for colour.
 std::string paint(const Style& style, const char* sgr, const std::string& text) {
   return style.colour ? std::string("\x1b[") + sgr + "m" + text + "\x1b[0m" : text;
@@ -257,29 +265,24 @@ std::string leakSummary(const v1::Event& e) {
 
 std::string renderEventHeader(const Style& style) {
   std::string out;
-  pad(out, "TIME", 20);
-  pad(out, "VERDICT", 8);
-  pad(out, "TRANSPORT", 10);
-  pad(out, "PROCESS", 18);
-  pad(out, "NAME", 44);
-  pad(out, "SERVER", 27);
+  for (const Column& c : {kTime, kVerdict, kTransport, kProcess, kName, kServer}) pad(out, c.title, c.width);
   out += "INTERFACE";
   return paint(style, "2", out);
 }
 
 std::string renderEvent(const v1::Event& e, const Style& style) {
   std::string out;
-  pad(out, formatLocalTime(e.time().seconds(), true), 20);
+  pad(out, formatLocalTime(e.time().seconds(), true), kTime.width);
   std::string verdict = e.verdict() == v1::VERDICT_LEAK ? leakName(e.leak_type()) : verdictName(e.verdict(), e.leak_type());
   std::string padded = verdict;
-  padded.append(verdict.size() < 8 ? 8 - verdict.size() : 1, ' ');
+  padded.append(verdict.size() < kVerdict.width ? kVerdict.width - verdict.size() : 1, ' ');
   out += paint(style, verdictColour(e), padded);
-  pad(out, transportOf(e), 10);
-  pad(out, processOf(e), 18);
+  pad(out, transportOf(e), kTransport.width);
+  pad(out, processOf(e), kProcess.width);
   std::string subject = subjectOf(e);
   if (e.count() > 1) subject += " x" + std::to_string(e.count());
-  pad(out, subject, 44);
-  pad(out, serverOf(e) + (e.geo().country().empty() ? "" : " " + e.geo().country()), 27);
+  pad(out, subject, kName.width);
+  pad(out, serverOf(e) + (e.geo().country().empty() ? "" : " " + e.geo().country()), kServer.width);
   out += interfaceOf(e);
   if (style.verbose) {
     out += "\n    why: " + e.reason();
