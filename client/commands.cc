@@ -91,6 +91,8 @@ class Connection {
     grpc::ChannelArguments args;
     // No reconnect back-off games: a local daemon is there or it is not.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    // A report of a large store is larger than gRPC's 4 MiB default.
+    args.SetMaxReceiveMessageSize(512 * 1024 * 1024);
     auto channel = grpc::CreateCustomChannel("unix:" + common.socket, grpc::InsecureChannelCredentials(), args);
     stub_ = v1::DnsLeak::NewStub(channel);
   }

@@ -26,6 +26,8 @@ namespace {
 
 using EventFilter = std::function<bool(const core::Event&)>;
 
+constexpr int kMaxMessageBytes = 512 * 1024 * 1024;
+
 // The status message of streams ended by a daemon shutdown; clients match it.
 constexpr const char* kShuttingDown = "dnsleakd is shutting down";
 
@@ -543,6 +545,9 @@ void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.RegisterService(impl_.get());
+  // A report of a full store (every name a row, each with its reason and
+  // fix) is tens of MB: gRPC's 4 MiB default would refuse to send it.
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
   // No listening port: the endpoint accepts and vets connections itself.
   impl_->server_ = builder.BuildAndStart();
   if (!impl_->server_) throw std::runtime_error("cannot start the gRPC server");

@@ -658,6 +658,21 @@ TEST(ApiClient, ReportOverACaptureFileWithAProgressBarOnATerminal) {
   removeTree(dir);
 }
 
+// Issue 13: a report by name of a store of 20000 distinct names (about 14
+// MB, each row with its reason and fix) was refused over gRPC's 4 MiB.
+TEST_F(ApiTest, AReportLargerThanGrpcsDefaultMessageSizeIsSent) {
+  const std::string path = dir_ + "/many.pcap";
+  ASSERT_EQ(run({TESTGEN_PATH, "many_names", path, "20000"}).exit_code, 0);
+  startDaemon("store: {capacity: 30000}\n", path);
+  ASSERT_TRUE(waitUntil([&] { return status().capture(0).state() == "finished"; }, std::chrono::seconds(60)));
+  auto r = ctl({"--json", "report", "--group-by", "qname"}, std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(r.out.size(), 4u * 1024 * 1024);
+  auto report = parseJson<v1::GetReportResponse>(r.out);
+  EXPECT_EQ(report.rows_size(), 20000);
+  EXPECT_EQ(report.events(), 20000u);
+}
+
 TEST(ApiClient, AnUnknownCommandIsNamed) {
   auto r = run({DNSLEAKCTL_PATH, "bogus"});
   EXPECT_EQ(r.exit_code, 2);

@@ -305,6 +305,19 @@ bool repeats(const std::string& out) {
 
 // A burst: 200 identical leaking queries within two seconds (one folded
 // event, one journal entry with its count), then one other leak.
+// `n` queries, each for a name of its own, 1 ms apart: a store and a
+// report of many distinct names.
+bool manyNames(const std::string& out, std::size_t n) {
+  Capture c;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string name = "host-" + std::to_string(i) + ".a-rather-long-subdomain-for-size.example.com";
+    c.add(ethernet(ipUdp(port(kHost, static_cast<std::uint16_t>(20000 + i % 40000)), kIspResolver,
+                         DnsBuilder::query(static_cast<std::uint16_t>(i), name, 1).build())));
+    c.t += 1'000'000;
+  }
+  return writePcap(out, kEthernet, c.frames);
+}
+
 bool burst(const std::string& out) {
   Capture c;
   for (int i = 0; i < 200; ++i) {
@@ -875,7 +888,9 @@ int main(int argc, char** argv) {
   else if (scenario == "repeats") ok = repeats(out);
   else if (scenario == "burst") ok = burst(out);
   else if (scenario == "leak_d") ok = leakD(out);
-  else if (scenario == "bench_mix") {
+  else if (scenario == "many_names") {
+    ok = manyNames(out, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 20000);
+  } else if (scenario == "bench_mix") {
     std::size_t n = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1'000'000;
     unsigned seed = argc > 4 ? static_cast<unsigned>(std::strtoul(argv[4], nullptr, 10)) : 1;
     ok = benchMix(out, n, seed);
