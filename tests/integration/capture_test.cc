@@ -278,6 +278,28 @@ TEST_F(CaptureTest, EveryProfileJudgesTheSameCapture) {
                                       " local/host-is-server"}));
 }
 
+// Issue 12: the split hint names the split.proxy_required entry, not a
+// literal DOMAIN, and a name the privacy mode withheld is said to be so.
+TEST_F(CaptureTest, HintsNameTheirDomainAndWithheldNamesSaySo) {
+  std::string capture = generate("sll2_interfaces", "hints.pcap");
+  std::string config = dir_ + "/hints.yaml";
+  writeFile(config, "profile: split\nsafe_path: {interfaces: [wg0]}\nsplit: {proxy_required: [example.com]}\n");
+  auto split = read(capture, {"--config", config, "--ifname", "2=eth0", "--ifname", "5=wg0"});
+  const Event* leak_b = byName(split, "via-eth0.example.com", v1::MESSAGE_KIND_QUERY);
+  ASSERT_NE(leak_b, nullptr);
+  EXPECT_EQ(leak_b->leak_type(), v1::LEAK_TYPE_B);
+  EXPECT_NE(leak_b->remediation().find("resolvectl domain <tunnel> ~example.com"), std::string::npos)
+      << leak_b->remediation();
+  EXPECT_NE(leak_b->remediation().find("server=/example.com/"), std::string::npos) << leak_b->remediation();
+  EXPECT_EQ(leak_b->remediation().find("DOMAIN"), std::string::npos) << leak_b->remediation();
+  writeFile(config, "profile: full-tunnel\nsafe_path: {interfaces: [wg0]}\nprivacy: minimal\n");
+  auto minimal = read(capture, {"--config", config, "--ifname", "2=eth0", "--ifname", "5=wg0"});
+  ASSERT_FALSE(minimal.events.empty());
+  EXPECT_EQ(minimal.events[0].dns().qname(), "");
+  EXPECT_NE(minimal.events[0].reason().find("query for a name withheld by the privacy mode (A)"), std::string::npos)
+      << minimal.events[0].reason();
+}
+
 TEST_F(CaptureTest, Sll2InterfaceIndexDecidesTheVerdict) {
   auto out = read(generate("sll2_interfaces", "sll2.pcap"), {"--ifname", "2=eth0", "--ifname", "5=wg0"});
   ASSERT_EQ(out.events.size(), 3u);  // five messages, three exchanges
