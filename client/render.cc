@@ -23,14 +23,12 @@ std::string leakName(v1::LeakType t) {
   }
 }
 
-std::string verdictName(v1::Verdict v, v1::LeakType t) {
-  switch (v) {
-    case v1::VERDICT_LEAK: return "LEAK " + leakName(t);
-    case v1::VERDICT_OK: return "ok";
-    case v1::VERDICT_INFO: return "info";
-    default: return "?";
-  }
+std::string verdictWord(v1::Verdict v) {
+  return v == v1::VERDICT_LEAK ? "leak" : v == v1::VERDICT_OK ? "ok" : v == v1::VERDICT_INFO ? "info" : "?";
 }
+
+// "Leak-A" for a leak, else the verdict: the label of events and report rows.
+std::string verdictName(v1::Verdict v, v1::LeakType t) { return v == v1::VERDICT_LEAK ? leakName(t) : verdictWord(v); }
 
 std::string transportName(v1::Transport t) {
   std::string name = v1::Transport_Name(t);
@@ -273,7 +271,7 @@ std::string renderEventHeader(const Style& style) {
 std::string renderEvent(const v1::Event& e, const Style& style) {
   std::string out;
   pad(out, formatLocalTime(e.time().seconds(), true), kTime.width);
-  std::string verdict = e.verdict() == v1::VERDICT_LEAK ? leakName(e.leak_type()) : verdictName(e.verdict(), e.leak_type());
+  std::string verdict = verdictName(e.verdict(), e.leak_type());
   std::string padded = verdict;
   padded.append(verdict.size() < kVerdict.width ? kVerdict.width - verdict.size() : 1, ' ');
   out += paint(style, verdictColour(e), padded);
@@ -424,10 +422,6 @@ std::string windowText(const v1::GetReportResponse& r) {
   return out;
 }
 
-std::string verdictWord(v1::Verdict v) {
-  return v == v1::VERDICT_LEAK ? "leak" : v == v1::VERDICT_OK ? "ok" : v == v1::VERDICT_INFO ? "info" : "?";
-}
-
 std::string csvField(const std::string& text) {
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
   std::string out = "\"";
@@ -479,8 +473,7 @@ std::string renderReport(const v1::GetReportResponse& r) {
   for (const auto& row : r.rows()) {
     std::string line;
     pad(line, std::to_string(row.count()), 8);
-    pad(line, row.verdict() == v1::VERDICT_LEAK ? leakName(row.leak_type()) : verdictName(row.verdict(), row.leak_type()),
-        9);
+    pad(line, verdictName(row.verdict(), row.leak_type()), 9);
     pad(line, formatLocalTime(row.first_seen().seconds(), true), 21);
     pad(line, formatLocalTime(row.last_seen().seconds(), true), 21);
     line += row.key() + "\n";
@@ -585,7 +578,7 @@ std::string renderReportHtml(const v1::GetReportResponse& r, const v1::GetReport
   for (const auto& row : r.rows()) {
     out += "<tr><td class=\"n\">" + std::to_string(row.count()) + "</td><td class=\"" +
            (row.verdict() == v1::VERDICT_LEAK ? "leak" : "ok") + "\">" +
-           html(row.verdict() == v1::VERDICT_LEAK ? leakName(row.leak_type()) : verdictName(row.verdict(), row.leak_type())) +
+           html(verdictName(row.verdict(), row.leak_type())) +
            "</td><td>" + html(formatLocalTime(row.first_seen().seconds(), true)) + "</td><td>" +
            html(formatLocalTime(row.last_seen().seconds(), true)) + "</td><td>" + html(row.key()) + "</td><td>" +
            html(row.example_reason()) +

@@ -123,17 +123,21 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
     // The newest stored leak, and the occurrences of the last hour.
     const auto hour_ago = core::Timestamp(std::chrono::system_clock::now().time_since_epoch()) - std::chrono::hours(1);
     std::uint64_t last_hour = 0;
-    const core::Event* last = nullptr;
-    core::Event last_copy;
+    std::uint64_t last_seq = 0;  // the newest leak, copied once found
+    core::Timestamp last_seen = core::Timestamp::min();
     store_.forEach([&](const core::Event& e) {
       if (e.verdict != core::Verdict::kLeak) return;
       if (e.last_seen >= hour_ago) last_hour += e.count;
-      if (!last || e.last_seen >= last->last_seen) {
-        last_copy = e;
-        last = &last_copy;
+      if (e.last_seen >= last_seen) {
+        last_seen = e.last_seen;
+        last_seq = e.seq;
       }
     });
-    if (last) toProto(*last, response->mutable_last_leak());
+    if (last_seq != 0) {
+      // Gone from the ring in between, it is simply not reported.
+      auto last = store_.next(last_seq, [last_seq](const core::Event& e) { return e.seq == last_seq; });
+      if (last.kind == store::ReadResult::Kind::kEvent) toProto(last.event, response->mutable_last_leak());
+    }
     response->set_leaks_last_hour(last_hour);
   }
 

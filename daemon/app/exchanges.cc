@@ -1,9 +1,7 @@
 #include "app/exchanges.h"
 
 #include <algorithm>
-#include <functional>
-#include <string>
-
+#include <string_view>
 
 namespace dnsleak::app {
 
@@ -37,8 +35,13 @@ ExchangeTracker::Key ExchangeTracker::keyOf(const core::Event& e, bool response)
   key.id = e.dns.id;
   key.qtype = e.dns.qtype;
   key.ip_protocol = e.ip_protocol;
-  std::string lowered;
-  key.name_hash = std::hash<std::string>{}(core::lowerName(e.dns.qname, lowered));
+  // FNV-1a over the name as lowerName would give it, without making that
+  // string: this runs for every plain-DNS message.
+  std::string_view name = e.dns.qname;
+  while (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  std::size_t hash = 14695981039346656037ull;
+  for (char c : name) hash = (hash ^ static_cast<unsigned char>(core::asciiLower(c))) * 1099511628211ull;
+  key.name_hash = hash;
   return key;
 }
 

@@ -70,7 +70,7 @@ class ExchangeTracker {
     std::uint16_t id = 0;
     std::uint16_t qtype = 0;
     std::uint8_t ip_protocol = 0;
-    std::size_t name_hash = 0;  // of the question's name in lowerName form
+    std::size_t name_hash = 0;  // of the question's name, case and trailing dots aside
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
@@ -86,8 +86,10 @@ class ExchangeTracker {
   using Table = std::unordered_map<Key, Waiting, KeyHash>;
 
   static Key keyOf(const core::Event& event, bool response);
+  // Takes the first deadline off order_ and lets its query go, when that
+  // query still waits (false: it was answered, or waits again since).
   template <typename Emit>
-  void release(Table::iterator waiting, ExchangeEvent why, Emit& emit);
+  bool releaseOldest(ExchangeEvent why, Emit& emit);
 
   Table waiting_;
   std::deque<std::pair<core::Timestamp, Key>> order_;  // by deadline, oldest first
@@ -122,14 +124,9 @@ void ExchangeTracker::add(core::Event& event, Emit&& emit) {
     return;
   }
   if (waiting_.size() >= kMaxWaiting) {
+    // The oldest still waiting makes room.
     while (!order_.empty()) {
-      auto [until, old] = order_.front();
-      order_.pop_front();
-      auto it = waiting_.find(old);
-      if (it != waiting_.end() && it->second.until == until) {
-        release(it, ExchangeEvent::kEvicted, emit);
-        break;
-      }
+      if (releaseOldest(ExchangeEvent::kEvicted, emit)) break;
     }
   }
   const auto until = event.time + kWait;
@@ -140,20 +137,20 @@ void ExchangeTracker::add(core::Event& event, Emit&& emit) {
 
 template <typename Emit>
 void ExchangeTracker::expire(core::Timestamp now, Emit&& emit) {
-  while (!order_.empty() && order_.front().first <= now) {
-    auto [until, key] = order_.front();
-    order_.pop_front();
-    // Answered already, or waiting again since for a later query.
-    auto it = waiting_.find(key);
-    if (it != waiting_.end() && it->second.until == until) release(it, ExchangeEvent::kUnanswered, emit);
-  }
+  while (!order_.empty() && order_.front().first <= now) releaseOldest(ExchangeEvent::kUnanswered, emit);
 }
 
 template <typename Emit>
-void ExchangeTracker::release(Table::iterator waiting, ExchangeEvent why, Emit& emit) {
+bool ExchangeTracker::releaseOldest(ExchangeEvent why, Emit& emit) {
+  auto [until, key] = order_.front();
+  order_.pop_front();
+  // Answered already, or waiting again since for a later query.
+  auto it = waiting_.find(key);
+  if (it == waiting_.end() || it->second.until != until) return false;
   counters_.add(why);
-  emit(waiting->second.query);
-  waiting_.erase(waiting);
+  emit(it->second.query);
+  waiting_.erase(it);
+  return true;
 }
 
 }  // namespace dnsleak::app

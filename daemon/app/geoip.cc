@@ -99,12 +99,14 @@ void GeoIp::enrich(core::Event& event) const {
 }
 
 const GeoIp* GeoIpHolder::current(const config::Config& config) {
-  std::string dir = config.path.empty() ? std::string() : std::filesystem::path(config.path).parent_path().string();
-  if (config.geoip.databases != paths_ || dir != config_dir_) {
+  // Compared in place, per stored event; reopened only when they differ.
+  if (config.geoip.databases != paths_ || config.path != config_path_) {
     paths_ = config.geoip.databases;
-    config_dir_ = dir;
+    config_path_ = config.path;
+    const std::string dir =
+        config_path_.empty() ? std::string() : std::filesystem::path(config_path_).parent_path().string();
     std::vector<std::string> errors;
-    geoip_ = paths_.empty() ? nullptr : GeoIp::open(paths_, config_dir_, errors);
+    geoip_ = paths_.empty() ? nullptr : GeoIp::open(paths_, dir, errors);
     for (const auto& e : errors) spdlog::warn("{}", e);
     if (geoip_) spdlog::info("geoip: {} of {} databases open", geoip_->databases(), paths_.size());
   }

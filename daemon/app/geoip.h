@@ -46,7 +46,7 @@ class GeoIpHolder {
 
  private:
   std::vector<std::string> paths_;
-  std::string config_dir_;
+  std::string config_path_;  // relative database paths are from its directory
   std::shared_ptr<const GeoIp> geoip_;
 };
 

@@ -158,6 +158,21 @@ class LiveTest : public ::testing::Test {
     return argv;
   }
 
+  static RunResult inHost(const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); }
+  static RunResult inIsp(const std::string& command) { return run({"sh", "-c", "ip -n " + isp_ + " " + command}); }
+
+  // A veth pair up: `name` with `address`/24 in the host, its peer `peer`
+  // with `peer_address`/24 in the ISP namespace. False when it cannot be made.
+  static bool linkToIsp(const std::string& name, const std::string& address, const std::string& peer,
+                        const std::string& peer_address) {
+    bool ok = inHost("link add " + name + " type veth peer name " + peer + " netns " + isp_).exit_code == 0;
+    inHost("addr add " + address + "/24 dev " + name);
+    inHost("link set " + name + " up");
+    inIsp("addr add " + peer_address + "/24 dev " + peer);
+    inIsp("link set " + peer + " up");
+    return ok;
+  }
+
   static std::string dig(std::vector<std::string> args) {
     std::vector<std::string> argv = {"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=2", "+short"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -725,12 +740,11 @@ TEST_F(LiveTest, TunDeviceIsSafeByItsKernelLinkKind) {
   // corp0: a tun device held open by a helper (which drops what it reads,
   // so queries into it go unanswered but are captured leaving), safe only
   // as kind:tun.
-  auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
   Background holder({"ip", "netns", "exec", host_, TUN_HOLDER_PATH, "corp0"}, dir_, "tun-holder");
   ASSERT_TRUE(waitUntil([&] { return holder.out().find("ready") != std::string::npos; }, std::chrono::seconds(5)))
       << holder.err();
-  in_host("addr add 100.66.0.2/24 dev corp0");
-  in_host("link set corp0 up");
+  inHost("addr add 100.66.0.2/24 dev corp0");
+  inHost("link set corp0 up");
   writeFile(config_, "profile: full-tunnel\nsafe_path:\n  interfaces: [\"kind:tun\"]\nstore:\n  record_ok: true\n");
   auto reload = ctl({"reload"});
   ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
@@ -831,17 +845,8 @@ TEST_F(LiveTest, TunnelTrafficOnThePhysicalLinkIsLookedInsideWhenAsked) {
 }
 
 TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
-  auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
-  auto in_isp = [](const std::string& command) { return run({"sh", "-c", "ip -n " + isp_ + " " + command}); };
   // flap0 in the host, its peer flap1 (100.64.7.2) in the ISP namespace.
-  auto make_link = [&] {
-    bool ok = in_host("link add flap0 type veth peer name flap1 netns " + isp_).exit_code == 0;
-    in_host("addr add 100.64.7.1/24 dev flap0");
-    in_host("link set flap0 up");
-    in_isp("addr add 100.64.7.2/24 dev flap1");
-    in_isp("link set flap1 up");
-    return ok;
-  };
+  auto make_link = [] { return linkToIsp("flap0", "100.64.7.1", "flap1", "100.64.7.2"); };
   ASSERT_TRUE(make_link());
   std::string socket = dir_ + "/flap.sock", config = dir_ + "/flap.yaml";
   writeFile(config, "capture: {interfaces: [flap0]}\nstore: {record_ok: true}\n");
@@ -850,7 +855,7 @@ TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
   auto state = [&] { return sourceState(socket); };
   ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << flapping.err();
 
-  ASSERT_EQ(in_host("link del flap0").exit_code, 0);
+  ASSERT_EQ(inHost("link del flap0").exit_code, 0);
   EXPECT_TRUE(waitUntil([&] { return state() == "failed"; }, std::chrono::seconds(10))) << flapping.err();
 
   ASSERT_TRUE(make_link());
@@ -862,14 +867,12 @@ TEST_F(LiveTest, InterfaceRemovedAndReAddedIsCapturedAgain) {
        "flap.example.test"});
   EXPECT_TRUE(seenBy(socket, "flap.example.test"));
   EXPECT_EQ(flapping.stop(SIGTERM), 0) << flapping.err();
-  in_host("link del flap0");
+  inHost("link del flap0");
 }
 
 // A VPN's interface named in the config before the VPN is up: the daemon
 // starts, waits for it, and captures it once it exists.
 TEST_F(LiveTest, ConfiguredInterfaceCreatedAfterStartIsCapturedWithoutRestart) {
-  auto in_host = [](const std::string& command) { return run({"sh", "-c", "ip -n " + host_ + " " + command}); };
-  auto in_isp = [](const std::string& command) { return run({"sh", "-c", "ip -n " + isp_ + " " + command}); };
   std::string socket = dir_ + "/late.sock", config = dir_ + "/late.yaml";
   writeFile(config, "capture: {interfaces: [late0]}\nstore: {record_ok: true}\n");
   Background late({"ip", "netns", "exec", host_, DNSLEAKD_PATH, "--config", config, "--socket", socket, "--user", ""},
@@ -880,17 +883,13 @@ TEST_F(LiveTest, ConfiguredInterfaceCreatedAfterStartIsCapturedWithoutRestart) {
   EXPECT_EQ(state(), "waiting");
   ASSERT_TRUE(late.running()) << late.err();
 
-  ASSERT_EQ(in_host("link add late0 type veth peer name late1 netns " + isp_).exit_code, 0);
-  in_host("addr add 100.64.9.1/24 dev late0");
-  in_host("link set late0 up");
-  in_isp("addr add 100.64.9.2/24 dev late1");
-  in_isp("link set late1 up");
+  ASSERT_TRUE(linkToIsp("late0", "100.64.9.1", "late1", "100.64.9.2"));
   ASSERT_TRUE(waitUntil([&] { return state() == "capturing"; }, std::chrono::seconds(10))) << late.err();
   run({"ip", "netns", "exec", host_, "dig", "+tries=1", "+time=1", "-b", "100.64.9.1", "@100.64.9.2",
        "late.example.test"});
   EXPECT_TRUE(seenBy(socket, "late.example.test"));
   EXPECT_EQ(late.stop(SIGTERM), 0) << late.err();
-  in_host("link del late0");
+  inHost("link del late0");
 }
 
 // A named interface's own settings: its filter narrows what is captured

@@ -641,6 +641,17 @@ bool dohPorts(const std::string& out) {
   return writePcap(out, kEthernet, c.frames);
 }
 
+// A DNSCrypt certificate: "DNSC", version, signature and resolver key
+// (filled with `fill`), the client magic that starts every query made with
+// it, then serial and validity (filled with `tail`).
+Bytes dnscryptCertificate(std::uint8_t version, std::uint8_t fill, const std::string& magic, std::uint8_t tail) {
+  Bytes cert = {'D', 'N', 'S', 'C', 0, version, 0, 0};
+  cert.resize(8 + 64 + 32, fill);
+  cert.insert(cert.end(), magic.begin(), magic.end());
+  cert.resize(cert.size() + 12, tail);
+  return cert;
+}
+
 // DNSCrypt: the certificate query and its answer in plain DNS on UDP/443,
 // then an encrypted exchange whose response carries the resolver magic (on
 // UDP/8443: the magic, not the port, says DNSCrypt), and a payload that
@@ -650,12 +661,7 @@ bool dnscrypt(const std::string& out) {
   Peer client{"192.0.2.10", 47001};
   Peer resolver{"198.51.100.120", 443};
   c.add(ethernet(ipUdp(client, resolver, DnsBuilder::query(0xa001, "2.dnscrypt-cert.resolver.example", 16).build())));
-  // The certificate (DNSCrypt v2: "DNSC", version, signature, resolver
-  // key, then the client magic that starts every query made with it).
-  Bytes cert = {'D', 'N', 'S', 'C', 0, 2, 0, 0};
-  cert.resize(8 + 64 + 32, 0x11);
-  for (std::uint8_t b : {'q', 'M', 'a', 'g', 'i', 'c', '0', '1'}) cert.push_back(b);
-  cert.resize(cert.size() + 12, 0x22);  // serial, validity
+  const Bytes cert = dnscryptCertificate(2, 0x11, "qMagic01", 0x22);
   c.add(ethernet(ipUdp(resolver, client,
                        DnsBuilder::response(0xa001, "2.dnscrypt-cert.resolver.example", 16)
                            .answerTxt("2.dnscrypt-cert.resolver.example", cert)
@@ -701,10 +707,7 @@ bool dnscryptUnnamed(const std::string& out) {
   Peer client{"192.0.2.10", 47101};
   Peer resolver{"198.51.100.130", 443};
   c.add(ethernet(ipUdp(client, resolver, DnsBuilder::query(0xa101, "cert.resolver2.example", 16).build())));
-  Bytes cert = {'D', 'N', 'S', 'C', 0, 1, 0, 0};
-  cert.resize(8 + 64 + 32, 0x12);
-  for (std::uint8_t b : {'u', 'n', 'n', 'a', 'm', 'e', 'd', '1'}) cert.push_back(b);
-  cert.resize(cert.size() + 12, 0x23);
+  const Bytes cert = dnscryptCertificate(1, 0x12, "unnamed1", 0x23);
   c.add(ethernet(ipUdp(resolver, client,
                        DnsBuilder::response(0xa101, "cert.resolver2.example", 16)
                            .answerTxt("cert.resolver2.example", cert)
