@@ -1,0 +1,399 @@
+#!/usr/bin/python3
+"""dnsleak's benchmarks in one command: each figure beside a baseline
+measured in the same run, and the ratio between them (a ratio compares
+across machines; a rate alone does not).
+
+    sudo bench/run.py [--build DIR] [--only offline,store,live,idle,watch]
+                      [--packets N] [--json OUT]
+
+Sections (the live ones need root: network namespaces, veth, tcpreplay):
+  offline  on two captures, bench_mix (dnsleak-testgen) and an independent
+           mix written by Scapy (bench/make_mix.py): a bare libpcap read loop
+           (the baseline); `dnsleakd --read --summary-only` with the bundled
+           config; `--read --json` (cost per printed event); the daemon's own
+           path, `--replay` at once into the store, against --read;
+           tcpdump -nn port 53 as a peer. Best of 3 runs each.
+  store    RSS of a daemon holding 10k and 100k distinct leaks (against the
+           same daemon with an empty store), a report grouped by name over
+           100k, and 100k events streamed to one watcher from sequence 1.
+  live     a veth pair, dnsleakd capturing one end inside a namespace (the
+           bundled config: attribution on), tcpreplay sending the Scapy mix
+           into the other end at top speed and at fixed rates: packets the
+           kernel dropped and events the daemon lost, against a bare libpcap
+           loop on the same interface at the same rates; and at top speed
+           again with 50 watchers that never read.
+  idle     CPU and RSS of the daemon over 20 s fully idle and 20 s at 200
+           packets/s (attribution on).
+  watch    packet-to-watcher delay, p50 and p99, with 1, 10 and 100 watchers
+           while 200 leaking DNS exchanges a second arrive live.
+Runs in about 6 minutes on 2 cores.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+root = Path(__file__).resolve().parent.parent
+parser = argparse.ArgumentParser()
+parser.add_argument("--build", default=str(root / "build"))
+parser.add_argument("--only", default="offline,store,live,idle,watch")
+parser.add_argument("--packets", type=int, default=1_000_000)
+parser.add_argument("--json", help="also write the results here")
+args = parser.parse_args()
+build = Path(args.build).resolve()
+sections = set(args.only.split(","))
+dnsleakd, dnsleakctl = build / "dnsleakd", build / "dnsleakctl"
+baseline_bin, watch_bench = build / "pcap_read_baseline", build / "watch_bench"
+testgen = build / "tests" / "dnsleak-testgen"
+config = root / "config" / "dnsleakd.yaml"
+work = Path(tempfile.mkdtemp(prefix="dnsleak-bench-"))
+results = {}
+rows = []
+
+
+def row(section, what, value, unit, baseline=None, base_what="", ratio=None):
+    if ratio is None and baseline:
+        ratio = value / baseline if baseline else None
+    rows.append((section, what, value, unit, base_what, baseline, ratio))
+    text = f"{what:<52} {value:>12.3f} {unit:<8}"
+    if baseline is not None:
+        text += f" vs {base_what} {baseline:.3f}"
+    if ratio is not None:
+        text += f"  ratio {ratio:.2f}"
+    print(f"[{section}] {text}", flush=True)
+    results.setdefault(section, {})[what] = {"value": value, "unit": unit, "baseline": baseline, "ratio": ratio}
+
+
+def best_seconds(cmd, runs=3, **kw):
+    best = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, **kw)
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
+def write_config(path, **changes):
+    """The bundled config with some top-level keys' lines replaced."""
+    text = config.read_text()
+    text = text.replace("list: resolvers/", f"list: {config.parent}/resolvers/")
+    for needle, replacement in changes.items():
+        assert needle in text, needle
+        text = text.replace(needle, replacement)
+    path.write_text(text)
+    return path
+
+
+class Daemon:
+    def __init__(self, cfg, *extra, netns=None):
+        self.socket = str(work / f"d{time.monotonic_ns()}.sock")
+        self.log = open(work / "daemon.log", "a+")
+        cmd = [str(dnsleakd), "--config", str(cfg), "--socket", self.socket, "--user", "", *extra]
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while not os.path.exists(self.socket) or not self.status(quiet=True):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.log.seek(0)
+                sys.exit("dnsleakd did not start:\n" + self.log.read()[-3000:])
+            time.sleep(0.02)
+
+    def status(self, quiet=False):
+        r = subprocess.run([str(dnsleakctl), "--socket", self.socket, "status", "--json"], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            if quiet:
+                return None
+            raise RuntimeError(r.stderr)
+        return json.loads(r.stdout)
+
+    def wait_watchers(self, n, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if counter(self.status(), "watchers") >= n:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{n} watchers did not connect")
+
+    def pid(self):
+        # With `ip netns exec` the daemon is exec'd in place: same pid.
+        return self.proc.pid
+
+    def rss_kib(self):
+        for line in open(f"/proc/{self.pid()}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.pid()}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def replay_done(self, timeout=600):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.log.seek(0)
+            if "finished; still serving" in self.log.read():
+                return time.perf_counter()
+            time.sleep(0.005)
+        raise RuntimeError("replay did not finish")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.truncate(0)
+
+
+def counter(status, *path):
+    node = status
+    for p in path:
+        if not isinstance(node, dict) or p not in node:
+            return 0
+        node = node[p]
+    return int(node)
+
+
+# ------------------------------------------------------------------ captures
+mix_bench = work / "bench_mix.pcap"
+mix_scapy = work / "scapy_mix.pcap"
+subprocess.run([str(testgen), "bench_mix", str(mix_bench), str(args.packets), "1"], check=True,
+               stdout=subprocess.DEVNULL)
+subprocess.run(["/usr/bin/python3", str(root / "bench" / "make_mix.py"), str(mix_scapy), str(args.packets), "7"],
+               check=True, stdout=subprocess.DEVNULL)
+print(f"captures: bench_mix and scapy_mix, {args.packets} packets each, in {work}", flush=True)
+
+
+# ------------------------------------------------------------------ offline
+def offline():
+    for name, capture in (("bench_mix", mix_bench), ("scapy_mix", mix_scapy)):
+        subprocess.run(["cat", str(capture)], stdout=subprocess.DEVNULL)
+        bare = best_seconds([str(baseline_bin), str(capture)])
+        read = best_seconds([str(dnsleakd), "--read", str(capture), "--config", str(config), "--summary-only"])
+        row("offline", f"{name}: --read --summary-only, Mpkt/s", args.packets / read / 1e6, "Mpkt/s",
+            args.packets / bare / 1e6, "bare libpcap loop")
+        summary = subprocess.run([str(dnsleakd), "--read", str(capture), "--config", str(config), "--summary-only",
+                                  "--json"], capture_output=True, text=True, check=True).stdout
+        messages = int(json.loads(summary.strip().splitlines()[-1]).get("dnsMessages", 0))
+        as_json = best_seconds([str(dnsleakd), "--read", str(capture), "--config", str(config), "--json"])
+        # Events printed: one line each, the summary last.
+        lines = int(subprocess.run(f"'{dnsleakd}' --read '{capture}' --config '{config}' --json | wc -l", shell=True,
+                                   capture_output=True, text=True).stdout) - 1
+        row("offline", f"{name}: --read --json, us per printed event", (as_json - read) / max(lines, 1) * 1e6, "us",
+            None)
+        if shutil.which("tcpdump"):
+            peer = best_seconds(["tcpdump", "-nn", "-r", str(capture), "port", "53"])
+            row("offline", f"{name}: tcpdump -nn port 53 (peer), Mpkt/s", args.packets / peer / 1e6, "Mpkt/s",
+                args.packets / read / 1e6, "--read")
+        # The daemon's path: the same packets through the store, at once.
+        cfg = write_config(work / "replay.yaml")
+        best = None
+        for _ in range(3):
+            d = Daemon(cfg, "--replay", str(capture), "--replay-speed", "0")
+            took = d.replay_done() - d.started
+            d.stop()
+            best = took if best is None else min(best, took)
+        # Start-up (socket, policy, API) is in `best` too; it is measured
+        # alone on an empty capture and taken out.
+        empty = work / "empty.pcap"
+        subprocess.run(["editcap", "-r", str(capture), str(empty), "0"], check=True, stdout=subprocess.DEVNULL)
+        startup = None
+        for _ in range(3):
+            d = Daemon(cfg, "--replay", str(empty), "--replay-speed", "0")
+            took = d.replay_done() - d.started
+            d.stop()
+            startup = took if startup is None else min(startup, took)
+        row("offline", f"{name}: --replay into the store, s", best - startup, "s", read, "--read",
+            (best - startup) / read)
+        results["offline"][f"{name}: DNS messages"] = messages
+
+
+# ------------------------------------------------------------------ store
+def store():
+    for n in (10_000, 100_000):
+        capture = work / f"names{n}.pcap"
+        subprocess.run([str(testgen), "many_names", str(capture), str(n)], check=True, stdout=subprocess.DEVNULL)
+        cfg = write_config(work / "store.yaml", **{"capacity: 10000": f"capacity: {n}", "fold_seconds: 60":
+                                                   "fold_seconds: 0", "enabled: true\n  ebpf": "enabled: false\n  ebpf"})
+        empty = Daemon(cfg)
+        empty_rss = empty.rss_kib()
+        empty.stop()
+        d = Daemon(cfg, "--replay", str(capture), "--replay-speed", "0")
+        d.replay_done()
+        st = d.status()
+        stored = counter(st, "store", "size")
+        row("store", f"RSS holding {stored} events, MB", d.rss_kib() / 1024, "MB", empty_rss / 1024, "empty store")
+        if n == 100_000:
+            start = time.perf_counter()
+            r = subprocess.run([str(dnsleakctl), "--socket", d.socket, "report", "--group-by", "qname", "--format",
+                                "json"], capture_output=True, text=True)
+            took = time.perf_counter() - start
+            ok = r.returncode == 0 and len(json.loads(r.stdout).get("rows", [])) >= stored
+            row("store", f"report --group-by qname over {stored} events, s", took, "s", None)
+            results["store"]["report ok"] = ok
+            print(f"[store] report {'complete' if ok else 'FAILED: ' + r.stderr.strip()[:200]}")
+            r = subprocess.run([str(watch_bench), d.socket, "drain", str(stored)], capture_output=True, text=True)
+            drained = json.loads(r.stdout.strip().splitlines()[-1])
+            row("store", f"watch from seq 1: {drained['events']} events streamed, s", drained["seconds"], "s", None)
+        d.stop()
+
+
+# ------------------------------------------------------------------ live
+NS = "dlbench"
+
+
+def veth_up():
+    subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "link", "del", "dlb-out"], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "netns", "add", NS], check=True)
+    subprocess.run(["ip", "link", "add", "dlb-out", "type", "veth", "peer", "name", "dlb-in"], check=True)
+    subprocess.run(["ip", "link", "set", "dlb-in", "netns", NS], check=True)
+    subprocess.run(["ip", "link", "set", "dlb-out", "up"], check=True)
+    subprocess.run(["ip", "-n", NS, "link", "set", "dlb-in", "up"], check=True)
+    subprocess.run(["ip", "-n", NS, "link", "set", "lo", "up"], check=True)
+
+
+def veth_down():
+    subprocess.run(["ip", "link", "del", "dlb-out"], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+
+
+def tcpreplay(capture, rate=None, limit=None):
+    cmd = ["tcpreplay", "-q", "-i", "dlb-out"]
+    cmd += ["--topspeed"] if rate is None else ["--pps", str(rate)]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    r = subprocess.run(cmd + [str(capture)], capture_output=True, text=True)
+    sent, pps = 0, 0.0
+    for line in r.stdout.splitlines():
+        if "Actual:" in line:
+            sent = int(line.split()[1])
+        if "Rated:" in line and "pps" in line:
+            pps = float(line.split(",")[-1].split()[0])
+    tcpreplay.last_pps = pps
+    return sent
+
+
+def live_cfg(**extra):
+    return write_config(work / "live.yaml", **{"interfaces: [any]": "interfaces: [dlb-in]", **extra})
+
+
+def daemon_drops(status):
+    captures = status.get("capture", [])
+    kernel = sum(int(c.get("kernelDrops", 0)) + int(c.get("interfaceDrops", 0)) for c in captures)
+    received = sum(int(c.get("packetsReceived", 0)) for c in captures)
+    internal = counter(status, "attribution", "overflow") + counter(status, "attribution", "ebpfLost")
+    return received, kernel, internal
+
+
+def live():
+    veth_up()
+    no_ebpf = {"ebpf: true": "ebpf: false"}
+    try:
+        for rate, changes in ((None, {}), (500_000, {}), (300_000, {}), (None, no_ebpf), (300_000, no_ebpf)):
+            label = "top speed" if rate is None else f"{rate // 1000}k pkt/s"
+            if changes:
+                label += ", attribution without eBPF (immediate mode)"
+            bare = subprocess.Popen(["ip", "netns", "exec", NS, str(baseline_bin), "--live", "dlb-in", "1000"],
+                                    stdout=subprocess.PIPE, text=True)
+            bare.stdout.readline()
+            sent = tcpreplay(mix_scapy, rate)
+            time.sleep(0.5)
+            bare.send_signal(signal.SIGTERM)
+            out = bare.communicate()[0].split()
+            bare_rx, bare_drop = (int(out[0]), int(out[3])) if len(out) == 4 else (0, -1)
+            d = Daemon(live_cfg(**changes), netns=NS)
+            time.sleep(1)
+            sent = tcpreplay(mix_scapy, rate)
+            time.sleep(1)
+            received, kernel, internal = daemon_drops(d.status())
+            d.stop()
+            row("live", f"{label}: share dropped (kernel), sent {sent}", kernel / max(sent, 1), "share",
+                bare_drop / max(sent, 1), "bare loop")
+            print(f"[live] {label}: sent at {tcpreplay.last_pps:.0f} pkt/s; daemon received {received} "
+                  f"(after its filter), lost inside {internal}; bare loop received {bare_rx}", flush=True)
+            results["live"][f"{label}: received"] = received
+            results["live"][f"{label}: internal losses"] = internal
+        d = Daemon(live_cfg(), netns=NS)
+        stalled = subprocess.Popen([str(watch_bench), d.socket, "stall", "50", "60"], stdout=subprocess.PIPE, text=True)
+        stalled.stdout.readline()
+        d.wait_watchers(50)
+        sent = tcpreplay(mix_scapy)
+        time.sleep(1)
+        _, kernel, internal = daemon_drops(d.status())
+        stalled.kill()
+        d.stop()
+        row("live", f"top speed with 50 stalled watchers: share dropped", kernel / max(sent, 1), "share", None)
+    finally:
+        veth_down()
+
+
+# ------------------------------------------------------------------ idle
+def idle():
+    veth_up()
+    try:
+        d = Daemon(live_cfg(), netns=NS)
+        time.sleep(2)
+        c0, t0 = d.cpu_seconds(), time.perf_counter()
+        time.sleep(20)
+        row("idle", "fully idle: CPU share of one core", (d.cpu_seconds() - c0) / (time.perf_counter() - t0), "share",
+            None)
+        row("idle", "fully idle: RSS, MB", d.rss_kib() / 1024, "MB", None)
+        c0, t0 = d.cpu_seconds(), time.perf_counter()
+        tcpreplay(mix_scapy, 200, 4000)
+        row("idle", "200 pkt/s: CPU share of one core", (d.cpu_seconds() - c0) / (time.perf_counter() - t0), "share",
+            None)
+        row("idle", "200 pkt/s: RSS, MB", d.rss_kib() / 1024, "MB", None)
+        d.stop()
+    finally:
+        veth_down()
+
+
+# ------------------------------------------------------------------ watch
+def watch():
+    exchanges = work / "exchanges.pcap"
+    subprocess.run(["/usr/bin/python3", str(root / "bench" / "make_mix.py"), "--exchanges", str(exchanges), "1000"],
+                   check=True, stdout=subprocess.DEVNULL)
+    veth_up()
+    try:
+        cfg = live_cfg(**{"enabled: true\n  ebpf": "enabled: false\n  ebpf", "fold_seconds: 60": "fold_seconds: 0"})
+        for streams in (1, 10, 100):
+            d = Daemon(cfg, netns=NS)
+            w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
+                                 text=True)
+            w.stdout.readline()
+            d.wait_watchers(streams)
+            tcpreplay(exchanges, 400)  # 200 exchanges a second, 5 s
+            out = json.loads(w.communicate()[0].strip().splitlines()[-1])
+            d.stop()
+            row("watch", f"{streams} watchers: delay p50, ms", out["p50_us"] / 1000, "ms", None)
+            row("watch", f"{streams} watchers: delay p99, ms", out["p99_us"] / 1000, "ms", None)
+            results["watch"][f"{streams} watchers: events per stream"] = [out["events_min"], out["events_max"]]
+    finally:
+        veth_down()
+
+
+try:
+    for name, fn in (("offline", offline), ("store", store), ("live", live), ("idle", idle), ("watch", watch)):
+        if name not in sections:
+            continue
+        if name in ("live", "idle", "watch") and os.geteuid() != 0:
+            print(f"[{name}] skipped: needs root (network namespaces, tcpreplay)")
+            continue
+        fn()
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+if args.json:
+    Path(args.json).write_text(json.dumps(results, indent=1))
