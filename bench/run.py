@@ -4,7 +4,7 @@ measured in the same run, and the ratio between them (a ratio compares
 across machines; a rate alone does not).
 
     sudo bench/run.py [--build DIR] [--only offline,store,live,idle,watch]
-                      [--packets N] [--json OUT]
+                      [--packets N] [--json OUT] [--config YAML]
 
 Sections (the live ones need root: network namespaces, veth, tcpreplay):
   offline  on two captures, bench_mix (dnsleak-testgen) and an independent
@@ -45,13 +45,15 @@ parser.add_argument("--build", default=str(root / "build"))
 parser.add_argument("--only", default="offline,store,live,idle,watch")
 parser.add_argument("--packets", type=int, default=1_000_000)
 parser.add_argument("--json", help="also write the results here")
+parser.add_argument("--config", default=str(root / "config" / "dnsleakd.yaml"),
+                    help="the config the runs start from (the bundled one)")
 args = parser.parse_args()
 build = Path(args.build).resolve()
 sections = set(args.only.split(","))
 dnsleakd, dnsleakctl = build / "dnsleakd", build / "dnsleakctl"
 baseline_bin, watch_bench = build / "pcap_read_baseline", build / "watch_bench"
 testgen = build / "tests" / "dnsleak-testgen"
-config = root / "config" / "dnsleakd.yaml"
+config = Path(args.config).resolve()
 work = Path(tempfile.mkdtemp(prefix="dnsleak-bench-"))
 results = {}
 rows = []
@@ -187,7 +189,7 @@ def offline():
         summary = subprocess.run([str(dnsleakd), "--read", str(capture), "--config", str(config), "--summary-only",
                                   "--json"], capture_output=True, text=True, check=True).stdout
         messages = int(json.loads(summary.strip().splitlines()[-1]).get("dnsMessages", 0))
-        as_json = best_seconds([str(dnsleakd), "--read", str(capture), "--config", str(config), "--json"])
+        as_json = best_seconds([str(dnsleakd), "--read", str(capture), "--config", str(config), "--json"], runs=1)
         # Events printed: one line each, the summary last.
         lines = int(subprocess.run(f"'{dnsleakd}' --read '{capture}' --config '{config}' --json | wc -l", shell=True,
                                    capture_output=True, text=True).stdout) - 1

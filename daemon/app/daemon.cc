@@ -333,6 +333,7 @@ int runDaemon(const Options& options) {
       live.interfaces = config->capture.interfaces;
       live.snaplen = config->capture.snaplen;
       live.buffer_bytes = config->capture.buffer_kib * 1024;
+      live.timeout_ms = config->capture.delivery_ms;
       live.promiscuous = config->capture.promiscuous;
       live.tunnels = config->capture.tunnels;
       live.connections = config->correlation.enabled;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "api/convert.h"
+#include "api/event_json.h"
 #include "app/config_loader.h"
 #include "app/format.h"
 #include "app/geoip.h"
@@ -34,11 +35,10 @@ class PrintSink : public EventSink {
     if (quiet_) return;
     if (geoip_) geoip_->enrich(event);
     if (json_) {
-      message_.Clear();
-      api::toProto(event, &message_);
-      std::string line = api::toJson(message_);
-      line.push_back('\n');
-      std::fwrite(line.data(), 1, line.size(), stdout);
+      line_.clear();
+      api::appendEventJson(event, line_);
+      line_.push_back('\n');
+      std::fwrite(line_.data(), 1, line_.size(), stdout);
     } else {
       std::string line = formatEventLine(event);
       if (event.verdict == core::Verdict::kLeak) line += "\n    " + event.reason;
@@ -52,7 +52,7 @@ class PrintSink : public EventSink {
   bool quiet_;
   const GeoIp* geoip_;
   std::uint64_t seq_ = 0;
-  v1::Event message_;  // reused
+  std::string line_;  // reused
 };
 
 }  // namespace

@@ -94,8 +94,8 @@ struct LiveOptions {
   // Also pass the SYN of every TCP connection (for Leak-D).
   bool connections = true;
   // Longest a packet waits in the kernel buffer before delivery: bounds the
-  // latency from wire to event.
-  int timeout_ms = 100;
+  // latency from wire to event (capture.delivery_ms).
+  int timeout_ms = 2;
   // Deliver each packet as it arrives (pcap immediate mode) instead of
   // batching up to timeout_ms: the filter passes few packets, and process
   // attribution wants them while their sockets still exist.

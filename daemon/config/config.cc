@@ -332,7 +332,8 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto capture = root["capture"]) {
-    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "promiscuous", "tunnels", "per_interface"})) {
+    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "delivery_ms", "promiscuous", "tunnels",
+                                       "per_interface"})) {
       if (auto n = capture["interfaces"]; n && r.stringList(n, "capture.interfaces", c.capture.interfaces)) {
         if (c.capture.interfaces.empty()) r.error(n, "capture.interfaces", "at least one interface (or \"any\")");
         for (std::size_t i = 0; i < c.capture.interfaces.size(); ++i) {
@@ -350,6 +351,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       }
       if (auto n = capture["snaplen"]) r.integer(n, "capture.snaplen", c.capture.snaplen, 512, 262144);
       if (auto n = capture["buffer_kib"]) r.integer(n, "capture.buffer_kib", c.capture.buffer_kib, 256, 1048576);
+      if (auto n = capture["delivery_ms"]) r.integer(n, "capture.delivery_ms", c.capture.delivery_ms, 1, 1000);
       if (auto n = capture["promiscuous"]) r.boolean(n, "capture.promiscuous", c.capture.promiscuous);
       if (auto n = capture["tunnels"]) r.boolean(n, "capture.tunnels", c.capture.tunnels);
       if (auto per = capture["per_interface"]) readPerInterface(r, per, c.capture);
@@ -625,6 +627,7 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.capture.interfaces != next.capture.interfaces) changed.push_back("capture.interfaces");
   if (running.capture.snaplen != next.capture.snaplen) changed.push_back("capture.snaplen");
   if (running.capture.buffer_kib != next.capture.buffer_kib) changed.push_back("capture.buffer_kib");
+  if (running.capture.delivery_ms != next.capture.delivery_ms) changed.push_back("capture.delivery_ms");
   if (running.capture.promiscuous != next.capture.promiscuous) changed.push_back("capture.promiscuous");
   if (running.capture.tunnels != next.capture.tunnels) changed.push_back("capture.tunnels");
   // The pipeline follows it at once; the capture filter that passes SYNs only at a restart.

@@ -53,6 +53,12 @@ struct Config {
     std::vector<std::string> interfaces{"any"};
     int snaplen = 65535;
     int buffer_kib = 8192;
+    // Longest a packet waits in the kernel's buffer before it is handed
+    // over with the others that came with it (TPACKET_V3's block timeout):
+    // what bounds the delay from the wire to an event in `watch`. Batching
+    // under load is the same whatever the value; a longer one only means
+    // fewer wake-ups when traffic is sparse.
+    int delivery_ms = 2;
     bool promiscuous = false;
     // Also capture encapsulated traffic (VXLAN, Geneve, GRE, IP-in-IP,
     // 6in4) to read the DNS inside. Capture files are always looked into.

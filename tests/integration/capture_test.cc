@@ -919,5 +919,27 @@ TEST_F(CaptureTest, RealCaptureFromAnotherProject) {
   EXPECT_EQ(pppoe->dns().answers(0).data(), "169.45.219.235");
 }
 
+// --read --json writes events directly (api/event_json.h), not through
+// protobuf: every line of every real capture here must be what protobuf
+// prints for the same message, byte for byte.
+TEST_F(CaptureTest, JsonLinesAreWhatProtobufPrints) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::size_t checked = 0;
+  for (const char* file : {"ndpi-dns.pcap", "ndpi-dns2tcp_tunnel.pcap", "ndpi-dns_doh.pcap", "ndpi-dns_dot.pcap",
+                           "ndpi-doq.pcapng", "suricata-mdns-announcement.pcap", "suricata-quic-frag-unordered.pcap",
+                           "tcpdump-nflog.pcap", "tcpdump-pktap.pcap", "tcpdump-ppp-malformed.pcap"}) {
+    auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/" + file);
+    ASSERT_EQ(out.events.size() + 1, out.raw_lines.size()) << file;
+    for (std::size_t i = 0; i < out.events.size(); ++i) {
+      std::string expected;
+      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(out.events[i], &expected, options).ok());
+      EXPECT_EQ(out.raw_lines[i], expected) << file << " line " << i + 1;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 15u);  // the events these captures hold today
+}
+
 }  // namespace
 }  // namespace dnsleak::testing

@@ -26,6 +26,19 @@ TEST(Config, EmptyFileIsAllDefaults) {
   EXPECT_EQ(r.config->sha256.size(), 64u);
 }
 
+TEST(Config, DeliveryDelayIsMillisecondsBetweenOneAndASecond) {
+  auto r = parseConfig("capture:\n  delivery_ms: 5\n", "d.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->capture.delivery_ms, 5);
+  EXPECT_EQ(Config{}.capture.delivery_ms, 2);
+  for (const char* bad : {"0", "1001", "fast"}) {
+    auto e = parseConfig(std::string("capture:\n  delivery_ms: ") + bad + "\n", "d.yaml");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.errors[0].key, "capture.delivery_ms");
+    EXPECT_EQ(e.errors[0].line, 2);
+  }
+}
+
 TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   // Like the daemon: with the shipped list as the default.
   LoadOptions shipped{DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt"};
@@ -37,6 +50,7 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.capture.interfaces, defaults.capture.interfaces);
   EXPECT_EQ(c.capture.snaplen, defaults.capture.snaplen);
   EXPECT_EQ(c.capture.buffer_kib, defaults.capture.buffer_kib);
+  EXPECT_EQ(c.capture.delivery_ms, defaults.capture.delivery_ms);
   EXPECT_EQ(c.capture.promiscuous, defaults.capture.promiscuous);
   EXPECT_EQ(c.safe_path.interfaces, defaults.safe_path.interfaces);
   EXPECT_EQ(c.safe_path.resolvers.size(), defaults.safe_path.resolvers.size());
