@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <limits>
 #include <atomic>
 #include <map>
@@ -274,6 +276,24 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 
   void buildReport(const v1::GetReportRequest& request, v1::GetReportResponse* response);
 
+  // The message for a stored event, converted once for every watcher that
+  // sends it: the newest kPrepared are kept by sequence number (and count,
+  // which folding raises after the event was stored).
+  std::shared_ptr<const v1::WatchResponse> prepared(const core::Event& event) {
+    Prepared& slot = prepared_[event.seq % kPrepared];
+    {
+      std::lock_guard lock(prepared_mutex_);
+      if (slot.message && slot.seq == event.seq && slot.count == event.count && slot.last_seen == event.last_seen) {
+        return slot.message;
+      }
+    }
+    auto message = std::make_shared<v1::WatchResponse>();
+    toProto(event, message->mutable_event());
+    std::lock_guard lock(prepared_mutex_);
+    slot = {event.seq, event.count, event.last_seen, message};
+    return message;
+  }
+
   store::EventStore& store_;
   ControlPlane& control_;
   std::unique_ptr<grpc::Server> server_;
@@ -282,6 +302,15 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   std::atomic<bool> stopping_{false};
   mutable std::mutex watchers_mutex_;
   std::set<WatchReactor*> watchers_;  // guarded by watchers_mutex_
+  struct Prepared {
+    std::uint64_t seq = 0;
+    std::uint64_t count = 0;
+    core::Timestamp last_seen{};
+    std::shared_ptr<const v1::WatchResponse> message;
+  };
+  static constexpr std::size_t kPrepared = 1024;
+  std::mutex prepared_mutex_;
+  std::array<Prepared, kPrepared> prepared_;  // guarded by prepared_mutex_
 
   // ListInterfaces with `all`: one thread per call in progress.
   static constexpr std::size_t kMaxListings = 4;
@@ -321,14 +350,14 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
         auto result = server_.store_.next(cursor_, filter_);
         cursor_ = result.next_seq;
         if (result.kind == store::ReadResult::Kind::kNothing) return;
-        response_.Clear();
         if (result.kind == store::ReadResult::Kind::kGap) {
-          auto* gap = response_.mutable_gap();
-          gap->set_from_seq(result.gap_from);
-          gap->set_to_seq(result.gap_to);
-          gap->set_missed(result.gap_to - result.gap_from + 1);
+          auto gap = std::make_shared<v1::WatchResponse>();
+          gap->mutable_gap()->set_from_seq(result.gap_from);
+          gap->mutable_gap()->set_to_seq(result.gap_to);
+          gap->mutable_gap()->set_missed(result.gap_to - result.gap_from + 1);
+          response_ = std::move(gap);
         } else {
-          toProto(result.event, response_.mutable_event());
+          response_ = server_.prepared(result.event);
         }
         in_flight_ = true;
         action = Action::kWrite;
@@ -336,7 +365,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
     }
     // Outside the lock: gRPC may run reactions on this thread.
     if (action == Action::kFinish) Finish(closing_);
-    if (action == Action::kWrite) StartWrite(&response_);
+    if (action == Action::kWrite) StartWrite(response_.get());
   }
 
   void OnWriteDone(bool ok) override {
@@ -388,7 +417,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   bool cancelled_ = false;
   bool finished_ = false;
   grpc::Status closing_ = grpc::Status::CANCELLED;  // how the stream ends once cancelled_
-  v1::WatchResponse response_;  // the message being written; untouched while in flight
+  // The message being written, shared with the other watchers that send
+  // the same event; held until the write is done.
+  std::shared_ptr<const v1::WatchResponse> response_;
 };
 
 grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext* context,
