@@ -127,7 +127,7 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
     std::uint64_t last_hour = 0;
     std::uint64_t last_seq = 0;  // the newest leak, copied once found
     core::Timestamp last_seen = core::Timestamp::min();
-    store_.forEach([&](const core::Event& e) {
+    store_.forEachSummary([&](const store::EventStore::Summary& e) {
       if (e.verdict != core::Verdict::kLeak) return;
       if (e.last_seen >= hour_ago) last_hour += e.count;
       if (e.last_seen >= last_seen) {

@@ -10,22 +10,29 @@ EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<std::size_t>(capacity, 4096));
 }
 
-std::uint64_t EventStore::appendLocked(core::Event event) {
+std::uint64_t EventStore::appendLocked(core::Event& event) {
   std::uint64_t seq = next_seq_++;
   event.seq = seq;
-  // Counted once in place: moved into a slot, a short string keeps the
-  // buffer the slot's old string had, so the event's size is known only
-  // there (and is what its eviction takes away again).
+  pack(event, strings_, previous_reason_, scratch_);
+  previous_reason_ = event.reason;
+  const std::size_t table_before = strings_.bytes();
+  PackedEvent* slot;
   if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(event));
-    bytes_ += core::approximateSize(ring_.back());
+    slot = &ring_.emplace_back();
   } else {
-    bytes_ -= core::approximateSize(ring_[head_]);
-    ring_[head_] = std::move(event);
-    bytes_ += core::approximateSize(ring_[head_]);
+    slot = &ring_[head_];
+    bytes_ -= packedSize(*slot);
     head_ = (head_ + 1) % capacity_;
     ++evicted_;
   }
+  slot->seq = scratch_.seq;
+  slot->count = scratch_.count;
+  slot->last_seen = scratch_.last_seen;
+  slot->verdict = scratch_.verdict;
+  // A buffer of exactly the packed size (a reused one may be larger).
+  if (slot->bytes.capacity() > scratch_.bytes.size() * 2) std::string().swap(slot->bytes);
+  slot->bytes.assign(scratch_.bytes);
+  bytes_ += packedSize(*slot) + (strings_.bytes() - table_before);
   return seq;
 }
 
@@ -33,7 +40,7 @@ std::uint64_t EventStore::append(core::Event event) {
   std::uint64_t seq;
   {
     std::lock_guard lock(mutex_);
-    seq = appendLocked(std::move(event));
+    seq = appendLocked(event);
   }
   appended_.notify_all();
   return seq;
@@ -46,7 +53,7 @@ std::uint64_t EventStore::appendOrFold(core::Event event, const std::string& key
     std::lock_guard lock(mutex_);
     auto it = folds_.find(key);
     if (it != folds_.end() && event.time - it->second.window_start < window) {
-      if (core::Event* target = findLocked(it->second.seq)) {
+      if (PackedEvent* target = findLocked(it->second.seq)) {
         target->count += event.count;
         if (event.last_seen > target->last_seen) target->last_seen = event.last_seen;
         ++folded_;
@@ -54,7 +61,7 @@ std::uint64_t EventStore::appendOrFold(core::Event event, const std::string& key
       }
     }
     core::Timestamp start = event.time;
-    seq = appendLocked(std::move(event));
+    seq = appendLocked(event);
     if (folds_.size() >= 2 * capacity_) {
       // Slots whose event left the ring can fold nothing more.
       std::uint64_t first = next_seq_ - ring_.size();
@@ -66,15 +73,15 @@ std::uint64_t EventStore::appendOrFold(core::Event event, const std::string& key
   return seq;
 }
 
-const core::Event* EventStore::findLocked(std::uint64_t seq) const {
+const PackedEvent* EventStore::findLocked(std::uint64_t seq) const {
   if (ring_.empty()) return nullptr;
   std::uint64_t first = next_seq_ - ring_.size();
   if (seq < first || seq >= next_seq_) return nullptr;
   return &ring_[(head_ + (seq - first)) % ring_.size()];
 }
 
-core::Event* EventStore::findLocked(std::uint64_t seq) {
-  return const_cast<core::Event*>(static_cast<const EventStore*>(this)->findLocked(seq));
+PackedEvent* EventStore::findLocked(std::uint64_t seq) {
+  return const_cast<PackedEvent*>(static_cast<const EventStore*>(this)->findLocked(seq));
 }
 
 ReadResult EventStore::next(std::uint64_t from_seq, const std::function<bool(const core::Event&)>& filter) const {
@@ -90,21 +97,32 @@ ReadResult EventStore::next(std::uint64_t from_seq, const std::function<bool(con
     return result;
   }
   for (std::uint64_t seq = from_seq; seq < next_seq_; ++seq) {
-    const core::Event* e = findLocked(seq);
-    if (!filter || filter(*e)) {
+    if (!unpack(*findLocked(seq), strings_, result.event)) continue;  // cannot happen: packed here
+    if (!filter || filter(result.event)) {
       result.kind = ReadResult::Kind::kEvent;
-      result.event = *e;
       result.next_seq = seq + 1;
       return result;
     }
   }
+  result.event = core::Event();
   result.next_seq = next_seq_;
   return result;
 }
 
 void EventStore::forEach(const std::function<void(const core::Event&)>& visit) const {
   std::lock_guard lock(mutex_);
-  for (std::size_t i = 0; i < ring_.size(); ++i) visit(ring_[(head_ + i) % ring_.size()]);
+  core::Event event;  // reused: its strings keep their buffers
+  for (std::size_t i = 0; i < ring_.size(); ++i) {
+    if (unpack(ring_[(head_ + i) % ring_.size()], strings_, event)) visit(event);
+  }
+}
+
+void EventStore::forEachSummary(const std::function<void(const Summary&)>& visit) const {
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < ring_.size(); ++i) {
+    const PackedEvent& p = ring_[(head_ + i) % ring_.size()];
+    visit({p.seq, p.verdict, p.count, p.last_seen});
+  }
 }
 
 bool EventStore::waitForNewer(std::uint64_t after_seq, std::chrono::steady_clock::time_point deadline) const {

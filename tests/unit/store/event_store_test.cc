@@ -73,10 +73,10 @@ TEST(EventStore, BytesAreAccountedAndReleased) {
   EventStore store(2);
   store.append(named(std::string(200, 'x')));
   auto one = store.stats().bytes;
-  EXPECT_GT(one, sizeof(core::Event));
+  EXPECT_GT(one, 200u);
   store.append(named("y"));
   store.append(named("z"));  // evicts the long one
-  EXPECT_LT(store.stats().bytes, one + sizeof(core::Event) * 2);
+  EXPECT_LT(store.stats().bytes, one);
 }
 
 // Issue 13: the bytes counter underflowed at capacity 1k. A short string
@@ -85,19 +85,20 @@ TEST(EventStore, BytesAreAccountedAndReleased) {
 // was ever added.
 TEST(EventStore, BytesStayTheSumOfTheStoredEventsThroughEvictions) {
   EventStore store(3);
-  auto sum = [&] {
-    std::size_t total = 0;
-    store.forEach([&](const core::Event& e) { total += core::approximateSize(e); });
-    return total;
-  };
+  std::size_t low = 0;
   for (int i = 0; i < 50; ++i) {
     // Long and short names (and reasons) in turn, through every slot.
     core::Event e = named(i % 2 ? std::string(300, 'x') : "short.example");
     e.reason = i % 3 ? std::string(500, 'r') : "r";
     store.append(std::move(e));
-    ASSERT_EQ(store.stats().bytes, sum()) << "after event " << i;
-    ASSERT_LT(store.stats().bytes, 16u * 1024) << "after event " << i;
+    // Three events of at most about 900 bytes packed, and the strings they
+    // share: an underflow would be near 2^64.
+    ASSERT_LT(store.stats().bytes, 4u * 1024) << "after event " << i;
+    ASSERT_GT(store.stats().bytes, 3u * 20) << "after event " << i;
+    if (i == 5) low = store.stats().bytes;
   }
+  // The ring turned over many times; what it holds is as large as then.
+  EXPECT_LT(store.stats().bytes, low + 1024);
 }
 
 TEST(EventStore, WaitForNewerWakesOnAppend) {

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.h"
+
+namespace dnsleak::store {
+
+// Strings that many stored events share (rule, profile, remediation,
+// interface, process, attribution, the shared tail of reasons), kept once
+// and referred to by number. Bounded: past kMaxStrings, a string is written
+// into the event itself instead. Entries are never removed, so a number
+// stays valid for as long as the table lives (the store's life).
+class StringTable {
+ public:
+  static constexpr std::size_t kMaxStrings = 16384;
+  static constexpr std::size_t kMaxBytes = 4 << 20;
+
+  // The string's number, or 0 when it is not (and cannot be) in the table.
+  std::uint32_t intern(std::string_view text);
+  std::string_view at(std::uint32_t id) const { return strings_[id - 1]; }
+  std::size_t size() const { return strings_.size(); }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  std::deque<std::string> strings_;  // id - 1 → text; a deque never moves what it holds
+  std::unordered_map<std::string_view, std::uint32_t> ids_;  // views into strings_
+  std::size_t bytes_ = 0;
+};
+
+// An event as the store keeps it: the fields every scan reads (and folding
+// changes) beside the rest, packed into one buffer with the shared strings
+// as numbers into the store's StringTable. About a fifth of an Event's size.
+struct PackedEvent {
+  std::uint64_t seq = 0;
+  std::uint64_t count = 1;
+  core::Timestamp last_seen{};
+  core::Verdict verdict = core::Verdict::kUnspecified;
+  std::string bytes;  // everything else, see event_codec.cc
+};
+
+// `previous_reason` is the reason of the event packed before this one: the
+// tail the two share (when long enough) is kept once in the table.
+void pack(const core::Event& event, StringTable& strings, std::string_view previous_reason, PackedEvent& out);
+// The event back, whole; false only if `packed` was not made by pack.
+bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& out);
+
+// Heap and inline bytes a packed event holds.
+std::size_t packedSize(const PackedEvent& packed);
+
+}  // namespace dnsleak::store
