@@ -1,5 +1,6 @@
 #include "api/event_json.h"
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <ctime>
@@ -110,13 +111,19 @@ class Writer {
       nanos += 1'000'000'000;
       seconds -= 1;
     }
-    std::time_t s = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char buffer[32];
-    std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+    // An event's three times are mostly in one second: formatted once.
+    thread_local std::int64_t cached_seconds = -1;
+    thread_local char cached[32];
+    thread_local std::size_t cached_length = 0;
+    if (seconds != cached_seconds) {
+      std::time_t s = static_cast<std::time_t>(seconds);
+      std::tm tm{};
+      gmtime_r(&s, &tm);
+      cached_length = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+      cached_seconds = seconds;
+    }
     out_ += '"';
-    out_.append(buffer, n);
+    out_.append(cached, cached_length);
     appendFraction(nanos);
     out_ += "Z\"";
   }
@@ -192,6 +199,14 @@ CodePoint readUtf8(std::string_view text, std::size_t i) {
   return {value, length};
 }
 
+// Bytes copied as they are: printable ASCII but the quote, the backslash and
+// the angle brackets.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && c != '<' && c != '>';
+  return plain;
+}();
+
 // One character below 0x80, escaped where protobuf escapes it.
 void appendEscaped(unsigned char c, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -227,6 +242,12 @@ void appendJsonString(std::string_view text, std::string& out) {
   out += '"';
   std::size_t i = 0;
   while (i < text.size()) {
+    // Printable ASCII that needs no escape goes in whole runs.
+    std::size_t run = i;
+    while (run < text.size() && kPlain[static_cast<unsigned char>(text[run])]) ++run;
+    out.append(text.data() + i, run - i);
+    i = run;
+    if (i == text.size()) break;
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       // A sequence passes as its bytes, unless its code point is one that

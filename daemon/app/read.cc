@@ -58,6 +58,9 @@ class PrintSink : public EventSink {
 }  // namespace
 
 int runRead(const Options& options) {
+  // Lines go out in 256 KiB writes, not one per few events.
+  static char out_buffer[256 * 1024];
+  std::setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
   // Without --config: the built-in defaults, which are the bundled file's,
   // shipped resolver list included.
   auto loaded = options.config_given ? loadConfig(options.config_path)
