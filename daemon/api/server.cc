@@ -13,6 +13,7 @@
 #include <memory>
 #include <limits>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -257,8 +258,11 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   }
 
   void registerWatcher(WatchReactor* w) {
-    std::lock_guard lock(watchers_mutex_);
-    watchers_.insert(w);
+    {
+      std::lock_guard lock(watchers_mutex_);
+      watchers_.insert(w);
+    }
+    watcher_added_.notify_all();
   }
   void unregisterWatcher(WatchReactor* w) {
     std::lock_guard lock(watchers_mutex_);
@@ -302,6 +306,7 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   std::atomic<bool> stopping_{false};
   mutable std::mutex watchers_mutex_;
   std::set<WatchReactor*> watchers_;  // guarded by watchers_mutex_
+  std::condition_variable watcher_added_;
   struct Prepared {
     std::uint64_t seq = 0;
     std::uint64_t count = 0;
@@ -430,10 +435,24 @@ grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::Callba
 void ApiServer::Impl::notifyLoop() {
   std::uint64_t seen = store_.lastSeq();
   while (!stopping_.load()) {
-    if (!store_.waitForNewer(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(200))) continue;
-    seen = store_.lastSeq();
-    std::lock_guard lock(watchers_mutex_);
-    for (auto* w : watchers_) w->poke(/*may_finish=*/false);
+    if (watcherCount() == 0) {
+      // Nobody to tell: the store need not wake this thread per event.
+      std::unique_lock lock(watchers_mutex_);
+      watcher_added_.wait_for(lock, std::chrono::milliseconds(200), [&] { return !watchers_.empty() || stopping_; });
+      if (watchers_.empty()) continue;
+      // A new watcher: poked at once below, for what came since it started.
+      seen = store_.lastSeq();
+    } else {
+      if (!store_.waitForNewer(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(200))) continue;
+      seen = store_.lastSeq();
+    }
+    {
+      std::lock_guard lock(watchers_mutex_);
+      for (auto* w : watchers_) w->poke(/*may_finish=*/false);
+    }
+    // Events that come within the next quarter millisecond go out with
+    // these: one wake-up per batch under a flood, not one per event.
+    std::this_thread::sleep_for(std::chrono::microseconds(250));
   }
 }
 
@@ -598,6 +617,7 @@ void ApiServer::stop() {
   if (!impl_->server_) return;
   impl_->endpoint_->stop();
   impl_->stopping_.store(true);
+  impl_->watcher_added_.notify_all();
   if (impl_->notifier_.joinable()) impl_->notifier_.join();
   // Tell watchers why their stream ends, rather than leaving them a bare
   // cancellation at the shutdown deadline.

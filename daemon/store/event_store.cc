@@ -10,10 +10,10 @@ EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<std::size_t>(capacity, 4096));
 }
 
-std::uint64_t EventStore::appendLocked(core::Event& event) {
+std::uint64_t EventStore::appendLocked(const core::Event& event) {
   std::uint64_t seq = next_seq_++;
-  event.seq = seq;
   pack(event, strings_, previous_reason_, scratch_);
+  scratch_.seq = seq;
   previous_reason_ = event.reason;
   const std::size_t table_before = strings_.bytes();
   PackedEvent* slot;
@@ -36,19 +36,23 @@ std::uint64_t EventStore::appendLocked(core::Event& event) {
   return seq;
 }
 
-std::uint64_t EventStore::append(core::Event event) {
+std::uint64_t EventStore::append(const core::Event& event) {
   std::uint64_t seq;
+  bool wake;
   {
     std::lock_guard lock(mutex_);
     seq = appendLocked(event);
+    wake = waiters_ > 0;
   }
-  appended_.notify_all();
+  if (wake) appended_.notify_all();
   return seq;
 }
 
-std::uint64_t EventStore::appendOrFold(core::Event event, const std::string& key, std::chrono::nanoseconds window) {
-  if (window.count() <= 0) return append(std::move(event));
+std::uint64_t EventStore::appendOrFold(const core::Event& event, const std::string& key,
+                                       std::chrono::nanoseconds window) {
+  if (window.count() <= 0) return append(event);
   std::uint64_t seq;
+  bool wake;
   {
     std::lock_guard lock(mutex_);
     auto it = folds_.find(key);
@@ -68,8 +72,9 @@ std::uint64_t EventStore::appendOrFold(core::Event event, const std::string& key
       std::erase_if(folds_, [&](const auto& slot) { return slot.second.seq < first; });
     }
     folds_[key] = {seq, start};
+    wake = waiters_ > 0;
   }
-  appended_.notify_all();
+  if (wake) appended_.notify_all();
   return seq;
 }
 
@@ -127,7 +132,10 @@ void EventStore::forEachSummary(const std::function<void(const Summary&)>& visit
 
 bool EventStore::waitForNewer(std::uint64_t after_seq, std::chrono::steady_clock::time_point deadline) const {
   std::unique_lock lock(mutex_);
-  return appended_.wait_until(lock, deadline, [&] { return next_seq_ - 1 > after_seq; });
+  ++waiters_;
+  bool newer = appended_.wait_until(lock, deadline, [&] { return next_seq_ - 1 > after_seq; });
+  --waiters_;
+  return newer;
 }
 
 std::uint64_t EventStore::lastSeq() const {

@@ -46,15 +46,16 @@ class EventStore {
  public:
   explicit EventStore(std::size_t capacity);
 
-  // Stores the event, setting its seq; returns the seq.
-  std::uint64_t append(core::Event event);
+  // Stores the event (packed: nothing of it is kept), under the next
+  // sequence number, which is returned.
+  std::uint64_t append(const core::Event& event);
 
   // Stores the event, or folds it: when an event with the same `key` was
   // stored less than `window` before (by event time) and is still in the
   // ring, that event's count grows by one and its last_seen moves to this
   // one's; nothing new is stored, and the fold is counted. A window of zero
   // never folds. Returns the seq stored or folded into.
-  std::uint64_t appendOrFold(core::Event event, const std::string& key, std::chrono::nanoseconds window);
+  std::uint64_t appendOrFold(const core::Event& event, const std::string& key, std::chrono::nanoseconds window);
 
   // The first event with seq >= from_seq that `filter` accepts, or a gap
   // when from_seq is older than the oldest stored event, or nothing yet.
@@ -84,7 +85,7 @@ class EventStore {
  private:
   const PackedEvent* findLocked(std::uint64_t seq) const;
   PackedEvent* findLocked(std::uint64_t seq);
-  std::uint64_t appendLocked(core::Event& event);
+  std::uint64_t appendLocked(const core::Event& event);
 
   // Where each fold key's current window started and which event it counts into.
   struct FoldSlot {
@@ -94,6 +95,7 @@ class EventStore {
 
   mutable std::mutex mutex_;
   mutable std::condition_variable appended_;
+  mutable int waiters_ = 0;  // in waitForNewer: an append wakes only when someone waits
   std::vector<PackedEvent> ring_;  // grows to capacity_, then wraps
   StringTable strings_;
   std::string previous_reason_;    // of the last event appended
