@@ -136,6 +136,14 @@ class Daemon:
                 return int(line.split()[1])
         return 0
 
+    def private_kib(self):
+        """Memory of this process alone: RSS less the shared libraries' pages
+        and the kernel's capture ring (Pss_Anon of smaps_rollup)."""
+        for line in open(f"/proc/{self.pid()}/smaps_rollup"):
+            if line.startswith("Pss_Anon:"):
+                return int(line.split()[1])
+        return 0
+
     def cpu_seconds(self):
         fields = open(f"/proc/{self.pid()}/stat").read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -230,13 +238,15 @@ def store():
         cfg = write_config(work / "store.yaml", **{"capacity: 10000": f"capacity: {n}", "fold_seconds: 60":
                                                    "fold_seconds: 0", "enabled: true\n  ebpf": "enabled: false\n  ebpf"})
         empty = Daemon(cfg)
-        empty_rss = empty.rss_kib()
+        empty_rss, empty_private = empty.rss_kib(), empty.private_kib()
         empty.stop()
         d = Daemon(cfg, "--replay", str(capture), "--replay-speed", "0")
         d.replay_done()
         st = d.status()
         stored = counter(st, "store", "size")
         row("store", f"RSS holding {stored} events, MB", d.rss_kib() / 1024, "MB", empty_rss / 1024, "empty store")
+        row("store", f"private memory (Pss_Anon) holding {stored} events, MB", d.private_kib() / 1024, "MB",
+            empty_private / 1024, "empty store")
         if n == 100_000:
             start = time.perf_counter()
             r = subprocess.run([str(dnsleakctl), "--socket", d.socket, "report", "--group-by", "qname", "--format",
@@ -353,11 +363,13 @@ def idle():
         row("idle", "fully idle: CPU share of one core", (d.cpu_seconds() - c0) / (time.perf_counter() - t0), "share",
             None)
         row("idle", "fully idle: RSS, MB", d.rss_kib() / 1024, "MB", None)
+        row("idle", "fully idle: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
         c0, t0 = d.cpu_seconds(), time.perf_counter()
         tcpreplay(mix_scapy, 200, 4000)
         row("idle", "200 pkt/s: CPU share of one core", (d.cpu_seconds() - c0) / (time.perf_counter() - t0), "share",
             None)
         row("idle", "200 pkt/s: RSS, MB", d.rss_kib() / 1024, "MB", None)
+        row("idle", "200 pkt/s: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
         d.stop()
     finally:
         veth_down()

@@ -27,9 +27,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // What the pipeline reads live: DNS on port 53; mDNS, LLMNR and
-// NetBIOS-NS; DNS over TLS on TCP/853; what a client sends to TCP/443 (its
-// ClientHello says whether the connection is DNS over HTTPS; the server's
-// side, the bulk of HTTPS traffic, is left out); DoQ's UDP ports; QUIC
+// NetBIOS-NS; DNS over TLS on TCP/853; of what a client sends to TCP/443,
+// the segments that open, push or close (its ClientHello says whether the
+// connection is DNS over HTTPS: the hello's first segment passes by its
+// content below, a hello's last is pushed; the server's side and the
+// client's bulk segments, most of HTTPS traffic, are left out; IPv6 by its
+// fixed header); DoQ's UDP ports; QUIC
 // long-header packets to UDP/443 (a connection's first packets, whose
 // Initial says whether it is DoH over HTTP/3); and IP fragments, whose
 // later pieces carry no port (IPv4 with a fragment offset; IPv6 whose first
@@ -42,7 +45,9 @@ using Clock = std::chrono::steady_clock;
 // a filter sees packets, not flows.
 constexpr const char* kFilter =
     "port 53 or udp port 5353 or port 5355 or udp port 137 or tcp port 853"
-    " or tcp dst port 443 or udp port 853 or udp port 784 or udp port 8853"
+    " or (ip and tcp dst port 443 and tcp[13] & 0x0f != 0)"
+    " or (ip6 and ip6[6] = 6 and ip6[42:2] = 443 and ip6[53] & 0x0f != 0)"
+    " or udp port 853 or udp port 784 or udp port 8853"
     " or (udp dst port 443 and udp[8] & 0x80 != 0)"
     " or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)";
 // With capture.tunnels, encapsulated traffic too (VXLAN, Geneve, GRE,
