@@ -209,22 +209,21 @@ def offline():
                 args.packets / read / 1e6, "--read")
         # The daemon's path: the same packets through the store, at once.
         cfg = write_config(work / "replay.yaml")
-        best = None
-        for _ in range(3):
-            d = Daemon(cfg, "--replay", str(capture), "--replay-speed", "0")
-            took = d.replay_done() - d.started
-            d.stop()
-            best = took if best is None else min(best, took)
-        # Start-up (socket, policy, API) is in `best` too; it is measured
-        # alone on an empty capture and taken out.
+
+        def best_replay(path):
+            best = None
+            for _ in range(3):
+                d = Daemon(cfg, "--replay", str(path), "--replay-speed", "0")
+                took = d.replay_done() - d.started
+                d.stop()
+                best = took if best is None else min(best, took)
+            return best
+
+        # Start-up (socket, policy, API) is in the replay's time too; it is
+        # measured alone on an empty capture and taken out.
         empty = work / "empty.pcap"
         subprocess.run(["editcap", "-r", str(capture), str(empty), "0"], check=True, stdout=subprocess.DEVNULL)
-        startup = None
-        for _ in range(3):
-            d = Daemon(cfg, "--replay", str(empty), "--replay-speed", "0")
-            took = d.replay_done() - d.started
-            d.stop()
-            startup = took if startup is None else min(startup, took)
+        best, startup = best_replay(capture), best_replay(empty)
         row("offline", f"{name}: --replay into the store, s", best - startup, "s", read, "--read",
             (best - startup) / read)
         results["offline"][f"{name}: DNS messages"] = messages
