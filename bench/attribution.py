@@ -15,6 +15,12 @@ named by its pid), share at high confidence, share wrong (a query named by
 another pid: must be 0), and the daemon's own lookup latency p50/p99.
 
     sudo bench/attribution.py [BUILD_DIR] [--clients N] [--rate PER_SECOND]
+                              [--load PACKETS_PER_SECOND]
+
+With --load, a third veth brings other traffic into the client host while
+the clients run (bench/make_mix.py's Scapy mix, sent by tcpreplay at that
+rate, looped): attribution under load, where the capture thread and the
+attribution worker share the cores with a busy link.
 """
 import argparse
 import json
@@ -31,6 +37,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("build", nargs="?", default=str(root / "build"))
 parser.add_argument("--clients", type=int, default=1000)
 parser.add_argument("--rate", type=float, default=100.0, help="clients started per second")
+parser.add_argument("--load", type=int, default=0, help="other packets per second into the client host")
 args = parser.parse_args()
 build = Path(args.build)
 dnsleakd, dnsleakctl = build / "dnsleakd", build / "dnsleakctl"
@@ -61,6 +68,8 @@ ip -n {client_ns} link set lo up; ip -n {resolver_ns} link set lo up
 ip -n {client_ns} link add eth0 type veth peer name eth0 netns {resolver_ns}
 ip -n {client_ns} addr add 10.77.0.2/24 dev eth0; ip -n {resolver_ns} addr add 10.77.0.1/24 dev eth0
 ip -n {client_ns} link set eth0 up; ip -n {resolver_ns} link set eth0 up
+ip link add dlbl{tag} type veth peer name load0 netns {client_ns}
+ip link set dlbl{tag} up; ip -n {client_ns} link set load0 up
 mkdir -p /etc/netns/{client_ns}
 printf 'nameserver 10.77.0.1\\noptions timeout:2 attempts:1\\n' > /etc/netns/{client_ns}/resolv.conf
 """)
@@ -75,7 +84,7 @@ def teardown(resolver):
     resolver.terminate()
     resolver.wait()
     subprocess.run(["sh", "-c", f"ip netns del {client_ns}; ip netns del {resolver_ns}; "
-                                f"rm -rf /etc/netns/{client_ns}"], check=False)
+                                f"rm -rf /etc/netns/{client_ns}; ip link del dlbl{tag} 2>/dev/null"], check=False)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -128,6 +137,10 @@ attribution:
             return None
         if cost is not None:
             cost[name] = measure_send_cost()
+        load = None
+        if args.load:
+            load = subprocess.Popen(["tcpreplay", "-q", "-i", f"dlbl{tag}", "--pps", str(args.load), "--loop", "0",
+                                     str(load_capture)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         clients = []
         interval = 1.0 / args.rate
         start = time.monotonic()
@@ -148,6 +161,9 @@ attribution:
             running = [q for q in running if q.poll() is None]
         for p in running:
             p.wait()
+        if load:
+            load.terminate()
+            load.wait()
         time.sleep(1.0)
         status = json.loads(ctl(socket, "--json", "status").stdout)
         rss = 0
@@ -189,7 +205,8 @@ def report(name, result):
             if all(e["attribution"].get("confidence") == "CONFIDENCE_HIGH" for e in named):
                 k["high"] += 1
     total = {f: sum(k[f] for k in kinds.values()) for f in ("n", "seen", "right", "high", "wrong")}
-    print(f"\n{name}: {total['n']} clients at {args.rate:g}/s, {total['seen']} seen")
+    under = f", under {args.load} other packets/s" if args.load else ""
+    print(f"\n{name}: {total['n']} clients at {args.rate:g}/s{under}, {total['seen']} seen")
     print(f"  {'clients':<10}{'right':>10}{'high':>10}{'wrong':>10}")
     for kind, k in list(kinds.items()) + [("all", total)]:
         n = max(k["n"], 1)
@@ -205,6 +222,12 @@ def report(name, result):
     return total
 
 
+load_capture = work / "load.pcap"
+if args.load:
+    if not shutil.which("tcpreplay"):
+        sys.exit("--load needs tcpreplay (scripts/install-deps.sh installs it)")
+    subprocess.run(["/usr/bin/python3", str(root / "bench" / "make_mix.py"), str(load_capture), "200000", "11"],
+                   check=True, stdout=subprocess.DEVNULL)
 resolver = setup()
 try:
     time.sleep(0.5)
