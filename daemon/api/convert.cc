@@ -34,6 +34,10 @@ void addCounts(const NamedCounts& counts, google::protobuf::RepeatedPtrField<v1:
 
 }  // namespace
 
+std::string_view ipProtocolName(std::uint8_t ip_protocol) {
+  return ip_protocol == IPPROTO_TCP ? "tcp" : ip_protocol == IPPROTO_UDP ? "udp" : "";
+}
+
 void toProto(const core::Event& e, v1::Event* out) {
   out->set_seq(e.seq);
   toProto(e.time, out->mutable_time());
@@ -96,7 +100,7 @@ void toProto(const core::Event& e, v1::Event* out) {
   toProto(e.destination, out->mutable_destination());
   toProto(e.resolver, out->mutable_resolver());
   out->set_ip_version(e.ip_version);
-  out->set_ip_protocol(e.ip_protocol == IPPROTO_TCP ? "tcp" : e.ip_protocol == IPPROTO_UDP ? "udp" : "");
+  out->set_ip_protocol(std::string(ipProtocolName(e.ip_protocol)));
   out->mutable_interface()->set_index(e.interface.index);
   out->mutable_interface()->set_name(e.interface.name);
   out->mutable_interface()->set_kind(e.interface.kind);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "api/control_plane.h"
 #include "core/event.h"
@@ -10,6 +11,8 @@
 namespace dnsleak::api {
 
 void toProto(const core::Event& event, v1::Event* out);
+// "tcp", "udp" or "": an event's ip_protocol as the API names it.
+std::string_view ipProtocolName(std::uint8_t ip_protocol);
 void toProto(const StatusSnapshot& status, const store::StoreStats& store, std::uint64_t watchers,
              v1::GetStatusResponse* out);
 void toProto(const config::ConfigError& error, v1::ConfigError* out);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <ctime>
 
-#include <netinet/in.h>
+#include "api/convert.h"
 
 #include "dnsleak/v1/dnsleak.pb.h"
 
@@ -345,7 +345,7 @@ void appendEventJson(const core::Event& e, std::string& out) {
   w.endpoint("destination", e.destination);
   w.endpoint("resolver", e.resolver);
   w.member("ipVersion", e.ip_version);
-  w.member("ipProtocol", e.ip_protocol == IPPROTO_TCP ? "tcp" : e.ip_protocol == IPPROTO_UDP ? "udp" : "");
+  w.member("ipProtocol", ipProtocolName(e.ip_protocol));
   w.object("interface");
   w.member("index", e.interface.index);
   w.member("name", e.interface.name);

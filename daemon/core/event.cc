@@ -7,23 +7,6 @@ std::string describeEndpoint(const Endpoint& ep) {
   return ep.address.toString() + ":" + std::to_string(ep.port);
 }
 
-std::size_t approximateSize(const Event& e) {
-  std::size_t size = sizeof(Event);
-  auto str = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() : 0; };
-  size += str(e.profile) + str(e.rule) + str(e.reason) + str(e.remediation) + str(e.sni) +
-          str(e.tunnel) + str(e.dns.qname) + str(e.interface.name) + str(e.interface.kind);
-  for (const auto& a : e.dns.answers) size += sizeof(a) + str(a.name) + str(a.data);
-  size += e.dns.edns_options.capacity() * sizeof(std::uint16_t);
-  for (const auto& a : e.alpn) size += sizeof(a) + str(a);
-  size += str(e.process.name) + str(e.process.exe) + str(e.process.cmdline) +
-          str(e.process.user) + str(e.process.unit) + str(e.process.cgroup) + str(e.process.container_id) +
-          str(e.attribution.method) + str(e.attribution.detail) + str(e.geo.country) + str(e.geo.city) +
-          str(e.geo.as_org);
-  for (const auto& p : e.process.parents) size += sizeof(p) + str(p.name);
-  for (const auto& s : e.signals) size += sizeof(s) + str(s);
-  return size;
-}
-
 std::string_view transportName(Transport t) {
   switch (t) {
     case Transport::kDnsUdp: return "dns-udp";

@@ -223,9 +223,6 @@ struct ConnectionObservation {
   bool tunnelled = false;  // taken out of a tunnel seen on an outer link
 };
 
-// Approximate heap plus inline size of an event, for store accounting.
-std::size_t approximateSize(const Event& event);
-
 std::string_view transportName(Transport t);
 std::string_view leakTypeName(LeakType t);
 std::string_view verdictName(Verdict v);

@@ -145,8 +145,10 @@ void pack(const core::Event& e, StringTable& strings, std::string_view previous_
   out.count = e.count;
   out.last_seen = e.last_seen;
   out.verdict = e.verdict;
-  out.bytes.clear();
-  Writer w(out.bytes, strings);
+  // Written into a buffer that stays warm, then copied once at its size.
+  thread_local std::string buffer;
+  buffer.clear();
+  Writer w(buffer, strings);
   w.u(kVersion);
   w.i(nanos(e.time));
   w.i(nanos(e.first_seen) - nanos(e.time));
@@ -254,7 +256,9 @@ void pack(const core::Event& e, StringTable& strings, std::string_view previous_
   w.shared(e.geo.as_org);
   w.u(e.signals.size());
   for (const auto& s : e.signals) w.shared(s);
-  out.bytes.shrink_to_fit();
+  // A reused buffer much larger than this event is let go.
+  if (out.bytes.capacity() > buffer.size() * 2) std::string().swap(out.bytes);
+  out.bytes.assign(buffer);
 }
 
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& e) {

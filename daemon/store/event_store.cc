@@ -12,9 +12,6 @@ EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
 
 std::uint64_t EventStore::appendLocked(const core::Event& event) {
   std::uint64_t seq = next_seq_++;
-  pack(event, strings_, previous_reason_, scratch_);
-  scratch_.seq = seq;
-  previous_reason_ = event.reason;
   const std::size_t table_before = strings_.bytes();
   PackedEvent* slot;
   if (ring_.size() < capacity_) {
@@ -25,13 +22,9 @@ std::uint64_t EventStore::appendLocked(const core::Event& event) {
     head_ = (head_ + 1) % capacity_;
     ++evicted_;
   }
-  slot->seq = scratch_.seq;
-  slot->count = scratch_.count;
-  slot->last_seen = scratch_.last_seen;
-  slot->verdict = scratch_.verdict;
-  // A buffer of exactly the packed size (a reused one may be larger).
-  if (slot->bytes.capacity() > scratch_.bytes.size() * 2) std::string().swap(slot->bytes);
-  slot->bytes.assign(scratch_.bytes);
+  pack(event, strings_, previous_reason_, *slot);
+  slot->seq = seq;
+  previous_reason_ = event.reason;
   bytes_ += packedSize(*slot) + (strings_.bytes() - table_before);
   return seq;
 }
@@ -109,7 +102,6 @@ ReadResult EventStore::next(std::uint64_t from_seq, const std::function<bool(con
       return result;
     }
   }
-  result.event = core::Event();
   result.next_seq = next_seq_;
   return result;
 }

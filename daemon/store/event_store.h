@@ -99,7 +99,6 @@ class EventStore {
   std::vector<PackedEvent> ring_;  // grows to capacity_, then wraps
   StringTable strings_;
   std::string previous_reason_;    // of the last event appended
-  PackedEvent scratch_;            // packed into, then copied to its slot at its size
   std::size_t capacity_;
   std::size_t head_ = 0;           // index of the oldest event once full
   std::uint64_t next_seq_ = 1;
