@@ -141,6 +141,13 @@ attribution:
         if args.load:
             load = subprocess.Popen(["tcpreplay", "-q", "-i", f"dlbl{tag}", "--pps", str(args.load), "--loop", "0",
                                      str(load_capture)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Read live, filtered to the clients' names by the server: under
+        # load, other traffic would push the clients' events out of the
+        # store before they could be read back from it.
+        watch = subprocess.Popen([str(dnsleakctl), "--socket", socket, "--json", "watch", "--all", "--name",
+                                  "bench.test"], stdout=open(work / f"{name}.watch", "w"),
+                                 stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
         clients = []
         interval = 1.0 / args.rate
         start = time.monotonic()
@@ -172,8 +179,11 @@ attribution:
                 rss = int(line.split()[1])
         status["_rss_kib"] = rss
         events = {}
-        r = ctl(socket, "--json", "watch", "--all", "--from-seq", "1", "--duration", "3")
-        for line in r.stdout.splitlines():
+        watch.terminate()
+        status["_missed"] = 0
+        watch.wait(timeout=30)
+        for line in (work / f"{name}.watch").read_text().splitlines():
+            status["_missed"] += int(json.loads(line).get("gap", {}).get("missed", 0))
             e = json.loads(line).get("event")
             if e and e.get("kind") == "MESSAGE_KIND_QUERY":
                 events.setdefault(e["dns"]["qname"], []).append(e)
@@ -218,7 +228,7 @@ def report(name, result):
     failures = ", ".join(f"{f['name']} {f['count']}" for f in attribution.get("failures", []) if int(f.get("count", 0)))
     print(f"  not found: {failures or 'none'}; ebpf flows {attribution.get('ebpfFlows', 0)}, "
           f"lost {attribution.get('ebpfLost', 0)}, past a full queue {attribution.get('overflow', 0)}; "
-          f"dnsleakd RSS {status['_rss_kib'] / 1024:.1f} MiB")
+          f"dnsleakd RSS {status['_rss_kib'] / 1024:.1f} MiB; the watch missed {status['_missed']} events")
     return total
 
 

@@ -154,6 +154,10 @@ void Attributor::fail(core::Event& e, core::AttributionFailure failure, const ch
 void Attributor::attribute(Item& item) {
   core::Event& e = item.event;
   auto flow = flowOf(e);
+  // Its direction says this host's, but the client's address is not: a
+  // flow between two other hosts seen on a shared link, or one this host
+  // routes. No socket here can hold it.
+  if (flow && !provider_->holdsAddress(flow->local.address)) flow.reset();
   if (!flow) {
     // Forwarded here: a container's, if its sender was seen in another
     // network namespace of this host; else another host's.

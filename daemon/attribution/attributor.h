@@ -90,9 +90,11 @@ class Attributor {
   void flush();
   AttributionStats stats() const;
 
-  // The flow whose owner an event is about: the client's end (the one that
-  // is not the resolver) must be this host's. Nothing when it is not
-  // (this host is the server, or forwards the flow).
+  // The flow whose owner an event is about, by the packet's direction: the
+  // client's end (the one that is not the resolver) must be this host's.
+  // Nothing when it is not (this host is the server, or forwards the
+  // flow). The worker also asks the provider whether this host holds the
+  // client's address.
   static std::optional<FlowQuery> flowOf(const core::Event& event);
   // The client's and the server's ends, wherever the client is.
   static std::optional<FlowQuery> endsOf(const core::Event& event);

@@ -76,6 +76,14 @@ class FlowOwnerProvider {
     (void)query;
     return std::nullopt;
   }
+  // Whether this host holds an address: a flow whose client end is not
+  // this host's is carried, not sent, here (another host's on a shared
+  // link, or forwarded) and gets no socket lookup. Where the platform
+  // cannot tell, every address is taken as this host's.
+  virtual bool holdsAddress(const core::IpAddress& address) {
+    (void)address;
+    return true;
+  }
 };
 
 struct ProviderOptions {

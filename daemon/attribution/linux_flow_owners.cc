@@ -17,6 +17,7 @@
 
 #include "attribution/conntrack.h"
 #include "attribution/flow_owner.h"
+#include "attribution/local_addresses.h"
 #include "attribution/procfs.h"
 #include "attribution/procnet.h"
 #include "attribution/send_time_owners.h"
@@ -74,6 +75,8 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     poll();
     return send_time_.findForwarded(q, std::chrono::seconds(5));
   }
+
+  bool holdsAddress(const core::IpAddress& address) override { return local_.holds(address); }
 
   Freshness check(const FlowQuery& q, const FlowOwner& remembered) override {
     if (hooks_) {
@@ -151,6 +154,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
   bool sock_diag_;
   bool can_read_fds_;
   ProcFs procfs_;
+  LocalAddresses local_{hostAddresses};
   std::unique_ptr<SendTimeHooks> hooks_;
   SendTimeTable send_time_;
   std::string ebpf_state_;  // set once, before any reader

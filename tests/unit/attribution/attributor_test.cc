@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "attribution/local_addresses.h"
 #include "attribution/procnet.h"
 #include "attribution/send_time_owners.h"
 #include "attribution/table_owners.h"
@@ -61,6 +63,9 @@ class FakeProvider : public FlowOwnerProvider {
     return none;
   }
   Freshness check(const FlowQuery&, const FlowOwner&) override { return freshness; }
+  bool holdsAddress(const core::IpAddress& a) override {
+    return held.empty() || std::find(held.begin(), held.end(), a.toString()) != held.end();
+  }
   std::optional<FlowOwner> lookupForwarded(const FlowQuery& q) override {
     for (const auto& [flow, pid] : forwarded) {
       if (flow == q) {
@@ -74,6 +79,7 @@ class FakeProvider : public FlowOwnerProvider {
   }
   std::vector<std::pair<FlowQuery, std::uint32_t>> forwarded;
   std::vector<std::pair<FlowQuery, std::uint32_t>> owners;
+  std::vector<std::string> held;  // this host's addresses; empty: every one
   std::atomic<int> lookups{0};
   Freshness freshness = Freshness::kUnknown;
   bool hold = false;
@@ -266,6 +272,68 @@ TEST(Attributor, AForwardedQueryIsAContainersWhenItsSenderWasSeenElseAnotherHost
   EXPECT_EQ(out[0].process.pid, 555u);
   EXPECT_EQ(out[0].attribution.failure, core::AttributionFailure::kNone);
   EXPECT_EQ(out[1].attribution.failure, core::AttributionFailure::kNotLocal);
+}
+
+// On a shared link (or a host that routes), a response to another host
+// arrives like one to us, and a routed container's query leaves like one
+// of ours: the client's address says whose it is. Neither costs a socket
+// lookup; the container's is still named from its send-time record.
+TEST(Attributor, AFlowWhoseClientAddressThisHostDoesNotHoldGetsNoSocketLookup) {
+  auto provider = std::make_unique<FakeProvider>();
+  auto* fake = provider.get();
+  fake->held = {"192.0.2.10"};
+  auto ours = query("192.0.2.10", 40000);
+  fake->owners.push_back({*Attributor::flowOf(ours), 42});
+  auto theirs = responseTo(query("192.0.2.77", 40001));  // arrives inbound, to another host
+  ASSERT_TRUE(Attributor::flowOf(theirs)) << "by direction alone it looks like ours";
+  auto routed = query("10.99.0.2", 40002);  // a container's, leaving by this host's uplink
+  fake->forwarded.push_back({*Attributor::endsOf(routed), 555});
+  std::vector<core::Event> out;
+  {
+    Attributor a(std::move(provider), {}, [&](core::Event& e, bool) { out.push_back(e); });
+    a.submit(ours, false);
+    a.submit(theirs, false);
+    a.submit(routed, false);
+    a.flush();
+    EXPECT_EQ(fake->lookups.load(), 1) << "only the flow of an address this host holds is looked up";
+  }
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].process.pid, 42u);
+  EXPECT_EQ(out[1].attribution.failure, core::AttributionFailure::kNotLocal);
+  EXPECT_EQ(out[2].process.pid, 555u);
+  EXPECT_EQ(out[2].attribution.failure, core::AttributionFailure::kNone);
+}
+
+TEST(LocalAddresses, AnAddressNotHeldRereadsTheListAtMostOncePerInterval) {
+  std::vector<core::IpAddress> list = {*core::IpAddress::parse("192.0.2.10"), *core::IpAddress::parse("2001:db8::10")};
+  int reads = 0;
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  LocalAddresses local([&] { ++reads; return list; }, std::chrono::milliseconds(100), [&] { return now; });
+  EXPECT_TRUE(local.holds(*core::IpAddress::parse("192.0.2.10")));
+  EXPECT_TRUE(local.holds(*core::IpAddress::parse("2001:db8::10")));
+  EXPECT_TRUE(local.holds(*core::IpAddress::parse("127.0.0.1"))) << "loopback is always this host's";
+  EXPECT_TRUE(local.holds(*core::IpAddress::parse("::1")));
+  EXPECT_EQ(reads, 1);
+  // Another host's, many times within the interval: one read, not one each.
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(local.holds(*core::IpAddress::parse("192.0.2.77")));
+  EXPECT_EQ(reads, 1);
+  // An address added since (DHCP, a VPN) is known after the interval.
+  list.push_back(*core::IpAddress::parse("10.8.0.2"));
+  EXPECT_FALSE(local.holds(*core::IpAddress::parse("10.8.0.2")));
+  now += std::chrono::milliseconds(100);
+  EXPECT_TRUE(local.holds(*core::IpAddress::parse("10.8.0.2")));
+  EXPECT_EQ(reads, 2);
+  // One that goes is forgotten at the next reread.
+  list.erase(list.begin());
+  now += std::chrono::milliseconds(100);
+  EXPECT_FALSE(local.holds(*core::IpAddress::parse("192.0.2.77")));
+  EXPECT_FALSE(local.holds(*core::IpAddress::parse("192.0.2.10")));
+}
+
+TEST(LocalAddresses, TheHostsOwnListHoldsItsLoopbackAndIsNotEmpty) {
+  auto list = hostAddresses();
+  ASSERT_FALSE(list.empty()) << "getifaddrs gave no address (no lo?)";
+  EXPECT_NE(std::find(list.begin(), list.end(), *core::IpAddress::parse("127.0.0.1")), list.end());
 }
 
 TEST(LatencyHistogram, PercentilesAreBucketUpperBounds) {
