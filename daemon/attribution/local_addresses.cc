@@ -4,24 +4,28 @@
 
 namespace dnsleak::attribution {
 
-LocalAddresses::LocalAddresses(Source source, std::chrono::milliseconds min_refresh, Clock clock)
-    : source_(std::move(source)), min_refresh_(min_refresh), clock_(std::move(clock)) {}
+LocalAddresses::LocalAddresses(Source source, Changed changed, std::chrono::milliseconds min_check, Clock clock)
+    : source_(std::move(source)), changed_(std::move(changed)), min_check_(min_check), clock_(std::move(clock)) {}
 
-void LocalAddresses::refresh(std::chrono::steady_clock::time_point now) {
+void LocalAddresses::read() {
   sorted_ = source_();
   std::sort(sorted_.begin(), sorted_.end());
-  read_at_ = now;
   read_ = true;
-  ++refreshes_;
+  ++reads_;
 }
 
 bool LocalAddresses::holds(const core::IpAddress& address) {
   if (address.isLoopback()) return true;
-  if (!read_) refresh(clock_());
+  if (!read_) {
+    changed_();  // what was said before the first read is in it
+    read();
+  }
   if (std::binary_search(sorted_.begin(), sorted_.end(), address)) return true;
   const auto now = clock_();
-  if (now - read_at_ < min_refresh_) return false;
-  refresh(now);
+  if (now - checked_at_ < min_check_) return false;
+  checked_at_ = now;
+  if (!changed_()) return false;
+  read();
   return std::binary_search(sorted_.begin(), sorted_.end(), address);
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "core/ip_address.h"
@@ -14,34 +15,59 @@ namespace dnsleak::attribution {
 // arrives here just as one to us does, and looking up an owner for it
 // costs a failing socket and conntrack search each time.
 //
-// Kept as a sorted list; an address not in it rereads the host's list,
-// at most once per `min_refresh`, so an address added since (DHCP, a VPN
-// coming up) is known within that long. Worker thread only.
+// Kept as a sorted list, reread when the host says its addresses changed.
+// An address not in the list asks whether they did (at most once per
+// `min_check`), so one added since (DHCP, a VPN coming up) is known at its
+// first use after that, and a stream of other hosts' flows costs no
+// rereading. Worker thread only.
 class LocalAddresses {
  public:
   using Source = std::function<std::vector<core::IpAddress>()>;
+  // Whether the host's addresses may have changed since the last call.
+  // Never blocks.
+  using Changed = std::function<bool()>;
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  explicit LocalAddresses(Source source, std::chrono::milliseconds min_refresh = std::chrono::milliseconds(100),
-                          Clock clock = std::chrono::steady_clock::now);
+  LocalAddresses(Source source, Changed changed,
+                 std::chrono::milliseconds min_check = std::chrono::milliseconds(10),
+                 Clock clock = std::chrono::steady_clock::now);
 
   // Loopback addresses are always this host's.
   bool holds(const core::IpAddress& address);
-  std::uint64_t refreshes() const { return refreshes_; }
+  std::uint64_t reads() const { return reads_; }
 
  private:
-  void refresh(std::chrono::steady_clock::time_point now);
+  void read();
 
   Source source_;
-  std::chrono::milliseconds min_refresh_;
+  Changed changed_;
+  std::chrono::milliseconds min_check_;
   Clock clock_;
   std::vector<core::IpAddress> sorted_;
-  std::chrono::steady_clock::time_point read_at_{};
+  std::chrono::steady_clock::time_point checked_at_{};
   bool read_ = false;
-  std::uint64_t refreshes_ = 0;
+  std::uint64_t reads_ = 0;
 };
 
 // This host's addresses, from getifaddrs (POSIX). Empty where it fails.
 std::vector<core::IpAddress> hostAddresses();
+
+// Tells when the host's addresses change (Linux: an rtnetlink socket in
+// the address groups). Where it cannot listen, every call says they may
+// have.
+class AddressChanges {
+ public:
+  AddressChanges();
+  ~AddressChanges();
+  AddressChanges(const AddressChanges&) = delete;
+  AddressChanges& operator=(const AddressChanges&) = delete;
+  bool changed();  // takes in every notice waiting; never blocks
+
+ private:
+  int fd_ = -1;
+};
+
+// The host's own list, reread on its notices.
+LocalAddresses hostLocalAddresses();
 
 }  // namespace dnsleak::attribution
