@@ -3,10 +3,12 @@
 // and does nothing else. Prints "packets bytes checksum".
 //
 //   pcap_read_baseline FILE
-//   pcap_read_baseline --live IFACE SECONDS
+//   pcap_read_baseline --live IFACE SECONDS [TIMEOUT_MS]
 //       the same loop on a live interface (no filter, an 8 MiB buffer as the
-//       daemon's default), for SECONDS or until SIGTERM; prints "packets bytes checksum
-//       kernel_drops": the baseline for bench/run.py's live drops.
+//       daemon's default, a buffer timeout of TIMEOUT_MS, default 100), for
+//       SECONDS or until SIGTERM; prints "packets bytes checksum
+//       kernel_drops": the baseline for bench/run.py's live drops, and with
+//       the daemon's capture.delivery_ms for what waking that often costs.
 
 #include <pcap/pcap.h>
 
@@ -21,7 +23,7 @@ namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 
-int live(const char* iface, int seconds) {
+int live(const char* iface, int seconds, int timeout_ms) {
   char errbuf[PCAP_ERRBUF_SIZE];
   pcap_t* p = pcap_create(iface, errbuf);
   if (!p) {
@@ -30,7 +32,7 @@ int live(const char* iface, int seconds) {
   }
   pcap_set_snaplen(p, 65535);
   pcap_set_buffer_size(p, 8 << 20);
-  pcap_set_timeout(p, 100);
+  pcap_set_timeout(p, timeout_ms);
   if (pcap_activate(p) < 0) {
     std::fprintf(stderr, "%s\n", pcap_geterr(p));
     return 1;
@@ -61,7 +63,9 @@ int live(const char* iface, int seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string_view(argv[1]) == "--live") return live(argv[2], std::atoi(argv[3]));
+  if ((argc == 4 || argc == 5) && std::string_view(argv[1]) == "--live") {
+    return live(argv[2], std::atoi(argv[3]), argc == 5 ? std::atoi(argv[4]) : 100);
+  }
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s FILE\n", argv[0]);
     return 2;

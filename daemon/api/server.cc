@@ -23,6 +23,7 @@
 #include "api/metrics.h"
 #include "core/names.h"
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
+#include "core/thread_name.h"
 
 namespace dnsleak::api {
 namespace {
@@ -610,7 +611,10 @@ void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
   impl_->server_->GetHealthCheckService()->SetServingStatus(v1::DnsLeak::service_full_name(), true);
   impl_->endpoint_ = std::move(endpoint);
   impl_->endpoint_->start(*impl_->server_);
-  impl_->notifier_ = std::thread([this] { impl_->notifyLoop(); });
+  impl_->notifier_ = std::thread([this] {
+    core::nameThisThread("dl-notifier");
+    impl_->notifyLoop();
+  });
 }
 
 void ApiServer::stop() {

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "api/endpoint.h"
+#include "core/thread_name.h"
 
 namespace dnsleak::api {
 
@@ -100,7 +101,10 @@ class UnixSocketEndpoint : public ApiEndpoint {
   }
 
   void start(grpc::Server& server) override {
-    thread_ = std::thread([this, &server] { acceptLoop(server); });
+    thread_ = std::thread([this, &server] {
+    core::nameThisThread("dl-api-accept");
+    acceptLoop(server);
+  });
   }
 
   void stop() override {

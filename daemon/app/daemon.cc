@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "decode/decoder.h"
 #include "store/event_store.h"
+#include "core/thread_name.h"
 
 #ifndef DNSLEAK_VERSION
 #define DNSLEAK_VERSION "0.0.0"
@@ -416,6 +417,7 @@ int runDaemon(const Options& options) {
   int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::atomic<bool> capture_ended{false};
   std::thread capture_thread([&] {
+    core::nameThisThread("dl-capture");
     source->run(pipeline);
     capture_ended.store(true);
     std::uint64_t one = 1;

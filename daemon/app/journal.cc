@@ -1,4 +1,5 @@
 #include "app/journal.h"
+#include "core/thread_name.h"
 
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -63,7 +64,10 @@ LeakJournal::LeakJournal(const store::EventStore& store, std::function<std::chro
                          Options options)
     : store_(store), fold_window_(std::move(fold_window)), options_(options) {
   cursor_ = store_.lastSeq() + 1;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::nameThisThread("dl-journal");
+    run();
+  });
 }
 
 LeakJournal::~LeakJournal() {

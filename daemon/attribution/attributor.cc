@@ -1,17 +1,15 @@
 #include "attribution/attributor.h"
 
+#include "core/thread_name.h"
+
 #include <algorithm>
 #include <cmath>
 
 namespace dnsleak::attribution {
 namespace {
 
-// Idle, the worker still drains the eBPF ring this often (at most ~2900
-// reports wait in its 1 MiB).
 constexpr std::uint8_t kTcp = 6;   // IPPROTO_TCP, without the platform's headers
 constexpr std::uint8_t kUdp = 17;  // IPPROTO_UDP
-
-constexpr auto kIdlePoll = std::chrono::milliseconds(20);
 
 }  // namespace
 
@@ -74,7 +72,10 @@ std::optional<FlowQuery> Attributor::flowOf(const core::Event& e) {
 
 Attributor::Attributor(std::unique_ptr<FlowOwnerProvider> provider, AttributorOptions options, Deliver deliver)
     : provider_(std::move(provider)), options_(options), deliver_(std::move(deliver)) {
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    core::nameThisThread("dl-attribution");
+    run();
+  });
 }
 
 Attributor::~Attributor() {
@@ -113,13 +114,23 @@ void Attributor::flush() {
 }
 
 void Attributor::run() {
+  const bool polls = provider_->needsPolling();
+  idle_wait_ = options_.idle_poll;
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait_for(lock, kIdlePoll, [&] { return stop_ || !queue_.empty(); });
+    auto ready = [&] { return stop_ || !queue_.empty(); };
+    if (polls) {
+      wake_.wait_for(lock, idle_wait_, ready);
+    } else {
+      wake_.wait(lock, ready);
+    }
     if (queue_.empty()) {
       if (stop_) break;
       lock.unlock();
-      provider_->poll();  // read send-time reports while their senders live
+      // Read send-time reports while their senders live; back off while
+      // there are none.
+      const bool took = provider_->poll();
+      idle_wait_ = took ? options_.idle_poll : std::min(idle_wait_ * 2, options_.idle_poll_max);
       evict(std::chrono::steady_clock::now());
       lock.lock();
       continue;
@@ -127,6 +138,7 @@ void Attributor::run() {
     // Everything queued, in one go: one lock per batch, not per event.
     batch_.swap(queue_);
     lock.unlock();
+    idle_wait_ = options_.idle_poll;
     std::size_t lookups = 0;
     for (auto& item : batch_) {
       attribute(item);

@@ -37,6 +37,14 @@ struct AttributorOptions {
   // An owner whose socket can no longer be checked (closed) is believed
   // for responses within this long only (the rest of its exchange).
   std::chrono::milliseconds unverified_idle{std::chrono::seconds(2)};
+  // Idle, a provider that needsPolling() is polled this often while it
+  // has reports; each empty poll doubles the wait, up to idle_poll_max. A
+  // lookup polls first anyway, so a report is never read late for the
+  // flow it names; the idle polls keep the ring from filling and read
+  // senders while they live. A quiet host then wakes a few times a second,
+  // not fifty.
+  std::chrono::milliseconds idle_poll{20};
+  std::chrono::milliseconds idle_poll_max{320};
 };
 
 // Lookup latency of one method: a log-scale histogram in microseconds.
@@ -141,6 +149,7 @@ class Attributor {
   // Worker only.
   std::unordered_map<FlowQuery, Cached, FlowQueryHash> cache_;
   std::chrono::steady_clock::time_point last_eviction_{};
+  std::chrono::milliseconds idle_wait_{};
 
   std::thread worker_;
 };

@@ -57,9 +57,10 @@ class FlowOwnerProvider {
   virtual ~FlowOwnerProvider() = default;
   virtual FlowOwner lookup(const FlowQuery& query) = 0;
   // Takes in what the platform reported since the last call (eBPF's ring);
-  // the worker calls it when idle too, so reports are read while their
-  // processes still live.
-  virtual void poll() {}
+  // true when there was any. Where needsPolling(), the worker calls it when
+  // idle too, so reports are read while their processes still live.
+  virtual bool poll() { return false; }
+  virtual bool needsPolling() const { return false; }
   // Checks a remembered owner against the socket holding the flow's ends
   // now: ephemeral ports are reused, so the same ends can be a new
   // client's. Cheap next to lookup() (no /proc scan).

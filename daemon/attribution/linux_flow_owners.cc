@@ -54,9 +54,13 @@ class LinuxFlowOwners : public FlowOwnerProvider {
     ebpf_state_ = !hooks_ ? "unavailable: " + why_not : why_not.empty() ? "loaded" : "loaded " + why_not;
   }
 
-  void poll() override {
-    if (!hooks_) return;
+  bool needsPolling() const override { return hooks_ != nullptr; }
+
+  bool poll() override {
+    if (!hooks_) return false;
+    const auto before = send_time_.added();
     hooks_->drain(send_time_);
+    const bool took = send_time_.added() != before;
     ebpf_flows_.store(send_time_.added(), std::memory_order_relaxed);
     // The loss count is a map read (a system call): once a second is enough.
     auto now = std::chrono::steady_clock::now();
@@ -64,6 +68,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
       lost_read_ = now;
       ebpf_lost_.store(hooks_->lost(), std::memory_order_relaxed);
     }
+    return took;
   }
 
   ProviderStatus status() const override {
@@ -154,7 +159,7 @@ class LinuxFlowOwners : public FlowOwnerProvider {
   bool sock_diag_;
   bool can_read_fds_;
   ProcFs procfs_;
-  LocalAddresses local_{hostAddresses};
+  LocalAddresses local_ = hostLocalAddresses();
   std::unique_ptr<SendTimeHooks> hooks_;
   SendTimeTable send_time_;
   std::string ebpf_state_;  // set once, before any reader
