@@ -1,11 +1,10 @@
 #include "classify/dns_parser.h"
 
-#include <arpa/inet.h>
-
 #include <cstring>
 
 #include "core/bytes.h"
 #include "core/escape.h"
+#include "core/ip_address.h"
 
 namespace dnsleak::classify {
 namespace {
@@ -56,16 +55,14 @@ DnsParseStatus formatRdata(Bytes message, std::size_t offset, const RecordHeader
   switch (rr.type) {
     case kTypeA: {
       if (rr.rdlength != 4) return DnsParseStatus::kBadRdata;
-      char buf[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, rdata, buf, sizeof buf);
-      data = buf;
+      char buf[core::kMaxAddressText];
+      data.assign(buf, core::formatIpv4(rdata, buf));
       return DnsParseStatus::kOk;
     }
     case kTypeAaaa: {
       if (rr.rdlength != 16) return DnsParseStatus::kBadRdata;
-      char buf[INET6_ADDRSTRLEN];
-      inet_ntop(AF_INET6, rdata, buf, sizeof buf);
-      data = buf;
+      char buf[core::kMaxAddressText];
+      data.assign(buf, core::formatIpv6(rdata, buf));
       return DnsParseStatus::kOk;
     }
     case kTypeCname:

@@ -46,25 +46,71 @@ bool IpAddress::isLoopback() const {
   return false;
 }
 
-std::string IpAddress::toString() const {
-  char buf[INET6_ADDRSTRLEN];
-  if (isV4()) {
-    // By hand: glibc's inet_ntop goes through sprintf, and every reason
-    // names an address.
-    char* p = buf;
-    for (int i = 0; i < 4; ++i) {
-      unsigned v = bytes_[static_cast<std::size_t>(i)];
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-      *p++ = static_cast<char>('0' + v % 10);
-      if (i < 3) *p++ = '.';
+// By hand, not inet_ntop: glibc's goes through sprintf, and every answer
+// and every reason has an address in it.
+std::size_t formatIpv4(const std::uint8_t* bytes, char* out) {
+  char* p = out;
+  for (int i = 0; i < 4; ++i) {
+    unsigned v = bytes[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    if (i < 3) *p++ = '.';
+  }
+  return static_cast<std::size_t>(p - out);
+}
+
+std::size_t formatIpv6(const std::uint8_t* bytes, char* out) {
+  std::uint16_t words[8];
+  for (int i = 0; i < 8; ++i) words[i] = static_cast<std::uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+  // The longest run of zero words, the first of equals, if two or more
+  // long, becomes "::" (as inet_ntop does).
+  int best = -1, best_length = 0;
+  for (int i = 0; i < 8;) {
+    if (words[i] != 0) {
+      ++i;
+      continue;
     }
-    return std::string(buf, p);
+    int j = i;
+    while (j < 8 && words[j] == 0) ++j;
+    if (j - i > best_length) {
+      best = i;
+      best_length = j - i;
+    }
+    i = j;
   }
-  if (isV6()) {
-    inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
-    return buf;
+  if (best_length < 2) best = -1;
+  static constexpr char kHex[] = "0123456789abcdef";
+  char* p = out;
+  for (int i = 0; i < 8; ++i) {
+    if (best >= 0 && i >= best && i < best + best_length) {
+      if (i == best) *p++ = ':';
+      continue;
+    }
+    if (i != 0) *p++ = ':';
+    // IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d) end
+    // in dotted form.
+    if (i == 6 && best == 0 && (best_length == 6 || (best_length == 5 && words[5] == 0xffff))) {
+      p += formatIpv4(bytes + 12, p);
+      return static_cast<std::size_t>(p - out);
+    }
+    const unsigned w = words[i];
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      const unsigned digit = w >> shift & 0xf;
+      if (digit == 0 && !started && shift != 0) continue;
+      started = true;
+      *p++ = kHex[digit];
+    }
   }
+  if (best >= 0 && best + best_length == 8) *p++ = ':';
+  return static_cast<std::size_t>(p - out);
+}
+
+std::string IpAddress::toString() const {
+  char buf[kMaxAddressText];
+  if (isV4()) return std::string(buf, formatIpv4(bytes_.data(), buf));
+  if (isV6()) return std::string(buf, formatIpv6(bytes_.data(), buf));
   return {};
 }
 

@@ -10,6 +10,13 @@
 
 namespace dnsleak::core {
 
+// An address as text, exactly as inet_ntop writes it (dotted IPv4; RFC
+// 5952 IPv6, mapped and compatible IPv4 in dotted form), into `out`, which
+// holds kMaxAddressText bytes; returns the length (no NUL).
+inline constexpr std::size_t kMaxAddressText = 46;
+std::size_t formatIpv4(const std::uint8_t* bytes, char* out);
+std::size_t formatIpv6(const std::uint8_t* bytes, char* out);
+
 // An IPv4 or IPv6 address held by value. IPv4 addresses keep their four
 // bytes in bytes_[0..3]; the rest is zero. Comparable and hashable so it can
 // key flow tables.

@@ -1,5 +1,10 @@
 #include "core/ip_address.h"
 
+#include <arpa/inet.h>
+
+#include <random>
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace dnsleak::core {
@@ -39,6 +44,58 @@ TEST(IpPrefix, HostBitsAreMaskedAndBadLengthsRefused) {
   EXPECT_FALSE(IpPrefix::parse("10.0.0.0/"));
   EXPECT_FALSE(IpPrefix::parse("10.0.0.0/8x"));
   EXPECT_FALSE(IpPrefix::parse("::/129"));
+}
+
+}  // namespace
+}  // namespace dnsleak::core
+
+namespace dnsleak::core {
+namespace {
+
+// The by-hand text must be inet_ntop's, byte for byte: it is in every
+// stored answer and reason, and users grep for it. Every pattern of zero
+// words (which decides "::" and the dotted tails) with random other words,
+// and random addresses besides.
+TEST(AddressText, IsWhatInetNtopWrites) {
+  std::mt19937 random(20261201);
+  auto check = [](const std::uint8_t* bytes, bool v6) {
+    char ours[kMaxAddressText];
+    char theirs[INET6_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(v6 ? AF_INET6 : AF_INET, bytes, theirs, sizeof theirs), nullptr);
+    const std::size_t n = v6 ? formatIpv6(bytes, ours) : formatIpv4(bytes, ours);
+    ASSERT_EQ(std::string(ours, n), std::string(theirs));
+  };
+  std::uint8_t b[16];
+  for (int pattern = 0; pattern < 256; ++pattern) {
+    for (int round = 0; round < 40; ++round) {
+      for (int w = 0; w < 8; ++w) {
+        std::uint16_t value = 0;
+        if (pattern >> w & 1) {
+          // Small, large and 0xffff words: leading zeros, and the mapped form.
+          switch (random() % 4) {
+            case 0: value = static_cast<std::uint16_t>(random() % 16); break;
+            case 1: value = 0xffff; break;
+            default: value = static_cast<std::uint16_t>(random());
+          }
+          if (value == 0) value = 1;
+        }
+        b[2 * w] = static_cast<std::uint8_t>(value >> 8);
+        b[2 * w + 1] = static_cast<std::uint8_t>(value);
+      }
+      check(b, true);
+    }
+  }
+  for (int i = 0; i < 100000; ++i) {
+    for (auto& byte : b) byte = static_cast<std::uint8_t>(random());
+    check(b, true);
+    check(b, false);
+  }
+  for (int v = 0; v < 256; ++v) {
+    const std::uint8_t v4[4] = {static_cast<std::uint8_t>(v), 0, 10, 255};
+    check(v4, false);
+  }
+  EXPECT_EQ(IpAddress::parse("::ffff:192.0.2.1")->toString(), "::ffff:192.0.2.1");
+  EXPECT_EQ(IpAddress::parse("2001:db8:0:0:1:0:0:1")->toString(), "2001:db8::1:0:0:1");
 }
 
 }  // namespace
