@@ -147,7 +147,12 @@ std::string_view quicFlowEventName(QuicFlowEvent e) {
   return "unknown";
 }
 
-bool deriveClientInitialKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys& out) {
+namespace {
+
+thread_local std::uint64_t derived_on_this_thread = 0;
+
+bool deriveKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys& out) {
+  ++derived_on_this_thread;
   const std::uint8_t* salt;
   std::string_view key_label, iv_label, hp_label;
   const bool draft29to32 = version >= 0xff00001d && version <= 0xff000020;
@@ -172,6 +177,45 @@ bool deriveClientInitialKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys&
          expandLabel(client_secret, key_label, out.key.data(), 16) &&
          expandLabel(client_secret, iv_label, out.iv.data(), 12) &&
          expandLabel(client_secret, hp_label, out.hp.data(), 16);
+}
+
+// Keys are a function of the version and the DCID alone, and four HMACs
+// through OpenSSL's providers cost tens of thousands of instructions: the
+// last few are kept per thread. Every Initial of a connection, its
+// retransmissions, and the undecryptable long-header datagrams that keep
+// coming on one flow share a DCID.
+struct KeyCacheEntry {
+  bool valid = false;
+  bool derived = false;  // whether the version had keys at all
+  std::uint32_t version = 0;
+  std::uint8_t length = 0;
+  std::array<std::uint8_t, 20> dcid{};
+  QuicInitialKeys keys;
+};
+constexpr std::size_t kKeyCacheEntries = 64;
+thread_local std::array<KeyCacheEntry, kKeyCacheEntries> key_cache;
+
+}  // namespace
+
+std::uint64_t quicKeysDerivedOnThisThread() { return derived_on_this_thread; }
+
+bool deriveClientInitialKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys& out) {
+  if (dcid.size() > 20) return deriveKeys(version, dcid, out);
+  std::uint64_t h = version * 0x9e3779b97f4a7c15ULL;
+  for (std::uint8_t b : dcid) h = (h ^ b) * 0x100000001b3ULL;
+  KeyCacheEntry& e = key_cache[(h ^ h >> 29) % kKeyCacheEntries];
+  if (e.valid && e.version == version && e.length == dcid.size() &&
+      std::equal(dcid.begin(), dcid.end(), e.dcid.begin())) {
+    out = e.keys;
+    return e.derived;
+  }
+  e.derived = deriveKeys(version, dcid, e.keys);
+  e.valid = true;
+  e.version = version;
+  e.length = static_cast<std::uint8_t>(dcid.size());
+  std::copy(dcid.begin(), dcid.end(), e.dcid.begin());
+  out = e.keys;
+  return e.derived;
 }
 
 bool headerProtectionMask(const std::array<std::uint8_t, 16>& hp, std::span<const std::uint8_t, 16> sample,

@@ -33,6 +33,9 @@ inline constexpr std::uint32_t kQuicV2 = 0x6b3343cf;
 // The client's Initial keys for a version (v1, v2, or drafts 23 to 32);
 // false for others.
 bool deriveClientInitialKeys(std::uint32_t version, std::span<const std::uint8_t> dcid, QuicInitialKeys& out);
+// How many derivations this thread made (the rest came from its cache of
+// recent DCIDs' keys).
+std::uint64_t quicKeysDerivedOnThisThread();
 
 // The header protection mask: AES-128-ECB(hp, sample), first 5 bytes.
 bool headerProtectionMask(const std::array<std::uint8_t, 16>& hp, std::span<const std::uint8_t, 16> sample,

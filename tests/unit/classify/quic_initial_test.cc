@@ -36,6 +36,40 @@ TEST(QuicInitial, Rfc9001ClientKeys) {
   EXPECT_EQ(toHex(keys.hp), "9f50449e04a0e810283a1e9933adedd2");
 }
 
+// Keys come from a per-thread cache of recent DCIDs: the same DCID is
+// derived once, and a cache full of others (or another version with the
+// same DCID) never hands out the wrong keys.
+TEST(QuicInitial, KeysOfARecentDcidAreNotDerivedAgain) {
+  QuicInitialKeys first, again, v2;
+  auto dcid = hex("8394c8f03e515708");
+  ASSERT_TRUE(deriveClientInitialKeys(kQuicV1, dcid, first));
+  const auto derived = quicKeysDerivedOnThisThread();
+  ASSERT_TRUE(deriveClientInitialKeys(kQuicV1, dcid, again));
+  EXPECT_EQ(quicKeysDerivedOnThisThread(), derived);
+  EXPECT_EQ(toHex(again.key), toHex(first.key));
+  ASSERT_TRUE(deriveClientInitialKeys(kQuicV2, dcid, v2));
+  EXPECT_EQ(quicKeysDerivedOnThisThread(), derived + 1);
+  EXPECT_EQ(toHex(v2.hp), "45b95e15235d6f45a6b19cbcb0294ba9");
+  std::vector<std::string> keys;
+  for (int round = 0; round < 2; ++round) {
+    for (std::uint32_t i = 0; i < 500; ++i) {
+      std::vector<std::uint8_t> id = {static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i), 7};
+      id.resize(1 + i % 20, static_cast<std::uint8_t>(i));  // lengths 1..20
+      QuicInitialKeys k;
+      ASSERT_TRUE(deriveClientInitialKeys(kQuicV1, id, k));
+      std::string text = toHex(k.key) + toHex(k.iv) + toHex(k.hp);
+      if (round == 0) {
+        keys.push_back(text);
+      } else {
+        ASSERT_EQ(text, keys[i]) << "DCID " << i;
+      }
+    }
+  }
+  QuicInitialKeys unknown;
+  EXPECT_FALSE(deriveClientInitialKeys(0xfaceb002, dcid, unknown));
+  EXPECT_FALSE(deriveClientInitialKeys(0xfaceb002, dcid, unknown)) << "remembered as having no keys";
+}
+
 // RFC 9001 Appendix A.2: the header protection sample and mask.
 TEST(QuicInitial, Rfc9001HeaderProtectionMask) {
   QuicInitialKeys keys;
