@@ -96,8 +96,13 @@ DnsParseStatus formatRdata(Bytes message, std::size_t offset, const RecordHeader
 
 }  // namespace
 
-DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, std::size_t& next) {
-  out.clear();
+namespace {
+
+// Reads a name into `out`, or with no `out` only checks and steps over it
+// (the records that are not kept): the same checks and statuses either way.
+DnsParseStatus walkDnsName(Bytes message, std::size_t offset, std::string* out, std::size_t& next) {
+  if (out) out->clear();
+  bool empty = true;
   std::size_t wire_length = 1;  // the root label
   std::size_t position = offset;
   bool jumped = false;
@@ -119,16 +124,25 @@ DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, 
     if (type != 0) return DnsParseStatus::kBadLabelType;
     if (length == 0) {
       if (!jumped) next = position + 1;
-      if (out.empty()) out = ".";
+      if (out && empty) *out = ".";
       return DnsParseStatus::kOk;
     }
     wire_length += 1u + length;
     if (wire_length > kMaxNameWireLength) return DnsParseStatus::kNameTooLong;
     if (position + 1 + length > message.size()) return DnsParseStatus::kTruncatedName;
-    if (!out.empty()) out.push_back('.');
-    appendLabel(out, message.data() + position + 1, length);
+    if (out) {
+      if (!empty) out->push_back('.');
+      appendLabel(*out, message.data() + position + 1, length);
+    }
+    empty = false;
     position += 1u + length;
   }
+}
+
+}  // namespace
+
+DnsParseStatus readDnsName(Bytes message, std::size_t offset, std::string& out, std::size_t& next) {
+  return walkDnsName(message, offset, &out, next);
 }
 
 DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus& records_error, std::size_t* end) {
@@ -161,10 +175,9 @@ DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus
   out.edns_options.clear();
 
   std::size_t offset = 12;
-  std::string name;
   for (std::uint16_t i = 0; i < out.question_count; ++i) {
     std::size_t next = 0;
-    DnsParseStatus status = readDnsName(message, offset, i == 0 ? out.qname : name, next);
+    DnsParseStatus status = walkDnsName(message, offset, i == 0 ? &out.qname : nullptr, next);
     if (status != DnsParseStatus::kOk) return status;
     offset = next;
     if (message.size() - offset < 4) return DnsParseStatus::kTruncatedQuestion;
@@ -187,7 +200,7 @@ DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus
       if (kept == out.answers.size()) out.answers.emplace_back();
       slot = &out.answers[kept];
     }
-    DnsParseStatus status = readDnsName(message, offset, slot ? slot->name : name, next);
+    DnsParseStatus status = walkDnsName(message, offset, slot ? &slot->name : nullptr, next);
     if (status != DnsParseStatus::kOk) {
       records_error = status;
       break;
