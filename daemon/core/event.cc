@@ -1,10 +1,28 @@
 #include "core/event.h"
 
+#include <charconv>
+
 namespace dnsleak::core {
 
+void appendEndpoint(std::string& out, const Endpoint& ep) {
+  char buf[kMaxAddressText + 8];
+  char* p = buf;
+  if (ep.address.isV6()) {
+    *p++ = '[';
+    p += formatIpv6(ep.address.bytes().data(), p);
+    *p++ = ']';
+  } else if (ep.address.isV4()) {
+    p += formatIpv4(ep.address.bytes().data(), p);
+  }
+  *p++ = ':';
+  p = std::to_chars(p, buf + sizeof buf, ep.port).ptr;
+  out.append(buf, p);
+}
+
 std::string describeEndpoint(const Endpoint& ep) {
-  if (ep.address.isV6()) return "[" + ep.address.toString() + "]:" + std::to_string(ep.port);
-  return ep.address.toString() + ":" + std::to_string(ep.port);
+  std::string out;
+  appendEndpoint(out, ep);
+  return out;
 }
 
 std::string_view transportName(Transport t) {

@@ -81,6 +81,8 @@ struct Endpoint {
 
 // "192.0.2.1:53", "[2001:db8::1]:853".
 std::string describeEndpoint(const Endpoint& endpoint);
+// The same, appended to `out`.
+void appendEndpoint(std::string& out, const Endpoint& endpoint);
 
 struct DnsAnswer {
   std::string name;

@@ -17,23 +17,41 @@ constexpr std::string_view kRemediationFullTunnel =
     "`resolvectl domain <tunnel> '~.'` (DNSDefaultRoute on the tunnel only); otherwise point "
     "/etc/resolv.conf at the tunnel's resolver, and check applications with their own resolver settings";
 
-std::string describeQuestion(const core::Event& e) {
+void appendQuestion(std::string& out, const core::Event& e) {
   if (!e.dns.parse_error.empty() && e.dns.qname.empty() && e.dns.qtype == 0) {
-    return "a malformed question (" + e.dns.parse_error + ")";
+    out += "a malformed question (";
+    out += e.dns.parse_error;
+    out += ')';
+    return;
   }
   // A name the privacy mode took away is said to be withheld, not absent.
-  std::string out = !e.dns.qname.empty()          ? e.dns.qname
-                    : e.dns.question_count > 0    ? std::string("a name withheld by the privacy mode")
-                                                  : std::string("(no question)");
+  out += !e.dns.qname.empty()         ? std::string_view(e.dns.qname)
+         : e.dns.question_count > 0 ? std::string_view("a name withheld by the privacy mode")
+                                    : std::string_view("(no question)");
   auto type = core::qtypeName(e.dns.qtype, e.transport);
   out += " (";
-  out += type.empty() ? "TYPE" + std::to_string(e.dns.qtype) : std::string(type);
+  if (type.empty()) {
+    out += "TYPE";
+    out += std::to_string(e.dns.qtype);
+  } else {
+    out += type;
+  }
   if (e.kind == core::MessageKind::kResponse) {
     auto rcode = core::rcodeName(e.dns.rcode);
     out += ", ";
-    out += rcode.empty() ? "RCODE" + std::to_string(e.dns.rcode) : std::string(rcode);
+    if (rcode.empty()) {
+      out += "RCODE";
+      out += std::to_string(e.dns.rcode);
+    } else {
+      out += rcode;
+    }
   }
-  out += ")";
+  out += ')';
+}
+
+std::string describeQuestion(const core::Event& e) {
+  std::string out;
+  appendQuestion(out, e);
   return out;
 }
 
@@ -116,18 +134,33 @@ constexpr std::string_view kRemediationNotApproved =
     "program's own encrypted DNS (Firefox network.trr.mode=5 or network.trr.uri, Chrome \"Use secure DNS\", "
     "Android Private DNS, systemd-resolved DNSOverTLS=)";
 
-std::string plaintextName(core::Transport t) {
+std::string_view plaintextName(core::Transport t) {
   return t == core::Transport::kDnsHttp ? "plaintext DNS over HTTP" : "plaintext DNS";
 }
 
-// "plaintext DNS query for NAME (A) to 192.0.2.1:53", "DNS over TLS to ... (server name ...)"
+// "plaintext DNS query for NAME (A) to 192.0.2.1:53", "DNS over TLS to ... (server name ...)".
+// Written into one buffer with room for what the reason adds to it: built
+// for every judged event.
 std::string describeSubject(const core::Event& e, bool query, bool from_client) {
+  std::string out;
+  out.reserve(256);
   if (encrypted(e.transport)) {
-    return std::string(encryptedName(e.transport)) + (from_client ? " to " : " from ") +
-           describeEndpoint(e.resolver) + (e.sni.empty() ? std::string() : " (server name " + e.sni + ")");
+    out += encryptedName(e.transport);
+    out += from_client ? " to " : " from ";
+    core::appendEndpoint(out, e.resolver);
+    if (!e.sni.empty()) {
+      out += " (server name ";
+      out += e.sni;
+      out += ')';
+    }
+    return out;
   }
-  return plaintextName(e.transport) + (query ? " query for " : " response for ") + describeQuestion(e) +
-         (query ? " to " : " from ") + describeEndpoint(e.resolver);
+  out += plaintextName(e.transport);
+  out += query ? " query for " : " response for ";
+  appendQuestion(out, e);
+  out += query ? " to " : " from ";
+  core::appendEndpoint(out, e.resolver);
+  return out;
 }
 
 }  // namespace
