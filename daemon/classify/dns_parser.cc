@@ -49,20 +49,24 @@ DnsParseStatus readRecordHeader(Bytes message, std::size_t& offset, RecordHeader
   return DnsParseStatus::kOk;
 }
 
-DnsParseStatus formatRdata(Bytes message, std::size_t offset, const RecordHeader& rr, std::string& data) {
+DnsParseStatus formatRdata(Bytes message, std::size_t offset, const RecordHeader& rr, std::string& data,
+                           core::IpAddress& address) {
   const std::uint8_t* rdata = message.data() + offset;
   data.clear();
+  address = {};
   switch (rr.type) {
     case kTypeA: {
       if (rr.rdlength != 4) return DnsParseStatus::kBadRdata;
       char buf[core::kMaxAddressText];
       data.assign(buf, core::formatIpv4(rdata, buf));
+      address = core::IpAddress::v4(rdata);
       return DnsParseStatus::kOk;
     }
     case kTypeAaaa: {
       if (rr.rdlength != 16) return DnsParseStatus::kBadRdata;
       char buf[core::kMaxAddressText];
       data.assign(buf, core::formatIpv6(rdata, buf));
+      address = core::IpAddress::v6(rdata);
       return DnsParseStatus::kOk;
     }
     case kTypeCname:
@@ -215,7 +219,7 @@ DnsParseStatus parseDnsMessage(Bytes message, core::DnsInfo& out, DnsParseStatus
     if (slot) {
       slot->type = rr.type;
       slot->ttl = rr.ttl;
-      if (formatRdata(message, offset, rr, slot->data) != DnsParseStatus::kOk) {
+      if (formatRdata(message, offset, rr, slot->data, slot->address) != DnsParseStatus::kOk) {
         // Keep the record, say its data is unreadable, go on: the rdata
         // length still frames the next record.
         records_error = DnsParseStatus::kBadRdata;

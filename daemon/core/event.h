@@ -89,6 +89,10 @@ struct DnsAnswer {
   std::uint16_t type = 0;
   std::uint32_t ttl = 0;
   std::string data;
+  // An A or AAAA record's address as parsed (data is its text): for the
+  // Leak-D correlator, which would otherwise read the text back. Not
+  // stored or sent: empty in events read back from the store.
+  IpAddress address;
 };
 
 struct DnsInfo {

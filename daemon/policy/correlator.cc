@@ -60,7 +60,8 @@ void Correlator::addMessage(const core::Event& m, AnswerPath path, const Correla
   std::uint32_t ttl = 0;
   for (const auto& a : m.dns.answers) {
     if (a.type != 1 && a.type != 28) continue;
-    auto address = core::IpAddress::parse(a.data);
+    // Binary from the parser; text only in events made elsewhere.
+    auto address = !a.address.empty() ? std::optional<core::IpAddress>(a.address) : core::IpAddress::parse(a.data);
     if (!address) continue;
     Answer& answer = by_address_[*address];
     answer.name = name;

@@ -44,8 +44,8 @@ inline core::Event sampleEvent() {
   e.dns.authentic_data = true;
   e.dns.checking_disabled = true;
   e.dns.authoritative = true;
-  e.dns.answers.push_back({"a.example", 1, 300, "192.0.2.1"});
-  e.dns.answers.push_back({"a.example", 16, 0, "<12 bytes>"});
+  e.dns.answers.push_back({"a.example", 1, 300, "192.0.2.1", {}});
+  e.dns.answers.push_back({"a.example", 16, 0, "<12 bytes>", {}});
   e.dns.has_edns = true;
   e.dns.edns_udp_size = 1232;
   e.dns.edns_version = 0;

@@ -42,7 +42,7 @@ core::Event responseTo(const core::Event& q, std::chrono::milliseconds time, std
   e.dns.rcode = rcode;
   e.dns.recursion_available = true;
   e.dns.answer_count = 1;
-  e.dns.answers.push_back({q.dns.qname, 1, 300, "203.0.113.7"});
+  e.dns.answers.push_back({q.dns.qname, 1, 300, "203.0.113.7", {}});
   e.dns.size = 56;
   return e;
 }

@@ -183,6 +183,11 @@ TEST(DnsMessage, ResponseAnswersAndRcode) {
   EXPECT_EQ(info.answers[1].data, "192.0.2.33");
   EXPECT_EQ(info.answers[1].ttl, 60u);
   EXPECT_EQ(info.answers[2].data, "2001:db8::33");
+  // A and AAAA answers carry their address in binary too (for Leak-D); a
+  // CNAME's does not.
+  EXPECT_TRUE(info.answers[0].address.empty());
+  EXPECT_EQ(info.answers[1].address, *core::IpAddress::parse("192.0.2.33"));
+  EXPECT_EQ(info.answers[2].address, *core::IpAddress::parse("2001:db8::33"));
 }
 
 TEST(DnsMessage, ExtendedRcodeFromEdns) {

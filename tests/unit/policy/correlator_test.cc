@@ -14,8 +14,8 @@ core::Event response(int s, const char* name, const char* address, std::uint32_t
   e.time = at(s);
   e.kind = core::MessageKind::kResponse;
   e.dns.qname = name;
-  e.dns.answers.push_back({name, 5, ttl, "cdn.example.net"});  // a CNAME first
-  e.dns.answers.push_back({"cdn.example.net", 1, ttl, address});
+  e.dns.answers.push_back({name, 5, ttl, "cdn.example.net", {}});  // a CNAME first
+  e.dns.answers.push_back({"cdn.example.net", 1, ttl, address, {}});
   e.resolver = {*core::IpAddress::parse("10.64.0.1"), 53};
   return e;
 }
@@ -88,7 +88,7 @@ TEST_F(CorrelatorTest, MemoryStaysWithinItsBoundAndEvictionsAreCounted) {
   EXPECT_GT(correlator_.evicted(), 0u);
   // A response with many addresses keeps the bound too.
   core::Event many = response(200, "many.example", "198.51.100.1", 3600);
-  for (int i = 2; i < 40; ++i) many.dns.answers.push_back({"cdn.example.net", 1, 3600, "198.51.100." + std::to_string(i)});
+  for (int i = 2; i < 40; ++i) many.dns.answers.push_back({"cdn.example.net", 1, 3600, "198.51.100." + std::to_string(i), {}});
   correlator_.addMessage(many, AnswerPath::kSafe, settings_);
   EXPECT_LE(correlator_.answers(), 16u);
 }

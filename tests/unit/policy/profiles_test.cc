@@ -300,8 +300,8 @@ TEST(Privacy, RedactedAndMinimalReachTheReasonToo) {
     core::Event e = make(from("curl", dns("secret-project.internal.example.co.uk")));
     e.process.cmdline = "curl https://secret-project.internal.example.co.uk/";
     e.process.exe = "/usr/bin/curl";
-    e.dns.answers.push_back({"secret-project.internal.example.co.uk", 5, 60, "cdn.secret-host.example.net"});
-    e.dns.answers.push_back({"cdn.secret-host.example.net", 1, 60, "203.0.113.7"});
+    e.dns.answers.push_back({"secret-project.internal.example.co.uk", 5, 60, "cdn.secret-host.example.net", {}});
+    e.dns.answers.push_back({"cdn.secret-host.example.net", 1, 60, "203.0.113.7", {}});
     Policy(c).judge(e);
     EXPECT_EQ(e.verdict, Verdict::kLeak);
     EXPECT_EQ(e.reason.find("secret-project"), std::string::npos) << e.reason;
