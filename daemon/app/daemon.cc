@@ -76,9 +76,7 @@ class StoreSink : public EventSink {
     fold_key_ += '|';
     fold_key_ += event.process.exe;
     fold_key_ += '|';
-    fold_key_ += event.resolver.address.toString();
-    fold_key_ += ':';
-    fold_key_ += std::to_string(event.resolver.port);
+    core::appendEndpoint(fold_key_, event.resolver);
     fold_key_ += '|';
     fold_key_ += event.dns.qname.empty() ? event.sni : event.dns.qname;
     fold_key_ += '|';

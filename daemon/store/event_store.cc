@@ -41,9 +41,17 @@ std::uint64_t EventStore::append(const core::Event& event) {
   return seq;
 }
 
-std::uint64_t EventStore::appendOrFold(const core::Event& event, const std::string& key,
+EventStore::FoldKey EventStore::foldKeyOf(std::string_view text) {
+  // std::hash (Murmur in libstdc++) and FNV-1a: two unrelated functions.
+  std::uint64_t fnv = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) fnv = (fnv ^ c) * 0x100000001b3ULL;
+  return {static_cast<std::uint64_t>(std::hash<std::string_view>{}(text)), fnv};
+}
+
+std::uint64_t EventStore::appendOrFold(const core::Event& event, std::string_view text,
                                        std::chrono::nanoseconds window) {
   if (window.count() <= 0) return append(event);
+  const FoldKey key = foldKeyOf(text);
   std::uint64_t seq;
   bool wake;
   {
