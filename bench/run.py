@@ -31,6 +31,7 @@ Runs in about 6 minutes on 2 cores.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -91,6 +92,11 @@ def write_config(path, **changes):
         text = text.replace(needle, replacement)
     path.write_text(text)
     return path
+
+
+def process_cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Daemon:
@@ -365,11 +371,23 @@ def idle():
         row("idle", "fully idle: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
         c0, t0 = d.cpu_seconds(), time.perf_counter()
         tcpreplay(mix_scapy, 200, 4000)
-        row("idle", "200 pkt/s: CPU share of one core", (d.cpu_seconds() - c0) / (time.perf_counter() - t0), "share",
-            None)
+        daemon_share = (d.cpu_seconds() - c0) / (time.perf_counter() - t0)
         row("idle", "200 pkt/s: RSS, MB", d.rss_kib() / 1024, "MB", None)
         row("idle", "200 pkt/s: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
         d.stop()
+        # The floor: a bare libpcap loop woken as often (the buffer timeout
+        # of the bundled capture.delivery_ms), same packets, same rate.
+        delivery_ms = re.search(r"delivery_ms: (\d+)", config.read_text()).group(1)
+        bare = subprocess.Popen(["ip", "netns", "exec", NS, str(baseline_bin), "--live", "dlb-in", "60", delivery_ms],
+                                stdout=subprocess.PIPE, text=True)
+        bare.stdout.readline()
+        c0, t0 = process_cpu_seconds(bare.pid), time.perf_counter()
+        tcpreplay(mix_scapy, 200, 4000)
+        bare_share = (process_cpu_seconds(bare.pid) - c0) / (time.perf_counter() - t0)
+        bare.send_signal(signal.SIGTERM)
+        bare.communicate()
+        row("idle", "200 pkt/s: CPU share of one core", daemon_share, "share", bare_share,
+            f"bare loop woken every {delivery_ms} ms")
     finally:
         veth_down()
 
@@ -388,11 +406,18 @@ def watch():
                                  text=True)
             w.stdout.readline()
             d.wait_watchers(streams)
+            # Who had the cores: the daemon, and the clients reading (both
+            # share this machine's).
+            d0, c0, t0 = d.cpu_seconds(), process_cpu_seconds(w.pid), time.perf_counter()
             tcpreplay(exchanges, 400)  # 200 exchanges a second, 5 s
+            took = time.perf_counter() - t0
+            daemon_cpu, clients_cpu = (d.cpu_seconds() - d0) / took, (process_cpu_seconds(w.pid) - c0) / took
             out = json.loads(w.communicate()[0].strip().splitlines()[-1])
             d.stop()
             row("watch", f"{streams} watchers: delay p50, ms", out["p50_us"] / 1000, "ms", None)
             row("watch", f"{streams} watchers: delay p99, ms", out["p99_us"] / 1000, "ms", None)
+            row("watch", f"{streams} watchers: CPU share, daemon", daemon_cpu, "share", None)
+            row("watch", f"{streams} watchers: CPU share, the clients", clients_cpu, "share", None)
             results["watch"][f"{streams} watchers: events per stream"] = [out["events_min"], out["events_max"]]
     finally:
         veth_down()

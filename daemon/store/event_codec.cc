@@ -26,11 +26,19 @@ class Writer {
   Writer(std::string& out, StringTable& strings) : out_(out), strings_(strings) {}
 
   void u(std::uint64_t v) {
+    // Most values are one byte (counts, flags, enums, string ids below 64).
+    if (v < 0x80) {
+      out_.push_back(static_cast<char>(v));
+      return;
+    }
+    char bytes[10];
+    std::size_t n = 0;
     while (v >= 0x80) {
-      out_.push_back(static_cast<char>(v | 0x80));
+      bytes[n++] = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    out_.push_back(static_cast<char>(v));
+    bytes[n++] = static_cast<char>(v);
+    out_.append(bytes, n);
   }
   void i(std::int64_t v) { u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
   void inlineText(std::string_view s) {
