@@ -1,16 +1,25 @@
 #include "store/event_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dnsleak::store {
 
 std::uint32_t StringTable::intern(std::string_view text) {
-  if (auto it = ids_.find(text); it != ids_.end()) return it->second;
-  if (strings_.size() >= kMaxStrings || bytes_ + text.size() > kMaxBytes) return 0;
-  strings_.emplace_back(text);
-  bytes_ += text.size();
-  auto id = static_cast<std::uint32_t>(strings_.size());
-  ids_.emplace(strings_.back(), id);
+  const unsigned last = text.empty() ? 0 : static_cast<unsigned char>(text.back());
+  Recent& recent = recent_[(text.size() ^ last << 3) % recent_.size()];
+  if (recent.id != 0 && recent.text == text) return recent.id;
+  std::uint32_t id = 0;
+  if (auto it = ids_.find(text); it != ids_.end()) {
+    id = it->second;
+  } else {
+    if (strings_.size() >= kMaxStrings || bytes_ + text.size() > kMaxBytes) return 0;
+    strings_.emplace_back(text);
+    bytes_ += text.size();
+    id = static_cast<std::uint32_t>(strings_.size());
+    ids_.emplace(strings_.back(), id);
+  }
+  recent = {strings_[id - 1], id};
   return id;
 }
 
@@ -136,10 +145,13 @@ std::int64_t nanos(core::Timestamp t) { return t.time_since_epoch().count(); }
 // so that tails repeat (" (A) to 192.0.2.53:53 left via eth0, outside ...")
 // rather than start anywhere inside a name. npos when too short to share.
 std::size_t sharedTail(std::string_view reason, std::string_view previous) {
+  // Eight bytes at a time from the end while they match, then byte by byte.
+  const std::size_t most = std::min(reason.size(), previous.size());
+  const char* a = reason.data() + reason.size();
+  const char* b = previous.data() + previous.size();
   std::size_t n = 0;
-  while (n < reason.size() && n < previous.size() && reason[reason.size() - 1 - n] == previous[previous.size() - 1 - n]) {
-    ++n;
-  }
+  while (n + 8 <= most && std::memcmp(a - n - 8, b - n - 8, 8) == 0) n += 8;
+  while (n < most && a[-1 - static_cast<std::ptrdiff_t>(n)] == b[-1 - static_cast<std::ptrdiff_t>(n)]) ++n;
   if (n < 24) return std::string_view::npos;
   std::size_t start = reason.find(' ', reason.size() - n);
   if (start == std::string_view::npos || reason.size() - start < 24) return std::string_view::npos;

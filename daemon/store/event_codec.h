@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -32,6 +33,14 @@ class StringTable {
   std::deque<std::string> strings_;  // id - 1 → text; a deque never moves what it holds
   std::unordered_map<std::string_view, std::uint32_t> ids_;  // views into strings_
   std::size_t bytes_ = 0;
+  // The strings asked for lately, by length: consecutive events share most
+  // of theirs (profile, rule, remediation of a few hundred bytes), and a
+  // comparison is cheaper than hashing them again.
+  struct Recent {
+    std::string_view text;  // into strings_
+    std::uint32_t id = 0;
+  };
+  std::array<Recent, 64> recent_{};
 };
 
 // An event as the store keeps it: the fields every scan reads (and folding
