@@ -295,7 +295,14 @@ QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out, Bytes key_dcid
     std::uint8_t frame = p[i++];
     std::uint64_t a, b, count;
     switch (frame) {
-      case 0x00:
+      case 0x00: {
+        // PADDING, one byte each: an Initial is padded to 1200 bytes, so
+        // the run is skipped eight bytes at a time.
+        std::uint64_t word;
+        while (p.size() - i >= 8 && (std::memcpy(&word, p.data() + i, 8), word == 0)) i += 8;
+        while (i < p.size() && p[i] == 0) ++i;
+        break;
+      }
       case 0x01:
         break;
       case 0x02:
