@@ -10,6 +10,8 @@ packages=(
   # libraries
   libpcap-dev libsystemd-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # Abseil (gRPC's own dependency): Swiss tables for the store's fold keys
+  libabsl-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libssl-dev
   # dropping to the daemon's user with only its capabilities
   libcap-dev

@@ -70,7 +70,13 @@ std::uint64_t EventStore::appendOrFold(const core::Event& event, std::string_vie
     if (folds_.size() >= 2 * capacity_) {
       // Slots whose event left the ring can fold nothing more.
       std::uint64_t first = next_seq_ - ring_.size();
-      std::erase_if(folds_, [&](const auto& slot) { return slot.second.seq < first; });
+      for (auto it = folds_.begin(); it != folds_.end();) {
+        if (it->second.seq < first) {
+          folds_.erase(it++);
+        } else {
+          ++it;
+        }
+      }
     }
     folds_[key] = {seq, start};
     wake = waiters_ > 0;
