@@ -208,7 +208,7 @@ def offline():
         summary = subprocess.run([str(dnsleakd), "--read", str(capture), "--config", str(config), "--summary-only",
                                   "--json"], capture_output=True, text=True, check=True).stdout
         messages = int(json.loads(summary.strip().splitlines()[-1]).get("dnsMessages", 0))
-        as_json = best_seconds([str(dnsleakd), "--read", str(capture), "--config", str(config), "--json"], runs=1)
+        as_json = best_seconds([str(dnsleakd), "--read", str(capture), "--config", str(config), "--json"])
         # Events printed: one line each, the summary last.
         lines = int(subprocess.run(f"'{dnsleakd}' --read '{capture}' --config '{config}' --json | wc -l", shell=True,
                                    capture_output=True, text=True).stdout) - 1
