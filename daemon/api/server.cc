@@ -22,8 +22,8 @@
 #include "api/convert.h"
 #include "api/metrics.h"
 #include "core/names.h"
-#include "dnsleak/v1/dnsleak.grpc.pb.h"
 #include "core/thread_name.h"
+#include "dnsleak/v1/dnsleak.grpc.pb.h"
 
 namespace dnsleak::api {
 namespace {

@@ -102,9 +102,9 @@ class UnixSocketEndpoint : public ApiEndpoint {
 
   void start(grpc::Server& server) override {
     thread_ = std::thread([this, &server] {
-    core::nameThisThread("dl-api-accept");
-    acceptLoop(server);
-  });
+      core::nameThisThread("dl-api-accept");
+      acceptLoop(server);
+    });
   }
 
   void stop() override {

@@ -28,9 +28,9 @@
 #include "app/service_manager.h"
 #include "capture/interface_names.h"
 #include "config/config.h"
+#include "core/thread_name.h"
 #include "decode/decoder.h"
 #include "store/event_store.h"
-#include "core/thread_name.h"
 
 #ifndef DNSLEAK_VERSION
 #define DNSLEAK_VERSION "0.0.0"

@@ -1,5 +1,4 @@
 #include "app/journal.h"
-#include "core/thread_name.h"
 
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -9,6 +8,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+
+#include "core/thread_name.h"
 
 namespace dnsleak::app {
 

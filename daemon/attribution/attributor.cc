@@ -1,9 +1,9 @@
 #include "attribution/attributor.h"
 
-#include "core/thread_name.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "core/thread_name.h"
 
 namespace dnsleak::attribution {
 namespace {

@@ -546,7 +546,7 @@ class FileSource : public CaptureSource {
   }
 
   static constexpr std::size_t kReadBuffer = 1 << 20;
-  std::unique_ptr<char[]> read_buffer_;  // the file's stdio buffer; declared first, so destroyed last
+  std::unique_ptr<char[]> read_buffer_;  // the file's stdio buffer, freed after pcap_close
   FileOptions options_;
   std::FILE* file_ = nullptr;            // a pcapng file, read by pcapng_
   std::unique_ptr<PcapngReader> pcapng_;
