@@ -1,6 +1,7 @@
 #include "policy/correlator.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/names.h"
 
@@ -24,6 +25,33 @@ void Correlator::reserve(std::size_t max_answers) {
   by_name_.reserve(buckets);
 }
 
+template <typename Map, typename Key>
+void Correlator::touch(Map& map, Order<Key>& order, typename Map::iterator it) {
+  it->second.stamp = stamp_;
+  order.emplace_back(stamp_, it->first);
+  if (order.size() > 2 * map.size() + 64) {
+    std::erase_if(order, [&](const auto& entry) {
+      auto live = map.find(entry.second);
+      return live == map.end() || live->second.stamp != entry.first;
+    });
+  }
+}
+
+template <typename Map, typename Key>
+bool Correlator::evictOldest(Map& map, Order<Key>& order) {
+  while (!order.empty()) {
+    auto [stamp, key] = order.front();
+    order.pop_front();
+    auto it = map.find(key);
+    if (it != map.end() && it->second.stamp == stamp) {
+      map.erase(it);
+      evicted_.add();
+      return true;
+    }
+  }
+  return false;
+}
+
 void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settings) {
   if (by_address_.size() < settings.max_answers && by_name_.size() < settings.max_answers) return;
   // A full sweep is a pass over both tables: at most once per quarter of
@@ -35,15 +63,9 @@ void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settin
       return now > std::max({n.second.safe, n.second.outside, n.second.local});
     });
   }
-  // Still full: something goes, in O(1), and is counted.
-  if (by_address_.size() >= settings.max_answers) {
-    by_address_.erase(by_address_.begin());
-    evicted_.add();
-  }
-  if (by_name_.size() >= settings.max_answers) {
-    by_name_.erase(by_name_.begin());
-    evicted_.add();
-  }
+  // Still full: the least recently answered goes, and is counted.
+  if (by_address_.size() >= settings.max_answers) evictOldest(by_address_, address_order_);
+  if (by_name_.size() >= settings.max_answers) evictOldest(by_name_, name_order_);
 }
 
 void Correlator::addMessage(const core::Event& m, AnswerPath path, const CorrelationSettings& settings) {
@@ -54,6 +76,7 @@ void Correlator::addMessage(const core::Event& m, AnswerPath path, const Correla
     return;
   }
   makeRoom(m.time, settings);
+  ++stamp_;
   const std::string& name = core::lowerName(m.dns.qname, name_);
   // The name counts as resolved along this path for its longest TTL and the
   // grace (an empty answer too: NXDOMAIN was resolved as well).
@@ -63,22 +86,25 @@ void Correlator::addMessage(const core::Event& m, AnswerPath path, const Correla
     // Binary from the parser; text only in events made elsewhere.
     auto address = !a.address.empty() ? std::optional<core::IpAddress>(a.address) : core::IpAddress::parse(a.data);
     if (!address) continue;
-    Answer& answer = by_address_[*address];
+    auto it = by_address_.try_emplace(*address).first;
+    Answer& answer = it->second;
     answer.name = name;
     answer.path = path;
     answer.expires = m.time + std::chrono::seconds(a.ttl);
     answer.resolver = m.resolver;
+    if (answer.stamp != stamp_) touch(by_address_, address_order_, it);
     ttl = std::max(ttl, a.ttl);
   }
-  // One response may carry many addresses: the bound holds after all of them.
-  while (by_address_.size() > settings.max_answers) {
-    by_address_.erase(by_address_.begin());
-    evicted_.add();
+  // One response may carry many addresses: the bound holds after all of
+  // them (the least recently answered go first).
+  while (by_address_.size() > settings.max_answers && evictOldest(by_address_, address_order_)) {
   }
   core::Timestamp until = m.time + settings.grace + std::chrono::seconds(ttl);
-  NameSeen& seen = by_name_[nameKey(name)];
+  auto seen_it = by_name_.try_emplace(nameKey(name)).first;
+  NameSeen& seen = seen_it->second;
   core::Timestamp& slot = path == AnswerPath::kSafe ? seen.safe : path == AnswerPath::kOutside ? seen.outside : seen.local;
   slot = std::max(slot, until);
+  touch(by_name_, name_order_, seen_it);
 }
 
 Finding Correlator::judge(const core::ConnectionObservation& c, bool connection_safe,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <unordered_map>
 
@@ -73,11 +74,23 @@ class Correlator {
     AnswerPath path = AnswerPath::kNone;
     core::Timestamp expires{};
     core::Endpoint resolver;
+    std::uint64_t stamp = 0;  // when last answered, in addMessage calls: its place in address_order_
   };
   // Until when a name counts as resolved along each path.
   struct NameSeen {
     core::Timestamp safe{}, outside{}, local{};
+    std::uint64_t stamp = 0;  // its place in name_order_
   };
+  // Keys in the order they were last answered, oldest first, each with the
+  // stamp it had then: an entry whose key was answered again since (or
+  // swept) is stale and skipped. Compacted when stale entries outnumber
+  // the live ones.
+  template <typename Key>
+  using Order = std::deque<std::pair<std::uint64_t, Key>>;
+  template <typename Map, typename Key>
+  void touch(Map& map, Order<Key>& order, typename Map::iterator it);
+  template <typename Map, typename Key>
+  bool evictOldest(Map& map, Order<Key>& order);
   void start(core::Timestamp now);
   void reserve(std::size_t max_answers);
   std::size_t reserved_ = 0;
@@ -88,6 +101,9 @@ class Correlator {
   // and a collision (about 1 in 10^10 at the bound) only makes one name
   // look resolved.
   std::unordered_map<std::uint64_t, NameSeen> by_name_;
+  Order<core::IpAddress> address_order_;
+  Order<std::uint64_t> name_order_;
+  std::uint64_t stamp_ = 0;
   std::string name_;  // reused for lower-casing
   core::Timestamp started_{};
   core::Timestamp last_sweep_{};

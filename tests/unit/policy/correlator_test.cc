@@ -93,5 +93,29 @@ TEST_F(CorrelatorTest, MemoryStaysWithinItsBoundAndEvictionsAreCounted) {
   EXPECT_LE(correlator_.answers(), 16u);
 }
 
+// At the bound the oldest answers go, as the config says: the newest are
+// the ones connections are about to use. (Evicting an arbitrary entry of a
+// node-based hash map took the newest: in libstdc++ begin() is usually the
+// node inserted last.)
+TEST_F(CorrelatorTest, AtTheBoundTheOldestAnswersGoFirst) {
+  settings_.max_answers = 16;
+  settings_.warmup = seconds(0);
+  for (int i = 0; i < 100; ++i) {
+    std::string name = "n" + std::to_string(i) + ".example";
+    std::string address = "203.0.113." + std::to_string(i);
+    correlator_.addMessage(response(i, name.c_str(), address.c_str(), 3600), AnswerPath::kSafe, settings_);
+  }
+  // The last 15 answered (and their names) are all still known...
+  for (int i = 85; i < 100; ++i) {
+    std::string address = "203.0.113." + std::to_string(i);
+    EXPECT_EQ(judge(connect(100, address.c_str()), false), Finding::kAnsweredSafeConnectedOutside) << address;
+    std::string name = "n" + std::to_string(i) + ".example";
+    EXPECT_EQ(judge(connect(100, "198.51.100.200", name), false), Finding::kAnsweredSafeConnectedOutside) << name;
+  }
+  // ...and the first ones are gone.
+  EXPECT_EQ(judge(connect(100, "203.0.113.0"), false), Finding::kNone);
+  EXPECT_EQ(judge(connect(100, "198.51.100.200", "n0.example"), false), Finding::kHiddenResolution);
+}
+
 }  // namespace
 }  // namespace dnsleak::policy
