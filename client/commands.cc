@@ -220,7 +220,7 @@ int runCheck(const CommonOptions& common, const CheckOptions& options) {
   std::uint64_t leaks = 0;
   for (const auto& l : report.leaks()) leaks += l.count();
   if (common.json) {
-    std::cout << toJson(report) << "\n";
+    std::cout << reportToJson(report) << "\n";
   } else if (leaks == 0) {
     std::cout << "OK: no leaks since " << formatLocalTime(request.since().seconds(), true) << "\n";
   } else {
@@ -395,9 +395,17 @@ int runReport(const CommonOptions& common, const ReportOptions& options) {
   int rc = kExitOk;
   if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &report, rc)) return rc;
   std::string text;
-  if (format == "json") {
-    text = toJson(report) + "\n";
-  } else if (format == "csv") {
+  // JSON is written as it is made (a report can hold 100k rows).
+  const bool json = format == "json";
+  auto write = [&](std::ostream& out) {
+    if (json) {
+      writeReportJson(out, report);
+      out << "\n";
+    } else {
+      out << text;
+    }
+  };
+  if (format == "csv") {
     text = renderReportCsv(report);
   } else if (format == "html") {
     // The charts by process and by resolver are the same window grouped so.
@@ -407,18 +415,18 @@ int runReport(const CommonOptions& common, const ReportOptions& options) {
     request.set_group_by(v1::REPORT_GROUPING_RESOLVER);
     if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &by_resolver, rc)) return rc;
     text = renderReportHtml(report, by_process, by_resolver);
-  } else {
+  } else if (!json) {
     text = renderReport(report);
   }
   if (options.output.empty()) {
-    std::cout << text;
+    write(std::cout);
     return kExitOk;
   }
   // Written beside and renamed: a reader never sees half a report.
   const std::string temporary = options.output + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
+    write(out);
     if (!out.flush()) {
       std::cerr << "dnsleakctl: cannot write " << temporary << ": " << std::strerror(errno) << "\n";
       return kExitFailed;

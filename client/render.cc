@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <sstream>
 
 namespace dnsleak::client {
 namespace {
@@ -630,6 +631,36 @@ std::string renderReload(const v1::ReloadConfigResponse& r) {
   }
   for (const auto& w : r.warnings()) out += "  warning: " + w + "\n";
   return out;
+}
+
+void writeReportJson(std::ostream& out, v1::GetReportResponse& report) {
+  google::protobuf::RepeatedPtrField<v1::ReportRow> rows;
+  rows.Swap(report.mutable_rows());
+  const std::string outer = toJson(report);
+  rows.Swap(report.mutable_rows());
+  static constexpr std::string_view kEmpty = "\"rows\":[]";
+  // Top-level fields are printed in the order of their numbers, and a quote
+  // inside a string is escaped: the first match is the field.
+  const auto at = outer.find(kEmpty);
+  if (at == std::string::npos || report.rows().empty()) {
+    out << outer;
+    return;
+  }
+  const auto open = at + kEmpty.size() - 1;  // just past '['
+  out.write(outer.data(), static_cast<std::streamsize>(open));
+  bool first = true;
+  for (const auto& row : report.rows()) {
+    if (!first) out << ',';
+    first = false;
+    out << toJson(row);
+  }
+  out.write(outer.data() + open, static_cast<std::streamsize>(outer.size() - open));
+}
+
+std::string reportToJson(v1::GetReportResponse& report) {
+  std::ostringstream out;
+  writeReportJson(out, report);
+  return out.str();
 }
 
 std::string toJson(const google::protobuf::Message& message) {

@@ -1,0 +1,58 @@
+#include "render.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dnsleak::client {
+namespace {
+
+v1::GetReportResponse sampleReport(int rows) {
+  v1::GetReportResponse report;
+  report.mutable_since()->set_seconds(1764547200);
+  report.mutable_until()->set_seconds(1764633600);
+  report.mutable_until()->set_nanos(500000000);
+  report.set_group_by(v1::REPORT_GROUPING_QNAME);
+  report.set_events(12345);
+  auto* leak = report.add_leaks();
+  leak->set_name("LEAK_TYPE_A \"quoted\" \\rows\\:[]");
+  leak->set_count(7);
+  report.set_first_stored_seq(3);
+  report.mutable_timeline()->mutable_start()->set_seconds(1764547200);
+  report.mutable_timeline()->mutable_step()->set_seconds(1800);
+  for (int i = 0; i < 48; ++i) report.mutable_timeline()->add_counts(static_cast<std::uint64_t>(i % 3));
+  for (int i = 0; i < rows; ++i) {
+    auto* row = report.add_rows();
+    // Keys that look like the splice point, Unicode, control bytes.
+    row->set_key(i % 3 == 0 ? "\"rows\":[]" : i % 3 == 1 ? "caf\u00e9.example" : "line\nbreak\x01");
+    if (i % 2 == 0) {
+      row->set_verdict(v1::VERDICT_LEAK);
+      row->set_leak_type(v1::LEAK_TYPE_A);
+      row->mutable_first_seen()->set_seconds(1764547200 + i);
+      row->mutable_last_seen()->set_seconds(1764547300 + i);
+      row->mutable_last_seen()->set_nanos(123000);
+    }
+    row->set_count(static_cast<std::uint64_t>(i) * 1000000007ULL);
+    row->set_example_reason(i % 4 == 0 ? "" : "plaintext DNS query for x (A) to 192.0.2.1:53");
+    row->set_events(static_cast<std::uint64_t>(i));
+  }
+  return report;
+}
+
+// A report printed a row at a time is protobuf's printing of the whole
+// message, byte for byte, and the report is left as it was.
+TEST(ReportJson, IsProtobufsPrintingOfTheWholeMessage) {
+  for (int rows : {0, 1, 2, 50}) {
+    v1::GetReportResponse report = sampleReport(rows);
+    const std::string whole = toJson(report);
+    ASSERT_NE(whole, "{}");
+    EXPECT_EQ(reportToJson(report), whole) << rows << " rows";
+    EXPECT_EQ(report.rows_size(), rows);
+    EXPECT_EQ(toJson(report), whole) << "the report changed";
+  }
+  v1::GetReportResponse empty;
+  EXPECT_EQ(reportToJson(empty), toJson(empty));
+}
+
+}  // namespace
+}  // namespace dnsleak::client
