@@ -41,11 +41,11 @@ std::string renderReload(const v1::ReloadConfigResponse& reload);
 
 // The protobuf JSON mapping on one line.
 std::string toJson(const google::protobuf::Message& message);
-// The same for a report, byte for byte, printed a row at a time: protobuf's
-// printer builds a tree of the whole message first (for the default
-// values), which for 100k rows took seconds and hundreds of MB. The rows
-// are moved out while the rest is printed, and back.
-// Written to `out` as it is made: no copy of the whole text is held.
+// The same for a report, byte for byte, written to `out` a row at a time:
+// protobuf's printer builds a tree of the whole message first (for the
+// default values), which for 100k rows took seconds and hundreds of MB,
+// and no copy of the whole text is held. The rows are moved out while the
+// rest is printed, and back.
 void writeReportJson(std::ostream& out, v1::GetReportResponse& report);
 std::string reportToJson(v1::GetReportResponse& report);
 
