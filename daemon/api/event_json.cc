@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "api/convert.h"
+#include "core/ip_address.h"
 
 #include "dnsleak/v1/dnsleak.pb.h"
 
@@ -143,7 +144,15 @@ class Writer {
 
   void endpoint(std::string_view name, const core::Endpoint& ep) {
     object(name);
-    member("address", ep.address.toString());
+    // An address's text needs no escape: written straight in.
+    key("address");
+    char text[core::kMaxAddressText];
+    const std::size_t length = ep.address.isV4()   ? core::formatIpv4(ep.address.bytes().data(), text)
+                               : ep.address.isV6() ? core::formatIpv6(ep.address.bytes().data(), text)
+                                                   : 0;
+    out_ += '"';
+    out_.append(text, length);
+    out_ += '"';
     member("port", ep.port);
     close();
   }
@@ -218,20 +227,13 @@ void appendEscaped(unsigned char c, std::string& out) {
     case '\n': out += "\\n"; break;
     case '\r': out += "\\r"; break;
     case '\t': out += "\\t"; break;
-    case '<':
-    case '>':
-    case 0x7f:
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-      break;
     default:
-      if (c < 0x20) {
+      if (c >= 0x20 && c < 0x7f && c != '<' && c != '>') {
+        out += static_cast<char>(c);
+      } else {
         out += "\\u00";
         out += kHex[c >> 4];
         out += kHex[c & 0xf];
-      } else {
-        out += static_cast<char>(c);
       }
   }
 }
@@ -269,7 +271,6 @@ void appendJsonString(std::string_view text, std::string& out) {
   }
   out += '"';
 }
-
 
 void appendEventJson(const core::Event& e, std::string& out) {
   Writer w(out);

@@ -95,25 +95,27 @@ class Reader {
   T as() {
     return static_cast<T>(u());
   }
-  void text(std::string& out) {
+  // A string where it lies: in the table or in the packed bytes.
+  std::string_view view() {
     std::uint64_t v = u();
     if (v & 1) {
       std::uint64_t id = v >> 1;
       if (id == 0 || id > strings_.size()) {
         fail();
-        return out.clear();
+        return {};
       }
-      out.assign(strings_.at(static_cast<std::uint32_t>(id)));
-      return;
+      return strings_.at(static_cast<std::uint32_t>(id));
     }
     std::uint64_t n = v >> 1;
     if (n > in_.size() - pos_) {
       fail();
-      return out.clear();
+      return {};
     }
-    out.assign(in_.substr(pos_, n));
+    std::string_view out = in_.substr(pos_, n);
     pos_ += n;
+    return out;
   }
+  void text(std::string& out) { out.assign(view()); }
   void endpoint(core::Endpoint& ep) {
     if (pos_ >= in_.size()) return void(fail());
     auto family = static_cast<core::IpAddress::Family>(in_[pos_++]);
@@ -300,10 +302,9 @@ bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& 
   r.text(e.rule);
   // The reason's parts, put together once the name is read.
   const bool has_name = r.u() == 1;
-  std::string before_name, own, tail;
-  if (has_name) r.text(before_name);
-  r.text(own);
-  r.text(tail);
+  const std::string_view before_name = has_name ? r.view() : std::string_view();
+  const std::string_view own = r.view();
+  const std::string_view tail = r.view();
   r.text(e.remediation);
 
   auto& d = e.dns;
