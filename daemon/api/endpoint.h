@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,7 +35,11 @@ class ApiEndpoint {
   virtual ~ApiEndpoint() = default;
   // Starts accepting for `server`, which must outlive stop().
   virtual void start(grpc::Server& server) = 0;
+  // Stops accepting; a socket file the endpoint made is removed.
   virtual void stop() = 0;
+  // Cuts every accepted connection still open, under gRPC: for calls that
+  // cannot end by themselves at shutdown. Returns how many were cut.
+  virtual std::size_t disconnectAll() = 0;
   virtual std::string describe() const = 0;
   // The caller behind gRPC's ServerContext::peer() of a call on one of this
   // endpoint's connections. Any thread.
@@ -42,7 +47,10 @@ class ApiEndpoint {
 };
 
 // A Unix stream socket at `path`, mode 0660, group `group` when that group
-// exists. Callers are let in when they are root, the daemon's own user, or
+// exists. Its directory is created (0750), or must be a directory, not a
+// symlink, owned by root or the daemon's user and writable by no one else.
+// The socket is remade if it is deleted while the daemon runs; at the end
+// only the socket the endpoint made is removed. Callers are let in when they are root, the daemon's own user, or
 // in `group` (primary or supplementary, by SO_PEERCRED/SO_PEERGROUPS).
 // `owner_uid` (>= 0) is the user the daemon is about to become: the socket,
 // and its directory when the endpoint creates it, are given to that user

@@ -35,6 +35,9 @@ constexpr int kMaxMessageBytes = 512 * 1024 * 1024;
 // The status message of streams ended by a daemon shutdown; clients match it.
 constexpr const char* kShuttingDown = "dnsleakd is shutting down";
 
+// How long calls in progress may take to finish at shutdown.
+constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
+
 // A request's time, clamped to what a nanosecond clock holds (about
 // 1677..2262): a client's year 9999 is "no end", not an overflow.
 core::Timestamp fromProto(const google::protobuf::Timestamp& t) {
@@ -619,6 +622,8 @@ void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
 
 void ApiServer::stop() {
   if (!impl_->server_) return;
+  // No new connections, and the socket file goes now: a successor can
+  // start while this one finishes.
   impl_->endpoint_->stop();
   impl_->stopping_.store(true);
   impl_->watcher_added_.notify_all();
@@ -629,9 +634,28 @@ void ApiServer::stop() {
     std::lock_guard lock(impl_->watchers_mutex_);
     for (auto* w : impl_->watchers_) w->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, kShuttingDown));
   }
-  // Open Watch streams are cancelled at the deadline; their reactors finish.
-  impl_->server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  // Calls still open at the deadline are cancelled. A call whose client
+  // stopped reading cannot end even then: its last write waits on a socket
+  // nobody drains, and gRPC waits for it. Those connections are cut under
+  // gRPC, which fails the write, so that the shutdown ends whatever clients do.
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread reaper([&] {
+    std::unique_lock lock(mutex);
+    if (done_cv.wait_for(lock, kShutdownGrace + std::chrono::milliseconds(200), [&] { return done; })) return;
+    lock.unlock();
+    auto cut = impl_->endpoint_->disconnectAll();
+    spdlog::warn("shutdown: cut {} API connection(s) whose clients stopped reading", cut);
+  });
+  impl_->server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   impl_->server_->Wait();
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  done_cv.notify_all();
+  reaper.join();
   impl_->joinListings();
   impl_->server_.reset();
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -161,6 +162,159 @@ TEST_F(ServiceTest, StandardHealthServiceAnswersServingForTheServerAndTheService
   grpc::Status unknown;
   healthCheck(socket_, "no.such.Service", unknown);
   EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// A member of the socket's group stops a watch mid-stream (SIGSTOP) with
+// megabytes of events owed to it: the daemon's shutdown must still end
+// within 2 s, take its socket with it, and let a new daemon start.
+TEST_F(ServiceTest, StoppedWatcherCannotHoldUpShutdown) {
+  std::string replay = capture("bench_mix", "60000");
+  writeFile(dir_ + "/c.yaml", "store: {capacity: 100000, record_ok: true}\n");
+  auto startReplay = [&] {
+    return std::make_unique<Background>(
+        std::vector<std::string>{DNSLEAKD_PATH, "--config", dir_ + "/c.yaml", "--socket", socket_, "--user", "",
+                                 "--replay", replay, "--replay-speed", "0"},
+        dir_, "dnsleakd");
+  };
+  daemon_ = startReplay();
+  ASSERT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0 && status().capture(0).state() == "finished"; },
+                        std::chrono::seconds(60)))
+      << daemon_->err();
+  ASSERT_GT(status().store().size(), 10000u);
+  Background watcher({DNSLEAKCTL_PATH, "--socket", socket_, "watch", "--from-seq", "1"}, dir_, "watch");
+  ASSERT_TRUE(waitUntil([&] { return status().watchers() == 1; }, std::chrono::seconds(5)));
+  watcher.signal(SIGSTOP);
+  // Long enough for the stream's windows and the socket's buffers to fill.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  auto start = std::chrono::steady_clock::now();
+  int code = daemon_->stop(SIGTERM, std::chrono::seconds(10));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(code, 0) << daemon_->err();
+  EXPECT_LT(took, std::chrono::seconds(2)) << "shutdown took "
+                                           << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                           << " ms behind a stopped watcher";
+  EXPECT_FALSE(std::filesystem::exists(socket_));
+  watcher.signal(SIGCONT);
+  daemon_ = startReplay();
+  EXPECT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0; }, std::chrono::seconds(10))) << daemon_->err();
+}
+
+// Whoever can write the socket's directory can replace the socket with one
+// of their own: a directory writable by others, owned by another user, or
+// reached through a symlink is refused at startup, and nothing is made in it.
+TEST_F(ServiceTest, SocketDirectoryThatOthersControlIsRefused) {
+  std::string replay = capture("basic_udp");
+  writeFile(dir_ + "/c.yaml", "");
+  auto start = [&](const std::string& socket) {
+    return run({DNSLEAKD_PATH, "--config", dir_ + "/c.yaml", "--socket", socket, "--user", "", "--replay", replay},
+               std::chrono::seconds(10));
+  };
+  const std::string open_dir = dir_ + "/open";
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 01777), 0);  // even sticky, as /tmp
+  auto r = start(open_dir + "/d.sock");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(open_dir + " is writable by others (mode 1777)"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(open_dir + "/d.sock"));
+
+  const std::string real = dir_ + "/real";
+  ASSERT_EQ(mkdir(real.c_str(), 0750), 0);
+  ASSERT_EQ(symlink(real.c_str(), (dir_ + "/link").c_str()), 0);
+  r = start(dir_ + "/link/d.sock");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("is a symlink or not a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(real + "/d.sock"));
+
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "a directory owned by another user needs root to make (the other cases passed)";
+  }
+  const std::string theirs = dir_ + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  r = start(theirs + "/d.sock");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(theirs + " belongs to uid 65534, not root or the daemon's user"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(theirs + "/d.sock"));
+}
+
+// A socket deleted or moved away under a running daemon (a cleanup script,
+// a mistaken rm) is noticed and made again: the daemon stays reachable.
+TEST_F(ServiceTest, SocketRemovedUnderTheDaemonIsMadeAgain) {
+  startDaemon("", capture("basic_udp"));
+  ASSERT_EQ(unlink(socket_.c_str()), 0);
+  EXPECT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0; }, std::chrono::seconds(5)))
+      << "the deleted socket was not made again\n" << daemon_->err();
+  EXPECT_NE(daemon_->err().find("API socket " + socket_ + " was removed or replaced"), std::string::npos)
+      << daemon_->err();
+  ASSERT_EQ(rename(socket_.c_str(), (dir_ + "/moved.sock").c_str()), 0);
+  EXPECT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0; }, std::chrono::seconds(5)))
+      << "the moved socket was not made again\n" << daemon_->err();
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->err();
+  EXPECT_FALSE(std::filesystem::exists(socket_));
+}
+
+// A successor's socket at the path (a restart racing the old daemon's exit)
+// is neither taken over nor removed by the daemon that is leaving.
+TEST_F(ServiceTest, ExitRemovesOnlyTheSocketTheDaemonMade) {
+  startDaemon("", capture("basic_udp"));
+  const std::string staged = dir_ + "/successor.sock";
+  int successor = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", staged.c_str());
+  ASSERT_EQ(bind(successor, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(successor, 4), 0);
+  struct stat mine {};
+  ASSERT_EQ(stat(staged.c_str(), &mine), 0);
+  ASSERT_EQ(rename(staged.c_str(), socket_.c_str()), 0);  // in one step, as a successor's bind would be
+  EXPECT_TRUE(waitUntil([&] { return daemon_->err().find("another dnsleakd is already serving") != std::string::npos; },
+                        std::chrono::seconds(5)))
+      << daemon_->err();
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->err();
+  struct stat after {};
+  ASSERT_EQ(stat(socket_.c_str(), &after), 0) << "the successor's socket was removed";
+  EXPECT_EQ(after.st_ino, mine.st_ino);
+  close(successor);
+}
+
+// A local user who gets a socket onto the path (a directory they could
+// write, a daemon not running) must not be talked to as dnsleakd:
+// dnsleakctl asks the kernel who listens, and refuses anyone but root,
+// the daemon's user and itself.
+TEST_F(ServiceTest, ClientRefusesASocketServedByAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
+  const std::string theirs = dir_ + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  const std::string fake = theirs + "/dnsleakd.sock";
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Only system calls here: the test process may have threads.
+    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, fake.c_str(), fake.size() + 1);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4) != 0) _exit(3);
+    chmod(fake.c_str(), 0666);
+    [[maybe_unused]] auto n = write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1) << "the impostor could not listen";
+  close(ready[0]);
+  auto r = run({DNSLEAKCTL_PATH, "--socket", fake, "--timeout", "3", "status"});
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("refusing " + fake + ": the process serving it runs as uid 65534"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("posing as dnsleakd"), std::string::npos) << r.err;
 }
 
 TEST_F(ServiceTest, ClientThatNeverReadsDoesNotStallCaptureOrOtherClients) {
