@@ -2,7 +2,9 @@
 
 #include <google/protobuf/util/time_util.h>
 #include <grp.h>
+#include <grpcpp/create_channel_posix.h>
 #include <grpcpp/grpcpp.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
@@ -25,6 +28,9 @@
 
 namespace dnsleak::client {
 namespace {
+
+// The user the package runs dnsleakd as (the config's `user` default).
+constexpr const char* kDaemonUser = "dnsleak";
 
 // "members of group 'NAME'": the group of the socket, or of its directory
 // when the socket itself cannot be looked at, as the daemon set them.
@@ -40,61 +46,104 @@ std::string whoMayConnect(const std::string& path) {
   return "members of group " + std::to_string(st.st_gid);
 }
 
-// Says in one sentence why the daemon cannot be reached, before gRPC would
-// say it in a less helpful way. Returns kExitOk when the socket accepts.
-int probeSocket(const std::string& path) {
+// Whether the process serving a socket may be dnsleakd: root, the user the
+// package runs it as, or this user (a daemon of one's own). Anyone else
+// who got a socket onto the path is posing as it.
+bool trustedServer(uid_t uid) {
+  if (uid == 0 || uid == getuid() || uid == geteuid()) return true;
+  const struct passwd* pw = getpwnam(kDaemonUser);
+  return pw != nullptr && pw->pw_uid == uid;
+}
+
+std::string userName(uid_t uid) {
+  const struct passwd* pw = getpwuid(uid);
+  return pw != nullptr ? "uid " + std::to_string(uid) + " (" + pw->pw_name + ")" : "uid " + std::to_string(uid);
+}
+
+// Connects to the daemon's socket and checks who serves it, saying in one
+// sentence why it cannot be used, before gRPC would say it in a less
+// helpful way. Returns kExitOk with the connected descriptor in *fd_out
+// (closed when fd_out is null), or an exit code. `quiet`: say nothing.
+int connectToDaemon(const std::string& path, int* fd_out, bool quiet = false) {
+  std::ostringstream why;
+  auto say = [&](int code) {
+    if (!quiet) std::cerr << why.str();
+    return code;
+  };
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     if (errno == EACCES) {
-      std::cerr << "dnsleakctl: permission denied reaching " << path << ": dnsleakd serves root and "
-                << whoMayConnect(path) << "\n";
-      return kExitPermission;
+      why << "dnsleakctl: permission denied reaching " << path << ": dnsleakd serves root and " << whoMayConnect(path)
+          << "\n";
+      return say(kExitPermission);
     }
-    std::cerr << "dnsleakctl: no socket at " << path
-              << ": dnsleakd is not running (or listens elsewhere; see --socket)\n";
-    return kExitNotRunning;
+    why << "dnsleakctl: no socket at " << path << ": dnsleakd is not running (or listens elsewhere; see --socket)\n";
+    return say(kExitNotRunning);
   }
   if (!S_ISSOCK(st.st_mode)) {
-    std::cerr << "dnsleakctl: " << path << " is not a socket: is --socket right?\n";
-    return kExitNotRunning;
+    why << "dnsleakctl: " << path << " is not a socket: is --socket right?\n";
+    return say(kExitNotRunning);
   }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
-    std::cerr << "dnsleakctl: socket path " << path << " is too long\n";
-    close(fd);
-    return kExitUsage;
+    why << "dnsleakctl: socket path " << path << " is too long\n";
+    return say(kExitUsage);
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   int err = errno;
+  if (rc == 0) {
+    // Who listens, as the kernel recorded it: not the file's owner, which
+    // says nothing of the process behind it.
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !trustedServer(peer.uid)) {
+      close(fd);
+      why << "dnsleakctl: refusing " << path << ": the process serving it runs as " << userName(peer.uid)
+          << ", but dnsleakd runs as root or user '" << kDaemonUser << "'; something else may be posing as dnsleakd\n";
+      return say(kExitPermission);
+    }
+    if (fd_out != nullptr) {
+      *fd_out = fd;
+    } else {
+      close(fd);
+    }
+    return kExitOk;
+  }
   close(fd);
-  if (rc == 0) return kExitOk;
   if (err == EACCES || err == EPERM) {
-    std::cerr << "dnsleakctl: permission denied on " << path << ": dnsleakd serves root and " << whoMayConnect(path)
-              << "\n";
-    return kExitPermission;
+    why << "dnsleakctl: permission denied on " << path << ": dnsleakd serves root and " << whoMayConnect(path) << "\n";
+    return say(kExitPermission);
   }
   if (err == ECONNREFUSED) {
-    std::cerr << "dnsleakctl: nothing is listening on " << path
-              << ": dnsleakd is not running (the socket file is left from an earlier run)\n";
-    return kExitNotRunning;
+    why << "dnsleakctl: nothing is listening on " << path
+        << ": dnsleakd is not running (the socket file is left from an earlier run)\n";
+    return say(kExitNotRunning);
   }
-  std::cerr << "dnsleakctl: cannot connect to " << path << ": " << std::strerror(err) << "\n";
-  return kExitNotRunning;
+  why << "dnsleakctl: cannot connect to " << path << ": " << std::strerror(err) << "\n";
+  return say(kExitNotRunning);
 }
 
+int probeSocket(const std::string& path) { return connectToDaemon(path, nullptr); }
+
+// One connection to the daemon, over a socket this client connected and
+// checked itself, so that gRPC talks to the process that was checked.
 class Connection {
  public:
-  explicit Connection(const CommonOptions& common) : common_(common) {
+  explicit Connection(const CommonOptions& common) : common_(common) {}
+
+  // Connects; kExitOk, or an exit code once said why (unless `quiet`).
+  int open(bool quiet = false) {
+    int fd = -1;
+    if (int rc = connectToDaemon(common_.socket, &fd, quiet)) return rc;
     grpc::ChannelArguments args;
-    // No reconnect back-off games: a local daemon is there or it is not.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     // A report of a large store is larger than gRPC's 4 MiB default.
     args.SetMaxReceiveMessageSize(512 * 1024 * 1024);
-    auto channel = grpc::CreateCustomChannel("unix:" + common.socket, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomInsecureChannelFromFd("dnsleakd", fd, args);
     stub_ = v1::DnsLeak::NewStub(channel);
+    return kExitOk;
   }
 
   v1::DnsLeak::Stub& stub() { return *stub_; }
@@ -160,8 +209,8 @@ bool parseSince(const std::string& text, google::protobuf::Timestamp* out) {
 // stub method; the exit code is `ok_code(response)` on success.
 template <typename Request, typename Response, typename Call, typename Render, typename OkCode>
 int unary(const CommonOptions& common, const Request& request, Call call, Render render, OkCode ok_code) {
-  if (int rc = probeSocket(common.socket)) return rc;
   Connection connection(common);
+  if (int rc = connection.open()) return rc;
   grpc::ClientContext context;
   connection.setDeadline(context);
   Response response;
@@ -212,8 +261,8 @@ int runCheck(const CommonOptions& common, const CheckOptions& options) {
   v1::GetReportRequest request;
   if (!parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
   request.set_group_by(v1::REPORT_GROUPING_RULE);
-  if (int rc = probeSocket(common.socket)) return rc;
   Connection connection(common);
+  if (int rc = connection.open()) return rc;
   v1::GetReportResponse report;
   int rc = kExitOk;
   if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &report, rc)) return rc;
@@ -348,7 +397,7 @@ int runReportFile(const CommonOptions& common, const ReportOptions& options) {
       Connection connection(private_daemon);
       v1::GetStatusResponse s;
       int rc = kExitOk;
-      if (call(connection, &v1::DnsLeak::Stub::GetStatus, v1::GetStatusRequest{}, &s, rc) && s.capture_size() > 0) {
+      if (connection.open(/*quiet=*/true) == kExitOk && call(connection, &v1::DnsLeak::Stub::GetStatus, v1::GetStatusRequest{}, &s, rc) && s.capture_size() > 0) {
         const auto& c = s.capture(0);
         if (c.state() == "finished" || c.state() == "failed") {
           drawProgress(c, true);
@@ -389,8 +438,8 @@ int runReport(const CommonOptions& common, const ReportOptions& options) {
   request.set_include_ok(options.all);
   const std::string format = common.json ? "json" : options.format;
 
-  if (int rc = probeSocket(common.socket)) return rc;
   Connection connection(common);
+  if (int rc = connection.open()) return rc;
   v1::GetReportResponse report;
   int rc = kExitOk;
   if (!call(connection, &v1::DnsLeak::Stub::GetReport, request, &report, rc)) return rc;
@@ -481,7 +530,8 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
   std::string daemon_seen;  // the daemon followed: its pid and start time
   bool waiting_said = false;
   for (;;) {
-    if (int rc = probeSocket(common.socket)) {
+    Connection connection(common);
+    if (int rc = connection.open(/*quiet=*/options.follow && waiting_said)) {
       // Following, a daemon away is waited for, said once.
       if (!options.follow || rc == kExitPermission || rc == kExitUsage) return rc;
       if (!waiting_said) std::cerr << "dnsleakctl: waiting for dnsleakd to come back (--follow)\n";
@@ -490,7 +540,6 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
-    Connection connection(common);
     if (options.follow) {
       v1::GetStatusResponse status;
       int rc = kExitOk;
