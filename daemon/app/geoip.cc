@@ -24,6 +24,14 @@ std::shared_ptr<const GeoIp> GeoIp::open(const std::vector<std::string>& paths, 
     if (path.is_relative() && !config_dir.empty()) path = std::filesystem::path(config_dir) / path;
     auto db = std::make_unique<Database>();
     db->path = path.string();
+    // libmaxminddb maps the file: a FIFO would block the reload, a device
+    // or directory is no database.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      errors.push_back("geoip.databases: cannot open " + db->path + ": " +
+                       (ec ? ec.message() : std::string("it is not a regular file")));
+      continue;
+    }
     int status = MMDB_open(db->path.c_str(), MMDB_MODE_MMAP, &db->mmdb);
     if (status != MMDB_SUCCESS) {
       std::string why = MMDB_strerror(status);

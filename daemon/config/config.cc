@@ -1,6 +1,9 @@
 #include "config/config.h"
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -16,6 +19,76 @@
 #include "core/names.h"
 
 namespace dnsleak::config {
+
+std::string quoteValue(std::string_view value) {
+  constexpr std::size_t kShown = 60;
+  std::string out = "'";
+  for (char c : value.substr(0, kShown)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  if (value.size() > kShown) out += " (" + std::to_string(value.size()) + " bytes, first " + std::to_string(kShown) + " shown)";
+  return out;
+}
+
+ReadOutcome readBoundedFile(const std::string& path, std::size_t max_bytes, std::string& out) {
+  out.clear();
+  // Non-blocking, so that a FIFO cannot hold a reload; never a terminal.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return {false, std::strerror(errno)};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return {false, std::strerror(err)};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return {false, S_ISDIR(st.st_mode) ? "it is a directory, not a file" : "it is not a regular file"};
+  }
+  auto tooLarge = [&] {
+    return ReadOutcome{false, "larger than the " + std::to_string(max_bytes >> 20) + " MiB allowed"};
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    close(fd);
+    return tooLarge();
+  }
+  out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  // The file may grow while it is read: one byte past the limit is enough to know.
+  for (;;) {
+    if (got == out.size()) {
+      if (out.size() > max_bytes) break;
+      out.resize(std::min(max_bytes + 1, std::max<std::size_t>(out.size() * 2, 4096)));
+    }
+    ssize_t n = read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      out.clear();
+      return {false, std::strerror(err)};
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  if (got > max_bytes) {
+    out.clear();
+    return tooLarge();
+  }
+  out.resize(got);
+  return {true, {}};
+}
+
 namespace {
 
 std::string sha256Hex(std::string_view data) {
@@ -82,7 +155,12 @@ class Reader {
         continue;
       }
       std::string key = key_node.Scalar();
-      std::string full = path.empty() ? key : path + "." + key;
+      // A key is shown as it is unless it is long or not plain text.
+      const bool plain = key.size() <= 60 && std::all_of(key.begin(), key.end(), [](char c) {
+                           return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+                         });
+      std::string shown = plain ? key : quoteValue(key);
+      std::string full = path.empty() ? shown : path + "." + shown;
       if (!seen.insert(key).second) error(key_node, full, "duplicate key");
       bool is_known = false;
       for (auto k : known) is_known = is_known || k == key;
@@ -171,7 +249,7 @@ class Reader {
       }
       expected += (expected.empty() ? "" : ", ") + std::string(word);
     }
-    error(node, path, "unknown value '" + value + "' (expected " + expected + ")");
+    error(node, path, "unknown value " + quoteValue(value) + " (expected " + expected + ")");
     return false;
   }
 
@@ -187,8 +265,8 @@ class Reader {
         out.push_back(std::move(spec));
       } else {
         error(node[i], path + "[" + std::to_string(i) + "]",
-              "'" + texts[i] +
-                  "' is not an address, prefix or address:port (e.g. 10.8.0.1, 10.8.0.0/24, "
+              quoteValue(texts[i]) +
+                  " is not an address, prefix or address:port (e.g. 10.8.0.1, 10.8.0.0/24, "
                   "10.8.0.1:53, [2001:db8::1]:53)");
         ok = false;
       }
@@ -205,7 +283,7 @@ class Reader {
       bool ok = !name.empty() && name.size() <= 253 && name.front() != '.' &&
                 name.find("..") == std::string::npos &&
                 name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") == std::string::npos;
-      if (!ok) error(node[i], path + "[" + std::to_string(i) + "]", "'" + name + "' is not a domain name");
+      if (!ok) error(node[i], path + "[" + std::to_string(i) + "]", quoteValue(name) + " is not a domain name");
     }
   }
 
@@ -218,7 +296,7 @@ class Reader {
                                                               e.size() > colon + 1));
       if (!ok) {
         error(node[i], path + "[" + std::to_string(i) + "]",
-              "'" + e + "' is not a process (an executable path, a name, user:NAME or unit:NAME)");
+              quoteValue(e) + " is not a process (an executable path, a name, user:NAME or unit:NAME)");
       }
     }
   }
@@ -245,7 +323,7 @@ void readPerInterface(Reader& r, const YAML::Node& per, Config::Capture& capture
     const std::string where = "capture.per_interface." + name;
     if (std::find(capture.interfaces.begin(), capture.interfaces.end(), name) == capture.interfaces.end() ||
         name == "any") {
-      r.error(item.first, where, "'" + name + "' is not one of capture.interfaces (and not \"any\")");
+      r.error(item.first, where, quoteValue(name) + " is not one of capture.interfaces (and not \"any\")");
       continue;
     }
     Config::Capture::PerInterface settings;
@@ -340,7 +418,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
           const auto& name = c.capture.interfaces[i];
           if (!validInterfacePattern(name) || name.find_first_of("*?[") != std::string::npos) {
             r.error(n[i], "capture.interfaces[" + std::to_string(i) + "]",
-                    "'" + name + "' is not an interface name");
+                    quoteValue(name) + " is not an interface name");
           }
         }
         if (c.capture.interfaces.size() > 1) {
@@ -369,11 +447,11 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
           if (entry.rfind("kind:", 0) == 0) {
             if (entry.size() == 5 || entry.size() > 5 + 32 || entry.find_first_of(" \t/") != std::string::npos) {
               r.error(n[i], "safe_path.interfaces[" + std::to_string(i) + "]",
-                      "'" + entry + "' does not name a link kind (e.g. kind:wireguard, kind:tun, kind:vxlan)");
+                      quoteValue(entry) + " does not name a link kind (e.g. kind:wireguard, kind:tun, kind:vxlan)");
             }
           } else if (!validInterfacePattern(entry)) {
             r.error(n[i], "safe_path.interfaces[" + std::to_string(i) + "]",
-                    "'" + c.safe_path.interfaces[i] + "' is not an interface name or pattern");
+                    quoteValue(c.safe_path.interfaces[i]) + " is not an interface name or pattern");
           }
         }
       }
@@ -395,7 +473,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
             if (auto address = core::IpAddress::parse(texts[i])) {
               out->push_back(*address);
             } else {
-              r.error(n[i], where + "[" + std::to_string(i) + "]", "'" + texts[i] + "' is not an IP address");
+              r.error(n[i], where + "[" + std::to_string(i) + "]", quoteValue(texts[i]) + " is not an IP address");
             }
           }
         }
@@ -454,7 +532,7 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       if (auto n = logging["level"]; n && r.string(n, "logging.level", c.logging.level)) {
         static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
         if (!kLevels.count(c.logging.level)) {
-          r.error(n, "logging.level", "'" + c.logging.level + "' is not one of trace, debug, info, warn, error, off");
+          r.error(n, "logging.level", quoteValue(c.logging.level) + " is not one of trace, debug, info, warn, error, off");
         }
       }
     }
@@ -579,47 +657,58 @@ LoadResult parseConfig(std::string_view text, const std::string& name, const Loa
 }
 
 bool loadResolverList(const std::string& path, core::ResolverList& out, std::vector<ConfigError>& errors) {
-  std::ifstream in(path);
-  if (!in) {
-    errors.push_back({path, 0, 0, "resolvers.list", std::string("cannot read the resolver list: ") + std::strerror(errno)});
+  std::string text;
+  if (auto read = readBoundedFile(path, kMaxResolverListBytes, text); !read.ok) {
+    errors.push_back({path, 0, 0, "resolvers.list", "cannot read the resolver list: " + read.error});
     return false;
   }
-  std::string line;
   int number = 0;
   std::size_t bad = 0;
-  while (std::getline(in, line)) {
+  auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
+  auto nextField = [&](std::string_view& rest) {
+    std::size_t b = 0;
+    while (b < rest.size() && isSpace(rest[b])) ++b;
+    std::size_t e = b;
+    while (e < rest.size() && !isSpace(rest[e])) ++e;
+    auto field = rest.substr(b, e - b);
+    rest.remove_prefix(e);
+    return field;
+  };
+  std::string_view all = text;
+  while (!all.empty()) {
+    auto newline = all.find('\n');
+    std::string_view line = all.substr(0, newline);
+    all.remove_prefix(newline == std::string_view::npos ? all.size() : newline + 1);
     ++number;
-    std::istringstream fields(line);
-    std::string kind, value;
-    fields >> kind >> value;
+    std::string_view rest = line;
+    std::string_view kind = nextField(rest);
+    std::string_view value = nextField(rest);
     if (kind.empty() || kind[0] == '#') continue;
     if (kind == "host" && !value.empty()) {
       out.addHost(value);
     } else if (kind == "exact" && !value.empty()) {
       out.addExactHost(value);
-    } else if (kind == "address" && core::IpAddress::parse(value)) {
-      out.addAddress(*core::IpAddress::parse(value));
+    } else if (auto address = kind == "address" ? core::IpAddress::parse(value) : std::nullopt) {
+      out.addAddress(*address);
     } else if (++bad <= 10) {  // a broken file says so, without thousands of lines of it
       errors.push_back({path, number, 1, "resolvers.list",
-                        "expected 'host NAME', 'exact NAME' or 'address ADDRESS', not '" + line.substr(0, 80) + "'"});
+                        "expected 'host NAME', 'exact NAME' or 'address ADDRESS', not " + quoteValue(line)});
     }
   }
   return bad == 0;
 }
 
 LoadResult loadConfigFile(const std::string& path, const LoadOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;
+  if (auto read = readBoundedFile(path, kMaxConfigBytes, text); !read.ok) {
     LoadResult result;
     ConfigError err;
     err.file = path;
-    err.message = std::string("cannot read the config file: ") + std::strerror(errno);
+    err.message = "cannot read the config file: " + read.error;
     result.errors.push_back(std::move(err));
     return result;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parseConfig(buffer.str(), path, options);
+  return parseConfig(text, path, options);
 }
 
 std::vector<std::string> restartOnlyChanges(const Config& running, const Config& next) {

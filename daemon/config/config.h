@@ -210,6 +210,26 @@ struct LoadOptions {
   std::string shipped_list;
 };
 
+// Files are read whole, so they are bounded: a config of more than 1 MiB
+// or a resolver list of more than 16 MiB is refused with a clear error
+// (the shipped list is 0.3 MiB; 16 MiB parses in well under a second).
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxResolverListBytes = std::size_t{16} << 20;
+
+struct ReadOutcome {
+  bool ok = false;
+  std::string error;  // why not, as the end of a sentence
+};
+
+// Reads a regular file of at most `max_bytes` into `out`. Directories,
+// devices (/dev/zero), FIFOs and larger files are refused without reading
+// them; a file that grows past the limit while read is refused too.
+ReadOutcome readBoundedFile(const std::string& path, std::size_t max_bytes, std::string& out);
+
+// A bad value as error messages quote it: at most 60 characters, with
+// control characters escaped, and the full length when it was cut.
+std::string quoteValue(std::string_view value);
+
 // Reads and validates a config file. Every problem found is reported, not
 // only the first: unknown keys, wrong types, bad values, bad addresses.
 LoadResult loadConfigFile(const std::string& path, const LoadOptions& options = {});

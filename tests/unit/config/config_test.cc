@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -177,6 +178,69 @@ TEST_F(ResolverListConfig, MissingOrBrokenListIsAnError) {
   ASSERT_EQ(broken.errors.size(), 1u);
   EXPECT_EQ(broken.errors[0].line, 2);
   EXPECT_NE(broken.errors[0].file.find("bad.txt"), std::string::npos);
+}
+
+// What is read whole must be a regular file of bounded size: /dev/zero once
+// exhausted memory, a directory once passed as an empty (all defaults)
+// config, and a FIFO would hold a reload for ever.
+TEST_F(ResolverListConfig, OnlyBoundedRegularFilesAreRead) {
+  auto message = [](const LoadResult& r) { return r.errors.empty() ? std::string() : r.errors[0].toString(); };
+  auto zero = loadConfigFile("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(message(zero).find("cannot read the config file: it is not a regular file"), std::string::npos)
+      << message(zero);
+  auto dir = loadConfigFile(dir_);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_NE(message(dir).find("it is a directory, not a file"), std::string::npos) << message(dir);
+  ASSERT_EQ(mkfifo((dir_ + "/fifo").c_str(), 0600), 0);
+  auto fifo = loadConfigFile(dir_ + "/fifo");  // returns at once: nobody will ever write it
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(message(fifo).find("not a regular file"), std::string::npos) << message(fifo);
+
+  write("big.yaml", "# " + std::string(kMaxConfigBytes, 'x') + "\n");
+  auto big = loadConfigFile(dir_ + "/big.yaml");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(message(big).find("larger than the 1 MiB allowed"), std::string::npos) << message(big);
+  write("fits.yaml", "# " + std::string(kMaxConfigBytes - 4, 'x') + "\n");
+  EXPECT_TRUE(loadConfigFile(dir_ + "/fits.yaml").ok());
+
+  // A list that is no list is an error, not an empty list that matches no
+  // DoH or DoT resolver.
+  for (const std::string& list : {std::string("/dev/zero"), dir_, dir_ + "/fifo"}) {
+    write("c.yaml", "resolvers: {list: " + list + "}\n");
+    auto r = loadConfigFile(dir_ + "/c.yaml");
+    ASSERT_FALSE(r.ok()) << list;
+    EXPECT_EQ(r.errors[0].key, "resolvers.list");
+    EXPECT_NE(r.errors[0].message.find("cannot read the resolver list: it is"), std::string::npos)
+        << r.errors[0].message;
+  }
+  write("huge.txt", std::string(kMaxResolverListBytes + 1, '#'));
+  write("c.yaml", "resolvers: {list: huge.txt}\n");
+  auto huge = loadConfigFile(dir_ + "/c.yaml");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.errors[0].message.find("larger than the 16 MiB allowed"), std::string::npos)
+      << huge.errors[0].message;
+}
+
+// A bad value is quoted by its first 60 characters with control characters
+// escaped: a 100 kB value, or one that writes terminal escapes, cannot
+// flood or rewrite the log or the admin's terminal.
+TEST(Config, BadValuesAreQuotedShortAndEscaped) {
+  const std::string long_value(100000, 'a');
+  auto r = parseConfig("profile: " + long_value + "\n", "q.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(r.errors[0].toString().size(), 300u) << r.errors[0].toString().substr(0, 400);
+  EXPECT_NE(r.errors[0].message.find("'" + std::string(60, 'a') + "' (100000 bytes, first 60 shown)"),
+            std::string::npos)
+      << r.errors[0].message.substr(0, 400);
+  auto escaped = parseConfig("profile: \"\\e[2Jsplit\"\n", "q.yaml");
+  ASSERT_FALSE(escaped.ok());
+  EXPECT_EQ(escaped.errors[0].message.find('\x1b'), std::string::npos);
+  EXPECT_NE(escaped.errors[0].message.find("'\\x1b[2Jsplit'"), std::string::npos) << escaped.errors[0].message;
+  auto key = parseConfig(std::string(5000, 'k') + ": 1\n", "q.yaml");
+  ASSERT_FALSE(key.ok());
+  EXPECT_LT(key.errors[0].toString().size(), 400u);
+  EXPECT_EQ(quoteValue("dns.example"), "'dns.example'");
 }
 
 TEST(Config, FullExampleParses) {
