@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <cstdlib>
@@ -196,10 +197,15 @@ bool parseSince(const std::string& text, google::protobuf::Timestamp* out) {
   std::string number = text.substr(0, text.size() - 1);
   if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
       (unit == 's' || unit == 'm' || unit == 'h' || unit == 'd')) {
-    long long n = std::stoll(number);
-    long long seconds = unit == 's' ? n : unit == 'm' ? n * 60 : unit == 'h' ? n * 3600 : n * 86400;
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    out->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count() - seconds);
+    long long n = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+    if (ec != std::errc() || end != number.data() + number.size()) return false;
+    const long long per = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+    const long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    // Further back than 1970 is everything stored.
+    out->set_seconds(n > now / per ? 0 : now - n * per);
     return true;
   }
   return google::protobuf::util::TimeUtil::FromString(text, out);
@@ -419,9 +425,9 @@ int runReport(const CommonOptions& common, const ReportOptions& options) {
   v1::GetReportRequest request;
   if (!options.since.empty() && !parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
   if (!options.until.empty() && !parseWindow("--until", options.until, request.mutable_until())) return kExitUsage;
-  if (request.has_since() && request.has_until() &&
-      google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.until()) <
-          google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.since())) {
+  // Compared as (seconds, nanos): in nanoseconds the year 9999 overflows.
+  auto instant = [](const google::protobuf::Timestamp& t) { return std::pair(t.seconds(), t.nanos()); };
+  if (request.has_since() && request.has_until() && instant(request.until()) < instant(request.since())) {
     std::cerr << "dnsleakctl: --until " << options.until << " is before --since " << options.since
               << ": the window is empty\n";
     return kExitUsage;

@@ -21,14 +21,13 @@
 
 #include "api/convert.h"
 #include "api/metrics.h"
+#include "api/requests.h"
 #include "core/names.h"
 #include "core/thread_name.h"
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
 
 namespace dnsleak::api {
 namespace {
-
-using EventFilter = std::function<bool(const core::Event&)>;
 
 constexpr int kMaxMessageBytes = 512 * 1024 * 1024;
 
@@ -37,66 +36,6 @@ constexpr const char* kShuttingDown = "dnsleakd is shutting down";
 
 // How long calls in progress may take to finish at shutdown.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
-
-// A request's time, clamped to what a nanosecond clock holds (about
-// 1677..2262): a client's year 9999 is "no end", not an overflow.
-core::Timestamp fromProto(const google::protobuf::Timestamp& t) {
-  constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
-  if (t.seconds() >= kMaxSeconds) return core::Timestamp::max();
-  if (t.seconds() <= -kMaxSeconds) return core::Timestamp::min();
-  return core::Timestamp(std::chrono::seconds(t.seconds()) + std::chrono::nanoseconds(t.nanos()));
-}
-
-bool validTimestamp(const google::protobuf::Timestamp& t) {
-  return t.seconds() >= 0 && t.seconds() <= 253402300799 && t.nanos() >= 0 && t.nanos() < 1'000'000'000;
-}
-
-// The name an event is about: its question, its server name, or for a
-// Leak-D connection the name its address answered.
-const std::string& subjectName(const core::Event& e) { return e.dns.qname.empty() ? e.sni : e.dns.qname; }
-
-EventFilter makeFilter(const v1::WatchRequest& request) {
-  std::set<int> verdicts(request.verdicts().begin(), request.verdicts().end());
-  std::set<int> leak_types(request.leak_types().begin(), request.leak_types().end());
-  std::set<int> transports(request.transports().begin(), request.transports().end());
-  std::vector<std::string> rules(request.rules().begin(), request.rules().end());
-  std::vector<std::string> processes(request.processes().begin(), request.processes().end());
-  std::vector<std::string> names;
-  for (const auto& n : request.names()) names.push_back(core::lowerName(n));
-  const bool has_since = request.has_since();
-  const core::Timestamp since = has_since ? fromProto(request.since()) : core::Timestamp::min();
-  if (verdicts.empty() && leak_types.empty() && transports.empty() && rules.empty() && processes.empty() &&
-      names.empty() && !has_since) {
-    return {};
-  }
-  return [=](const core::Event& e) {
-    auto rule_matches = [&e](const std::string& r) {
-      if (e.rule == r) return true;
-      auto slash = e.rule.find('/');
-      return slash != std::string::npos && std::string_view(e.rule).substr(slash + 1) == r;
-    };
-    auto process_matches = [&e](const std::string& p) { return e.process.name == p || e.process.exe == p; };
-    auto name_matches = [&e](const std::string& n) { return core::isSameOrUnder(subjectName(e), n); };
-    return (verdicts.empty() || verdicts.count(static_cast<int>(e.verdict))) &&
-           (leak_types.empty() || leak_types.count(static_cast<int>(e.leak_type))) &&
-           (transports.empty() || transports.count(static_cast<int>(e.transport))) &&
-           (rules.empty() || std::any_of(rules.begin(), rules.end(), rule_matches)) &&
-           (processes.empty() || std::any_of(processes.begin(), processes.end(), process_matches)) &&
-           (names.empty() || std::any_of(names.begin(), names.end(), name_matches)) && e.last_seen >= since;
-  };
-}
-
-// A connection (Leak-D) has no DNS transport: its IP protocol names it.
-std::string transportKey(const core::Event& e) {
-  if (e.transport != core::Transport::kUnspecified) return std::string(core::transportName(e.transport));
-  return e.ip_protocol == 17 ? "udp connection" : "tcp connection";
-}
-
-// The resolver of a DNS event, or where a connection went.
-std::string resolverKey(const core::Event& e) {
-  const core::Endpoint& ep = e.resolver.port != 0 ? e.resolver : e.destination;
-  return core::describeEndpoint(ep);
-}
 
 }  // namespace
 
@@ -151,18 +90,11 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context, const v1::GetReportRequest* request,
                                       v1::GetReportResponse* response) override {
     auto* reactor = context->DefaultReactor();
-    if ((request->has_since() && !validTimestamp(request->since())) ||
-        (request->has_until() && !validTimestamp(request->until()))) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   "since and until must be times between 1970 and 9999"));
+    if (auto problem = checkReportRequest(*request); !problem.empty()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, problem));
       return reactor;
     }
-    if (request->has_since() && request->has_until() &&
-        fromProto(request->until()) < fromProto(request->since())) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "until is before since: an empty window"));
-      return reactor;
-    }
-    buildReport(*request, response);
+    buildReport(store_, *request, response);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
@@ -282,8 +214,6 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   // signals a condition variable; it never touches a stream.
   void notifyLoop();
 
-  void buildReport(const v1::GetReportRequest& request, v1::GetReportResponse* response);
-
   // The message for a stored event, converted once for every watcher that
   // sends it: the newest kPrepared are kept by sequence number (and count,
   // which folding raises after the event was stored).
@@ -337,7 +267,7 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
  public:
   WatchReactor(ApiServer::Impl& server, grpc::CallbackServerContext* context, const v1::WatchRequest& request)
-      : server_(server), context_(context), filter_(makeFilter(request)) {
+      : server_(server), context_(context), filter_(makeWatchFilter(request)) {
     cursor_ = request.from_seq() != 0 ? request.from_seq() : server_.store_.lastSeq() + 1;
     server_.registerWatcher(this);
     poke();
@@ -431,8 +361,18 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   std::shared_ptr<const v1::WatchResponse> response_;
 };
 
+// A Watch refused for its request: ended at once with the reason.
+class RefusedWatch : public grpc::ServerWriteReactor<v1::WatchResponse> {
+ public:
+  explicit RefusedWatch(const std::string& problem) {
+    Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, problem));
+  }
+  void OnDone() override { delete this; }
+};
+
 grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext* context,
                                                                     const v1::WatchRequest* request) {
+  if (auto problem = checkWatchRequest(*request); !problem.empty()) return new RefusedWatch(problem);
   return new WatchReactor(*this, context, *request);
 }
 
@@ -458,130 +398,6 @@ void ApiServer::Impl::notifyLoop() {
     // these: one wake-up per batch under a flood, not one per event.
     std::this_thread::sleep_for(std::chrono::microseconds(250));
   }
-}
-
-void ApiServer::Impl::buildReport(const v1::GetReportRequest& request, v1::GetReportResponse* response) {
-  bool has_since = request.has_since();
-  bool has_until = request.has_until();
-  core::Timestamp since = has_since ? fromProto(request.since()) : core::Timestamp::min();
-  core::Timestamp until = has_until ? fromProto(request.until()) : core::Timestamp::max();
-  auto grouping = request.group_by() == v1::REPORT_GROUPING_UNSPECIFIED ? v1::REPORT_GROUPING_RULE : request.group_by();
-
-  struct Row {
-    core::Verdict verdict;
-    core::LeakType leak_type;
-    std::uint64_t count = 0;
-    core::Timestamp first = core::Timestamp::max();
-    core::Timestamp last = core::Timestamp::min();
-    std::uint64_t events = 0;
-    std::string reason;
-    std::string remediation;
-  };
-  std::map<std::pair<std::string, int>, Row> rows;
-  std::map<core::LeakType, std::uint64_t> leaks;
-  std::uint64_t events = 0;
-  core::Timestamp oldest_stored = core::Timestamp::max();
-  struct Occurrences {
-    core::Timestamp first, last;
-    std::uint64_t count;
-  };
-  std::vector<Occurrences> timeline_input;  // the window's leaks, for the timeline
-
-  store_.forEach([&](const core::Event& e) {
-    oldest_stored = std::min(oldest_stored, e.first_seen);
-    if (e.last_seen < since || e.first_seen > until) return;
-    if (!request.include_ok() && e.verdict != core::Verdict::kLeak) return;
-    ++events;
-    if (e.verdict == core::Verdict::kLeak) {
-      leaks[e.leak_type] += e.count;
-      timeline_input.push_back({e.first_seen, e.last_seen, e.count});
-    }
-    std::string key;
-    switch (grouping) {
-      case v1::REPORT_GROUPING_QNAME: key = subjectName(e).empty() ? "(no name)" : subjectName(e); break;
-      case v1::REPORT_GROUPING_RESOLVER: key = resolverKey(e); break;
-      case v1::REPORT_GROUPING_INTERFACE:
-        key = !e.interface.name.empty() ? e.interface.name
-              : e.interface.index ? "#" + std::to_string(e.interface.index)
-                                  : "(unknown)";
-        break;
-      case v1::REPORT_GROUPING_PROCESS: key = e.process.name.empty() ? "(unattributed)" : e.process.name; break;
-      case v1::REPORT_GROUPING_TRANSPORT: key = transportKey(e); break;
-      case v1::REPORT_GROUPING_COUNTRY: key = e.geo.country.empty() ? "(unknown)" : e.geo.country; break;
-      case v1::REPORT_GROUPING_ASN:
-        key = e.geo.asn == 0 ? "(unknown)" : "AS" + std::to_string(e.geo.asn) + " " + e.geo.as_org;
-        break;
-      default: key = e.rule; break;
-    }
-    Row& row = rows[{key, static_cast<int>(e.leak_type) * 8 + static_cast<int>(e.verdict)}];
-    row.verdict = e.verdict;
-    row.leak_type = e.leak_type;
-    row.count += e.count;
-    ++row.events;
-    row.first = std::min(row.first, e.first_seen);
-    row.last = std::max(row.last, e.last_seen);
-    if (row.reason.empty()) row.reason = e.reason;
-    if (row.remediation.empty()) row.remediation = e.remediation;
-  });
-
-  auto stats = store_.stats();
-  auto setTime = [](core::Timestamp t, google::protobuf::Timestamp* out) {
-    auto ns = t.time_since_epoch().count();
-    out->set_seconds(ns / 1'000'000'000);
-    out->set_nanos(static_cast<std::int32_t>(ns % 1'000'000'000));
-  };
-  if (has_since) *response->mutable_since() = request.since();
-  if (has_until) *response->mutable_until() = request.until();
-  response->set_group_by(grouping);
-  response->set_events(events);
-  for (auto type : {core::LeakType::kA, core::LeakType::kB, core::LeakType::kC, core::LeakType::kD}) {
-    auto* c = response->add_leaks();
-    c->set_name(std::string(core::leakTypeName(type)));
-    c->set_count(leaks[type]);
-  }
-  std::vector<std::pair<const std::pair<std::string, int>*, const Row*>> ordered;
-  for (const auto& [key, row] : rows) ordered.emplace_back(&key, &row);
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const auto& a, const auto& b) { return a.second->count > b.second->count; });
-  for (const auto& [key, row] : ordered) {
-    auto* r = response->add_rows();
-    r->set_key(key->first);
-    r->set_verdict(static_cast<v1::Verdict>(row->verdict));
-    r->set_leak_type(static_cast<v1::LeakType>(row->leak_type));
-    r->set_count(row->count);
-    setTime(row->first, r->mutable_first_seen());
-    setTime(row->last, r->mutable_last_seen());
-    r->set_example_reason(row->reason);
-    r->set_remediation(row->remediation);
-    r->set_events(row->events);
-  }
-  if (!timeline_input.empty()) {
-    constexpr int kSteps = 48;
-    core::Timestamp lo = has_since ? since : core::Timestamp::max();
-    core::Timestamp hi = has_until ? until : core::Timestamp::min();
-    for (const auto& o : timeline_input) {
-      if (!has_since) lo = std::min(lo, o.first);
-      if (!has_until) hi = std::max(hi, o.last);
-    }
-    const auto span = std::max<std::int64_t>((hi - lo).count(), 1);
-    const auto step = std::max<std::int64_t>((span + kSteps - 1) / kSteps, 1'000'000'000);
-    std::vector<std::uint64_t> counts(kSteps, 0);
-    auto place = [&](core::Timestamp t, std::uint64_t n) {
-      auto i = (t - lo).count() / step;
-      counts[static_cast<std::size_t>(std::clamp<std::int64_t>(i, 0, kSteps - 1))] += n;
-    };
-    for (const auto& o : timeline_input) {
-      place(o.first, 1);
-      if (o.count > 1) place(o.last, o.count - 1);
-    }
-    auto* timeline = response->mutable_timeline();
-    setTime(lo, timeline->mutable_start());
-    timeline->mutable_step()->set_seconds(step / 1'000'000'000);
-    timeline->mutable_step()->set_nanos(static_cast<std::int32_t>(step % 1'000'000'000));
-    for (auto c : counts) timeline->add_counts(c);
-  }
-  response->set_incomplete(stats.evicted > 0 && (!has_since || since < oldest_stored));
-  response->set_first_stored_seq(stats.first_seq);
 }
 
 ApiServer::ApiServer(store::EventStore& store, ControlPlane& control)
