@@ -16,8 +16,10 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
   decoded_ = {};
   decoded_.time = packet.time;
   decoded_.ifindex = packet.ifindex;
+  decoded_.may_be_cut = packet.wire_length == 0 || packet.wire_length > packet.data.size();
   auto status = decode::decodeFrame(packet.link_type, packet.data, decoded_);
   decode_counters_.add(status);
+  if (decoded_.truncated) truncated_.add();
   // A name the source read (a pcapng interface's), unless the frame named
   // its own interface (an SLL2 index inside the file); once per index.
   if (!packet.interface_name.empty() && decoded_.ifindex == packet.ifindex && packet.ifindex < kTrackedInterfaces &&
@@ -26,7 +28,9 @@ void Pipeline::onPacket(const capture::RawPacket& packet) {
     described_[packet.ifindex] = true;
   }
   per_interface_[slot(decoded_.ifindex)].packets.add();
-  if (status == decode::DecodeStatus::kIgnoredFragment && !decoded_.ip_packet.empty()) {
+  // A fragment the capture cut short would be reassembled with a hole (or
+  // a wrong end): it is counted as cut and left out.
+  if (status == decode::DecodeStatus::kIgnoredFragment && !decoded_.ip_packet.empty() && !decoded_.truncated) {
     // The span from the reassembler lives until its next call: long enough
     // for classify, which copies what it keeps.
     auto whole = fragments_.add(decoded_.ip_packet, packet.time);
@@ -252,6 +256,8 @@ api::NamedCounts Pipeline::malformed() const {
       out.emplace_back(std::string(decode::decodeStatusName(s)), decode_counters_.get(s));
     }
   }
+  // Not malformed, but not whole either: decoded as far as the snap length let.
+  out.emplace_back("ip_cut_by_snaplen", truncated_.get());
   for (std::size_t i = 1; i < decode::kFragmentEventCount; ++i) {  // all but kReassembled
     auto e = static_cast<decode::FragmentEvent>(i);
     out.emplace_back(std::string(decode::fragmentEventName(e)), fragments_.counters().get(e));

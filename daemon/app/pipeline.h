@@ -136,6 +136,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   core::Event connection_event_;   // reused for Leak-D events
 
   core::Counter packets_;
+  core::Counter truncated_;  // IP packets the capture cut short (snap length)
   core::Counter dns_messages_;
   core::Counter connections_;
   core::EnumCounters<decode::DecodeStatus, decode::kDecodeStatusCount> decode_counters_;

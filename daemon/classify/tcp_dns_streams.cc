@@ -12,6 +12,7 @@ std::string_view tcpStreamEventName(TcpStreamEvent e) {
     case TcpStreamEvent::kZeroLengthMessage: return "dns_tcp_zero_length";
     case TcpStreamEvent::kBufferLimit: return "tcp_buffer_limit";
     case TcpStreamEvent::kReordered: return "tcp_reordered";
+    case TcpStreamEvent::kCutSegment: return "tcp_cut_by_snaplen";
     case TcpStreamEvent::kCount: break;
   }
   return "unknown";
@@ -158,6 +159,14 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
   }
   flow.next_seq = packet.tcp_seq + static_cast<std::uint32_t>(packet.payload.size());
   frame(flow, packet, data, on_message);
+  if (packet.missing > 0) {
+    // The capture kept only the start of the segment: the messages wholly
+    // in it were read; the one it cut cannot complete. The stream goes on
+    // where the segment really ended.
+    counters_.add(TcpStreamEvent::kCutSegment);
+    setPending(flow, {});
+    flow.next_seq += packet.missing;
+  }
   drainEarly(flow, packet, on_message);
   if (closing) {
     giveUpGaps(flow, packet, on_message);

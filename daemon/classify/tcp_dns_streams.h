@@ -22,6 +22,7 @@ enum class TcpStreamEvent : std::uint8_t {
   kZeroLengthMessage,  // a length prefix of 0: skipped
   kBufferLimit,        // a partial message dropped to keep all flows within max_buffered_bytes
   kReordered,          // a segment that came early, held, and used once the gap before it filled
+  kCutSegment,         // a segment the capture cut short (snap length): the message it ends in dropped
   kCount
 };
 inline constexpr std::size_t kMaxEarlySegments = 8;

@@ -287,17 +287,34 @@ DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket
   return DecodeStatus::kIgnoredNotUdpTcp;
 }
 
+// An IP packet of `length` bytes of which `captured` are at hand. Past the
+// captured bytes only where the capture may have been cut there (and an
+// enclosing layer, if any, was cut too); a layer captured whole means that
+// nothing inside it was cut.
+DecodeStatus checkCaptured(std::size_t length, std::size_t captured, DecodedPacket& out) {
+  if (length <= captured) {
+    out.may_be_cut = false;
+    out.truncated = false;
+    out.missing = 0;
+    return DecodeStatus::kOk;
+  }
+  if (!out.may_be_cut) return DecodeStatus::kBadIpTotalLength;
+  out.truncated = true;
+  out.missing = static_cast<std::uint32_t>(length - captured);
+  return DecodeStatus::kOk;
+}
+
 DecodeStatus decodeIpv4(Bytes packet, DecodedPacket& out) {
   if (packet.size() < 20) return DecodeStatus::kTruncatedIpHeader;
   std::size_t header = static_cast<std::size_t>(packet[0] & 0x0f) * 4;
   if (header < 20 || header > packet.size()) return DecodeStatus::kBadIpHeaderLength;
   std::size_t total = be16(packet.data() + 2);
   if (total < header) return DecodeStatus::kBadIpTotalLength;
-  // A capture cut by the snap length holds fewer bytes than the total
-  // length; the transport decoder then sees a short segment. Bytes past the
-  // total length are link-layer padding.
+  // Bytes past the total length are link-layer padding. Fewer bytes than
+  // it: cut by the snap length (the transport decoder then sees a short
+  // segment), or where nothing was cut, a length that lies.
   if (total < packet.size()) packet = packet.first(total);
-  if (total > packet.size()) out.truncated = true;
+  if (auto s = checkCaptured(total, packet.size(), out); s != DecodeStatus::kOk) return s;
   out.ip_packet = packet;
   out.ip_version = 4;
   out.src = core::IpAddress::v4(packet.data() + 12);
@@ -314,7 +331,7 @@ DecodeStatus decodeIpv6(Bytes packet, DecodedPacket& out) {
   if (packet.size() < 40) return DecodeStatus::kTruncatedIpHeader;
   std::size_t payload_length = be16(packet.data() + 4);
   if (40 + payload_length < packet.size()) packet = packet.first(40 + payload_length);
-  if (40 + payload_length > packet.size()) out.truncated = true;
+  if (auto s = checkCaptured(40 + payload_length, packet.size(), out); s != DecodeStatus::kOk) return s;
   out.ip_packet = packet;
   out.ip_version = 6;
   out.src = core::IpAddress::v6(packet.data() + 8);

@@ -52,7 +52,15 @@ struct DecodedPacket {
   std::uint16_t dst_port = 0;
   std::uint32_t tcp_seq = 0;
   std::uint8_t tcp_flags = 0;
-  bool truncated = false;  // the capture holds fewer bytes than the IP packet (snap length)
+  // Set by the caller before decoding: whether the capture may hold fewer
+  // bytes than the frame had on the wire (its snap length cut it). When it
+  // cannot, an IP or UDP length that reaches past the captured bytes lies,
+  // and the packet is malformed. Unknown: true.
+  bool may_be_cut = true;
+  // The capture holds fewer bytes than the (innermost) IP packet: decoded
+  // as far as it goes, `missing` bytes of it (all payload) not captured.
+  bool truncated = false;
+  std::uint32_t missing = 0;
   std::span<const std::uint8_t> payload;
   // The IP packet from its header on, trimmed to its own length: what the
   // fragment reassembler takes when the packet is a fragment.

@@ -739,6 +739,41 @@ TEST_F(CaptureTest, MultiInterfacePcapngFromWiresharksToolsIsJudgedByInterfaceNa
   EXPECT_EQ(out.summary.capture(0).link_type(), "pcapng: EN10MB, RAW");
 }
 
+// A real capture (nDPI's DNS sample) cut by editcap's snap length, and the
+// same capture whole with one IP length changed to claim 40 bytes more than
+// the frame has: the cut packets are decoded as far as they go and counted
+// as cut; the lying one is malformed. Once, both were parsed as if whole.
+TEST_F(CaptureTest, PacketsCutByTheSnapLengthAreToldFromLyingLengths) {
+  if (!haveProgram("editcap")) GTEST_SKIP() << "needs editcap (wireshark-common: scripts/install-deps.sh)";
+  const std::string original = std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/ndpi-dns.pcap";
+  const std::string cut = dir_ + "/cut.pcap";
+  auto edit = run({"editcap", "-s", "80", original, cut});
+  ASSERT_EQ(edit.exit_code, 0) << edit.err;
+  auto snapped = read(cut);
+  EXPECT_EQ(named(snapped.summary.malformed(), "ip_cut_by_snaplen"), 2u);  // the 91- and 219-byte frames
+  EXPECT_EQ(named(snapped.summary.malformed(), "bad_ip_total_length"), 0u);
+  EXPECT_EQ(snapped.summary.packets(), 5u);
+  EXPECT_EQ(snapped.summary.dns_messages(), 5u);  // every question fits in 80 bytes
+
+  // The sample is pcapng; as classic pcap (editcap again) its first record
+  // is at a known place: 24-byte file header, 16-byte record header,
+  // 14-byte Ethernet header, then IPv4 with its total length at offset 2.
+  const std::string whole = dir_ + "/whole.pcap";
+  auto convert = run({"editcap", "-F", "pcap", original, whole});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  std::string bytes = readFile(whole);
+  ASSERT_GT(bytes.size(), 60u);
+  const std::size_t at = 24 + 16 + 14 + 2;
+  unsigned total = (static_cast<unsigned char>(bytes[at]) << 8 | static_cast<unsigned char>(bytes[at + 1])) + 40;
+  bytes[at] = static_cast<char>(total >> 8);
+  bytes[at + 1] = static_cast<char>(total & 0xff);
+  writeFile(dir_ + "/lying.pcap", bytes);
+  auto lying = read(dir_ + "/lying.pcap");
+  EXPECT_EQ(named(lying.summary.malformed(), "bad_ip_total_length"), 1u);
+  EXPECT_EQ(named(lying.summary.malformed(), "ip_cut_by_snaplen"), 0u);
+  EXPECT_EQ(lying.summary.dns_messages(), 4u);
+}
+
 // Linux NFLOG, PPP and Apple PKTAP captures from tcpdump's tests
 // (tests/data/SOURCES.md): read as tshark reads them.
 TEST_F(CaptureTest, NflogPppAndPktapLinkTypesAreDecoded) {

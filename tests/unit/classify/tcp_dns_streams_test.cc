@@ -32,8 +32,11 @@ class Collector : public TcpDnsStreams::MessageHandler {
 
 class TcpDnsStreamsTest : public ::testing::Test {
  protected:
-  void segment(std::uint32_t seq, std::uint8_t flags, const Bytes& payload, std::uint16_t src_port = 40000) {
+  // `keep`: how many bytes of the IP packet the capture kept (0: all).
+  void segment(std::uint32_t seq, std::uint8_t flags, const Bytes& payload, std::uint16_t src_port = 40000,
+               std::size_t keep = 0) {
     packets_.push_back(testing::ipTcp({"192.0.2.1", src_port}, {"198.51.100.1", 53}, seq, flags, payload));
+    if (keep != 0) packets_.back().resize(keep);
     decode::DecodedPacket p;
     ASSERT_EQ(decode::decodeIp(packets_.back(), p), decode::DecodeStatus::kOk);
     p.time = core::Timestamp(std::chrono::seconds(1000 + static_cast<int>(packets_.size())));
@@ -53,6 +56,23 @@ TEST_F(TcpDnsStreamsTest, SeveralMessagesInOneSegment) {
   segment(100, testing::kSyn, {});
   segment(101, testing::kAck, both);
   EXPECT_EQ(collector_.names, (std::vector<std::string>{"one.example", "two.example"}));
+}
+
+// A segment the snap length cut: the message wholly inside it is read, the
+// one it cut is dropped, and the next segment is read at once, not held
+// for bytes that will never come.
+TEST_F(TcpDnsStreamsTest, SegmentCutByTheCaptureEndsItsMessageButNotTheStream) {
+  Bytes first = framed("whole.example");
+  Bytes cut = framed("cut-off.example");
+  Bytes payload = first;
+  payload.insert(payload.end(), cut.begin(), cut.end());
+  segment(100, testing::kSyn, {});
+  segment(101, testing::kAck, payload, 40000, /*keep=*/40 + first.size() + 10);
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"whole.example"}));
+  segment(101 + static_cast<std::uint32_t>(payload.size()), testing::kAck, framed("after.example"));
+  EXPECT_EQ(collector_.names, (std::vector<std::string>{"whole.example", "after.example"}));
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kCutSegment), 1u);
+  EXPECT_EQ(streams_.counters().get(TcpStreamEvent::kGap), 0u);
 }
 
 TEST_F(TcpDnsStreamsTest, MessageSplitAcrossSegmentsIncludingTheLengthPrefix) {

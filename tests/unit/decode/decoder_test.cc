@@ -192,7 +192,43 @@ TEST(Decoder, SnaplenCutUdpIsDecodedAsFarAsItGoes) {
   DecodedPacket p;
   ASSERT_EQ(decodeIp(ip, p), DecodeStatus::kOk);
   EXPECT_TRUE(p.truncated);
+  EXPECT_EQ(p.missing, 68u);
   EXPECT_EQ(p.payload.size(), 32u);
+}
+
+// Where the capture holds the whole frame, an IP length reaching past it
+// lies: malformed, not "cut by the snap length". Decided per layer: inside
+// a tunnel whose outer packet is whole, the inner packet cannot be cut.
+TEST(Decoder, LengthPastAWholeCaptureIsMalformedNotCut) {
+  Bytes ip = testing::ipUdp({"192.0.2.1", 40000}, {"198.51.100.1", 53}, Bytes(100, 0xab));
+  ip.resize(60);
+  DecodedPacket whole;
+  whole.may_be_cut = false;
+  EXPECT_EQ(decodeIp(ip, whole), DecodeStatus::kBadIpTotalLength);
+  EXPECT_TRUE(isMalformed(DecodeStatus::kBadIpTotalLength));
+
+  Bytes ip6 = testing::ipUdp({"2001:db8::1", 40000}, {"2001:db8::53", 53}, Bytes(100, 0xab));
+  ip6.resize(80);
+  DecodedPacket whole6;
+  whole6.may_be_cut = false;
+  EXPECT_EQ(decodeIp(ip6, whole6), DecodeStatus::kBadIpTotalLength);
+  DecodedPacket cut6;
+  ASSERT_EQ(decodeIp(ip6, cut6), DecodeStatus::kOk);
+  EXPECT_TRUE(cut6.truncated);
+  EXPECT_EQ(cut6.missing, 68u);  // 148 bytes, 80 kept
+
+  // An IP-in-IP packet captured whole whose inner length lies: the outer
+  // layer is whole, so the inner one was not cut.
+  Bytes inner = testing::ipUdp({"10.0.0.1", 40000}, {"10.0.0.53", 53}, Bytes(40, 0xab));
+  inner[3] = static_cast<std::uint8_t>(inner[3] + 20);  // 20 bytes more than there are
+  Bytes outer = testing::ipUdp({"192.0.2.1", 1}, {"198.51.100.1", 2}, inner);
+  outer[9] = 4;  // protocol IP-in-IP; the UDP header is now read as the inner IP header
+  Bytes tunnel(outer.begin(), outer.begin() + 20);
+  tunnel.insert(tunnel.end(), inner.begin(), inner.end());
+  tunnel[2] = static_cast<std::uint8_t>(tunnel.size() >> 8);
+  tunnel[3] = static_cast<std::uint8_t>(tunnel.size());
+  DecodedPacket lying;
+  EXPECT_EQ(decodeIp(tunnel, lying), DecodeStatus::kBadIpTotalLength);
 }
 
 TEST(Decoder, EthernetPaddingIsNotPayload) {
