@@ -1,5 +1,7 @@
 #include "render.h"
 
+#include "proto_json.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
@@ -664,10 +666,8 @@ std::string reportToJson(v1::GetReportResponse& report) {
 }
 
 std::string toJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
   std::string out;
-  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
+  appendJson(message, out);
   return out;
 }
 
