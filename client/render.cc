@@ -2,7 +2,6 @@
 
 #include "proto_json.h"
 
-#include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
 #include <ctime>

@@ -1,0 +1,202 @@
+// The fault suite: the daemon and its real clients under the faults a bad
+// day or a hostile local user brings (issue 14). Each test attacks one
+// promise. Others live beside the code they attack: a stopped watcher at
+// shutdown and the socket's trust and life in service_test.cc, a second
+// daemon in api_test.cc, cut and lying packets in capture_test.cc, an
+// interface removed under capture and reloads under live traffic in
+// e2e/live_test.cc.
+
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "dnsleak/v1/dnsleak.pb.h"
+#include "process.h"
+
+namespace dnsleak::testing {
+namespace {
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = makeTempDir();
+    socket_ = dir_ + "/dnsleakd.sock";
+    config_ = dir_ + "/c.yaml";
+  }
+  void TearDown() override {
+    daemon_.reset();
+    removeTree(dir_);
+  }
+
+  std::string capture(const std::string& scenario, const std::string& count) {
+    std::string path = dir_ + "/" + scenario + ".pcap";
+    EXPECT_EQ(run({TESTGEN_PATH, scenario, path, count}).exit_code, 0);
+    return path;
+  }
+
+  // The daemon replaying `replay` at `speed` times its pace.
+  void startDaemon(const std::string& config_text, const std::string& replay, const std::string& speed) {
+    writeFile(config_, config_text);
+    daemon_ = std::make_unique<Background>(
+        std::vector<std::string>{DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--user", "", "--replay",
+                                 replay, "--replay-speed", speed},
+        dir_, "dnsleakd");
+    ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(socket_) || !daemon_->running(); },
+                          std::chrono::seconds(10)))
+        << daemon_->err();
+  }
+
+  RunResult ctl(std::vector<std::string> args) {
+    std::vector<std::string> argv = {DNSLEAKCTL_PATH, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+
+  std::vector<std::string> watchArgs(std::vector<std::string> args) {
+    std::vector<std::string> argv = {DNSLEAKCTL_PATH, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  v1::GetStatusResponse status() {
+    v1::GetStatusResponse s;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(ctl({"--json", "status"}).out, &s).ok());
+    return s;
+  }
+
+  bool replayFinished() {
+    auto s = status();
+    return s.capture_size() > 0 && s.capture(0).state() == "finished";
+  }
+
+  std::string dir_, socket_, config_;
+  std::unique_ptr<Background> daemon_;
+};
+
+// 30000 leaks at 10000 a second into a ring of 5000 (half a second): a
+// `dnsleakctl --json watch` that reads must get every one, without a gap.
+// It once drained 9k events a second and missed most of such a flood.
+TEST_F(FaultTest, ReadingWatcherLosesNothingAtTenThousandLeaksASecond) {
+  constexpr int kLeaks = 30000;
+  std::string replay = capture("many_names", std::to_string(kLeaks));
+  startDaemon("store: {capacity: 5000}\n", replay, "110");
+  Background watcher(watchArgs({"--json", "watch", "--from-seq", "1", "--count", std::to_string(kLeaks)}), dir_,
+                     "watch");
+  ASSERT_TRUE(waitUntil([&] { return replayFinished(); }, std::chrono::seconds(60))) << daemon_->err();
+  ASSERT_EQ(watcher.wait(std::chrono::seconds(20)), 0) << watcher.err();
+  auto got = lines(watcher.out());
+  std::size_t events = 0, gaps = 0;
+  for (const auto& line : got) {
+    v1::WatchResponse w;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &w).ok()) << line;
+    if (w.has_event()) ++events;
+    if (w.has_gap()) ++gaps;
+  }
+  EXPECT_EQ(gaps, 0u) << "the watcher fell behind the ring";
+  EXPECT_EQ(events, static_cast<std::size_t>(kLeaks));
+  EXPECT_EQ(status().store().last_seq(), static_cast<std::uint64_t>(kLeaks));
+}
+
+// SIGTERM in the middle of a flood with one watcher stopped (SIGSTOP) and
+// one reading: the daemon is gone within 2 s and leaves no socket; the
+// reading watcher is told why its stream ended.
+TEST_F(FaultTest, SigtermUnderLoadWithStoppedAndReadingWatchersEndsWithinTwoSeconds) {
+  std::string replay = capture("many_names", "200000");
+  startDaemon("store: {capacity: 20000}\n", replay, "50");  // ~4500 leaks a second for 40 s
+  Background stopped(watchArgs({"watch", "--from-seq", "1"}), dir_, "stopped");
+  Background reading(watchArgs({"watch", "--from-seq", "1"}), dir_, "reading");
+  ASSERT_TRUE(waitUntil([&] { return status().watchers() == 2; }, std::chrono::seconds(10)));
+  stopped.signal(SIGSTOP);
+  ASSERT_TRUE(waitUntil([&] { return status().store().last_seq() > 10000; }, std::chrono::seconds(20)));
+
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon_->stop(SIGTERM, std::chrono::seconds(10)), 0) << daemon_->err();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(2))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_FALSE(std::filesystem::exists(socket_));
+  EXPECT_EQ(reading.wait(std::chrono::seconds(5)), 3) << reading.err();  // kExitNotRunning
+  EXPECT_NE(reading.err().find("shutting down"), std::string::npos) << reading.err();
+  stopped.signal(SIGCONT);
+}
+
+// A client killed in the middle of a long stream (SIGKILL: no goodbye)
+// leaves a daemon that serves the next client and counts no ghost watcher.
+TEST_F(FaultTest, ClientKilledMidStreamLeavesTheDaemonServing) {
+  std::string replay = capture("many_names", "50000");
+  startDaemon("store: {capacity: 50000}\n", replay, "0");
+  ASSERT_TRUE(waitUntil([&] { return replayFinished(); }, std::chrono::seconds(60))) << daemon_->err();
+  for (int i = 0; i < 3; ++i) {
+    Background victim(watchArgs({"--json", "watch", "--from-seq", "1"}), dir_, "victim");
+    ASSERT_TRUE(waitUntil([&] { return status().watchers() == 1; }, std::chrono::seconds(5)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    victim.signal(SIGKILL);
+    victim.wait(std::chrono::seconds(5));
+    EXPECT_TRUE(waitUntil([&] { return status().watchers() == 0; }, std::chrono::seconds(5)))
+        << "a killed client is still counted";
+  }
+  auto r = ctl({"--json", "watch", "--from-seq", "1", "--count", "10"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 10u);
+  EXPECT_TRUE(daemon_->running());
+}
+
+// A capture file cut in the middle of a record (a copy interrupted, a disk
+// full): read to the cut, said plainly, and the daemon replaying it keeps
+// serving what it read.
+TEST_F(FaultTest, CaptureFileCutMidRecordIsReadToTheCut) {
+  std::string whole = capture("many_names", "1000");
+  std::string bytes = readFile(whole);
+  // Each record: a 16-byte header and the frame; cut 10 bytes into the last.
+  const std::string cut = dir_ + "/cut.pcap";
+  writeFile(cut, bytes.substr(0, bytes.size() - 40));
+  auto r = run({DNSLEAKD_PATH, "--read", cut, "--summary-only"});
+  EXPECT_NE(r.exit_code, -1) << "killed by a signal";
+  EXPECT_NE((r.out + r.err).find("999 packets"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("truncated"), std::string::npos) << r.out << r.err;
+
+  startDaemon("", cut, "0");
+  ASSERT_TRUE(waitUntil([&] { return status().capture_size() > 0 && status().capture(0).state() != "running"; },
+                        std::chrono::seconds(20)));
+  auto s = status();
+  EXPECT_EQ(s.packets(), 999u);
+  EXPECT_TRUE(daemon_->running()) << daemon_->err();
+}
+
+// 100 reloads alternating a valid and an invalid config while a capture
+// replays: every invalid one is refused naming file, line and key and
+// leaves the running config; every valid one is applied; no event is lost.
+TEST_F(FaultTest, HundredReloadsAlternatingValidAndInvalidUnderTrafficLoseNothing) {
+  constexpr int kLeaks = 3000;
+  std::string replay = capture("many_names", std::to_string(kLeaks));
+  const std::string valid_a = "store: {capacity: 50000}\nlogging: {level: info}\n";
+  const std::string valid_b = "store: {capacity: 50000}\nlogging: {level: warn}\n";
+  startDaemon(valid_a, replay, "5");  // ~450 leaks a second, for longer than the reloads take
+  std::uint64_t applied = 0;
+  for (int i = 0; i < 100; ++i) {
+    const bool valid = i % 2 == 0;
+    writeFile(config_, valid ? (i % 4 == 0 ? valid_b : valid_a) : "store: {capacity: 50000}\nprofile: nonsense\n");
+    auto r = ctl({"reload"});
+    if (valid) {
+      EXPECT_EQ(r.exit_code, 0) << i << ": " << r.err;
+      ++applied;
+    } else {
+      EXPECT_NE(r.exit_code, 0) << i;
+      EXPECT_NE((r.out + r.err).find(config_ + ":2"), std::string::npos) << i << ": " << r.out << r.err;
+      EXPECT_NE((r.out + r.err).find("profile"), std::string::npos) << i << ": " << r.out << r.err;
+    }
+  }
+  auto s = status();
+  EXPECT_FALSE(replayFinished()) << "the reloads did not happen under traffic; slow the replay";
+  EXPECT_EQ(s.config().generation(), 1 + applied);
+  EXPECT_EQ(s.profile(), "full-tunnel");
+  ASSERT_TRUE(waitUntil([&] { return replayFinished(); }, std::chrono::seconds(60)));
+  EXPECT_EQ(status().store().last_seq(), static_cast<std::uint64_t>(kLeaks)) << "events lost across reloads";
+}
+
+}  // namespace
+}  // namespace dnsleak::testing
