@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace dnsleak::attribution {
@@ -96,37 +97,53 @@ std::optional<FlowQuery> originalEnds(const FlowQuery& t) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::optional<FlowQuery> found;
   if (send(fd, m.header(), length, 0) == static_cast<ssize_t>(length)) {
-    alignas(nlmsghdr) char buffer[4096];
+    alignas(nlmsghdr) std::uint8_t buffer[4096];
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-    auto* h = reinterpret_cast<const nlmsghdr*>(buffer);
-    if (n > 0 && NLMSG_OK(h, static_cast<unsigned>(n)) && h->nlmsg_type != NLMSG_ERROR) {
-      const char* payload = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
-      const std::size_t size = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(nfgenmsg)));
-      FlowQuery q{t.ip_protocol, {}, {}};
-      int parts = 0;
-      eachAttribute(payload, size, [&](int type, const char* data, std::size_t len) {
-        if (type != CTA_TUPLE_ORIG) return;
-        eachAttribute(data, len, [&](int inner, const char* d, std::size_t l) {
-          eachAttribute(d, l, [&](int leaf, const char* v, std::size_t vl) {
-            auto bytes = reinterpret_cast<const std::uint8_t*>(v);
-            if (inner == CTA_TUPLE_IP && vl == address_size) {
-              auto address = v6 ? core::IpAddress::v6(bytes) : core::IpAddress::v4(bytes);
-              if (leaf == (v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC)) q.local.address = address, ++parts;
-              if (leaf == (v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST)) q.remote.address = address, ++parts;
-            } else if (inner == CTA_TUPLE_PROTO && vl == 2) {
-              std::uint16_t port;
-              std::memcpy(&port, v, 2);
-              if (leaf == CTA_PROTO_SRC_PORT) q.local.port = ntohs(port), ++parts;
-              if (leaf == CTA_PROTO_DST_PORT) q.remote.port = ntohs(port), ++parts;
-            }
-          });
-        });
-      });
-      if (parts == 4) found = q;
+    if (n > 0) {
+      found = parseConntrackReply(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(n)), t.ip_protocol,
+                                  v6);
     }
   }
   ::close(fd);
   return found;
+}
+
+std::optional<FlowQuery> parseConntrackReply(std::span<const std::uint8_t> reply, std::uint8_t ip_protocol, bool v6) {
+  alignas(nlmsghdr) char buffer[4096];
+  const std::size_t n = std::min(reply.size(), sizeof buffer);
+  std::memcpy(buffer, reply.data(), n);
+  const auto* h = reinterpret_cast<const nlmsghdr*>(buffer);
+  const std::size_t header = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(nfgenmsg)));
+  // The message must hold its own header and the nfgenmsg before the
+  // attributes: a shorter length once made their size wrap around.
+  if (!NLMSG_OK(h, static_cast<unsigned>(n)) || h->nlmsg_type == NLMSG_ERROR || h->nlmsg_len < header) {
+    return std::nullopt;
+  }
+  const char* payload = buffer + header;
+  const std::size_t size = h->nlmsg_len - header;
+  const std::size_t address_size = v6 ? 16 : 4;
+  FlowQuery q{ip_protocol, {}, {}};
+  int parts = 0;
+  eachAttribute(payload, size, [&](int type, const char* data, std::size_t len) {
+    if (type != CTA_TUPLE_ORIG) return;
+    eachAttribute(data, len, [&](int inner, const char* d, std::size_t l) {
+      eachAttribute(d, l, [&](int leaf, const char* v, std::size_t vl) {
+        auto bytes = reinterpret_cast<const std::uint8_t*>(v);
+        if (inner == CTA_TUPLE_IP && vl == address_size) {
+          auto address = v6 ? core::IpAddress::v6(bytes) : core::IpAddress::v4(bytes);
+          if (leaf == (v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC)) q.local.address = address, ++parts;
+          if (leaf == (v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST)) q.remote.address = address, ++parts;
+        } else if (inner == CTA_TUPLE_PROTO && vl == 2) {
+          std::uint16_t port;
+          std::memcpy(&port, v, 2);
+          if (leaf == CTA_PROTO_SRC_PORT) q.local.port = ntohs(port), ++parts;
+          if (leaf == CTA_PROTO_DST_PORT) q.remote.port = ntohs(port), ++parts;
+        }
+      });
+    });
+  });
+  if (parts == 4) return q;
+  return std::nullopt;
 }
 
 }  // namespace dnsleak::attribution

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 
 #include "attribution/flow_owner.h"
 
@@ -12,5 +13,9 @@ namespace dnsleak::attribution {
 // conntrack has no such entry (or cannot be asked); the same ends when no
 // translation happened.
 std::optional<FlowQuery> originalEnds(const FlowQuery& translated);
+
+// ctnetlink's reply to that request, as received: the original tuple's
+// ends, nothing when the reply is an error or does not hold all four.
+std::optional<FlowQuery> parseConntrackReply(std::span<const std::uint8_t> reply, std::uint8_t ip_protocol, bool v6);
 
 }  // namespace dnsleak::attribution

@@ -161,24 +161,10 @@ class LinuxSendTimeHooks : public SendTimeHooks {
 
   static int onRecord(void* self, void* data, size_t size) {
     auto* hooks = static_cast<LinuxSendTimeHooks*>(self);
-    if (size < sizeof(dnsleak_flow_event) || !hooks->table_) return 0;
-    dnsleak_flow_event e;
-    std::memcpy(&e, data, sizeof e);
-    SendRecord r;
-    r.ip_protocol = e.ip_protocol;
-    r.local.address = e.family == 4 ? core::IpAddress::v4(e.local) : core::IpAddress::v6(e.local);
-    r.remote.address = e.family == 4 ? core::IpAddress::v4(e.remote) : core::IpAddress::v6(e.remote);
-    r.local.port = e.local_port;
-    r.remote.port = e.remote_port;
-    r.cookie = e.cookie;
-    r.here = hooks->netns_ == 0 || e.netns == hooks->netns_;
-    r.tgid = e.tgid;
-    r.uid = e.uid;
-    r.cgroup_id = e.cgroup_id;
-    r.ppid = e.ppid;
-    r.comm.assign(e.comm, strnlen(e.comm, sizeof e.comm));
-    r.exe.assign(e.exe, strnlen(e.exe, sizeof e.exe));
-    hooks->table_->add(r);
+    if (!hooks->table_) return 0;
+    auto r = sendRecordFromEvent(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size),
+                                 hooks->netns_);
+    if (r) hooks->table_->add(*r);
     return 0;
   }
 

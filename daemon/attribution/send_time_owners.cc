@@ -1,6 +1,7 @@
 // The send-time table: what the eBPF hooks reported, joined with /proc.
 
 #include <mntent.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <sys/stat.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "attribution/bpf/flow_owner_event.h"
 #include "attribution/send_time_owners.h"
 
 namespace dnsleak::attribution {
@@ -163,6 +165,30 @@ std::optional<FlowOwner> SendTimeTable::findForwarded(const FlowQuery& q,
   if (it == table_.end() || it->second.here) return std::nullopt;
   if (std::chrono::steady_clock::now() - it->second.reported > max_age) return std::nullopt;
   return ownerOf(it->second);
+}
+
+std::optional<SendRecord> sendRecordFromEvent(std::span<const std::uint8_t> data, std::uint64_t our_netns) {
+  if (data.size() < sizeof(dnsleak_flow_event)) return std::nullopt;
+  dnsleak_flow_event e;
+  std::memcpy(&e, data.data(), sizeof e);
+  if ((e.family != 4 && e.family != 6) || (e.ip_protocol != IPPROTO_UDP && e.ip_protocol != IPPROTO_TCP)) {
+    return std::nullopt;
+  }
+  SendRecord r;
+  r.ip_protocol = e.ip_protocol;
+  r.local.address = e.family == 4 ? core::IpAddress::v4(e.local) : core::IpAddress::v6(e.local);
+  r.remote.address = e.family == 4 ? core::IpAddress::v4(e.remote) : core::IpAddress::v6(e.remote);
+  r.local.port = e.local_port;
+  r.remote.port = e.remote_port;
+  r.cookie = e.cookie;
+  r.here = our_netns == 0 || e.netns == our_netns;
+  r.tgid = e.tgid;
+  r.uid = e.uid;
+  r.cgroup_id = e.cgroup_id;
+  r.ppid = e.ppid;
+  r.comm.assign(e.comm, strnlen(e.comm, sizeof e.comm));
+  r.exe.assign(e.exe, strnlen(e.exe, sizeof e.exe));
+  return r;
 }
 
 }  // namespace dnsleak::attribution

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -29,6 +30,11 @@ struct SendRecord {
   bool here = true;        // sent in dnsleakd's network namespace (else a container's)
   std::uint64_t cgroup_id = 0;  // the sender's cgroup v2 (its directory's inode number)
 };
+
+// A record as the eBPF ring hands it over: nothing when it is short or
+// names a family or protocol the kernel side never sends. `our_netns`: the
+// daemon's network namespace cookie (0: unknown, all are "here").
+std::optional<SendRecord> sendRecordFromEvent(std::span<const std::uint8_t> data, std::uint64_t our_netns);
 
 // cgroup v2 ids to paths: an id is the inode number of the cgroup's
 // directory, so a walk of the hierarchy maps them. Walked again on a miss,

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace dnsleak::attribution {
@@ -50,18 +51,27 @@ std::optional<SocketIdentity> findSocket(std::uint8_t ip_protocol, const core::E
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::optional<SocketIdentity> found;
   if (send(fd, &message, sizeof message, 0) == static_cast<ssize_t>(sizeof message)) {
-    alignas(nlmsghdr) char buffer[8192];
+    alignas(nlmsghdr) std::uint8_t buffer[8192];
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); n > 0 && NLMSG_OK(h, static_cast<unsigned>(n));
-         h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) break;  // NLMSG_ERROR: no such socket
-      const auto* diag = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
-      found = SocketIdentity{diag->idiag_inode, diag->idiag_uid, false};
-      break;
-    }
+    if (n > 0) found = parseSockDiagReply(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(n)));
   }
   close(fd);
   return found;
+}
+
+std::optional<SocketIdentity> parseSockDiagReply(std::span<const std::uint8_t> reply) {
+  alignas(nlmsghdr) std::uint8_t buffer[8192];
+  const std::size_t size = std::min(reply.size(), sizeof buffer);
+  std::memcpy(buffer, reply.data(), size);
+  int left = static_cast<int>(size);
+  for (auto* h = reinterpret_cast<const nlmsghdr*>(buffer); NLMSG_OK(h, static_cast<unsigned>(left));
+       h = NLMSG_NEXT(h, left)) {
+    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) break;  // NLMSG_ERROR: no such socket
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) break;  // too short to be one
+    const auto* diag = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+    return SocketIdentity{diag->idiag_inode, diag->idiag_uid, false};
+  }
+  return std::nullopt;
 }
 
 }  // namespace dnsleak::attribution

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "core/event.h"
 
@@ -21,5 +22,9 @@ struct SocketIdentity {
 // Nothing when no socket has it (closed, or not this network namespace's).
 std::optional<SocketIdentity> findSocket(std::uint8_t ip_protocol, const core::Endpoint& local,
                                          const core::Endpoint& remote);
+
+// The kernel's reply to that request, as received: the socket of its first
+// SOCK_DIAG_BY_FAMILY message, nothing for an error or a short message.
+std::optional<SocketIdentity> parseSockDiagReply(std::span<const std::uint8_t> reply);
 
 }  // namespace dnsleak::attribution

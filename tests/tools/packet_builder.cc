@@ -195,11 +195,6 @@ std::string base64Url(const Bytes& bytes) {
 
 Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn,
                   const Bytes& key_dcid, std::size_t from, std::size_t to, std::size_t key_share_bytes) {
-  dnsleak::classify::QuicInitialKeys keys;
-  if (!dnsleak::classify::deriveClientInitialKeys(dnsleak::classify::kQuicV1, key_dcid.empty() ? dcid : key_dcid,
-                                                  keys)) {
-    throw std::runtime_error("cannot derive QUIC Initial keys");
-  }
   Bytes record = tlsClientHello(sni, alpn, key_share_bytes);
   Bytes message(record.begin() + 5, record.end());  // the handshake message, without its TLS record header
   to = std::min(to, message.size());
@@ -208,6 +203,15 @@ Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<s
   Bytes plain = {0x06, static_cast<std::uint8_t>(0x40 | (from >> 8)), static_cast<std::uint8_t>(from),
                  static_cast<std::uint8_t>(0x40 | (hello.size() >> 8)), static_cast<std::uint8_t>(hello.size())};
   plain.insert(plain.end(), hello.begin(), hello.end());
+  return quicInitialOfFrames(dcid, plain, key_dcid);
+}
+
+Bytes quicInitialOfFrames(const Bytes& dcid, Bytes plain, const Bytes& key_dcid) {
+  dnsleak::classify::QuicInitialKeys keys;
+  if (!dnsleak::classify::deriveClientInitialKeys(dnsleak::classify::kQuicV1, key_dcid.empty() ? dcid : key_dcid,
+                                                  keys)) {
+    throw std::runtime_error("cannot derive QUIC Initial keys");
+  }
   constexpr std::size_t kPnLength = 2;
   Bytes header = {0xc0 | (kPnLength - 1), 0, 0, 0, 1, static_cast<std::uint8_t>(dcid.size())};
   header.insert(header.end(), dcid.begin(), dcid.end());
@@ -215,6 +219,7 @@ Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<s
   std::size_t fixed = header.size() + 2 + kPnLength + 16;  // Length field, packet number, tag
   if (plain.size() + fixed < 1200) plain.resize(1200 - fixed, 0x00);
   std::size_t length = kPnLength + plain.size() + 16;
+  if (length >= 0x4000) throw std::runtime_error("QUIC Initial too long for a 2-byte length");
   header.push_back(static_cast<std::uint8_t>(0x40 | (length >> 8)));
   header.push_back(static_cast<std::uint8_t>(length));
   std::size_t pn_offset = header.size();

@@ -115,6 +115,10 @@ Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<s
                   const Bytes& key_dcid = {}, std::size_t from = 0, std::size_t to = SIZE_MAX,
                   std::size_t key_share_bytes = 32);
 
+// The same around any plaintext frames (padded with PADDING to 1200 bytes,
+// at most about 16 KB): for reaching the code past decryption.
+Bytes quicInitialOfFrames(const Bytes& dcid, Bytes plaintext_frames, const Bytes& key_dcid = {});
+
 // DNS over TCP framing: a 2-byte length before the message.
 Bytes tcpFramed(const Bytes& message);
 
