@@ -332,7 +332,7 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   out += "config     " + s.config().path() + " (generation " + std::to_string(s.config().generation()) +
          ", sha256 " + s.config().sha256().substr(0, 12) + ", loaded " + formatTime(s.config().loaded_at()) + ")\n";
   out += "capture\n" + renderCaptureTable(s.capture(), "  ");
-  out += "packets    " + std::to_string(s.packets()) + "\n";
+  out += "packets    " + std::to_string(s.packets()) + " (" + std::to_string(s.decoded()) + " decoded)\n";
   if (s.interfaces_size() > 0) {
     std::string table;
     pad(table, "  INTERFACE", 26);
@@ -397,7 +397,9 @@ std::string renderStatus(const v1::GetStatusResponse& s) {
   if (st.size()) out += " (seq " + std::to_string(st.first_seq()) + ".." + std::to_string(st.last_seq()) + ")";
   out += ", " + std::to_string(st.folded()) + " folded into earlier events, " + std::to_string(st.evicted()) +
          " evicted, " + bytes(st.bytes()) + "\n";
-  out += "watchers   " + std::to_string(s.watchers()) + "\n";
+  out += "watchers   " + std::to_string(s.watchers());
+  if (s.watch_missed()) out += " (" + std::to_string(s.watch_missed()) + " events evicted before a watcher read them)";
+  out += "\n";
   return out;
 }
 

@@ -63,6 +63,7 @@ struct StatusSnapshot {
   core::Timestamp config_loaded_at{};
   std::vector<CaptureStatus> capture;
   std::uint64_t packets = 0;
+  std::uint64_t decoded = 0;  // packets decoded to a UDP or TCP payload
   std::uint64_t dns_messages = 0;
   std::uint64_t connections = 0;
   NamedCounts transports;

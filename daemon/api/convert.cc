@@ -197,6 +197,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.exchanges, out->mutable_exchanges());
   addCounts(s.malformed, out->mutable_malformed());
+  out->set_decoded(s.decoded);
   for (const auto& i : s.interfaces) {
     auto* pi = out->add_interfaces();
     pi->set_index(i.index);

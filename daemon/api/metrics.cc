@@ -97,6 +97,8 @@ std::string prometheusText(const v1::GetStatusResponse& s) {
 
   x.family("dnsleak_packets_total", "counter", "Packets seen by the pipeline, all sources.");
   x.sample(static_cast<double>(s.packets()));
+  x.family("dnsleak_packets_decoded_total", "counter", "Packets decoded to a UDP or TCP payload.");
+  x.sample(static_cast<double>(s.decoded()));
   x.family("dnsleak_dns_messages_total", "counter", "DNS-format messages read.");
   x.sample(static_cast<double>(s.dns_messages()));
   x.family("dnsleak_connections_total", "counter", "Connections put beside the answers seen (Leak-D).");
@@ -161,6 +163,8 @@ std::string prometheusText(const v1::GetStatusResponse& s) {
   x.sample(static_cast<double>(st.folded()));
   x.family("dnsleak_watchers", "gauge", "Watch streams open now.");
   x.sample(static_cast<double>(s.watchers()));
+  x.family("dnsleak_watch_missed_total", "counter", "Events evicted from the store before a watcher read them.");
+  x.sample(static_cast<double>(s.watch_missed()));
   return x.take();
 }
 

@@ -66,6 +66,7 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   // What GetStatus answers.
   void status(v1::GetStatusResponse* response) const {
     toProto(control_.status(), store_.stats(), watcherCount(), response);
+    response->set_watch_missed(watch_missed_.load(std::memory_order_relaxed));
     // The newest stored leak, and the occurrences of the last hour.
     const auto hour_ago = core::Timestamp(std::chrono::system_clock::now().time_since_epoch()) - std::chrono::hours(1);
     std::uint64_t last_hour = 0;
@@ -238,6 +239,7 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   std::unique_ptr<ApiEndpoint> endpoint_;
   std::thread notifier_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> watch_missed_{0};  // events sent to watchers as gaps
   mutable std::mutex watchers_mutex_;
   std::set<WatchReactor*> watchers_;  // guarded by watchers_mutex_
   std::condition_variable watcher_added_;
@@ -290,6 +292,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
         cursor_ = result.next_seq;
         if (result.kind == store::ReadResult::Kind::kNothing) return;
         if (result.kind == store::ReadResult::Kind::kGap) {
+          server_.watch_missed_.fetch_add(result.gap_to - result.gap_from + 1, std::memory_order_relaxed);
           auto gap = std::make_shared<v1::WatchResponse>();
           gap->mutable_gap()->set_from_seq(result.gap_from);
           gap->mutable_gap()->set_to_seq(result.gap_to);

@@ -12,6 +12,7 @@ std::string_view exchangeEventName(ExchangeEvent e) {
     case ExchangeEvent::kUnmatchedResponse: return "response_without_query";
     case ExchangeEvent::kRepeatedQuery: return "query_repeated";
     case ExchangeEvent::kEvicted: return "exchange_evicted";
+    case ExchangeEvent::kUnpaired: return "unpaired";
   }
   return "?";
 }

@@ -20,8 +20,9 @@ enum class ExchangeEvent : std::uint8_t {
   kUnmatchedResponse = 2,  // a response whose query was not seen (or came too long before)
   kRepeatedQuery = 3,    // a query sent again while the first waited: the same exchange
   kEvicted = 4,          // a query let go early, unanswered, because too many waited
+  kUnpaired = 5,         // a message that cannot be paired (no question, another transport): its own event
 };
-inline constexpr std::size_t kExchangeEventCount = 5;
+inline constexpr std::size_t kExchangeEventCount = 6;
 std::string_view exchangeEventName(ExchangeEvent e);
 
 // Makes one DNS exchange one event. A query over plain DNS (UDP, TCP,
@@ -100,6 +101,9 @@ template <typename Emit>
 void ExchangeTracker::add(core::Event& event, Emit&& emit) {
   expire(event.time, emit);
   if (!pairs(event)) {
+    if (event.kind == core::MessageKind::kQuery || event.kind == core::MessageKind::kResponse) {
+      counters_.add(ExchangeEvent::kUnpaired);
+    }
     emit(event);
     return;
   }

@@ -302,6 +302,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
                            s.file_offset, s.file_size});
   }
   out.packets = pipeline.packets();
+  out.decoded = pipeline.decoded();
   out.dns_messages = pipeline.dnsMessages();
   out.connections = pipeline.connections();
   out.transports = pipeline.transports();

@@ -69,6 +69,7 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   void finish(core::Event& event, bool judged);
 
   std::uint64_t packets() const { return packets_.get(); }
+  std::uint64_t decoded() const { return decode_counters_.get(decode::DecodeStatus::kOk); }
   std::uint64_t dnsMessages() const { return dns_messages_.get(); }
   std::uint64_t connections() const { return connections_.get(); }
   api::NamedCounts transports() const;
