@@ -8,9 +8,35 @@
 #include <sstream>
 
 namespace dnsleak::client {
+
+std::string terminalSafe(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto escape = [&](unsigned char u) {
+    out += "\\x";
+    out += kHex[u >> 4];
+    out += kHex[u & 15];
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) {
+      escape(u);
+    } else if (u == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      // A C1 control (U+0080..U+009F) in UTF-8: CSI and OSC among them.
+      escape(u);
+      escape(static_cast<unsigned char>(text[++i]));
+    } else {
+      out += static_cast<char>(u);
+    }
+  }
+  return out;
+}
 namespace {
 
-void pad(std::string& out, const std::string& text, std::size_t width) {
+void pad(std::string& out, const std::string& raw, std::size_t width) {
+  const std::string text = terminalSafe(raw);
   out += text;
   out.append(text.size() < width ? width - text.size() : 1, ' ');
 }
@@ -260,7 +286,7 @@ std::string leakSummary(const v1::Event& e) {
   std::string who = !p.name().empty() ? p.name() : p.pid() != 0 ? "pid " + std::to_string(p.pid()) : "an unknown program";
   std::string name = isMessage(e) ? e.dns().qname() : !e.sni().empty() ? e.sni() : e.dns().qname();
   std::string what = transportWords(e) + " " + (name.empty() ? serverOf(e) : name + " (" + serverOf(e) + ")");
-  return who + " -> " + what + " via " + interfaceOf(e);
+  return terminalSafe(who + " -> " + what + " via " + interfaceOf(e));
 }
 
 std::string renderEventHeader(const Style& style) {
@@ -283,18 +309,18 @@ std::string renderEvent(const v1::Event& e, const Style& style) {
   if (e.count() > 1) subject += " x" + std::to_string(e.count());
   pad(out, subject, kName.width);
   pad(out, serverOf(e) + (e.geo().country().empty() ? "" : " " + e.geo().country()), kServer.width);
-  out += interfaceOf(e);
+  out += terminalSafe(interfaceOf(e));
   if (style.verbose) {
-    out += "\n    why: " + e.reason();
+    out += "\n    why: " + terminalSafe(e.reason());
     if (e.has_geo()) {
       const auto& g = e.geo();
       std::string where = g.country() + (g.city().empty() ? "" : " " + g.city());
       if (g.asn() != 0) where += (where.empty() ? "" : ", ") + std::string("AS") + std::to_string(g.asn()) + " " + g.as_org();
-      out += "\n    geo: " + where;
+      out += "\n    geo: " + terminalSafe(where);
     }
     std::string owner = renderOwner(e);
-    if (!owner.empty()) out += "\n    by:  " + owner;
-    if (!e.remediation().empty()) out += "\n    fix: " + e.remediation();
+    if (!owner.empty()) out += "\n    by:  " + terminalSafe(owner);
+    if (!e.remediation().empty()) out += "\n    fix: " + terminalSafe(e.remediation());
     out += "\n    rule " + e.rule() + ", seq " + std::to_string(e.seq());
   }
   return out;
@@ -480,9 +506,9 @@ std::string renderReport(const v1::GetReportResponse& r) {
     pad(line, verdictName(row.verdict(), row.leak_type()), 9);
     pad(line, formatLocalTime(row.first_seen().seconds(), true), 21);
     pad(line, formatLocalTime(row.last_seen().seconds(), true), 21);
-    line += row.key() + "\n";
-    if (!row.example_reason().empty()) line += "        e.g. " + row.example_reason() + "\n";
-    if (!row.remediation().empty()) line += "        fix: " + row.remediation() + "\n";
+    line += terminalSafe(row.key()) + "\n";
+    if (!row.example_reason().empty()) line += "        e.g. " + terminalSafe(row.example_reason()) + "\n";
+    if (!row.remediation().empty()) line += "        fix: " + terminalSafe(row.remediation()) + "\n";
     out += line;
   }
   return out;

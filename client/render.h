@@ -2,10 +2,17 @@
 
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "dnsleak/v1/dnsleak.pb.h"
 
 namespace dnsleak::client {
+
+// Text from the daemon as a terminal may show it: control characters
+// (C0, DEL and C1, which start terminal escape sequences) written as \xNN.
+// Process names, command lines and server names are chosen by whoever
+// sends the traffic, so every such field is passed through this.
+std::string terminalSafe(std::string_view text);
 
 std::string formatTime(const google::protobuf::Timestamp& t);
 std::string formatDuration(const google::protobuf::Duration& d);

@@ -56,3 +56,52 @@ TEST(ReportJson, IsProtobufsPrintingOfTheWholeMessage) {
 
 }  // namespace
 }  // namespace dnsleak::client
+
+namespace dnsleak::client {
+namespace {
+
+// A local user names their process (prctl PR_SET_NAME) or server name with
+// terminal escapes: what dnsleakctl prints must not carry one to the
+// admin's terminal, in the watch line, its -v lines, the status verdict or
+// a report.
+TEST(TerminalSafe, HostileNamesReachNoTerminalAsEscapes) {
+  const std::string hostile = "evil\x1b]0;owned\x07\x1b[2J\xc2\x9b" "31m\x7f";
+  v1::Event e;
+  e.set_verdict(v1::VERDICT_LEAK);
+  e.set_leak_type(v1::LEAK_TYPE_A);
+  e.set_transport(v1::TRANSPORT_DNS_UDP);
+  e.set_kind(v1::MESSAGE_KIND_QUERY);
+  e.mutable_process()->set_name(hostile);
+  e.mutable_process()->set_cmdline(hostile);
+  e.mutable_process()->set_pid(42);
+  e.mutable_dns()->set_qname(hostile);
+  e.set_sni(hostile);
+  e.set_reason("why " + hostile);
+  e.set_remediation("fix " + hostile);
+  e.mutable_interface()->set_name(hostile);
+  e.mutable_attribution()->set_failure(v1::ATTRIBUTION_FAILURE_NONE);
+  auto clean = [](const std::string& out) {
+    for (char c : out) {
+      auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\n') || u == 0x7f) return false;
+    }
+    return out.find("\xc2\x9b") == std::string::npos;
+  };
+  for (bool verbose : {false, true}) {
+    auto line = renderEvent(e, Style{false, verbose});
+    EXPECT_TRUE(clean(line)) << line;
+    EXPECT_NE(line.find("evil\\x1b]0;owned\\x07"), std::string::npos) << line;
+  }
+  EXPECT_TRUE(clean(leakSummary(e)));
+  v1::GetReportResponse report;
+  auto* row = report.add_rows();
+  row->set_key(hostile);
+  row->set_example_reason(hostile);
+  row->set_remediation(hostile);
+  EXPECT_TRUE(clean(renderReport(report)));
+  EXPECT_EQ(terminalSafe("caf\u00e9 \u4e2d.example"), "caf\u00e9 \u4e2d.example");  // letters stay
+  EXPECT_EQ(terminalSafe("a\tb\nc"), "a\\x09b\\x0ac");
+}
+
+}  // namespace
+}  // namespace dnsleak::client
