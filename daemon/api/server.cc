@@ -280,12 +280,17 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   // watcher registry's lock, never finishes a stream (OnDone takes that lock).
   void poke(bool may_finish = true) {
     enum class Action { kNone, kWrite, kFinish } action = Action::kNone;
+    // What to write or finish with, taken under the lock: close() may set
+    // closing_ from another thread meanwhile.
+    const v1::WatchResponse* message = nullptr;
+    grpc::Status status;
     {
       std::lock_guard lock(mutex_);
       if (in_flight_ || finished_) return;
       if (cancelled_) {
         if (!may_finish) return;
         finished_ = true;
+        status = closing_;
         action = Action::kFinish;
       } else {
         auto result = server_.store_.next(cursor_, filter_);
@@ -302,12 +307,13 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
           response_ = server_.prepared(result.event);
         }
         in_flight_ = true;
+        message = response_.get();
         action = Action::kWrite;
       }
     }
     // Outside the lock: gRPC may run reactions on this thread.
-    if (action == Action::kFinish) Finish(closing_);
-    if (action == Action::kWrite) StartWrite(response_.get());
+    if (action == Action::kFinish) Finish(status);
+    if (action == Action::kWrite) StartWrite(message);
   }
 
   void OnWriteDone(bool ok) override {
@@ -345,6 +351,11 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
   }
 
   void OnDone() override {
+    {
+      // Ordered after every poke (gRPC orders it too, by locks of its own
+      // that ThreadSanitizer cannot see in Debian's uninstrumented build).
+      std::lock_guard lock(mutex_);
+    }
     server_.unregisterWatcher(this);
     delete this;
   }
@@ -475,6 +486,12 @@ void ApiServer::stop() {
   }
   done_cv.notify_all();
   reaper.join();
+  {
+    // Every stream is done once Wait returns; taking the registry's lock
+    // orders that (for ThreadSanitizer too) before the registry is freed.
+    std::lock_guard lock(impl_->watchers_mutex_);
+    if (!impl_->watchers_.empty()) spdlog::error("{} watch streams outlived the server", impl_->watchers_.size());
+  }
   impl_->joinListings();
   impl_->server_.reset();
 }
