@@ -50,7 +50,8 @@ class ApiEndpoint {
 // exists. Its directory is created (0750), or must be a directory, not a
 // symlink, owned by root or the daemon's user and writable by no one else.
 // The socket is remade if it is deleted while the daemon runs; at the end
-// only the socket the endpoint made is removed. Callers are let in when they are root, the daemon's own user, or
+// only the socket the endpoint made is removed. A user other than root and
+// the daemon's own may hold 32 connections at once. Callers are let in when they are root, the daemon's own user, or
 // in `group` (primary or supplementary, by SO_PEERCRED/SO_PEERGROUPS).
 // `owner_uid` (>= 0) is the user the daemon is about to become: the socket,
 // and its directory when the endpoint creates it, are given to that user

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <thread>
 
 #include "api/endpoint.h"
@@ -362,6 +363,17 @@ class UnixSocketEndpoint : public ApiEndpoint {
         // unique among open connections, so the entry of a closed one is
         // simply replaced when its number is reused.
         std::lock_guard lock(callers_mutex_);
+        if (cred.uid != 0 && cred.uid != geteuid() && connectionsOf(cred.uid) >= kMaxConnectionsPerUser) {
+          // One user cannot take all the daemon's descriptors and memory.
+          if (!limit_said_.count(cred.uid)) {
+            spdlog::warn("refused API connection from uid {} pid {}: it has {} open already", cred.uid, cred.pid,
+                         kMaxConnectionsPerUser);
+            limit_said_.insert(cred.uid);
+          }
+          close(client);
+          continue;
+        }
+        limit_said_.erase(cred.uid);
         connections_[client] = {
             CallerIdentity{static_cast<long>(cred.uid), static_cast<long>(cred.pid), cred.gid, peer.groups},
             st.st_ino};
@@ -374,6 +386,25 @@ class UnixSocketEndpoint : public ApiEndpoint {
     CallerIdentity caller;
     ino_t inode = 0;  // the accepted socket's, to know it again
   };
+
+  // Open connections of `uid`. Entries of connections gRPC has closed since
+  // (their descriptor gone or another socket now) are dropped on the way.
+  // callers_mutex_ held.
+  std::size_t connectionsOf(uid_t uid) {
+    std::size_t n = 0;
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      struct stat st {};
+      if (fstat(it->first, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino != it->second.inode) {
+        it = connections_.erase(it);
+        continue;
+      }
+      if (it->second.caller.uid == static_cast<long>(uid)) ++n;
+      ++it;
+    }
+    return n;
+  }
+
+  static constexpr std::size_t kMaxConnectionsPerUser = 32;
 
   std::string path_;
   std::string dir_;
@@ -391,6 +422,7 @@ class UnixSocketEndpoint : public ApiEndpoint {
   int stop_fd_ = -1;
   int watch_fd_ = -1;  // inotify on the directory, -1 without
   bool lost_ = false;
+  std::unordered_set<uid_t> limit_said_;  // users refused for the limit, said once; guarded by callers_mutex_
   bool retry_said_ = false;
   std::thread thread_;
 };

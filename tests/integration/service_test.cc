@@ -317,6 +317,53 @@ TEST_F(ServiceTest, ClientRefusesASocketServedByAnotherUser) {
   EXPECT_NE(r.err.find("posing as dnsleakd"), std::string::npos) << r.err;
 }
 
+// A member of the socket's group who opens connection after connection
+// gets 32; the rest are closed at once, and root still gets in.
+TEST_F(ServiceTest, OneUserCannotHoldMoreThan32Connections) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to connect as another user";
+  const struct group* users = getgrnam("users");
+  if (users == nullptr) GTEST_SKIP() << "needs the group 'users' (Debian's base-passwd has it)";
+  const gid_t gid = users->gr_gid;
+  startDaemon("api: {group: users}\n", capture("basic_udp"));
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  int result[2];
+  ASSERT_EQ(pipe(result), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Only system calls here: the test process may have threads.
+    if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(4242) != 0) _exit(2);
+    int fds[40];
+    for (int& fd : fds) {
+      fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::memcpy(addr.sun_path, socket_.c_str(), socket_.size() + 1);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(3);
+      // One at a time: each accepted (or refused) before the next.
+      usleep(20000);
+    }
+    char closed = 0;
+    for (int fd : fds) {
+      pollfd p{fd, POLLIN, 0};
+      char byte;
+      // gRPC speaks first on a connection it took (its SETTINGS); a refused
+      // one reads end-of-file.
+      if (poll(&p, 1, 2000) == 1 && recv(fd, &byte, 1, MSG_PEEK) == 0) ++closed;
+    }
+    [[maybe_unused]] auto n = write(result[1], &closed, 1);
+    _exit(0);
+  }
+  close(result[1]);
+  char closed = -1;
+  ASSERT_EQ(read(result[0], &closed, 1), 1);
+  close(result[0]);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(closed, 8) << "40 connections, 32 allowed";
+  EXPECT_NE(daemon_->err().find("refused API connection from uid 4242"), std::string::npos) << daemon_->err();
+  EXPECT_EQ(ctl({"status"}).exit_code, 0);
+}
+
 TEST_F(ServiceTest, ClientThatNeverReadsDoesNotStallCaptureOrOtherClients) {
   // Enough events to fill the stalled stream's flow-control window many
   // times over, and a ring too small to hold them: the stalled client
