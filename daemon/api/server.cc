@@ -325,20 +325,17 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
     poke();
   }
 
-  // Ends the stream with `status` once the write in flight (if any) is done.
-  // A write still in flight belongs to a client that stopped reading: it
-  // would never finish, so the call is cancelled instead (that client would
-  // not read the status either), and the server's shutdown need not wait
-  // for its deadline. Any thread.
+  // Ends the stream with `status` once the write in flight (if any) is done:
+  // a client that reads gets it within moments. One that stopped reading
+  // never lets that write finish; the server's shutdown cancels its call at
+  // the grace's end, and cuts its connection if even that cannot end it.
+  // Any thread.
   void close(const grpc::Status& status) {
-    bool stuck = false;
     {
       std::lock_guard lock(mutex_);
       closing_ = status;
       cancelled_ = true;
-      stuck = in_flight_;
     }
-    if (stuck) context_->TryCancel();
     poke();
   }
 
@@ -436,13 +433,14 @@ void ApiServer::start(std::unique_ptr<ApiEndpoint> endpoint) {
   // A report of a full store (every name a row, each with its reason and
   // fix) is tens of MB: gRPC's 4 MiB default would refuse to send it.
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Set before gRPC's threads start, which read it for every call.
+  impl_->endpoint_ = std::move(endpoint);
   // No listening port: the endpoint accepts and vets connections itself.
   impl_->server_ = builder.BuildAndStart();
   if (!impl_->server_) throw std::runtime_error("cannot start the gRPC server");
   // Health for the whole server ("") and for the service by its name, as
   // generic health checkers ask.
   impl_->server_->GetHealthCheckService()->SetServingStatus(v1::DnsLeak::service_full_name(), true);
-  impl_->endpoint_ = std::move(endpoint);
   impl_->endpoint_->start(*impl_->server_);
   impl_->notifier_ = std::thread([this] {
     core::nameThisThread("dl-notifier");
