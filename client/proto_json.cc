@@ -1,5 +1,7 @@
 #include "proto_json.h"
 
+#include "api/json_string.h"
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -25,35 +27,6 @@ struct Unsupported {};
 constexpr std::int64_t kMinTimestampSeconds = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr std::int64_t kMaxTimestampSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr std::int64_t kMaxDurationSeconds = 315576000000;   // 10000 years
-
-void appendString(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80) throw Unsupported{};  // protobuf's UTF-8 handling is its own
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          out += "\\u00";
-          out += kHex[u >> 4];
-          out += kHex[u & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 template <typename Int>
 void appendInt(Int value, std::string& out) {
@@ -222,7 +195,7 @@ void appendValue(const Message& m, const Reflection* r, const FieldDescriptor* f
       if (f->type() == FieldDescriptor::TYPE_BYTES) {
         appendBase64(s, out);
       } else {
-        appendString(s, out);
+        api::appendJsonString(s, out);
       }
       break;
     }

@@ -13,8 +13,8 @@
 namespace dnsleak::client {
 
 // Appends `message` as JSON to `out`. Messages it does not write the same
-// way as protobuf (a map, a string with non-ASCII bytes, a well-known type
-// other than Timestamp and Duration) are handed to protobuf whole.
+// way as protobuf (a map, a well-known type other than Timestamp and
+// Duration, a time outside protobuf's range) are handed to protobuf whole.
 void appendJson(const google::protobuf::Message& message, std::string& out);
 
 // The writer alone: false, with nothing appended, for a message it leaves

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/json_string.h"
 #include "core/event.h"
 
 namespace dnsleak::api {
@@ -16,9 +17,5 @@ namespace dnsleak::api {
 // prints for every event. tests/unit/api/event_json_test.cc holds it to
 // protobuf's output.
 void appendEventJson(const core::Event& event, std::string& out);
-
-// A JSON string literal for `text`, escaped as protobuf's JSON printer
-// escapes it.
-void appendJsonString(std::string_view text, std::string& out);
 
 }  // namespace dnsleak::api

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "api/convert.h"
 #include "sample_event.h"
@@ -77,6 +79,46 @@ TEST(EventJson, BytesThatAreNotUtf8AsProtobufPrintsThem) {
                           "\xf7\xbf\xbf\xbf", "ok \xe2\x80\xa8 then \xff end"}) {
     e.dns.qname = bad;
     EXPECT_EQ(direct(e), viaProtobuf(e)) << bad;
+  }
+}
+
+// Past ASCII protobuf escapes C1 controls, invisible format characters,
+// bidirectional controls and tags (the latter as surrogate pairs); a
+// process name with U+202E or U+0085 once came out raw in --read --json.
+// Every code point below U+3000 and around every escaped range, and a
+// sample of the rest.
+TEST(EventJson, EveryEscapedCodePointAsProtobufEscapesIt) {
+  auto utf8 = [](std::uint32_t cp) {
+    std::string s;
+    if (cp < 0x800) {
+      s += static_cast<char>(0xc0 | cp >> 6);
+    } else if (cp < 0x10000) {
+      s += static_cast<char>(0xe0 | cp >> 12);
+      s += static_cast<char>(0x80 | (cp >> 6 & 63));
+    } else {
+      s += static_cast<char>(0xf0 | cp >> 18);
+      s += static_cast<char>(0x80 | (cp >> 12 & 63));
+      s += static_cast<char>(0x80 | (cp >> 6 & 63));
+    }
+    s += static_cast<char>(0x80 | (cp & 63));
+    return s;
+  };
+  std::vector<std::uint32_t> points;
+  for (std::uint32_t cp = 0x80; cp < 0x3000; ++cp) points.push_back(cp);
+  for (std::uint32_t edge : {0xfeffu, 0xfff9u, 0xfffbu, 0x1d173u, 0x1d17au, 0xe0001u, 0xe0020u, 0xe007fu, 0x10ffffu}) {
+    for (std::uint32_t cp = edge - 2; cp <= edge + 2 && cp <= 0x10ffff; ++cp) points.push_back(cp);
+  }
+  for (std::uint32_t cp = 0x3000; cp <= 0x10ffff; cp += 997) {
+    if (cp < 0xd800 || cp > 0xdfff) points.push_back(cp);
+  }
+  v1::GetMetricsResponse message;
+  for (std::uint32_t cp : points) {
+    const std::string text = "a" + utf8(cp) + "b";
+    std::string mine;
+    appendJsonString(text, mine);
+    message.set_text(text);
+    const std::string theirs = toJson(message);  // {"text":"..."}
+    ASSERT_EQ("{\"text\":" + mine + "}", theirs) << std::hex << "U+" << cp;
   }
 }
 

@@ -1,6 +1,7 @@
 // The fast JSON writer is held to protobuf's own, byte for byte, on every
 // message of the API filled at random: every field type, edge values,
-// every ASCII character in strings, unknown enum numbers, timestamps from
+// every ASCII character, UTF-8 and bytes that are not UTF-8 in strings,
+// unknown enum numbers, timestamps from
 // year 1 to 9999, negative durations.
 
 #include "proto_json.h"
@@ -9,6 +10,7 @@
 #include <google/protobuf/dynamic_message.h>
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -71,10 +73,21 @@ class Filler {
       default: return static_cast<std::int32_t>(rng_() % 1'000'000'000);
     }
   }
+  // ASCII of every kind, UTF-8 (escaped code points among it) and bytes
+  // that are not UTF-8 at all.
   std::string text() {
+    static const char* const kPieces[] = {"\u00e9", "\u4e2d", "\U0001F600", "\u2028", "\u2029", "\xc2\x85",
+                                          "\xed\xa0\x80", "\xc3", "\x80", "\xff", "\xf4\x90\x80\x80",
+                                          "\xe2\x80", "\xc0\xbc"};
     std::string s;
     const int n = static_cast<int>(rng_() % 12);
-    for (int i = 0; i < n; ++i) s += static_cast<char>(coin() ? 0x20 + rng_() % 0x5f : rng_() % 0x80);
+    for (int i = 0; i < n; ++i) {
+      switch (rng_() % 4) {
+        case 0: s += kPieces[rng_() % std::size(kPieces)]; break;
+        case 1: s += static_cast<char>(rng_() % 0x80); break;
+        default: s += static_cast<char>(0x20 + rng_() % 0x5f); break;
+      }
+    }
     return s;
   }
   double real() {
@@ -173,19 +186,14 @@ TEST(ProtoJson, EveryApiMessageIsWrittenAsProtobufWritesIt) {
   EXPECT_GT(compared, 1000);
 }
 
-// What the writer does not write itself, protobuf does: a name in UTF-8,
-// and a time outside protobuf's range (protobuf's error, "{}", is kept).
+// What the writer does not write itself, protobuf does: a time outside
+// protobuf's range (protobuf's error, "{}", is kept).
 TEST(ProtoJson, WhatItLeavesToProtobufStillComesOutTheSame) {
-  v1::Event e;
-  e.mutable_process()->set_name("b\xc3\xbc" "cher\xe2\x80\xa8");
-  std::string direct;
-  EXPECT_FALSE(writeJson(e, direct));
-  EXPECT_TRUE(direct.empty());
-  std::string out;
-  appendJson(e, out);
-  EXPECT_EQ(out, protobufJson(e));
   v1::Event late;
   late.mutable_time()->set_seconds(253402300800);
+  std::string direct;
+  EXPECT_FALSE(writeJson(late, direct));
+  EXPECT_TRUE(direct.empty());
   std::string late_out;
   appendJson(late, late_out);
   EXPECT_EQ(late_out, protobufJson(late));
