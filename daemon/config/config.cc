@@ -662,6 +662,11 @@ bool loadResolverList(const std::string& path, core::ResolverList& out, std::vec
     errors.push_back({path, 0, 0, "resolvers.list", "cannot read the resolver list: " + read.error});
     return false;
   }
+  return parseResolverList(text, path, out, errors);
+}
+
+bool parseResolverList(std::string_view text, const std::string& path, core::ResolverList& out,
+                       std::vector<ConfigError>& errors) {
   int number = 0;
   std::size_t bad = 0;
   auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };

@@ -240,6 +240,9 @@ LoadResult parseConfig(std::string_view text, const std::string& name, const Loa
 // Reads a resolver list file ("host NAME ..." and "address ADDR ..."
 // lines, # comments). Errors name the list file and line.
 bool loadResolverList(const std::string& path, core::ResolverList& out, std::vector<ConfigError>& errors);
+// The same over the list's text; `path` names it in errors.
+bool parseResolverList(std::string_view text, const std::string& path, core::ResolverList& out,
+                       std::vector<ConfigError>& errors);
 
 // Parses one safe_path.resolvers entry: "192.0.2.1", "192.0.2.1:53",
 // "10.0.0.0/8", "2001:db8::1", "[2001:db8::1]:853", "2001:db8::/32".
