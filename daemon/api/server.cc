@@ -268,8 +268,8 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 // ready it simply waits to be poked.
 class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
  public:
-  WatchReactor(ApiServer::Impl& server, grpc::CallbackServerContext* context, const v1::WatchRequest& request)
-      : server_(server), context_(context), filter_(makeWatchFilter(request)) {
+  WatchReactor(ApiServer::Impl& server, const v1::WatchRequest& request)
+      : server_(server), filter_(makeWatchFilter(request)) {
     cursor_ = request.from_seq() != 0 ? request.from_seq() : server_.store_.lastSeq() + 1;
     server_.registerWatcher(this);
     poke();
@@ -359,7 +359,6 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
 
  private:
   ApiServer::Impl& server_;
-  grpc::CallbackServerContext* context_;  // gRPC's, valid until OnDone
   EventFilter filter_;
   std::mutex mutex_;
   std::uint64_t cursor_ = 0;     // next sequence number to look at
@@ -381,10 +380,10 @@ class RefusedWatch : public grpc::ServerWriteReactor<v1::WatchResponse> {
   void OnDone() override { delete this; }
 };
 
-grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext* context,
+grpc::ServerWriteReactor<v1::WatchResponse>* ApiServer::Impl::Watch(grpc::CallbackServerContext*,
                                                                     const v1::WatchRequest* request) {
   if (auto problem = checkWatchRequest(*request); !problem.empty()) return new RefusedWatch(problem);
-  return new WatchReactor(*this, context, *request);
+  return new WatchReactor(*this, *request);
 }
 
 void ApiServer::Impl::notifyLoop() {
