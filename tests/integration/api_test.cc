@@ -415,6 +415,19 @@ TEST_F(ApiTest, WatchFollowsTheDaemonAcrossARestart) {
   EXPECT_EQ(once.exit_code, 0);
 }
 
+// A filter the daemon would pay for on every event is refused whole, with
+// the reason, rather than served.
+TEST_F(ApiTest, WatchWithAnOversizedFilterIsRefusedWithTheReason) {
+  startDaemon("", capture("basic_udp"));
+  waitForReplay();
+  std::vector<std::string> args = {"watch", "--from-seq", "1", "--duration", "1", "--name"};
+  for (int i = 0; i < 300; ++i) args.push_back("n" + std::to_string(i) + ".example");
+  auto r = ctl(args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("names lists more than 256 entries"), std::string::npos) << r.err;
+  EXPECT_EQ(ctl({"status"}).exit_code, 0);
+}
+
 TEST_F(ApiTest, WatchFiltersByRuleProcessAndName) {
   startDaemon("", capture("basic_udp"));
   waitForReplay();
