@@ -220,12 +220,18 @@ void buildReport(const store::EventStore& store, const v1::GetReportRequest& req
       if (!has_since) lo = std::min(lo, o.first);
       if (!has_until) hi = std::max(hi, o.last);
     }
-    const auto span = std::max<std::int64_t>((hi - lo).count(), 1);
-    const auto step = std::max<std::int64_t>((span + kSteps - 1) / kSteps, 1'000'000'000);
+    // Differences in 128 bits: a window from 1970 to "no end" (the year
+    // 9999, past what the clock holds) spans all of int64, and overflowed.
+    auto between = [](core::Timestamp from, core::Timestamp to) {
+      const __int128 d = static_cast<__int128>(to.time_since_epoch().count()) - from.time_since_epoch().count();
+      return static_cast<std::int64_t>(std::clamp<__int128>(d, 0, std::numeric_limits<std::int64_t>::max()));
+    };
+    const auto span = std::max<std::int64_t>(between(lo, hi), 1);
+    const auto step = std::max<std::int64_t>(span / kSteps + (span % kSteps != 0), 1'000'000'000);
     std::vector<std::uint64_t> counts(kSteps, 0);
     auto place = [&](core::Timestamp t, std::uint64_t n) {
-      auto i = (t - lo).count() / step;
-      counts[static_cast<std::size_t>(std::clamp<std::int64_t>(i, 0, kSteps - 1))] += n;
+      auto i = between(lo, t) / step;
+      counts[static_cast<std::size_t>(std::min<std::int64_t>(i, kSteps - 1))] += n;
     };
     for (const auto& o : timeline_input) {
       place(o.first, 1);
