@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "core/names.h"
 #include "policy/correlator.h"
 #include "policy/policy.h"
 #include "policy/privacy.h"
@@ -153,8 +154,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (correlator.answers() > settings.max_answers + 1) __builtin_trap();
   }
-  // The registrable domain is the name's own end, or nothing.
-  std::string name = in.name();
+  // The registrable domain is the (lower-cased) name's own end, or nothing.
+  std::string name = core::lowerName(in.name());
   std::string domain = policy::registrableDomain(name);
   if (!domain.empty() && (domain.size() > name.size() || name.compare(name.size() - domain.size(), domain.size(),
                                                                        domain) != 0)) {
