@@ -156,6 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The registrable domain is the (lower-cased) name's own end, or nothing.
   std::string name = core::lowerName(in.name());
+  while (!name.empty() && name.back() == '.') name.pop_back();  // a root dot is not part of it
   std::string domain = policy::registrableDomain(name);
   if (!domain.empty() && (domain.size() > name.size() || name.compare(name.size() - domain.size(), domain.size(),
                                                                        domain) != 0)) {

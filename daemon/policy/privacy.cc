@@ -25,7 +25,11 @@ bool dataIsName(std::uint16_t type) { return type == 2 || type == 5 || type == 1
 std::string registrableDomain(std::string_view name) {
   std::string lower = core::lowerName(name);
   if (lower.empty()) return lower;
-  if (const psl_ctx_t* list = suffixList()) {
+  // libpsl takes a C string: a name with a NUL in it (an SNI may carry
+  // one) would be cut there, and the part before it, subdomains and all,
+  // returned. Such a name gets the guess below, over all of it.
+  const psl_ctx_t* list = lower.find('\0') == std::string::npos ? suffixList() : nullptr;
+  if (list != nullptr) {
     if (const char* registrable = psl_registrable_domain(list, lower.c_str())) return registrable;
     return lower;
   }

@@ -291,6 +291,9 @@ TEST(Privacy, RegistrableDomainsFromThePublicSuffixList) {
   EXPECT_EQ(registrableDomain("foo.github.io"), "foo.github.io");  // github.io is a public suffix
   EXPECT_EQ(registrableDomain("wpad"), "wpad");
   EXPECT_EQ(registrableDomain(""), "");
+  // A NUL once cut the name for libpsl: "secret.user.example" came back
+  // whole, more than redacted mode may keep.
+  EXPECT_EQ(registrableDomain(std::string("secret.user.example\0.evil.com", 29)), "evil.com");
 }
 
 TEST(Privacy, RedactedAndMinimalReachTheReasonToo) {
