@@ -47,13 +47,29 @@ std::string whoMayConnect(const std::string& path) {
   return "members of group " + std::to_string(st.st_gid);
 }
 
+// Whether root gave `uid` the socket's directory: that directory is owned
+// by `uid` and is not a symlink, and the one above it is root's and
+// writable by no one else, so that no other user could have made or
+// replaced it (as systemd's RuntimeDirectory= is, for a unit's User=).
+bool directoryGivenByRoot(const std::string& socket_path, uid_t uid) {
+  const auto dir = std::filesystem::path(socket_path).parent_path();
+  const auto above = dir.parent_path();
+  if (dir.empty() || above.empty() || dir == above) return false;
+  struct stat d {}, a {};
+  if (lstat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode) || d.st_uid != uid) return false;
+  if (lstat(above.c_str(), &a) != 0 || !S_ISDIR(a.st_mode) || a.st_uid != 0) return false;
+  return (a.st_mode & S_IWOTH) == 0 && ((a.st_mode & S_IWGRP) == 0 || a.st_gid == 0);
+}
+
 // Whether the process serving a socket may be dnsleakd: root, the user the
-// package runs it as, or this user (a daemon of one's own). Anyone else
-// who got a socket onto the path is posing as it.
-bool trustedServer(uid_t uid) {
+// package runs it as, this user (a daemon of one's own), or the user root
+// gave the socket's directory to. Anyone else who got a socket onto the
+// path is posing as it.
+bool trustedServer(uid_t uid, const std::string& socket_path) {
   if (uid == 0 || uid == getuid() || uid == geteuid()) return true;
   const struct passwd* pw = getpwnam(kDaemonUser);
-  return pw != nullptr && pw->pw_uid == uid;
+  if (pw != nullptr && pw->pw_uid == uid) return true;
+  return directoryGivenByRoot(socket_path, uid);
 }
 
 std::string userName(uid_t uid) {
@@ -100,10 +116,12 @@ int connectToDaemon(const std::string& path, int* fd_out, bool quiet = false) {
     // says nothing of the process behind it.
     ucred peer{};
     socklen_t len = sizeof peer;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !trustedServer(peer.uid)) {
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !trustedServer(peer.uid, path)) {
       close(fd);
       why << "dnsleakctl: refusing " << path << ": the process serving it runs as " << userName(peer.uid)
-          << ", but dnsleakd runs as root or user '" << kDaemonUser << "'; something else may be posing as dnsleakd\n";
+          << ", but dnsleakd runs as root, user '" << kDaemonUser
+          << "' or the owner of a directory root gave it (as /run/dnsleak); something else may be posing as "
+             "dnsleakd\n";
       return say(kExitPermission);
     }
     if (fd_out != nullptr) {

@@ -1199,7 +1199,11 @@ TEST_F(AttributionLiveTest, TheServiceUnitsCapabilitiesAreEnough) {
   // config and list. Under /run, as RuntimeDirectory= is (/tmp is private).
   char templ[] = "/run/dnsleak-unit-XXXXXX";
   const std::string home = mkdtemp(templ);
-  std::filesystem::permissions(home, std::filesystem::perms::all);
+  // As RuntimeDirectory= makes it: the service user's, 0750 (the daemon
+  // refuses a socket directory others could write).
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  std::filesystem::permissions(home, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec);
   writeFile(home + "/resolvers.txt", readFile(DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt"));
   writeFile(home + "/dnsleakd.yaml", "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\nresolvers:\n  list: " +
                                          home + "/resolvers.txt\nstore:\n  record_ok: true\n");
@@ -1304,9 +1308,14 @@ TEST_F(AttributionLiveTest, TheUnitsSystemCallFilterAllowsEverySystemCallTheDaem
   ASSERT_GT(allowed.size(), 100u) << "SystemCallFilter= not found in the unit, or systemd-analyze listed nothing";
   ASSERT_FALSE(caps.empty());
 
-  char templ[] = "/tmp/dnsleak-syscalls-XXXXXX";
+  char templ[] = "/run/dnsleak-syscalls-XXXXXX";
   const std::string home = mkdtemp(templ);
-  std::filesystem::permissions(home, std::filesystem::perms::all);
+  // The daemon's user's, under /run, as its runtime directory is (the
+  // daemon refuses a socket directory others could write, and dnsleakctl
+  // trusts a directory root gave); strace writes its trace there too.
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  std::filesystem::permissions(home, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec);
   const std::string socket = home + "/dnsleakd.sock", trace = home + "/trace";
   writeFile(home + "/dnsleakd.yaml", "profile: full-tunnel\nsafe_path:\n  interfaces: [vpn0]\n");
   Background daemon({"nsenter", "--net=/run/netns/" + host_, "setpriv", "--reuid=65534", "--regid=65534",

@@ -281,13 +281,15 @@ TEST_F(ServiceTest, ExitRemovesOnlyTheSocketTheDaemonMade) {
 // A local user who gets a socket onto the path (a directory they could
 // write, a daemon not running) must not be talked to as dnsleakd:
 // dnsleakctl asks the kernel who listens, and refuses anyone but root,
-// the daemon's user and itself.
+// the daemon's user, itself and the owner of a directory root gave it.
+// Here `nobody` makes its own directory in a world-writable one, as in /tmp.
 TEST_F(ServiceTest, ClientRefusesASocketServedByAnotherUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
-  const std::string theirs = dir_ + "/theirs";
-  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
-  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  const std::string open_dir = dir_ + "/open";
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 01777), 0);
   ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  const std::string theirs = open_dir + "/theirs";
   const std::string fake = theirs + "/dnsleakd.sock";
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
@@ -296,6 +298,7 @@ TEST_F(ServiceTest, ClientRefusesASocketServedByAnotherUser) {
   if (child == 0) {
     // Only system calls here: the test process may have threads.
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    if (mkdir(theirs.c_str(), 0755) != 0) _exit(4);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -315,6 +318,30 @@ TEST_F(ServiceTest, ClientRefusesASocketServedByAnotherUser) {
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_NE(r.err.find("refusing " + fake + ": the process serving it runs as uid 65534"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("posing as dnsleakd"), std::string::npos) << r.err;
+}
+
+// A daemon run as another user in a directory root gave that user (as
+// systemd's RuntimeDirectory= does for a unit's User=) is trusted.
+TEST_F(ServiceTest, ClientTrustsTheOwnerOfADirectoryRootGaveIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the daemon as another user";
+  if (!haveProgram("setpriv")) GTEST_SKIP() << "needs setpriv (util-linux)";
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  const std::string given = dir_ + "/given";
+  ASSERT_EQ(mkdir(given.c_str(), 0750), 0);
+  ASSERT_EQ(chown(given.c_str(), 65534, 65534), 0);
+  writeFile(dir_ + "/c.yaml", "");
+  std::string replay = capture("basic_udp");
+  ASSERT_EQ(chmod(replay.c_str(), 0644), 0);
+  ASSERT_EQ(chmod((dir_ + "/c.yaml").c_str(), 0644), 0);
+  daemon_ = std::make_unique<Background>(
+      std::vector<std::string>{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DNSLEAKD_PATH,
+                               "--config", dir_ + "/c.yaml", "--socket", given + "/dnsleakd.sock", "--user", "",
+                               "--replay", replay},
+      dir_, "dnsleakd");
+  EXPECT_TRUE(waitUntil(
+      [&] { return run({DNSLEAKCTL_PATH, "--socket", given + "/dnsleakd.sock", "status"}).exit_code == 0; },
+      std::chrono::seconds(10)))
+      << daemon_->err() << run({DNSLEAKCTL_PATH, "--socket", given + "/dnsleakd.sock", "status"}).err;
 }
 
 // A member of the socket's group who opens connection after connection
