@@ -109,6 +109,7 @@ std::optional<FlowQuery> originalEnds(const FlowQuery& t) {
 }
 
 std::optional<FlowQuery> parseConntrackReply(std::span<const std::uint8_t> reply, std::uint8_t ip_protocol, bool v6) {
+  if (reply.empty()) return std::nullopt;
   alignas(nlmsghdr) char buffer[4096];
   const std::size_t n = std::min(reply.size(), sizeof buffer);
   std::memcpy(buffer, reply.data(), n);

@@ -60,6 +60,7 @@ std::optional<SocketIdentity> findSocket(std::uint8_t ip_protocol, const core::E
 }
 
 std::optional<SocketIdentity> parseSockDiagReply(std::span<const std::uint8_t> reply) {
+  if (reply.empty()) return std::nullopt;
   alignas(nlmsghdr) std::uint8_t buffer[8192];
   const std::size_t size = std::min(reply.size(), sizeof buffer);
   std::memcpy(buffer, reply.data(), size);
