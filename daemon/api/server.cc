@@ -11,10 +11,8 @@
 #include <algorithm>
 #include <array>
 #include <memory>
-#include <limits>
 #include <atomic>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <set>
 #include <thread>

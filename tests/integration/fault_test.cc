@@ -65,17 +65,14 @@ class FaultTest : public ::testing::Test {
         << daemon_->err();
   }
 
-  RunResult ctl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {DNSLEAKCTL_PATH, "--socket", socket_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
-  }
-
-  std::vector<std::string> watchArgs(std::vector<std::string> args) {
+  // dnsleakctl on this test's socket, with `args`.
+  std::vector<std::string> ctlArgv(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {DNSLEAKCTL_PATH, "--socket", socket_};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
+
+  RunResult ctl(const std::vector<std::string>& args) { return run(ctlArgv(args)); }
 
   v1::GetStatusResponse status() {
     v1::GetStatusResponse s;
@@ -102,7 +99,7 @@ TEST_F(FaultTest, ReadingWatcherLosesNothingAtTenThousandLeaksASecond) {
   constexpr int kLeaks = 30000;
   std::string replay = capture("many_names", std::to_string(kLeaks));
   startDaemon("store: {capacity: 5000}\n", replay, "110");
-  Background watcher(watchArgs({"--json", "watch", "--from-seq", "1", "--count", std::to_string(kLeaks)}), dir_,
+  Background watcher(ctlArgv({"--json", "watch", "--from-seq", "1", "--count", std::to_string(kLeaks)}), dir_,
                      "watch");
   ASSERT_TRUE(waitUntil([&] { return replayFinished(); }, std::chrono::seconds(60))) << daemon_->err();
   ASSERT_EQ(watcher.wait(std::chrono::seconds(20)), 0) << watcher.err();
@@ -125,8 +122,8 @@ TEST_F(FaultTest, ReadingWatcherLosesNothingAtTenThousandLeaksASecond) {
 TEST_F(FaultTest, SigtermUnderLoadWithStoppedAndReadingWatchersEndsWithinTwoSeconds) {
   std::string replay = capture("many_names", "200000");
   startDaemon("store: {capacity: 20000}\n", replay, "50");  // ~4500 leaks a second for 40 s
-  Background stopped(watchArgs({"watch", "--from-seq", "1"}), dir_, "stopped");
-  Background reading(watchArgs({"watch", "--from-seq", "1"}), dir_, "reading");
+  Background stopped(ctlArgv({"watch", "--from-seq", "1"}), dir_, "stopped");
+  Background reading(ctlArgv({"watch", "--from-seq", "1"}), dir_, "reading");
   ASSERT_TRUE(waitUntil([&] { return status().watchers() == 2; }, std::chrono::seconds(10)));
   stopped.signal(SIGSTOP);
   ASSERT_TRUE(waitUntil([&] { return status().store().last_seq() > 10000; }, std::chrono::seconds(20)));
@@ -149,7 +146,7 @@ TEST_F(FaultTest, ClientKilledMidStreamLeavesTheDaemonServing) {
   startDaemon("store: {capacity: 50000}\n", replay, "0");
   ASSERT_TRUE(waitUntil([&] { return replayFinished(); }, std::chrono::seconds(60))) << daemon_->err();
   for (int i = 0; i < 3; ++i) {
-    Background victim(watchArgs({"--json", "watch", "--from-seq", "1"}), dir_, "victim");
+    Background victim(ctlArgv({"--json", "watch", "--from-seq", "1"}), dir_, "victim");
     ASSERT_TRUE(waitUntil([&] { return status().watchers() == 1; }, std::chrono::seconds(5)));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     victim.signal(SIGKILL);

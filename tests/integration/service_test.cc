@@ -27,6 +27,19 @@
 namespace dnsleak::testing {
 namespace {
 
+// A Unix socket of `type` bound at `path`, or -1.
+int boundSocket(int type, const std::string& path) {
+  int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,11 +92,8 @@ class ServiceTest : public ::testing::Test {
 
 TEST_F(ServiceTest, NotifiesSystemdReadyThenStoppingAndExitsCleanlyOnSigint) {
   std::string notify_path = dir_ + "/notify.sock";
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", notify_path.c_str());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int fd = boundSocket(SOCK_DGRAM, notify_path);
+  ASSERT_GE(fd, 0);
 
   startDaemon("", capture("basic_udp"), {"NOTIFY_SOCKET=" + notify_path});
   std::string received;
@@ -259,11 +269,8 @@ TEST_F(ServiceTest, SocketRemovedUnderTheDaemonIsMadeAgain) {
 TEST_F(ServiceTest, ExitRemovesOnlyTheSocketTheDaemonMade) {
   startDaemon("", capture("basic_udp"));
   const std::string staged = dir_ + "/successor.sock";
-  int successor = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", staged.c_str());
-  ASSERT_EQ(bind(successor, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int successor = boundSocket(SOCK_STREAM, staged);
+  ASSERT_GE(successor, 0);
   ASSERT_EQ(listen(successor, 4), 0);
   struct stat mine {};
   ASSERT_EQ(stat(staged.c_str(), &mine), 0);
@@ -522,11 +529,8 @@ TEST_F(ServiceTest, EveryLeakIsOneStructuredJournalEntryAndABurstIsOneEntryWithI
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a private mount namespace over /run/systemd/journal";
   if (!haveProgram("unshare")) GTEST_SKIP() << "needs unshare (util-linux)";
   const std::string journal_path = dir_ + "/journal.sock";
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", journal_path.c_str());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int fd = boundSocket(SOCK_DGRAM, journal_path);
+  ASSERT_GE(fd, 0);
   int big = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 
