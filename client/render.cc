@@ -4,6 +4,7 @@
 
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 
@@ -47,6 +48,7 @@ std::string leakName(v1::LeakType t) {
     case v1::LEAK_TYPE_B: return "Leak-B";
     case v1::LEAK_TYPE_C: return "Leak-C";
     case v1::LEAK_TYPE_D: return "Leak-D";
+    case v1::LEAK_TYPE_TUNNEL: return "DNS-tunnel";
     default: return "";
   }
 }
@@ -232,6 +234,9 @@ std::string subjectOf(const v1::Event& e) {
     }
     return what;
   }
+  if (e.kind() == v1::MESSAGE_KIND_FINDING) {
+    return (d.qname().empty() ? std::string("(a domain)") : d.qname()) + " carries data";
+  }
   if (e.transport() == v1::TRANSPORT_DNSCRYPT && e.sni().empty()) return "(encrypted exchange)";
   // A Leak-D connection: the server name it sent, else the name its
   // address answered.
@@ -317,6 +322,18 @@ std::string renderEvent(const v1::Event& e, const Style& style) {
       std::string where = g.country() + (g.city().empty() ? "" : " " + g.city());
       if (g.asn() != 0) where += (where.empty() ? "" : ", ") + std::string("AS") + std::to_string(g.asn()) + " " + g.as_org();
       out += "\n    geo: " + terminalSafe(where);
+    }
+    if (e.evidence_size() > 0) {
+      std::string figures;
+      for (const auto& x : e.evidence()) {
+        if (!figures.empty()) figures += ", ";
+        figures += x.name() + " ";
+        char number[32];
+        std::snprintf(number, sizeof number, "%g", x.value());
+        if (x.value() != 0 || x.text().empty()) figures += number;
+        if (!x.text().empty()) figures += (x.value() != 0 ? " (" + x.text() + ")" : x.text());
+      }
+      out += "\n    evidence: " + terminalSafe(figures);
     }
     std::string owner = renderOwner(e);
     if (!owner.empty()) out += "\n    by:  " + terminalSafe(owner);

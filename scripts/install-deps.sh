@@ -30,6 +30,9 @@ packages=(
   # setpriv (util-linux) runs the client as another user; openssl plays a
   # DNS-over-TLS server and client
   iproute2 dnsmasq-base bind9-dnsutils util-linux openssl
+  # real DNS tunnels for the tunnel detector's tests and benchmark: iodine
+  # (client and server); tcpdump records what they send
+  iodine
   # nft masquerades a test container's traffic as Docker does
   nftables
   # the package and what it installs: debhelper builds the .deb; scdoc

@@ -69,6 +69,7 @@ struct StatusSnapshot {
   NamedCounts transports;
   NamedCounts leaks;
   NamedCounts exchanges;
+  NamedCounts tunnels;
   NamedCounts malformed;
   std::vector<InterfaceCounts> interfaces;
   AttributionStatus attribution;

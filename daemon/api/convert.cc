@@ -129,6 +129,12 @@ void toProto(const core::Event& e, v1::Event* out) {
   a->set_failure(static_cast<v1::AttributionFailure>(e.attribution.failure));
   a->set_detail(e.attribution.detail);
   for (const auto& s : e.signals) out->add_signals(s);
+  for (const auto& x : e.evidence) {
+    auto* item = out->add_evidence();
+    item->set_name(x.name);
+    item->set_value(x.value);
+    item->set_text(x.text);
+  }
   if (!e.geo.country.empty() || e.geo.asn != 0) {
     auto* geo = out->mutable_geo();
     geo->set_country(e.geo.country);
@@ -196,6 +202,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.exchanges, out->mutable_exchanges());
+  addCounts(s.tunnels, out->mutable_tunnels());
   addCounts(s.malformed, out->mutable_malformed());
   out->set_decoded(s.decoded);
   for (const auto& i : s.interfaces) {

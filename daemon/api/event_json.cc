@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "api/convert.h"
@@ -157,6 +159,16 @@ class Writer {
     close();
   }
 
+  // As protobuf prints a double: the shortest of %.15g that reads back the
+  // same, else %.17g. Figures here are finite.
+  void real(std::string_view name, double number) {
+    key(name);
+    char buf[32];
+    int n = std::snprintf(buf, sizeof buf, "%.15g", number);
+    if (std::strtod(buf, nullptr) != number) n = std::snprintf(buf, sizeof buf, "%.17g", number);
+    out_.append(buf, static_cast<std::size_t>(n));
+  }
+
   void strings(std::string_view name, const std::vector<std::string>& values) {
     array(name);
     for (const auto& v : values) {
@@ -301,6 +313,16 @@ void appendEventJson(const core::Event& e, std::string& out) {
     if (e.exchange.answered) w.duration("responseTime", e.exchange.response_time);
     w.close();
   }
+  w.array("evidence");
+  for (const auto& x : e.evidence) {
+    w.element();
+    w.open();
+    w.member("name", x.name);
+    w.real("value", x.value);
+    w.member("text", x.text);
+    w.close();
+  }
+  w.endArray();
   w.timestamp("time", e.time);
   w.timestamp("firstSeen", e.first_seen);
   w.timestamp("lastSeen", e.last_seen);

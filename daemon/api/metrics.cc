@@ -119,6 +119,15 @@ std::string prometheusText(const v1::GetStatusResponse& s) {
     if (e.name() == "waiting") x.sample(static_cast<double>(e.count()));
   }
 
+  x.family("dnsleak_tunnel_total", "counter", "The tunnel detector's counts by what happened.");
+  for (const auto& t : s.tunnels()) {
+    if (t.name() != "tracked") x.sample({{"event", t.name()}}, static_cast<double>(t.count()));
+  }
+  x.family("dnsleak_tunnel_tracked", "gauge", "Domain and client pairs the tunnel detector follows now.");
+  for (const auto& t : s.tunnels()) {
+    if (t.name() == "tracked") x.sample(static_cast<double>(t.count()));
+  }
+
   // An interface that is gone has no name left: its index stands for it.
   auto iface = [](const v1::InterfaceCounts& i) { return i.name().empty() ? "#" + std::to_string(i.index()) : i.name(); };
   x.family("dnsleak_interface_packets_total", "counter", "Packets by the interface they carried.");

@@ -23,6 +23,7 @@ std::string_view kindName(core::MessageKind kind) {
     case core::MessageKind::kResponse: return "response";
     case core::MessageKind::kHandshake: return "handshake";
     case core::MessageKind::kConnection: return "connection";
+    case core::MessageKind::kFinding: return "finding";
     case core::MessageKind::kUnspecified: break;
   }
   return "?";
@@ -74,6 +75,8 @@ std::string formatEventLine(const core::Event& e) {
     } else if (e.exchange.tracked) {
       what += " unanswered";
     }
+  } else if (e.kind == core::MessageKind::kFinding) {
+    what = (e.dns.qname.empty() ? std::string("(a domain)") : e.dns.qname) + " carries data";
   } else {
     what = e.transport == core::Transport::kDnsCrypt ? "(encrypted exchange)"
            : !e.sni.empty()                          ? "sni " + e.sni

@@ -98,8 +98,53 @@ void Pipeline::expireExchanges(core::Timestamp now) {
 }
 
 void Pipeline::judgeAndSink(const policy::Policy& policy, core::Event& event) {
+  const bool found = observeTunnel(policy, event);
   policy.judge(event);
   sinkJudged(event);
+  if (found) sinkJudged(tunnel_event_);
+}
+
+bool Pipeline::observeTunnel(const policy::Policy& policy, const core::Event& e) {
+  switch (e.transport) {
+    case core::Transport::kDnsUdp:
+    case core::Transport::kDnsTcp:
+    case core::Transport::kDnsHttp:
+      break;
+    default:
+      return false;  // encrypted (no names), or local-link names
+  }
+  const bool query = e.kind == core::MessageKind::kQuery;
+  if ((!query && e.kind != core::MessageKind::kResponse) || e.dns.qname.empty()) return false;
+  policy::TunnelQuery q;
+  q.time = e.time;
+  q.qname = e.dns.qname;
+  q.qtype = e.dns.qtype;
+  // A lone response speaks for the query it answers.
+  q.client = query ? e.source.address : e.destination.address;
+  q.answered = query ? e.exchange.answered : true;
+  q.rcode = e.dns.rcode;
+  q.response_size = query ? e.exchange.response_size : e.dns.size;
+  auto finding = tunnels_.observe(q, policy.config().tunnel);
+  tunnels_tracked_.store(tunnels_.tracked(), std::memory_order_relaxed);
+  if (!finding) return false;
+
+  core::Event& t = tunnel_event_;
+  t = core::Event{};
+  t.time = e.time;
+  t.transport = e.transport;
+  t.source = query ? e.source : e.destination;
+  t.destination = query ? e.destination : e.source;
+  t.resolver = e.resolver;
+  t.ip_version = e.ip_version;
+  t.ip_protocol = e.ip_protocol;
+  t.interface = e.interface;
+  t.direction = query ? e.direction : core::Direction::kUnknown;
+  t.tunnel = e.tunnel;
+  t.process = e.process;
+  t.attribution = e.attribution;
+  t.dns.qname = finding->domain;
+  policy.judgeTunnel(t, *finding);
+  return true;
 }
 
 void Pipeline::sinkJudged(core::Event& event) {
@@ -237,6 +282,14 @@ api::NamedCounts Pipeline::leaks() const {
   return out;
 }
 
+api::NamedCounts Pipeline::tunnels() const {
+  return {{"data_names", tunnels_.dataNames()},
+          {"ignored", tunnels_.ignored()},
+          {"findings", tunnels_.findings()},
+          {"evicted", tunnels_.evictions()},
+          {"tracked", tunnels_tracked_.load(std::memory_order_relaxed)}};
+}
+
 api::NamedCounts Pipeline::exchanges() const {
   api::NamedCounts out;
   std::lock_guard lock(finish_mutex_);
@@ -308,6 +361,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   out.transports = pipeline.transports();
   out.leaks = pipeline.leaks();
   out.exchanges = pipeline.exchanges();
+  out.tunnels = pipeline.tunnels();
   out.malformed = pipeline.malformed();
   out.interfaces = pipeline.interfaces(interface_names);
 }

@@ -76,6 +76,8 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   api::NamedCounts leaks() const;
   // DNS exchanges: answered, unanswered, responses without their query, ...
   api::NamedCounts exchanges() const;
+  // The tunnel detector's counts (see dnsleak.v1.GetStatusResponse.tunnels).
+  api::NamedCounts tunnels() const;
   // Every skip reason of every stage, zero or not.
   api::NamedCounts malformed() const;
   // Interfaces that saw packets, with their counts; names from `names`
@@ -124,6 +126,13 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   mutable std::mutex finish_mutex_;   // finish() is called from two threads
   policy::PolicyView finish_policy_;  // guarded by finish_mutex_
   ExchangeTracker exchanges_;         // guarded by finish_mutex_
+  policy::TunnelDetector tunnels_;    // guarded by finish_mutex_ (its counters read anywhere)
+  std::atomic<std::size_t> tunnels_tracked_{0};
+  core::Event tunnel_event_;          // reused, guarded by finish_mutex_
+  // Gives a judged-to-be plain-DNS query (or a lone response) to the tunnel
+  // detector; a finding is built into tunnel_event_. Before judge(), which
+  // cuts names.
+  bool observeTunnel(const policy::Policy& policy, const core::Event& event);
   // exchanges_.nextDeadline(), for the capture thread's cheap look.
   std::atomic<core::Timestamp::rep> exchange_deadline_{core::Timestamp::max().time_since_epoch().count()};
   attribution::Attributor* attributor_ = nullptr;

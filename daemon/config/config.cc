@@ -337,7 +337,7 @@ void readPerInterface(Reader& r, const YAML::Node& per, Config::Capture& capture
 
 void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   if (!r.mapping(root, "", {"profile", "capture", "safe_path", "approved_resolvers", "proxy_stub", "split",
-                            "correlation", "attribution", "local_link", "privacy", "resolvers", "store", "api", "user",
+                            "correlation", "tunnel", "attribution", "local_link", "privacy", "resolvers", "store", "api", "user",
                             "logging", "metrics", "geoip"})) {
     return;
   }
@@ -370,6 +370,32 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       if (auto n = attr["enabled"]) r.boolean(n, "attribution.enabled", c.attribution.enabled);
       if (auto n = attr["ebpf"]) r.boolean(n, "attribution.ebpf", c.attribution.ebpf);
       if (auto n = attr["queue"]) r.integer(n, "attribution.queue", c.attribution.queue, 16, 1'000'000);
+    }
+  }
+  if (auto tunnel = root["tunnel"]) {
+    if (r.mapping(tunnel, "tunnel", {"enabled", "window_seconds", "min_queries", "min_distinct_names",
+                                     "min_data_chars", "exfiltration_chars", "max_domains", "ignore_domains"})) {
+      auto& t = c.tunnel;
+      if (auto n = tunnel["enabled"]) r.boolean(n, "tunnel.enabled", t.enabled);
+      if (auto n = tunnel["window_seconds"]) r.integer(n, "tunnel.window_seconds", t.window_seconds, 10, 86400);
+      if (auto n = tunnel["min_queries"]) r.integer(n, "tunnel.min_queries", t.min_queries, 2, 1'000'000);
+      if (auto n = tunnel["min_distinct_names"]) {
+        r.integer(n, "tunnel.min_distinct_names", t.min_distinct_names, 2, 1'000'000);
+      }
+      if (auto n = tunnel["min_data_chars"]) r.integer(n, "tunnel.min_data_chars", t.min_data_chars, 0, 100'000'000);
+      if (auto n = tunnel["exfiltration_chars"]) {
+        r.integer(n, "tunnel.exfiltration_chars", t.exfiltration_chars, 16, 1000);
+      }
+      if (auto n = tunnel["max_domains"]) r.integer(n, "tunnel.max_domains", t.max_domains, 16, 1'000'000);
+      if (auto n = tunnel["ignore_domains"]) {
+        t.ignore_domains.clear();
+        if (r.stringList(n, "tunnel.ignore_domains", t.ignore_domains)) {
+          for (auto& d : t.ignore_domains) {
+            d = core::lowerName(d);
+            if (!d.empty() && d.back() == '.') d.pop_back();
+          }
+        }
+      }
     }
   }
   if (auto corr = root["correlation"]) {

@@ -118,6 +118,23 @@ struct Config {
     std::size_t max_answers = 32768;
   } correlation;
 
+  // DNS tunnelling and exfiltration: names that carry data, per registrable
+  // domain and client (docs/detection.md). Judged under every profile.
+  struct Tunnel {
+    bool enabled = true;
+    int window_seconds = 600;      // the span a domain's figures are counted over
+    int min_queries = 20;          // data-carrying queries of one domain from one client in a window
+    int min_distinct_names = 16;   // distinct names among them
+    int min_data_chars = 400;      // characters of data those names carried
+    int exfiltration_chars = 48;   // one name carrying this many characters of encoded data is exfiltration
+    std::size_t max_domains = 4096;  // domain and client pairs followed at once
+    // Domains whose names carry data by design (reputation and anti-virus
+    // lookups): never reported. The config's list replaces this one.
+    std::vector<std::string> ignore_domains{"sophosxl.net", "mcafee.com", "spamhaus.net", "spamhaus.org",
+                                            "senderbase.org", "e5.sk", "surbl.org", "uribl.com", "mailspike.net",
+                                            "dnswl.org", "avts.mcafee.com", "trendmicro.com"};
+  } tunnel;
+
   // Process attribution: which program sent each flow. Restart-only.
   struct Attribution {
     bool enabled = true;

@@ -48,6 +48,7 @@ std::string_view leakTypeName(LeakType t) {
     case LeakType::kB: return "Leak-B";
     case LeakType::kC: return "Leak-C";
     case LeakType::kD: return "Leak-D";
+    case LeakType::kTunnel: return "DNS-tunnel";
     case LeakType::kNone: break;
   }
   return "none";

@@ -34,8 +34,10 @@ inline constexpr int kTransportCount = 11;
 
 enum class Verdict : std::uint8_t { kUnspecified = 0, kOk = 1, kLeak = 2, kInfo = 3 };
 
-enum class LeakType : std::uint8_t { kNone = 0, kA = 1, kB = 2, kC = 3, kD = 4 };
-inline constexpr int kLeakTypeCount = 5;
+// kTunnel: names used to carry data (a DNS tunnel or exfiltration), judged
+// under every profile, whatever path the queries took.
+enum class LeakType : std::uint8_t { kNone = 0, kA = 1, kB = 2, kC = 3, kD = 4, kTunnel = 5 };
+inline constexpr int kLeakTypeCount = 6;
 
 enum class MessageKind : std::uint8_t {
   kUnspecified = 0,
@@ -43,6 +45,9 @@ enum class MessageKind : std::uint8_t {
   kResponse = 2,
   kHandshake = 3,
   kConnection = 4,
+  // A conclusion drawn over many messages (a DNS tunnel): its figures are
+  // the event's evidence.
+  kFinding = 5,
 };
 
 enum class Direction : std::uint8_t { kUnknown = 0, kOutbound = 1, kInbound = 2 };
@@ -56,6 +61,7 @@ enum class RecognitionMethod : std::uint8_t {
   kAlpn = 5,
   kConfig = 6,
   kCorrelation = 7,  // Leak-D: answers and connections put side by side
+  kBehaviour = 8,    // what the traffic did over time: names carrying data, a connection's shape
 };
 
 enum class Confidence : std::uint8_t { kUnspecified = 0, kNone = 1, kLow = 2, kMedium = 3, kHigh = 4 };
@@ -176,6 +182,14 @@ struct InterfaceInfo {
   std::string kind;
 };
 
+// One figure behind a conclusion: "distinct_names" 81, "alphabet" "base64".
+struct Evidence {
+  std::string name;
+  double value = 0;
+  std::string text;
+  bool operator==(const Evidence&) const = default;
+};
+
 struct Event {
   std::uint64_t seq = 0;
   Timestamp time{};
@@ -213,6 +227,7 @@ struct Event {
   AttributionInfo attribution;
   GeoInfo geo;  // of the resolver, or where a connection went
   std::vector<std::string> signals;  // see dnsleak.v1.Event.signals
+  std::vector<Evidence> evidence;    // for a finding (kind kFinding) or recognition by behaviour
 };
 
 // A connection this host opened, for correlation with the names it

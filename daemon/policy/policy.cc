@@ -227,6 +227,51 @@ void Policy::judgeCorrelation(core::Event& e, Finding finding) const {
   }
 }
 
+void Policy::judgeTunnel(core::Event& e, const TunnelFinding& f) const {
+  e.profile = config::profileName(config_->profile);
+  const Path path = pathOf(e);
+  applyPrivacy(config_->privacy, e);
+  e.verdict = core::Verdict::kLeak;
+  e.leak_type = core::LeakType::kTunnel;
+  e.kind = core::MessageKind::kFinding;
+  e.recognition = core::RecognitionMethod::kBehaviour;
+  e.recognition_confidence = f.confidence;
+  e.evidence = f.evidence;
+  auto figure = [&](std::string_view name) {
+    for (const auto& x : f.evidence) {
+      if (x.name == name) return x.value;
+    }
+    return 0.0;
+  };
+  auto text = [&](std::string_view name) {
+    for (const auto& x : f.evidence) {
+      if (x.name == name) return x.text;
+    }
+    return std::string();
+  };
+  auto whole = [](double v) { return std::to_string(static_cast<std::uint64_t>(v)); };
+  const std::string domain = e.dns.qname.empty() ? std::string("a domain") : e.dns.qname;
+  const std::string client = e.source.address.toString();
+  const std::string via = path.safe() ? " (through the safe path: the tunnel carries the data past it)"
+                                      : " via " + describeInterface(e.interface);
+  if (f.kind == TunnelFinding::Kind::kExfiltration) {
+    e.rule = kRuleExfiltration;
+    e.reason = "a DNS query from " + client + " for a name under " + domain + " carries " + whole(figure("data_chars")) +
+               " characters of encoded data (" + text("alphabet") +
+               ", longest label " + whole(figure("longest_label")) + ")" + via + ": data leaving in the name";
+  } else {
+    e.rule = kRuleTunnel;
+    e.reason = "names under " + domain + " from " + client + " carry data: " + whole(figure("queries")) +
+               " queries, " + whole(figure("distinct_names")) + " distinct names, " + whole(figure("data_chars")) +
+               " characters up";
+    if (double down = figure("bytes_down"); down > 0) e.reason += ", " + whole(down) + " bytes down";
+    e.reason += " in " + whole(figure("span_seconds")) + " s" + via + ": a DNS tunnel or exfiltration";
+  }
+  e.remediation =
+      "find the program (process above) and stop it; block the domain at the resolver (unbound local-zone, an RPZ); "
+      "if its lookups carry data by design (anti-virus, reputation services), add it to tunnel.ignore_domains";
+}
+
 std::string Policy::safePathSummary() const {
   std::string interfaces;
   for (const auto& i : config_->safe_path.interfaces) interfaces += (interfaces.empty() ? "" : ", ") + i;

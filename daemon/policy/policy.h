@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "policy/correlator.h"
+#include "policy/tunnel.h"
 
 namespace dnsleak::policy {
 
@@ -72,6 +73,11 @@ class Policy {
   // Judges a connection event (kind connection; endpoints, interface, the
   // name in dns.qname and sni set) by what correlation found.
   void judgeCorrelation(core::Event& event, Finding finding) const;
+
+  // Judges a finding of the tunnel detector, built by tunnelEvent() from the
+  // query that completed it: a leak under every profile, whatever path
+  // the queries took.
+  void judgeTunnel(core::Event& event, const TunnelFinding& finding) const;
 
   // Where the split profile sends a name: the longest suffix among
   // split.proxy_required and split.allow_direct decides (proxy_required on

@@ -1,6 +1,7 @@
 #include "store/event_codec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace dnsleak::store {
@@ -50,6 +51,15 @@ class Writer {
     out_.append(bytes, n);
   }
   void i(std::int64_t v) { u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  // A whole number below 2^53 (most figures) as a varint, 2n + 1; any
+  // other as 0 and its eight bytes.
+  void f(double v) {
+    if (v >= 0 && v < 9007199254740992.0 && v == std::floor(v)) return u((static_cast<std::uint64_t>(v) << 1) | 1);
+    u(0);
+    char bytes[sizeof v];
+    std::memcpy(bytes, &v, sizeof v);
+    out_.append(bytes, sizeof v);
+  }
   void inlineText(std::string_view s) {
     u(static_cast<std::uint64_t>(s.size()) << 1);
     out_.append(s);
@@ -90,6 +100,17 @@ class Reader {
   std::int64_t i() {
     std::uint64_t v = u();
     return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  }
+  double f() {
+    if (std::uint64_t tag = u(); tag != 0) return static_cast<double>(tag >> 1);
+    double v = 0;
+    if (sizeof v > in_.size() - pos_) {
+      fail();
+      return v;
+    }
+    std::memcpy(&v, in_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
   }
   template <typename T>
   T as() {
@@ -278,6 +299,12 @@ void pack(const core::Event& e, StringTable& strings, std::string_view previous_
   w.shared(e.geo.as_org);
   w.u(e.signals.size());
   for (const auto& s : e.signals) w.shared(s);
+  w.u(e.evidence.size());
+  for (const auto& x : e.evidence) {
+    w.shared(x.name);
+    w.f(x.value);
+    w.shared(x.text);
+  }
   // A reused buffer much larger than this event is let go.
   if (out.bytes.capacity() > buffer.size() * 2) std::string().swap(out.bytes);
   out.bytes.assign(buffer);
@@ -404,6 +431,14 @@ bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& 
   std::uint64_t signals = r.u();
   e.signals.clear();
   for (std::uint64_t k = 0; k < signals && r.ok(); ++k) r.text(e.signals.emplace_back());
+  std::uint64_t evidence = r.u();
+  e.evidence.clear();
+  for (std::uint64_t k = 0; k < evidence && r.ok(); ++k) {
+    auto& x = e.evidence.emplace_back();
+    r.text(x.name);
+    x.value = r.f();
+    r.text(x.text);
+  }
   return r.ok() && r.atEnd();
 }
 

@@ -954,6 +954,73 @@ TEST_F(CaptureTest, RealCaptureFromAnotherProject) {
   EXPECT_EQ(pppoe->dns().answers(0).data(), "169.45.219.235");
 }
 
+// DNS tunnels in real captures (tests/data/SOURCES.md): each is found once
+// per domain and client, with its evidence, beside the queries' own events;
+// an ordinary long name in the corpus is not.
+TEST_F(CaptureTest, TunnelsInRealCapturesAreFoundWithTheirEvidence) {
+  struct Case {
+    const char* file;
+    const char* domain;
+    const char* rule;  // of the first finding
+    std::size_t findings;
+  };
+  for (const Case& c : {Case{"iodine-tunnel.pcap", "tunnel.test", "tunnel/data-in-one-name", 2},
+                        Case{"dig-exfil.pcap", "exfil.test", "tunnel/data-in-one-name", 2},
+                        Case{"suricata-dns-tunnel.pcap", "tunnel.com", "tunnel/data-in-one-name", 2},
+                        Case{"ndpi-dns-exf.pcap", "test.txt", "tunnel/data-in-one-name", 1},
+                        Case{"suricata-azure-long-name.pcap", "", "", 0}}) {
+    auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/" + c.file);
+    std::vector<const Event*> findings;
+    for (const auto& e : out.events) {
+      if (e.kind() == v1::MESSAGE_KIND_FINDING) findings.push_back(&e);
+    }
+    ASSERT_EQ(findings.size(), c.findings) << c.file;
+    std::uint64_t counted = 0;
+    for (const auto& t : out.summary.tunnels()) {
+      if (t.name() == "findings") counted = t.count();
+    }
+    EXPECT_EQ(counted, c.findings) << c.file;
+    if (c.findings == 0) continue;
+    const Event& f = *findings.front();
+    EXPECT_EQ(f.dns().qname(), c.domain) << c.file;
+    EXPECT_EQ(f.rule(), c.rule) << c.file;
+    EXPECT_EQ(f.verdict(), v1::VERDICT_LEAK);
+    EXPECT_EQ(f.leak_type(), v1::LEAK_TYPE_TUNNEL);
+    EXPECT_EQ(f.recognition().method(), v1::RECOGNITION_METHOD_BEHAVIOUR);
+    EXPECT_FALSE(f.remediation().empty());
+    EXPECT_GE(f.evidence_size(), 4) << c.file;
+    if (c.findings == 2) {
+      // Exfiltration first, then the sustained tunnel with the window's figures.
+      const Event& t = *findings.back();
+      EXPECT_EQ(t.rule(), "tunnel/names-carry-data") << c.file;
+      EXPECT_EQ(t.recognition().confidence(), v1::CONFIDENCE_HIGH) << c.file;
+      bool queries = false;
+      for (const auto& x : t.evidence()) queries |= x.name() == "queries" && x.value() >= 20;
+      EXPECT_TRUE(queries) << c.file;
+    }
+  }
+}
+
+// A tunnel through the safe resolver is still a tunnel: every profile
+// reports it, while the queries themselves are ok.
+TEST_F(CaptureTest, ATunnelThroughTheSafeResolverIsStillReported) {
+  const std::string config = dir_ + "/tunnel-safe.yaml";
+  writeFile(config, "profile: full-tunnel\nsafe_path:\n  interfaces: []\n  resolvers: [\"10.77.0.2\"]\n");
+  auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/dig-exfil.pcap", {"--config", config});
+  std::size_t findings = 0, ok_queries = 0;
+  for (const auto& e : out.events) {
+    if (e.kind() == v1::MESSAGE_KIND_FINDING) {
+      ++findings;
+      EXPECT_EQ(e.verdict(), v1::VERDICT_LEAK);
+      EXPECT_NE(e.reason().find("through the safe path"), std::string::npos) << e.reason();
+    } else if (e.kind() == v1::MESSAGE_KIND_QUERY && e.verdict() == v1::VERDICT_OK) {
+      ++ok_queries;
+    }
+  }
+  EXPECT_EQ(findings, 2u);       // the first name alone, then the sustained tunnel
+  EXPECT_EQ(ok_queries, 99u);    // every query in the capture: through the safe resolver
+}
+
 // --read --json writes events directly (api/event_json.h), not through
 // protobuf: every line of every real capture here must be what protobuf
 // prints for the same message, byte for byte.
@@ -963,7 +1030,8 @@ TEST_F(CaptureTest, JsonLinesAreWhatProtobufPrints) {
   std::size_t checked = 0;
   for (const char* file : {"ndpi-dns.pcap", "ndpi-dns2tcp_tunnel.pcap", "ndpi-dns_doh.pcap", "ndpi-dns_dot.pcap",
                            "ndpi-doq.pcapng", "suricata-mdns-announcement.pcap", "suricata-quic-frag-unordered.pcap",
-                           "tcpdump-nflog.pcap", "tcpdump-pktap.pcap", "tcpdump-ppp-malformed.pcap"}) {
+                           "tcpdump-nflog.pcap", "tcpdump-pktap.pcap", "tcpdump-ppp-malformed.pcap",
+                           "ndpi-dns-exf.pcap", "suricata-dns-tunnel.pcap"}) {
     auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/" + file);
     ASSERT_EQ(out.events.size() + 1, out.raw_lines.size()) << file;
     for (std::size_t i = 0; i < out.events.size(); ++i) {

@@ -78,6 +78,8 @@ inline core::Event sampleEvent() {
   e.geo = {"NL", "Amsterdam", 64496, "Example AS"};
   e.signals = {"edns-client-subnet", "dnssec-ok"};
   e.exchange = {true, true, 10ms, 56};
+  e.evidence = {{"distinct_names", 81, ""}, {"entropy", 4.3125, "bits per character"}, {"alphabet", 0, "base64"},
+                {"rate", 0.1, ""}, {"tiny", 1e-300, ""}, {"share", 2.0 / 3.0, ""}};
   return e;
 }
 

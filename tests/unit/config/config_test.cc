@@ -40,6 +40,30 @@ TEST(Config, DeliveryDelayIsMillisecondsBetweenOneAndASecond) {
   }
 }
 
+TEST(Config, TunnelThresholdsAreReadAndCheckedWithTheirKey) {
+  auto r = parseConfig("tunnel:\n  window_seconds: 60\n  min_queries: 5\n  min_distinct_names: 4\n"
+                       "  min_data_chars: 100\n  exfiltration_chars: 32\n  max_domains: 64\n"
+                       "  ignore_domains: [Sophos.Example., av.example]\n",
+                       "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  const auto& t = r.config->tunnel;
+  EXPECT_TRUE(t.enabled);
+  EXPECT_EQ(t.window_seconds, 60);
+  EXPECT_EQ(t.min_queries, 5);
+  EXPECT_EQ(t.min_distinct_names, 4);
+  EXPECT_EQ(t.min_data_chars, 100);
+  EXPECT_EQ(t.exfiltration_chars, 32);
+  EXPECT_EQ(t.max_domains, 64u);
+  EXPECT_EQ(t.ignore_domains, (std::vector<std::string>{"sophos.example", "av.example"}));
+  for (const char* bad : {"window_seconds: 5", "min_queries: 1", "exfiltration_chars: 2000", "max_domains: 0",
+                          "enabled: maybe", "ignore_domains: 7", "threshold: 3"}) {
+    auto e = parseConfig(std::string("tunnel:\n  ") + bad + "\n", "t.yaml");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.errors[0].line, 2) << bad;
+    EXPECT_EQ(e.errors[0].key.rfind("tunnel.", 0), 0u) << bad << ": " << e.errors[0].key;
+  }
+}
+
 TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   // Like the daemon: with the shipped list as the default.
   LoadOptions shipped{DNSLEAK_SOURCE_DIR "/config/resolvers/public-resolvers.txt"};
@@ -70,6 +94,14 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.correlation.grace_seconds, defaults.correlation.grace_seconds);
   EXPECT_EQ(c.correlation.max_answers, defaults.correlation.max_answers);
   EXPECT_EQ(c.capture.tunnels, defaults.capture.tunnels);
+  EXPECT_EQ(c.tunnel.enabled, defaults.tunnel.enabled);
+  EXPECT_EQ(c.tunnel.window_seconds, defaults.tunnel.window_seconds);
+  EXPECT_EQ(c.tunnel.min_queries, defaults.tunnel.min_queries);
+  EXPECT_EQ(c.tunnel.min_distinct_names, defaults.tunnel.min_distinct_names);
+  EXPECT_EQ(c.tunnel.min_data_chars, defaults.tunnel.min_data_chars);
+  EXPECT_EQ(c.tunnel.exfiltration_chars, defaults.tunnel.exfiltration_chars);
+  EXPECT_EQ(c.tunnel.max_domains, defaults.tunnel.max_domains);
+  EXPECT_EQ(c.tunnel.ignore_domains, defaults.tunnel.ignore_domains);
   EXPECT_TRUE(c.resolvers.add_addresses.empty());
   EXPECT_TRUE(c.resolvers.remove_addresses.empty());
   EXPECT_EQ(c.store.capacity, defaults.store.capacity);

@@ -91,6 +91,7 @@ TEST(EventCodec, ATypicalLeakPacksInAFewHundredBytes) {
     core::Event e = fullEvent();
     e.process = {};
     e.geo = {};
+    e.evidence = {};  // a finding's, not a leak's
     e.dns.qname = "host-" + std::to_string(i) + ".a-rather-long-subdomain-for-size.example.com";
     e.reason = "plaintext DNS query for " + e.dns.qname +
                " (A) to 198.51.100.53:53 left via interface #2, outside the safe path (safe interfaces: wg*, "
