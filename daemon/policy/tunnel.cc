@@ -225,12 +225,16 @@ std::optional<TunnelFinding> TunnelDetector::observe(const TunnelQuery& q, const
   key_.push_back(static_cast<char>(q.client.family()));
 
   const auto window = std::chrono::seconds(settings.window_seconds);
-  // Forget pairs idle for a whole window, oldest first, and keep the bound.
-  while (!order_.empty()) {
+  // This pair first goes to the front, so that keeping the bound below
+  // (which a reload may have lowered) never evicts it.
+  if (auto own = states_.find(key_); own != states_.end()) order_.splice(order_.begin(), order_, own->second.order);
+  // Forget pairs idle for a whole window, oldest first, and keep the bound,
+  // counting room for this pair if it is new.
+  const std::size_t room = states_.count(key_) ? 0 : 1;
+  while (!order_.empty() && order_.back() != key_) {
     auto oldest = states_.find(order_.back());
     const bool idle = oldest != states_.end() && q.time - oldest->second.last > window;
-    if (!idle && states_.size() < settings.max_domains) break;
-    if (oldest != states_.end() && oldest->first == key_ && !idle) break;  // never this query's own
+    if (!idle && states_.size() + room <= settings.max_domains) break;
     if (!idle) evictions_.add();
     if (oldest != states_.end()) states_.erase(oldest);
     order_.pop_back();
@@ -244,9 +248,8 @@ std::optional<TunnelFinding> TunnelDetector::observe(const TunnelQuery& q, const
     s.domain = std::move(domain);
     s.client = q.client;
     s.window_start = q.time;
-  } else {
-    order_.splice(order_.begin(), order_, s.order);
-    if (q.time - s.window_start > window) resetWindow(s, q.time);
+  } else if (q.time - s.window_start > window) {
+    resetWindow(s, q.time);
   }
 
   if (s.queries > 0 && q.time >= s.last) {

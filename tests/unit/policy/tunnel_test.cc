@@ -260,6 +260,23 @@ TEST(TunnelDetector, StateIsBoundedAndEvictionsCounted) {
   EXPECT_EQ(feed.detector.dataNames(), 1000u);
 }
 
+// A reload may lower the bound; the next data name brings the table under
+// it, even when that name's own pair is the least recently seen.
+TEST(TunnelDetector, ALoweredBoundIsKeptAtTheNextDataName) {
+  Feed feed;
+  for (int n = 0; n < 40; ++n) {
+    feed.now += 1ms;
+    feed.query(hexChunk(n, 40) + ".d" + std::to_string(n) + ".example", 1);
+  }
+  ASSERT_EQ(feed.detector.tracked(), 40u);
+  feed.settings.max_domains = 16;
+  feed.now += 1ms;
+  feed.query(hexChunk(99, 40) + ".d0.example", 1);  // d0: the oldest pair
+  EXPECT_EQ(feed.detector.tracked(), 16u);
+  feed.query(hexChunk(98, 40) + ".new.example", 1);
+  EXPECT_EQ(feed.detector.tracked(), 16u);
+}
+
 TEST(TunnelDetector, IdlePairsAreForgotten) {
   Feed feed;
   feed.settings.window_seconds = 60;
