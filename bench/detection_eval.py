@@ -41,7 +41,7 @@ TUNNELS = {
     ("iodine-tunnel.pcap", "tunnel.test"),
 }
 # DoH to unlisted servers: capture names holding one (per connection).
-DOH_UNLISTED = {"doh-unlisted.pcap"}
+DOH_UNLISTED = {"doh-unlisted.pcap", "doh-unlisted-h2.pcap"}
 
 config_text = (root / "config" / "dnsleakd.yaml").read_text()
 tmp = tempfile.TemporaryDirectory()
@@ -66,8 +66,9 @@ if (build / "tests" / "dnsleak-testgen").exists():
     captures.append(mix)
 
 tp = fp = fn = negatives = 0
-doh_tp = doh_fp = doh_fn = connections = 0
+doh_tp = doh_fp = doh_fn = connections = h2_followed = 0
 flagged_ordinary = []
+groups = {}  # source: [TLS/QUIC connections, HTTP/2 followed, flagged]
 missed = []
 for path in captures:
     run = subprocess.run([str(dnsleakd), "--read", str(path), "--config", str(config), "--json"],
@@ -75,12 +76,15 @@ for path in captures:
     if run.returncode not in (0, 3):
         continue
     events = []
+    followed = 0
     for line in run.stdout.splitlines():
         try:
             item = json.loads(line)
         except ValueError:
             continue
-        if "summary" not in item:
+        if "summary" in item:
+            followed = sum(int(c["count"]) for c in item["summary"].get("detectors", []) if c["name"] == "doh_followed")
+        else:
             events.append(item)
     asked = set()
     found = set()
@@ -94,7 +98,7 @@ for path in captures:
         elif e["kind"] == "MESSAGE_KIND_QUERY" and name and e["transport"] in (
                 "TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP", "TRANSPORT_DNS_HTTP"):
             asked.add((client, name))
-        if e["kind"] in ("MESSAGE_KIND_HANDSHAKE", "MESSAGE_KIND_CONNECTION") and e.get("sni") is not None:
+        if e["kind"] in ("MESSAGE_KIND_HANDSHAKE", "MESSAGE_KIND_CONNECTION") and (e["sni"] or e["alpn"]):
             flow = (client, e["source"]["port"], e["destination"]["address"], e["destination"]["port"])
             flows.add(flow)
             if e["recognition"]["method"] == "RECOGNITION_METHOD_BEHAVIOUR":
@@ -114,6 +118,14 @@ for path in captures:
         if not tunnel:
             negatives += 1
     connections += len(flows)
+    h2_followed += followed if path.name not in DOH_UNLISTED else 0
+    group = ("corpus" if corpus in path.parents else "tests/data" if (root / "tests" / "data") in path.parents
+             else "bench_mix" if path == mix else "generated")
+    g = groups.setdefault(group, [0, 0, 0])
+    if path.name not in DOH_UNLISTED:
+        g[0] += len(flows)
+        g[1] += followed
+        g[2] += len(doh_found)
     if path.name in DOH_UNLISTED:
         doh_tp += len(doh_found)
         doh_fn += 0 if doh_found else 1
@@ -131,5 +143,8 @@ for m in missed:
 for f in flagged_ordinary:
     print(f"  flagged ordinary: {f}")
 print(f"unlisted DoH, per TLS/QUIC connection: {doh_tp} found, {doh_fn} captures missed, "
-      f"{doh_fp} ordinary connections flagged of {connections}")
+      f"{doh_fp} ordinary connections flagged of {connections} with a server name or ALPN "
+      f"({h2_followed} of them HTTP/2 to unlisted servers, whose shape was followed)")
 print(f"  precision {ratio(doh_tp, doh_tp + doh_fp)}  false-positive rate {ratio(doh_fp, connections)}")
+for group, (flows, followed, flagged) in sorted(groups.items()):
+    print(f"  {group}: {flows} ordinary TLS/QUIC connections, {followed} HTTP/2 followed, {flagged} flagged")

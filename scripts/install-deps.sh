@@ -33,6 +33,9 @@ packages=(
   # real DNS tunnels for the tunnel detector's tests and benchmark: iodine
   # (client and server); tcpdump records what they send
   iodine
+  # a DNS-over-HTTPS server and client of the tests' own (HTTP/2 over TLS), on a name
+  # and port no list has
+  python3-h2
   # nft masquerades a test container's traffic as Docker does
   nftables
   # the package and what it installs: debhelper builds the .deb; scdoc

@@ -69,7 +69,7 @@ struct StatusSnapshot {
   NamedCounts transports;
   NamedCounts leaks;
   NamedCounts exchanges;
-  NamedCounts tunnels;
+  NamedCounts detectors;
   NamedCounts malformed;
   std::vector<InterfaceCounts> interfaces;
   AttributionStatus attribution;

@@ -202,7 +202,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
   addCounts(s.transports, out->mutable_transports());
   addCounts(s.leaks, out->mutable_leaks());
   addCounts(s.exchanges, out->mutable_exchanges());
-  addCounts(s.tunnels, out->mutable_tunnels());
+  addCounts(s.detectors, out->mutable_detectors());
   addCounts(s.malformed, out->mutable_malformed());
   out->set_decoded(s.decoded);
   for (const auto& i : s.interfaces) {

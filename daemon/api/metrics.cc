@@ -119,13 +119,13 @@ std::string prometheusText(const v1::GetStatusResponse& s) {
     if (e.name() == "waiting") x.sample(static_cast<double>(e.count()));
   }
 
-  x.family("dnsleak_tunnel_total", "counter", "The tunnel detector's counts by what happened.");
-  for (const auto& t : s.tunnels()) {
-    if (t.name() != "tracked") x.sample({{"event", t.name()}}, static_cast<double>(t.count()));
+  x.family("dnsleak_detector_total", "counter", "The behaviour detectors' counts by what happened.");
+  for (const auto& t : s.detectors()) {
+    if (t.name() != "tunnel_tracked") x.sample({{"event", t.name()}}, static_cast<double>(t.count()));
   }
   x.family("dnsleak_tunnel_tracked", "gauge", "Domain and client pairs the tunnel detector follows now.");
-  for (const auto& t : s.tunnels()) {
-    if (t.name() == "tracked") x.sample(static_cast<double>(t.count()));
+  for (const auto& t : s.detectors()) {
+    if (t.name() == "tunnel_tracked") x.sample(static_cast<double>(t.count()));
   }
 
   // An interface that is gone has no name left: its index stands for it.

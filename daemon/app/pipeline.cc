@@ -67,11 +67,44 @@ void Pipeline::onObservation(core::Event& event) {
   // Answers go to the correlator here, in packet order, before any later
   // connection is judged against them.
   policy_.get().recordAnswers(event, correlator_);
+  if (event.recognition == core::RecognitionMethod::kBehaviour && classifier_.currentShape() &&
+      !weighShape(event, *classifier_.currentShape())) {
+    doh_shape_only_.add();
+    return;
+  }
   if (attributor_) {
     attributor_->submit(event, false);
   } else {
     finish(event, false);
   }
+}
+
+bool Pipeline::weighShape(core::Event& e, const classify::TlsShape& shape) {
+  const std::size_t responses = std::min<std::size_t>(shape.exchanges, shape.responses.size());
+  std::uint32_t followed = 0;
+  for (const auto& h : hidden_) {
+    if (h.time == core::Timestamp{} || !(h.client == e.source.address)) continue;
+    for (std::size_t i = 0; i < responses; ++i) {
+      if (h.time >= shape.responses[i] && h.time - shape.responses[i] <= kFollowWindow) {
+        ++followed;
+        break;
+      }
+    }
+  }
+  if (followed > 0) {
+    e.evidence.push_back({"hidden_resolutions_after_responses", static_cast<double>(followed),
+                          "connections from this host to names no DNS resolved, each within 500 ms of a response"});
+  }
+  if (followed >= 2) {
+    e.recognition_confidence = core::Confidence::kMedium;
+    return true;
+  }
+  // The shape alone is what an API polled over HTTP/2 also looks like: a
+  // resolver's name beside it makes a low-confidence report, nothing less.
+  for (const auto& x : e.evidence) {
+    if (x.name == "resolver_like_name") return true;
+  }
+  return false;
 }
 
 void Pipeline::finish(core::Event& event, bool judged) {
@@ -100,6 +133,9 @@ void Pipeline::expireExchanges(core::Timestamp now) {
 void Pipeline::judgeAndSink(const policy::Policy& policy, core::Event& event) {
   const bool found = observeTunnel(policy, event);
   policy.judge(event);
+  if (event.recognition == core::RecognitionMethod::kBehaviour && event.transport == core::Transport::kDoh) {
+    policy::explainBehaviour(event);
+  }
   sinkJudged(event);
   if (found) sinkJudged(tunnel_event_);
 }
@@ -188,6 +224,12 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   policy::Correlator::Result result;
   auto finding = correlator_.judge(c, policy.safeEgress(iface), policy.config().resolvers.loaded.get(),
                                    policy.correlation(), result);
+  // Live, hidden resolution in the warm-up is mostly names resolved before
+  // dnsleakd started: no evidence of DoH. In a capture file it counts.
+  if (finding == policy::Finding::kHiddenResolution || (finding == policy::Finding::kHiddenDuringWarmup && offline_)) {
+    hidden_[hidden_next_] = {c.source.address, c.time};
+    hidden_next_ = (hidden_next_ + 1) % kHiddenMemory;
+  }
   // During the warm-up a name not seen resolved was mostly resolved before
   // dnsleakd started: counted (correlation_warmup), and live not reported.
   // A capture file is often all warm-up: there it is reported, with low
@@ -282,12 +324,15 @@ api::NamedCounts Pipeline::leaks() const {
   return out;
 }
 
-api::NamedCounts Pipeline::tunnels() const {
-  return {{"data_names", tunnels_.dataNames()},
-          {"ignored", tunnels_.ignored()},
-          {"findings", tunnels_.findings()},
-          {"evicted", tunnels_.evictions()},
-          {"tracked", tunnels_tracked_.load(std::memory_order_relaxed)}};
+api::NamedCounts Pipeline::detectors() const {
+  return {{"tunnel_data_names", tunnels_.dataNames()},
+          {"tunnel_ignored", tunnels_.ignored()},
+          {"tunnel_findings", tunnels_.findings()},
+          {"tunnel_evicted", tunnels_.evictions()},
+          {"tunnel_tracked", tunnels_tracked_.load(std::memory_order_relaxed)},
+          {"doh_followed", classifier_.shapesFollowed()},
+          {"doh_shaped", classifier_.shapesReported()},
+          {"doh_shape_only", doh_shape_only_.get()}};
 }
 
 api::NamedCounts Pipeline::exchanges() const {
@@ -361,7 +406,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   out.transports = pipeline.transports();
   out.leaks = pipeline.leaks();
   out.exchanges = pipeline.exchanges();
-  out.tunnels = pipeline.tunnels();
+  out.detectors = pipeline.detectors();
   out.malformed = pipeline.malformed();
   out.interfaces = pipeline.interfaces(interface_names);
 }

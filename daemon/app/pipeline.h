@@ -76,8 +76,8 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   api::NamedCounts leaks() const;
   // DNS exchanges: answered, unanswered, responses without their query, ...
   api::NamedCounts exchanges() const;
-  // The tunnel detector's counts (see dnsleak.v1.GetStatusResponse.tunnels).
-  api::NamedCounts tunnels() const;
+  // The behaviour detectors' counts (see dnsleak.v1.GetStatusResponse.detectors).
+  api::NamedCounts detectors() const;
   // Every skip reason of every stage, zero or not.
   api::NamedCounts malformed() const;
   // Interfaces that saw packets, with their counts; names from `names`
@@ -129,6 +129,24 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   policy::TunnelDetector tunnels_;    // guarded by finish_mutex_ (its counters read anywhere)
   std::atomic<std::size_t> tunnels_tracked_{0};
   core::Event tunnel_event_;          // reused, guarded by finish_mutex_
+  // Connections to names no DNS resolved (Leak-D's hidden resolution; in the
+  // warm-up only from capture files), newest overwriting oldest: what DoH
+  // to an unlisted server leaves behind. Capture thread.
+  struct Hidden {
+    core::IpAddress client;
+    core::Timestamp time{};
+  };
+  static constexpr std::size_t kHiddenMemory = 256;
+  std::array<Hidden, kHiddenMemory> hidden_{};
+  std::size_t hidden_next_ = 0;
+  // A DoH connection recognised by its shape: how many hidden resolutions
+  // from its client followed its responses within kFollowWindow; two or
+  // more make it medium confidence, a resolver-like server name alone low;
+  // with neither it is not reported (false; counted as doh_shape_only).
+  // Capture thread.
+  static constexpr auto kFollowWindow = std::chrono::milliseconds(500);
+  bool weighShape(core::Event& event, const classify::TlsShape& shape);
+  core::Counter doh_shape_only_;
   // Gives a judged-to-be plain-DNS query (or a lone response) to the tunnel
   // detector; a finding is built into tunnel_event_. Before judge(), which
   // cuts names.

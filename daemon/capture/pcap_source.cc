@@ -42,11 +42,19 @@ using Clock = std::chrono::steady_clock;
 // then judges by the whole message). TCP: a segment that starts with a
 // length-prefixed message. IPv6 by its fixed header, libpcap's udp[] and
 // tcp[] being IPv4's. Cleartext DNS over HTTP is followed in files only:
-// a filter sees packets, not flows.
+// a filter sees packets, not flows. For DNS over HTTPS to servers no list
+// names, the shape of a connection: the small pushed segments of HTTPS
+// servers on 443, and both sides' on 8443 (requests and responses of DNS
+// size; a page's bulk, larger and mostly not pushed, stays out).
 constexpr const char* kFilter =
     "port 53 or udp port 5353 or port 5355 or udp port 137 or tcp port 853"
     " or (ip and tcp dst port 443 and tcp[13] & 0x0f != 0)"
     " or (ip6 and ip6[6] = 6 and ip6[42:2] = 443 and ip6[53] & 0x0f != 0)"
+    " or (ip and tcp src port 443 and tcp[13] & 0x08 != 0 and ip[2:2] <= 1100)"
+    " or (ip6 and ip6[6] = 6 and ip6[40:2] = 443 and ip6[53] & 0x08 != 0 and ip6[4:2] <= 1080)"
+    " or (ip and tcp port 8443 and tcp[13] & 0x0f != 0 and ip[2:2] <= 1100)"
+    " or (ip6 and ip6[6] = 6 and (ip6[40:2] = 8443 or ip6[42:2] = 8443) and ip6[53] & 0x0f != 0"
+    " and ip6[4:2] <= 1080)"
     " or udp port 853 or udp port 784 or udp port 8853"
     " or (udp dst port 443 and udp[8] & 0x80 != 0)"
     " or (ip and ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] = 44)";

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <cstring>
 
@@ -208,6 +209,7 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
   e.process = {};
   e.attribution = {};
   e.signals.clear();
+  e.evidence.clear();
 }
 
 bool Classifier::startsWithClientMagic(std::span<const std::uint8_t> payload) const {
@@ -317,6 +319,11 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
     if (!report.hello->sni.empty()) {
       if (!resolvers_ || !resolvers_->hostListed(report.hello->sni)) {
         if (report.from_client) observeConnection(packet, report.hello->sni);  // ordinary HTTPS
+        // Unless its shape says otherwise: HTTP/2 is what DoH speaks.
+        if (report.follow_shape && std::find(report.hello->alpn.begin(), report.hello->alpn.end(), "h2") !=
+                                       report.hello->alpn.end()) {
+          *report.follow_shape = true;
+        }
         return;
       }
       method = core::RecognitionMethod::kSniList;
@@ -326,7 +333,13 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
       // ordinary sites, decides only here, where nothing else names the
       // server (a client speaking to https://ADDRESS/dns-query), and only
       // on 443.
-      if (report.server_port != kHttpsPort || !resolvers_ || !resolvers_->addressListed(server)) return;
+      if (report.server_port != kHttpsPort || !resolvers_ || !resolvers_->addressListed(server)) {
+        if (report.follow_shape && std::find(report.hello->alpn.begin(), report.hello->alpn.end(), "h2") !=
+                                       report.hello->alpn.end()) {
+          *report.follow_shape = true;
+        }
+        return;
+      }
       method = core::RecognitionMethod::kAddressList;
       confidence = core::Confidence::kLow;
     }
@@ -343,6 +356,65 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
   e.recognition_confidence = confidence;
   e.resolver = report.from_client ? e.destination : e.source;
   sink_->onObservation(e);
+}
+
+bool resolverLikeName(std::string_view sni) {
+  std::size_t at = 0;
+  while (at < sni.size()) {
+    std::size_t dot = sni.find('.', at);
+    std::string_view label = sni.substr(at, dot == std::string_view::npos ? std::string_view::npos : dot - at);
+    if (dot == std::string_view::npos) break;  // the top-level label says nothing
+    std::string lower = core::lowerName(label);
+    for (std::string_view word : {"dns", "doh", "resolver", "resolve", "dns-query", "dnsoverhttps", "secure-dns"}) {
+      if (lower == word) return true;
+    }
+    // "dns1", "doh-eu", "dns-unfiltered": a resolver word and a suffix.
+    for (std::string_view word : {"dns", "doh"}) {
+      if (lower.size() > word.size() && lower.compare(0, word.size(), word) == 0 &&
+          (lower[word.size()] == '-' || (lower[word.size()] >= '0' && lower[word.size()] <= '9'))) {
+        return true;
+      }
+    }
+    at = dot + 1;
+  }
+  return false;
+}
+
+void Classifier::onTlsShape(const decode::DecodedPacket& packet, const TlsShape& shape, bool from_client) {
+  if (sink_ == nullptr) return;
+  startEvent(packet, core::Transport::kDoh);
+  core::Event& e = event_;
+  if (!from_client) {
+    std::swap(e.source, e.destination);
+    if (e.direction == core::Direction::kInbound) {
+      e.direction = core::Direction::kOutbound;
+    } else if (e.direction == core::Direction::kOutbound) {
+      e.direction = core::Direction::kInbound;
+    }
+  }
+  e.time = shape.start;
+  e.first_seen = shape.start;
+  e.dns = {};
+  e.kind = core::MessageKind::kHandshake;
+  e.sni = shape.sni;
+  e.alpn = shape.alpn;
+  e.resolver = e.destination;
+  e.recognition = core::RecognitionMethod::kBehaviour;
+  e.recognition_confidence = core::Confidence::kLow;  // the pipeline adds what else it saw
+  auto add = [&](std::string_view name, double value, std::string text = {}) {
+    e.evidence.push_back({std::string(name), value, std::move(text)});
+  };
+  const double seconds = std::chrono::duration<double>(shape.last - shape.start).count();
+  add("exchanges", shape.exchanges, "small requests each answered by a small response within a second");
+  add("request_bytes", shape.exchanges ? shape.request_bytes / shape.exchanges : 0, "mean TCP payload");
+  add("response_bytes", shape.exchanges ? shape.response_bytes / shape.exchanges : 0, "mean TCP payload");
+  add("large_segments", shape.large, "server segments over 1200 bytes");
+  add("seconds", std::round(seconds * 1000) / 1000, "from the hello to this response");
+  add("alpn", 0, "h2");
+  if (resolverLikeName(shape.sni)) add("resolver_like_name", 1, "the server name looks like a resolver's (weak)");
+  current_shape_ = &shape;
+  sink_->onObservation(e);
+  current_shape_ = nullptr;
 }
 
 void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,

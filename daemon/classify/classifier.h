@@ -54,6 +54,10 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // resolver. Connections that are not DNS (a TCP SYN, an HTTPS or HTTP/3
 // ClientHello's server name) go to the sink's onConnection, for Leak-D.
 // Owned by the capture thread; its counters may be read anywhere.
+// Whether a server name looks like a resolver's ("dns.", "doh.",
+// "resolver.", "dns1.", ...): weak evidence, never enough alone.
+bool resolverLikeName(std::string_view sni);
+
 class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler, private HttpDnsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});
@@ -68,10 +72,18 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   const TlsFlows& tlsFlows() const { return tls_; }
   const QuicHellos& quicHellos() const { return quic_; }
   const HttpDnsFlows& httpFlows() const { return http_; }
+  // TLS connections to servers no list names whose shape was followed, and
+  // of those, the ones that looked like DNS over HTTPS.
+  std::uint64_t shapesFollowed() const { return https_.shapesFollowed() + other_tls_.shapesFollowed(); }
+  std::uint64_t shapesReported() const { return https_.shapesReported() + other_tls_.shapesReported(); }
+  // During the sink's onObservation for a DoH recognised by its shape: the
+  // shape (response times included); else null.
+  const TlsShape* currentShape() const { return current_shape_; }
 
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
   void onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::Report& report) override;
+  void onTlsShape(const decode::DecodedPacket& packet, const TlsShape& shape, bool from_client) override;
   void onHttpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,
                         bool confirmed) override;
   // An encrypted DNSCrypt datagram: a response (by the resolver magic) or
@@ -111,6 +123,7 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   std::size_t dnscrypt_magic_next_ = 0;
   const core::ResolverList* resolvers_ = nullptr;  // set for the duration of classify()
   core::Event event_;              // reused for every observation
+  const TlsShape* current_shape_ = nullptr;
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()
   core::EnumCounters<DnsParseStatus, kDnsParseStatusCount> dns_counters_;
 };

@@ -46,7 +46,47 @@ void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, boo
   flow.early.clear();
   counters_.add(hello ? TlsFlowEvent::kHandshake : TlsFlowEvent::kNoHandshake);
   Report r{hello ? core::MessageKind::kHandshake : core::MessageKind::kConnection, hello, from_client, server_port};
+  bool follow = false;
+  if (hello) r.follow_shape = &follow;
   handler.onTlsFlow(packet, r);
+  if (follow) {
+    flow.shape = std::make_unique<TlsShape>();
+    flow.shape->sni = hello->sni;
+    flow.shape->alpn = hello->alpn;
+    flow.shape->start = packet.time;
+    shapes_followed_.add();
+  }
+}
+
+void TlsFlows::followShape(Flow& flow, const decode::DecodedPacket& packet, bool from_client, Handler& handler) {
+  TlsShape& s = *flow.shape;
+  const std::size_t size = packet.payload.size();
+  s.last = packet.time;
+  if (from_client) {
+    if (++s.client_segments > TlsShape::kShapeSegments) return;
+    // The client's second flight (its Finished) and each request after.
+    s.request_waiting = size >= 40 && size <= kSmallRequest;
+    s.request_at = packet.time;
+    if (s.request_waiting) s.request_bytes += static_cast<std::uint32_t>(size);
+    return;
+  }
+  if (++s.server_segments > TlsShape::kShapeSegments) return;
+  if (s.server_segments <= 2) return;  // the server's handshake flight
+  if (size > kLargeSegment) {
+    ++s.large;
+    s.request_waiting = false;  // answered by a page, not a DNS message
+  }
+  if (s.request_waiting && size >= 40 && size <= kSmallResponse && packet.time - s.request_at <= std::chrono::seconds(1)) {
+    if (s.exchanges < TlsShape::kResponseTimes) s.responses[s.exchanges] = packet.time;
+    ++s.exchanges;
+    s.response_bytes += static_cast<std::uint32_t>(size);
+    s.request_waiting = false;
+  }
+  if (!s.reported && s.exchanges >= kShapeExchanges && s.large * 5 <= s.exchanges) {
+    s.reported = true;
+    shapes_reported_.add();
+    handler.onTlsShape(packet, s, from_client);
+  }
 }
 
 bool TlsFlows::appendHello(Map::iterator it, const decode::DecodedPacket& packet, std::span<const std::uint8_t> bytes,
@@ -176,6 +216,8 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
       if (!appendHello(it, packet, fresh, handler)) drainEarly(it, packet, handler);
     }
     // else: a retransmission of bytes already held
+  } else if (flow.shape && !packet.payload.empty()) {
+    followShape(flow, packet, from_client, handler);
   }
   if (closing) {
     // A hello still partial when the connection ends is reported too: the

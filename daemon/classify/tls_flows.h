@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <array>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +35,28 @@ enum class TlsFlowEvent : std::uint8_t {
 inline constexpr std::size_t kTlsFlowEventCount = static_cast<std::size_t>(TlsFlowEvent::kCount);
 std::string_view tlsFlowEventName(TlsFlowEvent e);
 
+// The shape of a TLS connection after its hello, for DNS over HTTPS to a
+// server no list names: request and response sizes and times of its first
+// kShapeSegments payload segments each way, nothing more (docs/detection.md).
+struct TlsShape {
+  static constexpr std::size_t kShapeSegments = 64;
+  static constexpr std::size_t kResponseTimes = 16;
+  std::string sni;
+  std::vector<std::string> alpn;
+  core::Timestamp start{};
+  core::Timestamp last{};
+  core::Timestamp request_at{};  // the request waiting for its response
+  bool request_waiting = false;
+  std::uint16_t client_segments = 0;
+  std::uint16_t server_segments = 0;
+  std::uint16_t exchanges = 0;    // a small request answered by a small response within a second
+  std::uint16_t large = 0;        // server segments past the handshake of more than kLargeSegment bytes
+  std::uint32_t request_bytes = 0;   // of the exchanges' requests
+  std::uint32_t response_bytes = 0;  // of their responses
+  std::array<core::Timestamp, kResponseTimes> responses{};  // when the first exchanges were answered
+  bool reported = false;
+};
+
 struct TlsFlowLimits {
   std::size_t max_flows = 4096;
   std::size_t max_buffered_bytes = 4u << 20;
@@ -52,12 +77,22 @@ class TlsFlows {
     const ClientHello* hello;  // for kHandshake; valid during the call
     bool from_client;          // whether `packet` was sent by the client
     std::uint16_t server_port; // the TLS port this tracker follows
+    // For a hello: set by the handler to follow the connection's shape
+    // (onTlsShape is called when it looks like DNS over HTTPS).
+    bool* follow_shape = nullptr;
   };
   class Handler {
    public:
     virtual ~Handler() = default;
     virtual void onTlsFlow(const decode::DecodedPacket& packet, const Report& report) = 0;
+    // A followed connection whose exchanges look like DNS over HTTPS:
+    // at least kShapeExchanges, few large segments. Once per connection.
+    virtual void onTlsShape(const decode::DecodedPacket& /*packet*/, const TlsShape& /*shape*/, bool /*from_client*/) {}
   };
+  static constexpr std::uint16_t kShapeExchanges = 6;
+  static constexpr std::size_t kSmallRequest = 600;    // bytes of a segment a DoH request fits in
+  static constexpr std::size_t kSmallResponse = 1000;  // ... and a response
+  static constexpr std::size_t kLargeSegment = 1200;
 
   explicit TlsFlows(TlsFlowLimits limits = {});
 
@@ -70,6 +105,8 @@ class TlsFlows {
   bool follows(const decode::DecodedPacket& packet, std::uint16_t& server_port) const;
 
   std::size_t flowCount() const { return flows_.size(); }
+  std::uint64_t shapesFollowed() const { return shapes_followed_.get(); }
+  std::uint64_t shapesReported() const { return shapes_reported_.get(); }
   std::size_t bufferedBytes() const { return buffered_; }
   const core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount>& counters() const { return counters_; }
 
@@ -82,6 +119,7 @@ class TlsFlows {
     std::vector<std::uint8_t> hello;  // the client's first bytes, until they parse
     core::EarlySegments early;        // hello segments past a gap
     core::Timestamp last_seen{};
+    std::unique_ptr<TlsShape> shape;  // only for connections the handler asked to follow
     std::size_t bytes() const { return hello.size() + early.bytes(); }
   };
   using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
@@ -96,6 +134,7 @@ class TlsFlows {
   // Appends the held segments the stream has reached.
   void drainEarly(Map::iterator it, const decode::DecodedPacket& packet, Handler& handler);
   void expire(core::Timestamp now);
+  void followShape(Flow& flow, const decode::DecodedPacket& packet, bool from_client, Handler& handler);
 
   TlsFlowLimits limits_;
   Map flows_;
@@ -103,6 +142,8 @@ class TlsFlows {
   core::Timestamp last_sweep_{};
   ClientHello hello_;  // reused
   core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount> counters_;
+  core::Counter shapes_followed_;
+  core::Counter shapes_reported_;
 };
 
 }  // namespace dnsleak::classify

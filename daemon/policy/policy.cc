@@ -272,6 +272,27 @@ void Policy::judgeTunnel(core::Event& e, const TunnelFinding& f) const {
       "if its lookups carry data by design (anti-virus, reputation services), add it to tunnel.ignore_domains";
 }
 
+void explainBehaviour(core::Event& e) {
+  double exchanges = 0, followed = 0;
+  bool name = false;
+  for (const auto& x : e.evidence) {
+    if (x.name == "exchanges") exchanges = x.value;
+    if (x.name == "hidden_resolutions_after_responses") followed = x.value;
+    if (x.name == "resolver_like_name") name = true;
+  }
+  std::string why = "; no list names this server: recognised by its behaviour, " +
+                    std::to_string(static_cast<int>(exchanges)) + " DNS-sized request/response exchanges over HTTP/2";
+  if (followed > 0) {
+    why += ", and " + std::to_string(static_cast<int>(followed)) +
+           " connections from this host to names no DNS resolved right after its responses";
+  }
+  if (name) why += ", a server name like a resolver's";
+  why += e.recognition_confidence == core::Confidence::kMedium
+             ? " (medium confidence)"
+             : " (low confidence: an API polled over HTTP/2 looks the same, and a name proves nothing)";
+  e.reason += why;
+}
+
 std::string Policy::safePathSummary() const {
   std::string interfaces;
   for (const auto& i : config_->safe_path.interfaces) interfaces += (interfaces.empty() ? "" : ", ") + i;

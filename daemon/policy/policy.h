@@ -121,6 +121,10 @@ class Policy {
   std::vector<std::pair<std::string_view, std::string>> rule_ids_;  // keyed by the rule:: constants' text
 };
 
+// Adds to a judged DoH event recognised by its behaviour (no list names
+// the server) what it was recognised by and how sure that is.
+void explainBehaviour(core::Event& event);
+
 // Publishes the current policy to the capture thread. The control plane
 // swaps in a new policy; the capture thread picks it up at its next
 // observation by comparing a generation number, so the hot path does not

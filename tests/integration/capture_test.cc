@@ -976,8 +976,8 @@ TEST_F(CaptureTest, TunnelsInRealCapturesAreFoundWithTheirEvidence) {
     }
     ASSERT_EQ(findings.size(), c.findings) << c.file;
     std::uint64_t counted = 0;
-    for (const auto& t : out.summary.tunnels()) {
-      if (t.name() == "findings") counted = t.count();
+    for (const auto& t : out.summary.detectors()) {
+      if (t.name() == "tunnel_findings") counted = t.count();
     }
     EXPECT_EQ(counted, c.findings) << c.file;
     if (c.findings == 0) continue;
@@ -1021,6 +1021,41 @@ TEST_F(CaptureTest, ATunnelThroughTheSafeResolverIsStillReported) {
   EXPECT_EQ(ok_queries, 99u);    // every query in the capture: through the safe resolver
 }
 
+// DoH to a server no list names, recorded here (tests/data/SOURCES.md):
+// found by its shape with what followed it, medium confidence; beside it
+// the same server as an ordinary site and an API polled by curl over
+// HTTP/2, shaped like DoH and nothing more: followed, not reported.
+TEST_F(CaptureTest, DohToAnUnlistedServerInARealCaptureAndItsNegatives) {
+  auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/doh-unlisted.pcap");
+  std::vector<const Event*> doh;
+  for (const auto& e : out.events) {
+    if (e.recognition().method() == v1::RECOGNITION_METHOD_BEHAVIOUR) doh.push_back(&e);
+  }
+  ASSERT_EQ(doh.size(), 1u);
+  EXPECT_EQ(doh[0]->transport(), v1::TRANSPORT_DOH);
+  EXPECT_EQ(doh[0]->sni(), "resolver.private.test");
+  EXPECT_EQ(doh[0]->destination().port(), 8443u);
+  EXPECT_EQ(doh[0]->recognition().confidence(), v1::CONFIDENCE_MEDIUM);
+  EXPECT_EQ(doh[0]->leak_type(), v1::LEAK_TYPE_C);
+  std::map<std::string, double> evidence;
+  for (const auto& x : doh[0]->evidence()) evidence[x.name()] = x.value();
+  EXPECT_GE(evidence["exchanges"], 6);
+  EXPECT_LE(evidence["request_bytes"], 600);
+  EXPECT_LE(evidence["response_bytes"], 1000);
+  EXPECT_EQ(evidence["large_segments"], 0);
+  EXPECT_GE(evidence["hidden_resolutions_after_responses"], 2);
+  EXPECT_EQ(evidence["resolver_like_name"], 1);
+
+  auto negatives = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/h2-negatives.pcap");
+  for (const auto& e : negatives.events) {
+    EXPECT_NE(e.recognition().method(), v1::RECOGNITION_METHOD_BEHAVIOUR) << e.ShortDebugString();
+    EXPECT_NE(e.transport(), v1::TRANSPORT_DOH) << e.ShortDebugString();
+  }
+  EXPECT_EQ(named(negatives.summary.detectors(), "doh_followed"), 2u);    // the site's and the API's connection
+  EXPECT_EQ(named(negatives.summary.detectors(), "doh_shaped"), 1u);      // the API's
+  EXPECT_EQ(named(negatives.summary.detectors(), "doh_shape_only"), 1u);  // ... and nothing else said DoH
+}
+
 // --read --json writes events directly (api/event_json.h), not through
 // protobuf: every line of every real capture here must be what protobuf
 // prints for the same message, byte for byte.
@@ -1031,7 +1066,7 @@ TEST_F(CaptureTest, JsonLinesAreWhatProtobufPrints) {
   for (const char* file : {"ndpi-dns.pcap", "ndpi-dns2tcp_tunnel.pcap", "ndpi-dns_doh.pcap", "ndpi-dns_dot.pcap",
                            "ndpi-doq.pcapng", "suricata-mdns-announcement.pcap", "suricata-quic-frag-unordered.pcap",
                            "tcpdump-nflog.pcap", "tcpdump-pktap.pcap", "tcpdump-ppp-malformed.pcap",
-                           "ndpi-dns-exf.pcap", "suricata-dns-tunnel.pcap"}) {
+                           "ndpi-dns-exf.pcap", "suricata-dns-tunnel.pcap", "doh-unlisted.pcap"}) {
     auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/" + file);
     ASSERT_EQ(out.events.size() + 1, out.raw_lines.size()) << file;
     for (std::size_t i = 0; i < out.events.size(); ++i) {

@@ -68,8 +68,19 @@ TEST(LiveFilter, FramesThatMustAndMustNotPass) {
   EXPECT_TRUE(passes(testing::ipUdp(host, {"198.51.100.1", 8443}, testing::quicInitial({1, 2, 3, 4}, "a.example", {"h3"}))));
   EXPECT_TRUE(passes(testing::ipUdp(host6, {"2001:db8::1", 8443}, testing::quicInitial({1, 2, 3, 4}, "a.example", {"h3"}))));
   Bytes application_data = hello;
-  application_data[0] = 0x17;  // TLS after the handshake: not passed
-  EXPECT_FALSE(passes(testing::ipTcp(host, {"198.51.100.1", 8443}, 9, testing::kAck | testing::kPsh, application_data)));
+  application_data[0] = 0x17;  // TLS after the handshake: not passed on ports the shape is not followed on
+  EXPECT_FALSE(passes(testing::ipTcp(host, {"198.51.100.1", 8444}, 9, testing::kAck | testing::kPsh, application_data)));
+  // The shape of HTTPS on 443 and 8443, for DoH to servers no list names:
+  // small pushed segments of both sides; not a page's bulk, nor what is
+  // not pushed.
+  const testing::Peer server{"198.51.100.1", 443}, server6{"2001:db8::1", 443};
+  const testing::Peer alt{"198.51.100.1", 8443}, alt6{"2001:db8::1", 8443};
+  for (const auto& [from, to] : {std::pair{server, host}, std::pair{server6, host6}, std::pair{alt, host},
+                                 std::pair{alt6, host6}, std::pair{host, alt}, std::pair{host6, alt6}}) {
+    EXPECT_TRUE(passes(testing::ipTcp(from, to, 9, testing::kAck | testing::kPsh, Bytes(180, 0x17)))) << from.address;
+    EXPECT_FALSE(passes(testing::ipTcp(from, to, 9, testing::kAck | testing::kPsh, Bytes(1400, 0x17)))) << from.address;
+    EXPECT_FALSE(passes(testing::ipTcp(from, to, 9, testing::kAck, Bytes(180, 0x17)))) << from.address;
+  }
   EXPECT_FALSE(passes(testing::ipUdp(host, {"198.51.100.1", 9999}, Bytes(40, 0x5a))));
   EXPECT_FALSE(passes(testing::ipTcp(host, {"203.0.113.1", 8080}, 2, testing::kAck, Bytes(40, 0x5a))));
   EXPECT_FALSE(passes(testing::ipTcp(host, {"203.0.113.1", 8080}, 2, testing::kAck, {})));

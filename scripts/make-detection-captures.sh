@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Records real DNS tunnel traffic for the tunnel detector's tests and
-# benchmark (bench/detection_eval.py), made by real tools between two
-# network namespaces joined by a veth pair, captured by tcpdump:
+# Records traffic for the behaviour detectors' tests and benchmark
+# (bench/detection_eval.py), made by real tools between two network
+# namespaces joined by a veth pair, captured by tcpdump:
 #
 #   iodine.pcap      iodine (Debian's) client to iodined, forced through DNS
 #                    (-r: no raw UDP), the tunnel then carrying pings and a
@@ -10,18 +10,27 @@
 #                    way (hex labels, TXT, CNAME and MX), to dnsmasq
 #   dig-ordinary.pcap  the same dig and dnsmasq asking ordinary names: the
 #                    negative beside it
+#   doh-unlisted.pcap  DNS over HTTPS (HTTP/2, TLS 1.3) to a server of our
+#                    own (tests/tools/doh_peer.py) on a name and port no list
+#                    has (resolver.private.test:8443); after each answer the
+#                    client opens the site it resolved, as a browser does
+#   h2-negatives.pcap  the same server as an ordinary site and an API, asked
+#                    by curl over HTTP/2: pages of 2 to 50 kB, and a status
+#                    URL polled 20 times on one connection (small requests,
+#                    small responses: DoH's shape without DoH)
 #
-#   scripts/make-tunnel-captures.sh OUT_DIR
+#   scripts/make-detection-captures.sh OUT_DIR
 #
-# Needs root, iodine, dnsmasq, dig and tcpdump (scripts/install-deps.sh).
+# Needs root, iodine, dnsmasq, dig, tcpdump, openssl, curl and python3-h2
+# (scripts/install-deps.sh).
 set -euo pipefail
 out=${1:?usage: make-tunnel-captures.sh OUT_DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-for tool in iodine iodined dnsmasq dig tcpdump ip; do
-  command -v "$tool" >/dev/null || { echo "make-tunnel-captures: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
+for tool in iodine iodined dnsmasq dig tcpdump ip openssl curl; do
+  command -v "$tool" >/dev/null || { echo "make-detection-captures: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
-[ "$(id -u)" = 0 ] || { echo "make-tunnel-captures: needs root for network namespaces" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "make-detection-captures: needs root for network namespaces" >&2; exit 2; }
 
 tag=dlt$$
 client=${tag}c
@@ -46,8 +55,8 @@ done
 ip -n "$client" link set "${tag}a" up
 ip -n "$server" link set "${tag}b" up
 
-capture() {  # capture NAME: tcpdump on the client's side, port 53
-  ip netns exec "$client" tcpdump -i "${tag}a" -w "$out/$1" -U -s 0 udp port 53 2>/dev/null &
+capture() {  # capture NAME [FILTER]: tcpdump on the client's side
+  ip netns exec "$client" tcpdump -i "${tag}a" -w "$out/$1" -U -s 0 ${2:-udp port 53} 2>/dev/null &
   echo $! > "$work/tcpdump.pid"
   sleep 1
 }
@@ -71,7 +80,7 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 if ! grep -q "Connection setup complete" "$work/iodine.log"; then
-  echo "make-tunnel-captures: iodine did not bring its tunnel up" >&2
+  echo "make-detection-captures: iodine did not bring its tunnel up" >&2
   cat "$work/iodine.log" >&2
   exit 1
 fi
@@ -94,7 +103,7 @@ ip netns exec "$client" timeout 35 python3 -c '
 import socket, sys
 s = socket.create_connection(("10.78.0.1", 9000), timeout=30)
 s.sendall(open(sys.argv[1], "rb").read()); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-' "$work/blob" || echo "make-tunnel-captures: the transfer through iodine failed" >&2
+' "$work/blob" || echo "make-detection-captures: the transfer through iodine failed" >&2
 wait "$receiver" || true
 echo "iodine carried $(cat "$work/received" 2>/dev/null || echo 0) bytes"
 kill "$(cat "$work/iodine.pid")" "$(cat "$work/iodined.pid")" 2>/dev/null || true
@@ -132,4 +141,33 @@ for host in www mail api cdn static img login shop news blog docs assets media v
   done
 done
 stop_capture
-ls -l "$out"/iodine.pcap "$out"/dig-exfil.pcap "$out"/dig-ordinary.pcap
+kill "$(cat "$work/dnsmasq.pid")" 2>/dev/null || true
+
+# DoH to a server no list names, and the ordinary HTTP/2 beside it. The
+# server also holds 10.79.0.0/24, where the client's resolved sites are.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
+  -subj "/CN=resolver.private.test" >/dev/null 2>&1
+ip -n "$client" route add 10.79.0.0/24 via 10.77.0.2
+ip -n "$server" route add local 10.79.0.0/24 dev lo
+peer=$(cd "$(dirname "$0")/.." && pwd)/tests/tools/doh_peer.py
+ip netns exec "$server" /usr/bin/python3 "$peer" server 10.77.0.2 8443 "$work/cert.pem" "$work/key.pem" \
+  >"$work/doh_server.log" 2>&1 &
+echo $! > "$work/doh_server.pid"
+for _ in $(seq 1 50); do grep -q listening "$work/doh_server.log" && break; sleep 0.1; done
+capture doh-unlisted.pcap tcp
+ip netns exec "$client" /usr/bin/python3 "$peer" client 10.77.0.2 8443 resolver.private.test \
+  www.example.org mail.example.org news.example.net shop.example.com cdn.example.com api.example.io \
+  login.example.com video.example.tv img.example.org static.example.net docs.example.dev blog.example.org \
+  >"$work/doh_client.log"
+stop_capture
+capture h2-negatives.pcap tcp
+pages=()
+for size in 2000 8000 15000 30000 50000 4000 12000 25000; do
+  pages+=(-o /dev/null "https://www.private.test:8443/page/$size")
+done
+ip netns exec "$client" curl -sk --http2 --resolve www.private.test:8443:10.77.0.2 --rate 4/s "${pages[@]}" || true
+status=()
+for n in $(seq 1 20); do status+=(-o /dev/null "https://api.private.test:8443/status?n=$n"); done
+ip netns exec "$client" curl -sk --http2 --resolve api.private.test:8443:10.77.0.2 --rate 5/s "${status[@]}" || true
+stop_capture
+ls -l "$out"/iodine.pcap "$out"/dig-exfil.pcap "$out"/dig-ordinary.pcap "$out"/doh-unlisted.pcap "$out"/h2-negatives.pcap
