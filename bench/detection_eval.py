@@ -65,7 +65,7 @@ if (build / "tests" / "dnsleak-testgen").exists():
                    capture_output=True)
     captures.append(mix)
 
-tp = fp = fn = negatives = 0
+tp = fp = fn = negatives = ordinary_queries = ordinary_data_names = 0
 doh_tp = doh_fp = doh_fn = connections = h2_followed = 0
 flagged_ordinary = []
 groups = {}  # source: [TLS/QUIC connections, HTTP/2 followed, flagged]
@@ -76,14 +76,16 @@ for path in captures:
     if run.returncode not in (0, 3):
         continue
     events = []
-    followed = 0
+    followed = data_names = 0
     for line in run.stdout.splitlines():
         try:
             item = json.loads(line)
         except ValueError:
             continue
         if "summary" in item:
-            followed = sum(int(c["count"]) for c in item["summary"].get("detectors", []) if c["name"] == "doh_followed")
+            counts = {c["name"]: int(c["count"]) for c in item["summary"].get("detectors", [])}
+            followed = counts.get("doh_followed", 0)
+            data_names = counts.get("tunnel_data_names", 0)
         else:
             events.append(item)
     asked = set()
@@ -104,6 +106,9 @@ for path in captures:
             if e["recognition"]["method"] == "RECOGNITION_METHOD_BEHAVIOUR":
                 doh_found.add(flow)
     asked |= found
+    if not any(name == path.name for name, _ in TUNNELS):
+        ordinary_queries += sum(1 for e in events if e["kind"] == "MESSAGE_KIND_QUERY" and e["dns"]["qname"])
+        ordinary_data_names += data_names
     for client, domain in asked:
         tunnel = (path.name, domain) in TUNNELS
         hit = (client, domain) in found
@@ -138,6 +143,8 @@ def ratio(a, b):
 print(f"captures: {len(captures)}")
 print(f"tunnelling, per (client, domain): {tp} found, {fn} missed, {fp} ordinary flagged of {negatives} ordinary")
 print(f"  precision {ratio(tp, tp + fp)}  recall {ratio(tp, tp + fn)}  false-positive rate {ratio(fp, negatives)}")
+print(f"  in captures without a tunnel, {ordinary_data_names} of {ordinary_queries} queries had a name that looked "
+      f"like data (the detector's per-name margin)")
 for m in missed:
     print(f"  missed: {m}")
 for f in flagged_ordinary:

@@ -518,8 +518,10 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
   for (const auto& t : options.leak_types) {
     if (t.size() == 1 && t[0] >= 'A' && t[0] <= 'D') {
       request.add_leak_types(static_cast<v1::LeakType>(t[0] - 'A' + 1));
+    } else if (t == "tunnel" || t == "T") {
+      request.add_leak_types(v1::LEAK_TYPE_TUNNEL);
     } else {
-      std::cerr << "dnsleakctl: --leak-type takes A, B, C or D, not '" << t << "'\n";
+      std::cerr << "dnsleakctl: --leak-type takes A, B, C, D or tunnel, not '" << t << "'\n";
       return kExitUsage;
     }
   }

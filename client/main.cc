@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   watch_cmd->add_option("--from-seq", watch.from_seq, "start at this sequence number (0: only new events)");
   watch_cmd->add_option("--since", watch.since, "start with the stored events this recent: 30s, 15m, 2h, 7d, RFC 3339");
   watch_cmd->add_flag("--all", watch.all, "also non-leak events (stored when store.record_ok is on)");
-  watch_cmd->add_option("--leak-type", watch.leak_types, "only these leak types: A B C D");
+  watch_cmd->add_option("--leak-type", watch.leak_types, "only these leak types: A B C D tunnel");
   watch_cmd->add_option("--transport", watch.transports, "only these transports: dns-udp dns-tcp dot doh ...");
   watch_cmd->add_option("--rule", watch.rules, "only these rules (full-tunnel/plaintext-outside-safe-path, or the part after /)");
   watch_cmd->add_option("--process", watch.processes, "only these processes, by name or executable path");

@@ -191,7 +191,8 @@ void buildReport(const store::EventStore& store, const v1::GetReportRequest& req
   if (has_until) *response->mutable_until() = request.until();
   response->set_group_by(grouping);
   response->set_events(events);
-  for (auto type : {core::LeakType::kA, core::LeakType::kB, core::LeakType::kC, core::LeakType::kD}) {
+  for (auto type : {core::LeakType::kA, core::LeakType::kB, core::LeakType::kC, core::LeakType::kD,
+                    core::LeakType::kTunnel}) {
     auto* c = response->add_leaks();
     c->set_name(std::string(core::leakTypeName(type)));
     c->set_count(leaks[type]);

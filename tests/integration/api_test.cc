@@ -106,6 +106,48 @@ TEST_F(ApiTest, StatusReportsVersionProfileCaptureCountersAndStore) {
   EXPECT_NE(human.out.find("exchanges  3 answered, 1 unanswered"), std::string::npos) << human.out;
 }
 
+// A DNS tunnel as a user meets it through the daemon's own path: the
+// replayed dig exfiltration (tests/data/SOURCES.md) is stored as DNS-tunnel
+// leaks with their evidence; watch selects them by --leak-type tunnel and
+// shows the figures with -v; report and status count them.
+TEST_F(ApiTest, TunnelFindingsAreWatchedReportedAndCounted) {
+  startDaemon("", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/dig-exfil.pcap");
+  waitForReplay();
+  auto r = ctl({"--json", "watch", "--from-seq", "1", "--leak-type", "tunnel", "--duration", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<v1::Event> findings;
+  for (const auto& line : lines(r.out)) findings.push_back(parseJson<v1::WatchResponse>(line).event());
+  ASSERT_EQ(findings.size(), 2u) << r.out;
+  EXPECT_EQ(findings[0].rule(), "tunnel/data-in-one-name");
+  EXPECT_EQ(findings[1].rule(), "tunnel/names-carry-data");
+  for (const auto& f : findings) {
+    EXPECT_EQ(f.kind(), v1::MESSAGE_KIND_FINDING);
+    EXPECT_EQ(f.leak_type(), v1::LEAK_TYPE_TUNNEL);
+    EXPECT_EQ(f.dns().qname(), "exfil.test");
+    EXPECT_GE(f.evidence_size(), 5);
+  }
+  auto human = ctl({"watch", "--from-seq", "1", "--leak-type", "tunnel", "--duration", "1", "-v"});
+  EXPECT_NE(human.out.find("DNS-tunnel"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("exfil.test carries data"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("evidence: queries 20 (queries whose names carry data), distinct_names 20"),
+            std::string::npos)
+      << human.out;
+  EXPECT_NE(ctl({"watch", "--leak-type", "X", "--duration", "1"}).exit_code, 0);
+
+  auto report = parseJson<v1::GetReportResponse>(ctl({"--json", "report"}).out);
+  std::uint64_t tunnels = 0;
+  for (const auto& c : report.leaks()) {
+    if (c.name() == "DNS-tunnel") tunnels = c.count();
+  }
+  EXPECT_EQ(tunnels, 2u);
+  auto s = status();
+  std::map<std::string, std::uint64_t> detectors;
+  for (const auto& c : s.detectors()) detectors[c.name()] = c.count();
+  EXPECT_EQ(detectors["tunnel_findings"], 2u);
+  EXPECT_EQ(detectors["tunnel_tracked"], 1u);
+  EXPECT_EQ(detectors["tunnel_data_names"], 99u);
+}
+
 TEST_F(ApiTest, WatchFromTheStartGetsEveryStoredEventInOrder) {
   startDaemon("", capture("basic_udp"));
   waitForReplay();
