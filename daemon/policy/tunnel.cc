@@ -97,7 +97,6 @@ NameShape shapeOf(std::string_view name) {
   if (second == std::string_view::npos || second == 0) return s;
   std::string_view data = name.substr(0, second);
 
-  std::array<std::uint16_t, 256> counts{};
   // Per label; the alphabet is judged over labels of 8 or more (a sequence
   // number or a word such as "dnscat" beside the data says nothing).
   std::size_t label = 0, label_upper = 0, label_lower = 0;
@@ -128,7 +127,7 @@ NameShape shapeOf(std::string_view name) {
     }
     ++label;
     ++s.data_part;
-    ++counts[c];
+
     const bool digit = c >= '0' && c <= '9';
     if (digit && !previous_digit) ++s.digit_runs;
     previous_digit = digit;
@@ -157,7 +156,14 @@ NameShape shapeOf(std::string_view name) {
     }
   }
   endLabel();
-  if (s.data_part >= 16) {
+  // The entropy only where it can decide something: a data part of 16 or
+  // more with a long label, scattered digits or odd characters. An
+  // ordinary name costs nothing past the pass above.
+  if (s.data_part >= 16 && (s.longest_label >= 16 || s.digit_runs >= 3 || s.other > 0 || s.mixed_case_label)) {
+    std::array<std::uint16_t, 256> counts{};
+    for (char ch : data) {
+      if (ch != '.') ++counts[static_cast<unsigned char>(ch)];
+    }
     double h = 0;
     const double n = s.data_part;
     for (auto count : counts) {

@@ -43,7 +43,9 @@ struct NameShape {
   std::uint16_t hyphens = 0;
   std::uint16_t digit_runs = 0;  // maximal runs of digits: data scatters them, names group them
   bool mixed_case_label = false;  // a label of 12 or more with 2+ capitals and 2+ small letters inside it
-  double entropy = 0;             // bits per character of the data part (only when it is 16 or longer)
+  // Bits per character of the data part: measured when it is 16 or longer
+  // and has a label of 16+, 3+ runs of digits or odd characters; else 0.
+  double entropy = 0;
   Alphabet alphabet = Alphabet::kText;  // of the labels of 8 or more
 
   // Whether the name looks like it carries data: odd characters, base64's
