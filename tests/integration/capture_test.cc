@@ -968,7 +968,8 @@ TEST_F(CaptureTest, TunnelsInRealCapturesAreFoundWithTheirEvidence) {
                         Case{"dig-exfil.pcap", "exfil.test", "tunnel/data-in-one-name", 2},
                         Case{"suricata-dns-tunnel.pcap", "tunnel.com", "tunnel/data-in-one-name", 2},
                         Case{"ndpi-dns-exf.pcap", "test.txt", "tunnel/data-in-one-name", 1},
-                        Case{"suricata-azure-long-name.pcap", "", "", 0}}) {
+                        Case{"suricata-azure-long-name.pcap", "", "", 0},
+                        Case{"dig-ordinary.pcap", "", "", 0}}) {
     auto out = read(std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/" + c.file);
     std::vector<const Event*> findings;
     for (const auto& e : out.events) {

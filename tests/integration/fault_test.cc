@@ -195,8 +195,9 @@ TEST_F(FaultTest, HundredReloadsAlternatingValidAndInvalidUnderTrafficLoseNothin
   const std::string valid_a = common + "logging: {level: info}\n";
   const std::string valid_b = common + "logging: {level: warn}\n";
   // ~450 leaks a second for 13 s; under a sanitizer, where each dnsleakctl
-  // takes a third of a second to start, ~180 a second for 33 s.
-  startDaemon(valid_a, replay, kUnderSanitizer ? "2" : "5");
+  // takes a third of a second to start (100 of them: about 33 s), ~135 a
+  // second for 44 s (at 33 s, 48 of 100 reloads met the traffic once).
+  startDaemon(valid_a, replay, kUnderSanitizer ? "1.5" : "5");
   std::uint64_t applied = 0;
   int under_traffic = 0;
   for (int i = 0; i < 100; ++i) {
