@@ -21,9 +21,9 @@ if [ "${DNSLEAK_SKIP_SANITIZERS:-0}" != 1 ]; then
 fi
 
 if [ "${DNSLEAK_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== fuzz targets, ${FUZZ_SECONDS:-20} s each"
+  echo "== fuzz targets, ${FUZZ_SECONDS:-15} s each"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNSLEAK_FUZZ=ON \
-    -DDNSLEAK_TESTS=OFF -DFUZZ_SECONDS="${FUZZ_SECONDS:-20}" >/dev/null
+    -DDNSLEAK_TESTS=OFF -DFUZZ_SECONDS="${FUZZ_SECONDS:-15}" >/dev/null
   cmake --build build-fuzz -j "$(nproc)" --target dns_parser_fuzz tls_client_hello_fuzz quic_initial_fuzz packet_fuzz \
     tcp_streams_fuzz config_fuzz pcapng_fuzz api_requests_fuzz attribution_fuzz policy_fuzz quic_frames_fuzz tunnel_fuzz
   (cd build-fuzz && ctest --output-on-failure -R '^fuzz\.')

@@ -67,11 +67,6 @@ void Pipeline::onObservation(core::Event& event) {
   // Answers go to the correlator here, in packet order, before any later
   // connection is judged against them.
   policy_.get().recordAnswers(event, correlator_);
-  if (event.recognition == core::RecognitionMethod::kBehaviour && classifier_.currentShape() &&
-      !weighShape(event, *classifier_.currentShape())) {
-    doh_shape_only_.add();
-    return;
-  }
   if (attributor_) {
     attributor_->submit(event, false);
   } else {
@@ -79,13 +74,18 @@ void Pipeline::onObservation(core::Event& event) {
   }
 }
 
-bool Pipeline::weighShape(core::Event& e, const classify::TlsShape& shape) {
-  const std::size_t responses = std::min<std::size_t>(shape.exchanges, shape.responses.size());
+bool Pipeline::weighShape(core::Event& e) {
+  // Hidden resolutions from the same program (by pid, when both events
+  // name one; else from the same host) within kFollowWindow after one of
+  // the connection's responses.
   std::uint32_t followed = 0;
+  bool by_process = e.process.pid != 0;
   for (const auto& h : hidden_) {
     if (h.time == core::Timestamp{} || !(h.client == e.source.address)) continue;
-    for (std::size_t i = 0; i < responses; ++i) {
-      if (h.time >= shape.responses[i] && h.time - shape.responses[i] <= kFollowWindow) {
+    if (e.process.pid != 0 && h.pid != 0 && h.pid != e.process.pid) continue;
+    if (h.pid == 0) by_process = false;
+    for (const auto& response : e.response_times) {
+      if (h.time >= response && h.time - response <= kFollowWindow) {
         ++followed;
         break;
       }
@@ -93,7 +93,10 @@ bool Pipeline::weighShape(core::Event& e, const classify::TlsShape& shape) {
   }
   if (followed > 0) {
     e.evidence.push_back({"hidden_resolutions_after_responses", static_cast<double>(followed),
-                          "connections from this host to names no DNS resolved, each within 500 ms of a response"});
+                          by_process ? "connections by the same process to names no DNS resolved, each within 500 ms "
+                                       "of a response"
+                                     : "connections from this host to names no DNS resolved, each within 500 ms of a "
+                                       "response (the processes not both known)"});
   }
   if (followed >= 2) {
     e.recognition_confidence = core::Confidence::kMedium;
@@ -116,7 +119,14 @@ void Pipeline::finish(core::Event& event, bool judged) {
     // Judged before its owner was known: the owner gets the privacy mode now
     // (names had it then; cutting them again changes nothing).
     policy::applyPrivacy(policy.config().privacy, event);
+    if (event.leak_type == core::LeakType::kD && event.rule.ends_with(policy::rule::kHiddenResolution)) {
+      hidden_[hidden_next_] = {event.source.address, event.process.pid, event.time};
+      hidden_next_ = (hidden_next_ + 1) % kHiddenMemory;
+    }
     sinkJudged(event);
+  } else if (event.recognition == core::RecognitionMethod::kBehaviour && event.transport == core::Transport::kDoh &&
+             !weighShape(event)) {
+    doh_shape_only_.add();
   } else {
     exchanges_.add(event, [&](core::Event& e) { judgeAndSink(policy, e); });
     exchange_deadline_.store(exchanges_.nextDeadline().time_since_epoch().count(), std::memory_order_relaxed);
@@ -224,12 +234,6 @@ void Pipeline::onConnection(const core::ConnectionObservation& c) {
   policy::Correlator::Result result;
   auto finding = correlator_.judge(c, policy.safeEgress(iface), policy.config().resolvers.loaded.get(),
                                    policy.correlation(), result);
-  // Live, hidden resolution in the warm-up is mostly names resolved before
-  // dnsleakd started: no evidence of DoH. In a capture file it counts.
-  if (finding == policy::Finding::kHiddenResolution || (finding == policy::Finding::kHiddenDuringWarmup && offline_)) {
-    hidden_[hidden_next_] = {c.source.address, c.time};
-    hidden_next_ = (hidden_next_ + 1) % kHiddenMemory;
-  }
   // During the warm-up a name not seen resolved was mostly resolved before
   // dnsleakd started: counted (correlation_warmup), and live not reported.
   // A capture file is often all warm-up: there it is reported, with low

@@ -129,24 +129,28 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
   policy::TunnelDetector tunnels_;    // guarded by finish_mutex_ (its counters read anywhere)
   std::atomic<std::size_t> tunnels_tracked_{0};
   core::Event tunnel_event_;          // reused, guarded by finish_mutex_
-  // Connections to names no DNS resolved (Leak-D's hidden resolution; in the
-  // warm-up only from capture files), newest overwriting oldest: what DoH
-  // to an unlisted server leaves behind. Capture thread.
+  // The hidden resolutions reported (Leak-D events of that rule, with their
+  // owners; live, none in the correlation warm-up, whose hidden resolution
+  // is mostly names resolved before dnsleakd started), newest overwriting
+  // oldest: what DoH to an unlisted server leaves behind. Guarded by
+  // finish_mutex_.
   struct Hidden {
     core::IpAddress client;
+    std::uint32_t pid = 0;
     core::Timestamp time{};
   };
   static constexpr std::size_t kHiddenMemory = 256;
   std::array<Hidden, kHiddenMemory> hidden_{};
   std::size_t hidden_next_ = 0;
-  // A DoH connection recognised by its shape: how many hidden resolutions
-  // from its client followed its responses within kFollowWindow; two or
+  // A DoH connection recognised by its shape, with its owner known: how
+  // many hidden resolutions by the same process (the same host when either
+  // owner is unknown) followed its responses within kFollowWindow; two or
   // more make it medium confidence, a resolver-like server name alone low;
   // with neither it is not reported (false; counted as doh_shape_only).
-  // Capture thread.
+  // Under finish_mutex_.
   static constexpr auto kFollowWindow = std::chrono::milliseconds(500);
-  bool weighShape(core::Event& event, const classify::TlsShape& shape);
-  core::Counter doh_shape_only_;
+  bool weighShape(core::Event& event);
+  core::Counter doh_shape_only_;  // written under finish_mutex_
   // Gives a judged-to-be plain-DNS query (or a lone response) to the tunnel
   // detector; a finding is built into tunnel_event_. Before judge(), which
   // cuts names.

@@ -210,6 +210,7 @@ void Classifier::startEvent(const decode::DecodedPacket& packet, core::Transport
   e.attribution = {};
   e.signals.clear();
   e.evidence.clear();
+  e.response_times.clear();
 }
 
 bool Classifier::startsWithClientMagic(std::span<const std::uint8_t> payload) const {
@@ -412,9 +413,9 @@ void Classifier::onTlsShape(const decode::DecodedPacket& packet, const TlsShape&
   add("seconds", std::round(seconds * 1000) / 1000, "from the hello to this response");
   add("alpn", 0, "h2");
   if (resolverLikeName(shape.sni)) add("resolver_like_name", 1, "the server name looks like a resolver's (weak)");
-  current_shape_ = &shape;
+  const std::size_t responses = std::min<std::size_t>(shape.exchanges, shape.responses.size());
+  e.response_times.assign(shape.responses.begin(), shape.responses.begin() + static_cast<std::ptrdiff_t>(responses));
   sink_->onObservation(e);
-  current_shape_ = nullptr;
 }
 
 void Classifier::observeDns(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message,

@@ -76,9 +76,6 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   // of those, the ones that looked like DNS over HTTPS.
   std::uint64_t shapesFollowed() const { return https_.shapesFollowed() + other_tls_.shapesFollowed(); }
   std::uint64_t shapesReported() const { return https_.shapesReported() + other_tls_.shapesReported(); }
-  // During the sink's onObservation for a DoH recognised by its shape: the
-  // shape (response times included); else null.
-  const TlsShape* currentShape() const { return current_shape_; }
 
  private:
   void onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) override;
@@ -123,7 +120,6 @@ class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Hand
   std::size_t dnscrypt_magic_next_ = 0;
   const core::ResolverList* resolvers_ = nullptr;  // set for the duration of classify()
   core::Event event_;              // reused for every observation
-  const TlsShape* current_shape_ = nullptr;
   ObservationSink* sink_ = nullptr;  // set for the duration of classify()
   core::EnumCounters<DnsParseStatus, kDnsParseStatusCount> dns_counters_;
 };

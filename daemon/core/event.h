@@ -228,6 +228,10 @@ struct Event {
   GeoInfo geo;  // of the resolver, or where a connection went
   std::vector<std::string> signals;  // see dnsleak.v1.Event.signals
   std::vector<Evidence> evidence;    // for a finding (kind kFinding) or recognition by behaviour
+  // For DoH recognised by its shape: when its first responses came, for
+  // the pipeline to put beside the hidden resolutions that followed them.
+  // Not stored or sent.
+  std::vector<Timestamp> response_times;
 };
 
 // A connection this host opened, for correlation with the names it

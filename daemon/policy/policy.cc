@@ -274,17 +274,21 @@ void Policy::judgeTunnel(core::Event& e, const TunnelFinding& f) const {
 
 void explainBehaviour(core::Event& e) {
   double exchanges = 0, followed = 0;
-  bool name = false;
+  bool name = false, same_process = false;
   for (const auto& x : e.evidence) {
     if (x.name == "exchanges") exchanges = x.value;
-    if (x.name == "hidden_resolutions_after_responses") followed = x.value;
+    if (x.name == "hidden_resolutions_after_responses") {
+      followed = x.value;
+      same_process = x.text.find("same process") != std::string::npos;
+    }
     if (x.name == "resolver_like_name") name = true;
   }
   std::string why = "; no list names this server: recognised by its behaviour, " +
                     std::to_string(static_cast<int>(exchanges)) + " DNS-sized request/response exchanges over HTTP/2";
   if (followed > 0) {
-    why += ", and " + std::to_string(static_cast<int>(followed)) +
-           " connections from this host to names no DNS resolved right after its responses";
+    why += ", and " + std::to_string(static_cast<int>(followed)) + " connections " +
+           (same_process ? "by the same process" : "from this host") +
+           " to names no DNS resolved right after its responses";
   }
   if (name) why += ", a server name like a resolver's";
   why += e.recognition_confidence == core::Confidence::kMedium

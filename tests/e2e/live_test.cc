@@ -596,12 +596,44 @@ TEST_F(LiveTest, DohToAServerNoListNamesIsFoundByItsBehaviour) {
   EXPECT_GE(exchanges, 6);
   EXPECT_GE(followed, 2);
   EXPECT_EQ(e.process().name(), "python3") << e.attribution().ShortDebugString();
-  auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
-  std::uint64_t shape_only = 0;
-  for (const auto& c : status.detectors()) {
-    if (c.name() == "doh_shape_only") shape_only = c.count();
+  for (const auto& x : e.evidence()) {
+    if (x.name() == "hidden_resolutions_after_responses") EXPECT_NE(x.text().find("same process"), std::string::npos);
   }
+  EXPECT_NE(e.reason().find("by the same process"), std::string::npos) << e.reason();
+  auto shapeOnly = [&] {
+    auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+    for (const auto& c : status.detectors()) {
+      if (c.name() == "doh_shape_only") return c.count();
+    }
+    return std::uint64_t{0};
+  };
+  const std::uint64_t shape_only = shapeOnly();
   EXPECT_GE(shape_only, 1u) << "curl's polled API was followed and left unreported";
+
+  // The same exchanges to a server with an ordinary name, its client opening
+  // nothing, while another program (openssl) connects to unresolved names
+  // all along: those are not its hidden resolutions, so it is not DoH.
+  Background other({"sh", "-c",
+                    "for i in $(seq 1 12); do echo | timeout 0.3 ip netns exec " + host_ +
+                        " openssl s_client -connect 198.51.100.1:443 -servername unresolved-$i.example.test"
+                        " >/dev/null 2>&1; sleep 0.05; done"},
+                   dir_, "other-program");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto quiet = run({"ip", "netns", "exec", host_, "/usr/bin/python3", peer, "client", "198.51.100.1", "8443",
+                    "svc.private.test", "--no-follow", "a.example.org", "b.example.org", "c.example.org",
+                    "d.example.org", "e.example.org", "f.example.org", "g.example.org", "h.example.org",
+                    "i.example.org", "j.example.org"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  other.wait(std::chrono::seconds(20));
+  EXPECT_TRUE(waitUntil([&] { return shapeOnly() > shape_only; }, std::chrono::seconds(5)))
+      << "svc.private.test was shaped like DoH and left out";
+  std::size_t others = 0;
+  for (const auto& line : lines(ctl({"--json", "watch", "--from-seq", "1", "--leak-type", "D", "--duration", "1"}).out)) {
+    auto d = parseJson<v1::WatchResponse>(line).event();
+    if (d.sni().rfind("unresolved-", 0) == 0 && d.process().name() == "openssl") ++others;
+  }
+  EXPECT_GE(others, 5u) << "the other program's hidden resolutions were there to be mistaken";
+  for (const auto& d : dohEvents(8443)) EXPECT_NE(d.sni(), "svc.private.test") << d.ShortDebugString();
 }
 
 TEST_F(LiveTest, LeakDConnectionsBesideTheirAnswers) {

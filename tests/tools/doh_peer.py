@@ -10,13 +10,13 @@ HTTP/2 and TLS, with python3-h2), for a resolver no list names.
         address it holds (give it 10.79.0.0/24 with a local route), reading
         until the client goes. Runs until killed.
 
-    doh_peer.py client ADDRESS PORT SNI NAME...
+    doh_peer.py client ADDRESS PORT SNI [--no-follow] NAME...
         One connection (ALPN h2, the given server name, the certificate not
         checked); for each name a POST /dns-query, then a TCP connection to
         the address it got, port 443, and a TLS ClientHello naming it, as a
         browser opens a page after resolving its name: a name no DNS on
-        the path resolved. Prints each
-        name and address.
+        the path resolved (not with --no-follow). Prints each name and
+        address.
 """
 import socket
 import ssl
@@ -133,7 +133,7 @@ def query(name, ident):
     return header + labels + b"\x00" + struct.pack(">HH", 1, 1)
 
 
-def client(address, port, sni, names):
+def client(address, port, sni, names, follow=True):
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -162,6 +162,9 @@ def client(address, port, sni, names):
             tls.sendall(conn.data_to_send())
         got = socket.inet_ntoa(response[-4:])
         print(name, got, flush=True)
+        if not follow:
+            time.sleep(0.1)
+            continue
         try:
             page = context.wrap_socket(socket.create_connection((got, 443), timeout=0.5), server_hostname=name,
                                        do_handshake_on_connect=False)
@@ -182,4 +185,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     else:
-        client(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:])
+        names = [n for n in sys.argv[5:] if n != "--no-follow"]
+        client(sys.argv[2], int(sys.argv[3]), sys.argv[4], names, follow="--no-follow" not in sys.argv[5:])
