@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "input.h"
 #include "core/names.h"
 #include "policy/correlator.h"
 #include "policy/policy.h"
@@ -19,19 +20,10 @@ namespace {
 
 using namespace dnsleak;
 
-// Reads the input a byte at a time; zeros once it runs out.
-class Bytes {
+// The input, with this target's own values: names that meet, addresses.
+class Bytes : public fuzz::Input {
  public:
-  Bytes(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool empty() const { return at_ >= size_; }
-  std::uint8_t u8() { return at_ < size_ ? data_[at_++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() << 8 | u8()); }
-  std::string text(std::size_t max) {
-    std::size_t n = u8() % (max + 1);
-    std::string s;
-    for (std::size_t i = 0; i < n && !empty(); ++i) s += static_cast<char>(u8());
-    return s;
-  }
+  using Input::Input;
   // Names from a small alphabet, so that answers and connections meet.
   std::string name() {
     static const char* const kLabels[] = {"example", "com", "corp", "internal", "www", "cdn", "a", "xn--bcher-kva"};
@@ -53,10 +45,6 @@ class Bytes {
     return core::IpAddress::v6(b);
   }
 
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
 };
 
 std::shared_ptr<const policy::Policy> policyFor(int which) {

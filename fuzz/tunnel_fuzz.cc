@@ -13,39 +13,27 @@
 #include <string>
 
 #include "config/config.h"
+#include "input.h"
 #include "policy/tunnel.h"
 
 namespace {
 
 using namespace dnsleak;
 
-class Bytes {
+// The input, with names from data-like and ordinary labels.
+class Bytes : public fuzz::Input {
  public:
-  Bytes(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool empty() const { return at_ >= size_; }
-  std::uint8_t u8() { return at_ < size_ ? data_[at_++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() << 8 | u8()); }
-  std::string raw(std::size_t max) {
-    std::size_t n = u8() % (max + 1);
-    std::string s;
-    for (std::size_t i = 0; i < n && !empty(); ++i) s += static_cast<char>(u8());
-    return s;
-  }
+  using Input::Input;
   std::string name() {
     static const char* const kLabels[] = {"www", "example", "com", "t", "tunnel", "co.uk", "a1b2c3d4e5f60718293a",
                                           "MZXW6YTBOI", "hvMAAAABBA", "=auth", "3f2a9c0d1e4b5a6f7e8d9c0b1a2f3e4d",
                                           "in-addr.arpa", "-", ".", "\\217i\\212", "xn--bcher-kva"};
-    if (u8() % 8 == 0) return raw(300);
+    if (u8() % 8 == 0) return text(300);
     std::string n;
     const int labels = 1 + u8() % 6;
     for (int i = 0; i < labels; ++i) n += std::string(i ? "." : "") + kLabels[u8() % 16];
     return n;
   }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
 };
 
 }  // namespace
