@@ -39,6 +39,10 @@ inline constexpr std::uint16_t kDoqPorts[] = {853, 784, 8853};
 // the others when both ends name one.
 core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_port, std::uint16_t dst_port);
 
+// Whether a server name looks like a resolver's ("dns.", "doh.",
+// "resolver.", "dns1.", ...): weak evidence, never enough alone.
+bool resolverLikeName(std::string_view sni);
+
 // Turns decoded packets into observations, one per DNS-format message:
 // DNS on UDP/53 and TCP/53, mDNS (UDP/5353), LLMNR (UDP and TCP/5355),
 // NetBIOS-NS (UDP/137), DNS recognised by its content on any other UDP port
@@ -53,11 +57,10 @@ core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_po
 // (ALPN doq), and DoH over HTTP/3 on UDP/443 when the SNI is a listed
 // resolver. Connections that are not DNS (a TCP SYN, an HTTPS or HTTP/3
 // ClientHello's server name) go to the sink's onConnection, for Leak-D.
+// An HTTPS connection offering h2 to a server no list names is followed
+// for its shape, and one shaped like DoH is an observation recognised by
+// its behaviour (onTlsShape; docs/detection.md), for the pipeline to weigh.
 // Owned by the capture thread; its counters may be read anywhere.
-// Whether a server name looks like a resolver's ("dns.", "doh.",
-// "resolver.", "dns1.", ...): weak evidence, never enough alone.
-bool resolverLikeName(std::string_view sni);
-
 class Classifier : private TcpDnsStreams::MessageHandler, private TlsFlows::Handler, private HttpDnsFlows::Handler {
  public:
   explicit Classifier(TcpStreamLimits tcp_limits = {});

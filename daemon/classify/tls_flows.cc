@@ -67,7 +67,7 @@ void TlsFlows::followShape(Flow& flow, const decode::DecodedPacket& packet, bool
     // The client's second flight (its Finished) and each request after.
     s.request_waiting = size >= 40 && size <= kSmallRequest;
     s.request_at = packet.time;
-    if (s.request_waiting) s.request_bytes += static_cast<std::uint32_t>(size);
+    s.request_size = static_cast<std::uint16_t>(size);
     return;
   }
   if (++s.server_segments > TlsShape::kShapeSegments) return;
@@ -79,6 +79,7 @@ void TlsFlows::followShape(Flow& flow, const decode::DecodedPacket& packet, bool
   if (s.request_waiting && size >= 40 && size <= kSmallResponse && packet.time - s.request_at <= std::chrono::seconds(1)) {
     if (s.exchanges < TlsShape::kResponseTimes) s.responses[s.exchanges] = packet.time;
     ++s.exchanges;
+    s.request_bytes += s.request_size;
     s.response_bytes += static_cast<std::uint32_t>(size);
     s.request_waiting = false;
   }

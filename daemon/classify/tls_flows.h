@@ -47,6 +47,7 @@ struct TlsShape {
   core::Timestamp last{};
   core::Timestamp request_at{};  // the request waiting for its response
   bool request_waiting = false;
+  std::uint16_t request_size = 0;  // of the request waiting
   std::uint16_t client_segments = 0;
   std::uint16_t server_segments = 0;
   std::uint16_t exchanges = 0;    // a small request answered by a small response within a second
