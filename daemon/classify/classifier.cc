@@ -1,7 +1,5 @@
 #include "classify/classifier.h"
 
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cctype>
@@ -14,12 +12,12 @@ namespace dnsleak::classify {
 
 core::Transport transportForPorts(std::uint8_t ip_protocol, std::uint16_t src_port, std::uint16_t dst_port) {
   auto either = [&](std::uint16_t port) { return src_port == port || dst_port == port; };
-  if (ip_protocol == IPPROTO_UDP) {
+  if (ip_protocol == core::kIpProtoUdp) {
     if (either(kDnsPort)) return core::Transport::kDnsUdp;
     if (either(kMdnsPort)) return core::Transport::kMdns;
     if (either(kLlmnrPort)) return core::Transport::kLlmnr;
     if (either(kNbnsPort)) return core::Transport::kNbns;
-  } else if (ip_protocol == IPPROTO_TCP) {
+  } else if (ip_protocol == core::kIpProtoTcp) {
     if (either(kDnsPort)) return core::Transport::kDnsTcp;
     if (either(kLlmnrPort)) return core::Transport::kLlmnr;  // RFC 4795 section 2.5
     if (either(kDotPort)) return core::Transport::kDot;      // RFC 7858
@@ -85,20 +83,20 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
   resolvers_ = resolvers;
   // A DNSCrypt response, on any port (DNSCrypt servers use 443, 53, even
   // 5353): the magic is unambiguous and cheap to test.
-  if (packet.ip_protocol == IPPROTO_UDP && startsWithResolverMagic(packet.payload)) {
+  if (packet.ip_protocol == core::kIpProtoUdp && startsWithResolverMagic(packet.payload)) {
     observeDnsCrypt(packet, /*from_resolver=*/true);
     sink_ = nullptr;
     return;
   }
   // A DNSCrypt query, by a client magic learnt from a certificate.
-  if (dnscrypt_magic_count_ != 0 && packet.ip_protocol == IPPROTO_UDP && startsWithClientMagic(packet.payload)) {
+  if (dnscrypt_magic_count_ != 0 && packet.ip_protocol == core::kIpProtoUdp && startsWithClientMagic(packet.payload)) {
     observeDnsCrypt(packet, /*from_resolver=*/false);
     sink_ = nullptr;
     return;
   }
   // A client's first QUIC datagram is a long-header packet padded to at
   // least 1200 bytes (RFC 9000 section 14.1): cheap to rule out otherwise.
-  if (packet.ip_protocol == IPPROTO_UDP && packet.payload.size() >= 1200 && (packet.payload[0] & 0x80) != 0) {
+  if (packet.ip_protocol == core::kIpProtoUdp && packet.payload.size() >= 1200 && (packet.payload[0] & 0x80) != 0) {
     bool doq_port = std::find(std::begin(kDoqPorts), std::end(kDoqPorts), packet.dst_port) != std::end(kDoqPorts);
     // On any other port only a version this reader decrypts is tried, and
     // only with a resolver list to say which server names are DNS.
@@ -108,7 +106,7 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
       return;
     }
   }
-  if (packet.ip_protocol == IPPROTO_TCP) {
+  if (packet.ip_protocol == core::kIpProtoTcp) {
     // A connection opened to anything but a DNS port: for Leak-D.
     if ((packet.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn &&
         transport == core::Transport::kUnspecified) {
@@ -140,7 +138,7 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
       // each message it frames must still pass the shape check.
       tcp_.addSegment(packet, *this);
     }
-  } else if (packet.ip_protocol == IPPROTO_UDP) {
+  } else if (packet.ip_protocol == core::kIpProtoUdp) {
     if (transport != core::Transport::kUnspecified) {
       observeDns(packet, packet.payload, transport);
     } else if (packet.payload.size() >= 17) {  // a header and the smallest question
@@ -151,7 +149,7 @@ void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& 
 }
 
 void Classifier::onTcpDnsMessage(const decode::DecodedPacket& packet, std::span<const std::uint8_t> message) {
-  core::Transport transport = transportForPorts(IPPROTO_TCP, packet.src_port, packet.dst_port);
+  core::Transport transport = transportForPorts(core::kIpProtoTcp, packet.src_port, packet.dst_port);
   if (transport == core::Transport::kUnspecified) {
     observeDns(packet, message, core::Transport::kDnsTcp, Evidence::kShape);  // a flow followed by its content
   } else {

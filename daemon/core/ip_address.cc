@@ -1,7 +1,5 @@
 #include "core/ip_address.h"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstring>
 
@@ -21,15 +19,116 @@ IpAddress IpAddress::v6(const std::uint8_t* bytes) {
   return a;
 }
 
+namespace {
+
+// Text to address by hand, as inet_pton(3) reads it (RFC 4291 section 2.2
+// text; dotted quads without leading zeros), so that no platform header is
+// needed. A unit test holds both to the same answers.
+bool parseV4(std::string_view s, std::uint8_t* out) {
+  std::uint8_t tmp[4] = {};
+  int octets = 0;
+  bool saw_digit = false;
+  unsigned value = 0;
+  for (char ch : s) {
+    if (ch >= '0' && ch <= '9') {
+      if (saw_digit && value == 0) return false;  // a leading zero
+      value = value * 10 + static_cast<unsigned>(ch - '0');
+      if (value > 255) return false;
+      if (!saw_digit) {
+        if (++octets > 4) return false;
+        saw_digit = true;
+      }
+      tmp[octets - 1] = static_cast<std::uint8_t>(value);
+    } else if (ch == '.' && saw_digit) {
+      if (octets == 4) return false;
+      saw_digit = false;
+      value = 0;
+    } else {
+      return false;
+    }
+  }
+  if (octets < 4 || !saw_digit) return false;
+  std::memcpy(out, tmp, 4);
+  return true;
+}
+
+int hexValue(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+bool parseV6(std::string_view s, std::uint8_t* out) {
+  std::uint8_t tmp[16] = {};
+  std::size_t tp = 0;
+  std::size_t colon = std::string_view::npos;  // where "::" stands, in tmp
+  std::size_t i = 0;
+  if (s.empty()) return false;
+  if (s[0] == ':') {
+    if (s.size() < 2 || s[1] != ':') return false;
+    i = 1;
+  }
+  std::size_t token = i;
+  bool saw_xdigit = false;
+  int digits = 0;
+  unsigned value = 0;
+  while (i < s.size()) {
+    const char ch = s[i++];
+    if (int h = hexValue(ch); h >= 0) {
+      if (++digits > 4) return false;
+      value = value << 4 | static_cast<unsigned>(h);
+      saw_xdigit = true;
+      continue;
+    }
+    if (ch == ':') {
+      token = i;
+      if (!saw_xdigit) {
+        if (colon != std::string_view::npos) return false;
+        colon = tp;
+        continue;
+      }
+      if (i == s.size()) return false;  // a lone ':' at the end
+      if (tp + 2 > 16) return false;
+      tmp[tp++] = static_cast<std::uint8_t>(value >> 8);
+      tmp[tp++] = static_cast<std::uint8_t>(value);
+      saw_xdigit = false;
+      digits = 0;
+      value = 0;
+      continue;
+    }
+    if (ch == '.' && tp + 4 <= 16 && parseV4(s.substr(token), tmp + tp)) {
+      tp += 4;
+      saw_xdigit = false;
+      break;
+    }
+    return false;
+  }
+  if (saw_xdigit) {
+    if (tp + 2 > 16) return false;
+    tmp[tp++] = static_cast<std::uint8_t>(value >> 8);
+    tmp[tp++] = static_cast<std::uint8_t>(value);
+  }
+  if (colon != std::string_view::npos) {
+    if (tp == 16) return false;  // "::" must stand for at least one group
+    const std::size_t tail = tp - colon;
+    std::memmove(tmp + 16 - tail, tmp + colon, tail);
+    std::memset(tmp + colon, 0, 16 - tail - colon);
+    tp = 16;
+  }
+  if (tp != 16) return false;
+  std::memcpy(out, tmp, 16);
+  return true;
+}
+
+}  // namespace
+
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-  // inet_pton needs a NUL-terminated string; addresses are short.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
-  char buf[INET6_ADDRSTRLEN];
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
+  // No textual address is longer than 45 characters (INET6_ADDRSTRLEN - 1).
+  if (text.empty() || text.size() >= 46) return std::nullopt;
   std::uint8_t out[16];
-  if (inet_pton(AF_INET, buf, out) == 1) return v4(out);
-  if (inet_pton(AF_INET6, buf, out) == 1) return v6(out);
+  if (parseV4(text, out)) return v4(out);
+  if (parseV6(text, out)) return v6(out);
   return std::nullopt;
 }
 

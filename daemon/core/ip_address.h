@@ -10,6 +10,13 @@
 
 namespace dnsleak::core {
 
+// IP protocol numbers (IANA), so that the portable stages need no
+// platform's netinet/in.h.
+inline constexpr std::uint8_t kIpProtoIpip = 4;
+inline constexpr std::uint8_t kIpProtoTcp = 6;
+inline constexpr std::uint8_t kIpProtoUdp = 17;
+inline constexpr std::uint8_t kIpProtoIpv6 = 41;
+
 // An address as text, exactly as inet_ntop writes it (dotted IPv4; RFC
 // 5952 IPv6, mapped and compatible IPv4 in dotted form), into `out`, which
 // holds kMaxAddressText bytes; returns the length (no NUL).

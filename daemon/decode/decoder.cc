@@ -1,7 +1,5 @@
 #include "decode/decoder.h"
 
-#include <netinet/in.h>
-
 #include <cstring>
 
 #include "core/bytes.h"
@@ -243,8 +241,8 @@ DecodeStatus decodeUdpTunnel(std::uint16_t port, Bytes payload, DecodedPacket& o
 
 DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket& out) {
   out.ip_protocol = protocol;
-  if (protocol == IPPROTO_IPIP || protocol == IPPROTO_IPV6) {
-    bool inner_v6 = protocol == IPPROTO_IPV6;
+  if (protocol == core::kIpProtoIpip || protocol == core::kIpProtoIpv6) {
+    bool inner_v6 = protocol == core::kIpProtoIpv6;
     TunnelKind kind = out.ip_version == 4 ? (inner_v6 ? TunnelKind::k6in4 : TunnelKind::kIpip)
                                           : (inner_v6 ? TunnelKind::k6in6 : TunnelKind::k4in6);
     if (auto s = enterTunnel(kind, 0, false, out); s != DecodeStatus::kOk) return s;
@@ -253,7 +251,7 @@ DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket
     return decodeIp(segment, out);
   }
   if (protocol == kProtocolGre) return decodeGre(segment, out);
-  if (protocol == IPPROTO_UDP) {
+  if (protocol == core::kIpProtoUdp) {
     if (segment.size() < 8) return DecodeStatus::kTruncatedUdpHeader;
     std::uint16_t length = be16(segment.data() + 4);
     // A UDP length longer than the IP payload is malformed; shorter than the
@@ -273,7 +271,7 @@ DecodeStatus decodeTransport(std::uint8_t protocol, Bytes segment, DecodedPacket
     }
     return DecodeStatus::kOk;
   }
-  if (protocol == IPPROTO_TCP) {
+  if (protocol == core::kIpProtoTcp) {
     if (segment.size() < 20) return DecodeStatus::kTruncatedTcpHeader;
     std::size_t header = static_cast<std::size_t>(segment[12] >> 4) * 4;
     if (header < 20 || header > segment.size()) return DecodeStatus::kBadTcpHeaderLength;

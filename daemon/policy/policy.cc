@@ -1,10 +1,9 @@
 #include "policy/policy.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <set>
 
+#include "core/glob.h"
 #include "core/names.h"
 
 #include "policy/privacy.h"
@@ -319,7 +318,7 @@ bool Policy::safeInterface(const core::InterfaceInfo& iface) const {
   for (const auto& pattern : config_->safe_path.interfaces) {
     if (pattern.rfind("kind:", 0) == 0) {
       if (!iface.kind.empty() && iface.kind == std::string_view(pattern).substr(5)) return true;
-    } else if (!iface.name.empty() && fnmatch(pattern.c_str(), iface.name.c_str(), 0) == 0) {
+    } else if (!iface.name.empty() && core::globMatch(pattern, iface.name)) {
       return true;
     }
   }

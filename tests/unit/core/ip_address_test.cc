@@ -4,6 +4,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +97,60 @@ TEST(AddressText, IsWhatInetNtopWrites) {
   }
   EXPECT_EQ(IpAddress::parse("::ffff:192.0.2.1")->toString(), "::ffff:192.0.2.1");
   EXPECT_EQ(IpAddress::parse("2001:db8:0:0:1:0:0:1")->toString(), "2001:db8::1:0:0:1");
+}
+
+}  // namespace
+}  // namespace dnsleak::core
+
+// IpAddress::parse reads text by hand (no platform header): the platform's
+// inet_pton is the reference, for addresses written every way and for
+// strings drawn from their characters.
+namespace dnsleak::core {
+namespace {
+
+std::optional<IpAddress> byInetPton(const std::string& text) {
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  std::uint8_t out[16];
+  if (inet_pton(AF_INET, text.c_str(), out) == 1) return IpAddress::v4(out);
+  if (inet_pton(AF_INET6, text.c_str(), out) == 1) return IpAddress::v6(out);
+  return std::nullopt;
+}
+
+TEST(IpAddressParse, AgreesWithInetPton) {
+  std::vector<std::string> cases = {"0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4",
+                                    "1.2.3.04", "1..2.3", ".1.2.3", "1.2.3.", "::", "::1", "1::", "1:2:3:4:5:6:7:8",
+                                    "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8::", "1:2:3:4:5:6:7:8:9",
+                                    ":::", "1:::2", ":1::2", "1::2:", "12345::", "::ffff:192.0.2.1", "::192.0.2.1",
+                                    "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::ffff:1.2.3", "::1.2.3.04",
+                                    "fe80::1%eth0", "FE80::ABCD", "2001:db8::", "2001:DB8:0:0:0:0:0:1", " 1.2.3.4",
+                                    "1.2.3.4 ", "", "::0.0.0.0", "0::", "1:2::3:4:5:6:7", "1:2:3:4:5:6:7:8:"};
+  std::uint32_t x = 7;
+  auto next = [&] {
+    x = x * 1103515245u + 12345u;
+    return (x >> 16) & 0x7fff;
+  };
+  const std::string chars = "0123456789abcdefABCDEF:.::..x ";
+  for (int n = 0; n < 100000; ++n) {
+    std::string s;
+    for (int i = next() % 20; i > 0; --i) s += chars[next() % chars.size()];
+    cases.push_back(s);
+  }
+  // Real addresses in every spelling inet_ntop and people write.
+  for (int n = 0; n < 20000; ++n) {
+    std::uint8_t b[16];
+    for (auto& byte : b) byte = next() % 4 == 0 ? 0 : static_cast<std::uint8_t>(next());
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, b, text, sizeof text);
+    cases.emplace_back(text);
+    inet_ntop(AF_INET, b, text, sizeof text);
+    cases.emplace_back(text);
+  }
+  for (const auto& c : cases) {
+    auto ours = IpAddress::parse(c);
+    auto reference = byInetPton(c);
+    ASSERT_EQ(ours.has_value(), reference.has_value()) << "'" << c << "'";
+    if (ours) EXPECT_TRUE(*ours == *reference) << "'" << c << "'";
+  }
 }
 
 }  // namespace
