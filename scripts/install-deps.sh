@@ -35,7 +35,7 @@ packages=(
   iodine
   # a DNS-over-HTTPS server and client of the tests' own (HTTP/2 over TLS), on a name
   # and port no list has
-  python3-h2
+  python3-h2 curl
   # nft masquerades a test container's traffic as Docker does
   nftables
   # the package and what it installs: debhelper builds the .deb; scdoc

@@ -74,6 +74,13 @@ bool plausibleDnsHeader(std::span<const std::uint8_t> message) {
   return !zero_bit && opcode <= 6 && opcode != 3 && questions >= 1 && questions <= 8;
 }
 
+// A hello to a server no list names: its shape is followed when it offers
+// HTTP/2, which DoH speaks.
+void followShapeIfHttp2(const TlsFlows::Report& report) {
+  const auto& alpn = report.hello->alpn;
+  if (report.follow_shape && std::find(alpn.begin(), alpn.end(), "h2") != alpn.end()) *report.follow_shape = true;
+}
+
 }  // namespace
 
 void Classifier::classify(const decode::DecodedPacket& packet, ObservationSink& sink,
@@ -319,10 +326,7 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
       if (!resolvers_ || !resolvers_->hostListed(report.hello->sni)) {
         if (report.from_client) observeConnection(packet, report.hello->sni);  // ordinary HTTPS
         // Unless its shape says otherwise: HTTP/2 is what DoH speaks.
-        if (report.follow_shape && std::find(report.hello->alpn.begin(), report.hello->alpn.end(), "h2") !=
-                                       report.hello->alpn.end()) {
-          *report.follow_shape = true;
-        }
+        followShapeIfHttp2(report);
         return;
       }
       method = core::RecognitionMethod::kSniList;
@@ -333,10 +337,7 @@ void Classifier::onTlsFlow(const decode::DecodedPacket& packet, const TlsFlows::
       // server (a client speaking to https://ADDRESS/dns-query), and only
       // on 443.
       if (report.server_port != kHttpsPort || !resolvers_ || !resolvers_->addressListed(server)) {
-        if (report.follow_shape && std::find(report.hello->alpn.begin(), report.hello->alpn.end(), "h2") !=
-                                       report.hello->alpn.end()) {
-          *report.follow_shape = true;
-        }
+        followShapeIfHttp2(report);
         return;
       }
       method = core::RecognitionMethod::kAddressList;

@@ -233,10 +233,11 @@ std::optional<TunnelFinding> TunnelDetector::observe(const TunnelQuery& q, const
   const auto window = std::chrono::seconds(settings.window_seconds);
   // This pair first goes to the front, so that keeping the bound below
   // (which a reload may have lowered) never evicts it.
-  if (auto own = states_.find(key_); own != states_.end()) order_.splice(order_.begin(), order_, own->second.order);
+  const auto own = states_.find(key_);
+  if (own != states_.end()) order_.splice(order_.begin(), order_, own->second.order);
   // Forget pairs idle for a whole window, oldest first, and keep the bound,
   // counting room for this pair if it is new.
-  const std::size_t room = states_.count(key_) ? 0 : 1;
+  const std::size_t room = own != states_.end() ? 0 : 1;
   while (!order_.empty() && order_.back() != key_) {
     auto oldest = states_.find(order_.back());
     const bool idle = oldest != states_.end() && q.time - oldest->second.last > window;
