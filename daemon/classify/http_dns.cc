@@ -1,14 +1,12 @@
 #include "classify/http_dns.h"
 
-#include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <map>
 #include <optional>
 
+#include "classify/hpack.h"
 #include "core/bytes.h"
 #include "core/names.h"
 
@@ -87,7 +85,7 @@ struct HttpDnsFlows::Connection {
     std::uint32_t next_seq = 0;
     std::vector<std::uint8_t> buffer;  // received, not yet parsed
     // HTTP/2: the header block being gathered from HEADERS/PUSH_PROMISE and CONTINUATION.
-    nghttp2_hd_inflater* inflater = nullptr;
+    std::unique_ptr<HpackDecoder> hpack;  // made at the first block or table size
     std::vector<std::uint8_t> header_block;
     std::uint32_t header_stream = 0;
     bool in_header_block = false;
@@ -101,11 +99,6 @@ struct HttpDnsFlows::Connection {
   };
 
   explicit Connection(bool h2) : http2(h2) {}
-  ~Connection() {
-    for (auto& side : sides) {
-      if (side.inflater) nghttp2_hd_inflate_del(side.inflater);
-    }
-  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -136,30 +129,19 @@ void emitGet(std::string_view target, Context& ctx) {
 // HPACK's table in step), then acted on.
 Outcome headerBlockDone(Connection& c, int dir, Context& ctx) {
   auto& side = c.sides[dir];
-  if (!side.inflater && nghttp2_hd_inflate_new(&side.inflater) != 0) return HttpDnsEvent::kMalformed;
-  std::string method, path, content_type;
-  const std::uint8_t* in = side.header_block.data();
-  std::size_t left = side.header_block.size();
-  for (;;) {
-    nghttp2_nv nv{};
-    int flags = 0;
-    auto used = nghttp2_hd_inflate_hd2(side.inflater, &nv, &flags, in, left, 1);
-    if (used < 0) return HttpDnsEvent::kMalformed;
-    in += used;
-    left -= static_cast<std::size_t>(used);
-    if (flags & NGHTTP2_HD_INFLATE_EMIT) {
-      std::string_view name(reinterpret_cast<const char*>(nv.name), nv.namelen);
-      std::string_view value(reinterpret_cast<const char*>(nv.value), nv.valuelen);
+  if (!side.hpack) side.hpack = std::make_unique<HpackDecoder>();
+  struct Wanted : HpackDecoder::Fields {
+    std::string method, path, content_type;
+    void field(std::string_view name, std::string_view value) override {
       if (name == ":method") method = value;
       else if (name == ":path") path = value;
       else if (name == "content-type") content_type = value;
     }
-    if (flags & NGHTTP2_HD_INFLATE_FINAL) {
-      nghttp2_hd_inflate_end_headers(side.inflater);
-      break;
-    }
-    if ((flags & NGHTTP2_HD_INFLATE_EMIT) == 0 && left == 0) break;
-  }
+  } wanted;
+  if (!side.hpack->decode(side.header_block.data(), side.header_block.size(), wanted)) return HttpDnsEvent::kMalformed;
+  const std::string& method = wanted.method;
+  const std::string& path = wanted.path;
+  const std::string& content_type = wanted.content_type;
   side.in_header_block = false;
   if (side.header_is_push) return std::nullopt;  // a promised request: nothing was sent
   std::uint32_t id = side.header_stream;
@@ -255,8 +237,8 @@ Outcome http2Frame(Connection& c, int dir, std::uint8_t type, std::uint8_t flags
       for (std::size_t i = 0; i + 6 <= payload.size(); i += 6) {
         if (core::be16(payload.data() + i) != 0x1) continue;
         auto& other = c.sides[1 - dir];
-        if (!other.inflater && nghttp2_hd_inflate_new(&other.inflater) != 0) return HttpDnsEvent::kMalformed;
-        if (nghttp2_hd_inflate_change_table_size(other.inflater, core::be32(payload.data() + i + 2)) != 0) {
+        if (!other.hpack) other.hpack = std::make_unique<HpackDecoder>();
+        if (!other.hpack->setTableSize(core::be32(payload.data() + i + 2))) {
           return HttpDnsEvent::kMalformed;
         }
       }
@@ -433,24 +415,30 @@ bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& hand
 
 bool decodeBase64Url(std::string_view in, std::vector<std::uint8_t>& out) {
   if (in.size() % 4 == 1 || in.size() > 4 * kMaxDnsMessage / 3 + 4) return false;
-  std::string standard;
-  standard.reserve(in.size() + 3);
+  out.clear();
+  out.reserve(in.size() / 4 * 3 + 2);
+  std::uint32_t bits = 0;
+  int held = 0;  // bits in `bits` not yet written
+  std::size_t digits = 0;
   for (char ch : in) {
-    if (ch == '-') standard += '+';
-    else if (ch == '_') standard += '/';
-    else if (std::isalnum(static_cast<unsigned char>(ch))) standard += ch;
+    std::uint32_t v;
+    if (ch >= 'A' && ch <= 'Z') v = static_cast<std::uint32_t>(ch - 'A');
+    else if (ch >= 'a' && ch <= 'z') v = static_cast<std::uint32_t>(ch - 'a') + 26;
+    else if (ch >= '0' && ch <= '9') v = static_cast<std::uint32_t>(ch - '0') + 52;
+    else if (ch == '-') v = 62;
+    else if (ch == '_') v = 63;
     else if (ch == '=') break;  // tolerated, though RFC 8484 says to leave padding out
     else return false;
+    bits = (bits << 6 | v) & 0xffffff;
+    held += 6;
+    ++digits;
+    if (held >= 8) {
+      held -= 8;
+      out.push_back(static_cast<std::uint8_t>(bits >> held));
+    }
   }
-  std::size_t padding = (4 - standard.size() % 4) % 4;
-  if (padding == 3) return false;
-  standard.append(padding, '=');
-  out.resize(standard.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(standard.data()),
-                          static_cast<int>(standard.size()));
-  if (n < 0) return false;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return true;
+  // One digit over a whole group carries no byte: not base64.
+  return digits % 4 != 1;
 }
 
 }  // namespace dnsleak::classify

@@ -1,16 +1,13 @@
 // QUIC Initial decryption (RFC 9001 section 5; QUIC v2, RFC 9369), with
-// OpenSSL's HMAC-SHA256, AES-128-ECB and AES-128-GCM.
+// the primitives of classify/quic_crypto.h.
 
 #include "classify/quic_initial.h"
-
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
 
+#include "classify/quic_crypto.h"
 #include "core/bytes.h"
 
 namespace dnsleak::classify {
@@ -28,69 +25,6 @@ constexpr std::uint8_t kSaltDraft23[20] = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0
 constexpr std::uint8_t kSaltV2[20] = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
                                       0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
 
-// OpenSSL 3 looks an algorithm up by name on every use of EVP_aes_*() or
-// HMAC(): locks and string compares per packet, and a context allocated and
-// freed each time. Here the algorithms are fetched once per thread and the
-// contexts reused; only keys change from packet to packet.
-class Crypto {
- public:
-  Crypto()
-      : hmac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)),
-        mac_(hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr),
-        gcm_(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr)),
-        ecb_(EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr)),
-        gcm_ctx_(EVP_CIPHER_CTX_new()),
-        ecb_ctx_(EVP_CIPHER_CTX_new()) {}
-  ~Crypto() {
-    EVP_CIPHER_CTX_free(ecb_ctx_);
-    EVP_CIPHER_CTX_free(gcm_ctx_);
-    EVP_CIPHER_free(ecb_);
-    EVP_CIPHER_free(gcm_);
-    EVP_MAC_CTX_free(mac_);
-    EVP_MAC_free(hmac_);
-  }
-  Crypto(const Crypto&) = delete;
-  Crypto& operator=(const Crypto&) = delete;
-
-  static Crypto& forThisThread() {
-    thread_local Crypto crypto;
-    return crypto;
-  }
-
-  bool hmacSha256(const std::uint8_t* key, std::size_t key_length, const std::uint8_t* data, std::size_t length,
-                  std::uint8_t out[32]) {
-    if (!mac_) return false;
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-    // The digest is set once; later inits keep it.
-    if (EVP_MAC_init(mac_, key, key_length, digest_set_ ? nullptr : params) != 1) return false;
-    digest_set_ = true;
-    std::size_t out_length = 0;
-    return EVP_MAC_update(mac_, data, length) == 1 && EVP_MAC_final(mac_, out, &out_length, 32) == 1 &&
-           out_length == 32;
-  }
-  EVP_CIPHER_CTX* ecb(const std::uint8_t* key) {
-    if (!ecb_ || !ecb_ctx_ || EVP_EncryptInit_ex2(ecb_ctx_, ecb_, key, nullptr, nullptr) != 1 ||
-        EVP_CIPHER_CTX_set_padding(ecb_ctx_, 0) != 1) {
-      return nullptr;
-    }
-    return ecb_ctx_;
-  }
-  EVP_CIPHER_CTX* gcmDecrypt(const std::uint8_t* key, const std::uint8_t* nonce) {
-    if (!gcm_ || !gcm_ctx_ || EVP_DecryptInit_ex2(gcm_ctx_, gcm_, key, nonce, nullptr) != 1) return nullptr;
-    return gcm_ctx_;
-  }
-
- private:
-  EVP_MAC* hmac_;
-  EVP_MAC_CTX* mac_;
-  EVP_CIPHER* gcm_;
-  EVP_CIPHER* ecb_;
-  EVP_CIPHER_CTX* gcm_ctx_;
-  EVP_CIPHER_CTX* ecb_ctx_;
-  bool digest_set_ = false;
-};
-
 // HKDF-Expand-Label (RFC 8446 section 7.1) with an empty context, for
 // outputs of at most one SHA-256 block.
 bool expandLabel(const std::uint8_t* secret, std::string_view label, std::uint8_t* out, std::size_t length) {
@@ -106,7 +40,7 @@ bool expandLabel(const std::uint8_t* secret, std::string_view label, std::uint8_
   info[n++] = 0;  // context
   info[n++] = 1;  // HKDF-Expand's block counter T(1)
   std::uint8_t block[32];
-  if (!Crypto::forThisThread().hmacSha256(secret, 32, info, n, block)) return false;
+  if (!quic_crypto::hmacSha256(secret, 32, info, n, block)) return false;
   std::memcpy(out, block, length);
   return true;
 }
@@ -171,7 +105,7 @@ bool deriveKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys& out) {
     return false;
   }
   std::uint8_t initial_secret[32];
-  if (!Crypto::forThisThread().hmacSha256(salt, 20, dcid.data(), dcid.size(), initial_secret)) return false;
+  if (!quic_crypto::hmacSha256(salt, 20, dcid.data(), dcid.size(), initial_secret)) return false;
   std::uint8_t client_secret[32];
   return expandLabel(initial_secret, "client in", client_secret, 32) &&
          expandLabel(client_secret, key_label, out.key.data(), 16) &&
@@ -220,10 +154,8 @@ bool deriveClientInitialKeys(std::uint32_t version, Bytes dcid, QuicInitialKeys&
 
 bool headerProtectionMask(const std::array<std::uint8_t, 16>& hp, std::span<const std::uint8_t, 16> sample,
                           std::array<std::uint8_t, 5>& mask) {
-  EVP_CIPHER_CTX* ctx = Crypto::forThisThread().ecb(hp.data());
-  std::uint8_t block[32];
-  int n = 0;
-  if (!ctx || EVP_EncryptUpdate(ctx, block, &n, sample.data(), 16) != 1 || n != 16) return false;
+  std::uint8_t block[16];
+  if (!quic_crypto::aes128Block(hp.data(), sample.data(), block)) return false;
   std::memcpy(mask.data(), block, 5);
   return true;
 }
@@ -275,18 +207,11 @@ QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out, Bytes key_dcid
   std::size_t payload_length = length - pn_length;
   if (payload_length < 16) return QuicInitialStatus::kMalformed;
   std::size_t cipher_length = payload_length - 16;
-  std::vector<std::uint8_t> plain(cipher_length + 16);
-  // GCM's default nonce length is QUIC's 12 bytes.
-  EVP_CIPHER_CTX* ctx = Crypto::forThisThread().gcmDecrypt(keys.key.data(), nonce.data());
-  int n = 0, final_n = 0;
-  if (!ctx || EVP_DecryptUpdate(ctx, nullptr, &n, header.data(), static_cast<int>(header.size())) != 1 ||
-      EVP_DecryptUpdate(ctx, plain.data(), &n, d.data() + payload_at, static_cast<int>(cipher_length)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, const_cast<std::uint8_t*>(d.data() + payload_at + cipher_length)) !=
-          1 ||
-      EVP_DecryptFinal_ex(ctx, plain.data() + n, &final_n) != 1) {
+  std::vector<std::uint8_t> plain(cipher_length);
+  if (!quic_crypto::aes128GcmOpen(keys.key.data(), nonce.data(), header, Bytes(d.data() + payload_at, cipher_length),
+                                  d.data() + payload_at + cipher_length, plain.data())) {
     return QuicInitialStatus::kDecryptFailed;
   }
-  plain.resize(static_cast<std::size_t>(n + final_n));
 
   // Frames allowed in an Initial: PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE.
   Bytes p(plain);

@@ -1,21 +1,10 @@
 #include "policy/privacy.h"
 
-#include <libpsl.h>
-
 #include "core/names.h"
+#include "policy/suffix_list.h"
 
 namespace dnsleak::policy {
 namespace {
-
-// The list Debian ships (package publicsuffix), else the one built into
-// libpsl; loaded once, read-only after, so any thread may use it.
-const psl_ctx_t* suffixList() {
-  static const psl_ctx_t* list = [] {
-    const psl_ctx_t* latest = psl_latest(nullptr);
-    return latest ? latest : psl_builtin();
-  }();
-  return list;
-}
 
 // DNS types whose data is a name: NS, CNAME, PTR, DNAME.
 bool dataIsName(std::uint16_t type) { return type == 2 || type == 5 || type == 12 || type == 39; }
@@ -28,10 +17,8 @@ std::string registrableDomain(std::string_view name) {
   // libpsl takes a C string: a name with a NUL in it (an SNI may carry
   // one) would be cut there, and the part before it, subdomains and all,
   // returned. Such a name gets the guess below, over all of it.
-  const psl_ctx_t* list = lower.find('\0') == std::string::npos ? suffixList() : nullptr;
-  if (list != nullptr) {
-    if (const char* registrable = psl_registrable_domain(list, lower.c_str())) return registrable;
-    return lower;
+  if (lower.find('\0') == std::string::npos) {
+    if (auto registrable = registrableByList(lower)) return *std::move(registrable);
   }
   // No list at all: the last two labels are the best guess.
   auto last = lower.rfind('.');

@@ -1,15 +1,11 @@
 #include "packet_builder.h"
 
-#include <arpa/inet.h>
-#include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
 
-#include "classify/quic_initial.h"
+#include "core/ip_address.h"
 
 namespace dnsleak::testing {
 namespace {
@@ -35,21 +31,20 @@ void set16(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at + 1] = static_cast<std::uint8_t>(v);
 }
 
+constexpr int kV4 = 4, kV6 = 6;
+
 struct Address {
   int family;
   std::uint8_t bytes[16];
-  std::size_t size() const { return family == AF_INET ? 4 : 16; }
+  std::size_t size() const { return family == kV4 ? 4 : 16; }
 };
 
 Address parse(const std::string& text) {
+  auto parsed = core::IpAddress::parse(text);
+  if (!parsed) throw std::invalid_argument("not an address: " + text);
   Address a{};
-  if (inet_pton(AF_INET, text.c_str(), a.bytes) == 1) {
-    a.family = AF_INET;
-  } else if (inet_pton(AF_INET6, text.c_str(), a.bytes) == 1) {
-    a.family = AF_INET6;
-  } else {
-    throw std::invalid_argument("not an address: " + text);
-  }
+  a.family = parsed->isV4() ? kV4 : kV6;
+  std::memcpy(a.bytes, parsed->bytes().data(), 16);
   return a;
 }
 
@@ -70,7 +65,7 @@ Bytes ip(const Address& src, const Address& dst, std::uint8_t protocol, Bytes se
   Bytes pseudo;
   pseudo.insert(pseudo.end(), src.bytes, src.bytes + src.size());
   pseudo.insert(pseudo.end(), dst.bytes, dst.bytes + dst.size());
-  if (src.family == AF_INET) {
+  if (src.family == kV4) {
     put16(pseudo, protocol);
     put16(pseudo, static_cast<std::uint16_t>(segment.size()));
   } else {
@@ -82,7 +77,7 @@ Bytes ip(const Address& src, const Address& dst, std::uint8_t protocol, Bytes se
   set16(segment, checksum_at, checksum);
 
   Bytes out;
-  if (src.family == AF_INET) {
+  if (src.family == kV4) {
     out = {0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, protocol, 0, 0};
     set16(out, 2, static_cast<std::uint16_t>(20 + segment.size()));
     out.insert(out.end(), src.bytes, src.bytes + 4);
@@ -108,9 +103,9 @@ Bytes ipPacket(const std::string& src, const std::string& dst, std::uint8_t prot
   Bytes segment = payload;
   segment.insert(segment.begin(), {0, 0});
   Bytes out = ip(a, b, protocol, std::move(segment), 0);
-  std::size_t header = a.family == AF_INET ? 20 : 40;
+  std::size_t header = a.family == kV4 ? 20 : 40;
   out.erase(out.begin() + static_cast<std::ptrdiff_t>(header), out.begin() + static_cast<std::ptrdiff_t>(header + 2));
-  if (a.family == AF_INET) {
+  if (a.family == kV4) {
     set16(out, 2, static_cast<std::uint16_t>(out.size()));
     set16(out, 10, 0);
     set16(out, 10, fold(sum(out.data(), 20)));
@@ -118,62 +113,6 @@ Bytes ipPacket(const std::string& src, const std::string& dst, std::uint8_t prot
     set16(out, 4, static_cast<std::uint16_t>(out.size() - 40));
   }
   return out;
-}
-
-struct Http2Writer::Deflater {
-  nghttp2_hd_deflater* hd = nullptr;
-};
-
-Http2Writer::Http2Writer() : deflater_(new Deflater) {
-  if (nghttp2_hd_deflate_new(&deflater_->hd, 4096) != 0) throw std::runtime_error("nghttp2_hd_deflate_new failed");
-}
-
-Http2Writer::~Http2Writer() {
-  nghttp2_hd_deflate_del(deflater_->hd);
-  delete deflater_;
-}
-
-namespace {
-Bytes frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, const Bytes& payload) {
-  Bytes out = {static_cast<std::uint8_t>(payload.size() >> 16), static_cast<std::uint8_t>(payload.size() >> 8),
-               static_cast<std::uint8_t>(payload.size()), type, flags};
-  put32(out, stream);
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
-}
-}  // namespace
-
-Bytes Http2Writer::preface() {
-  std::string_view p = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  return Bytes(p.begin(), p.end());
-}
-
-Bytes Http2Writer::settings(bool ack) {
-  Bytes payload;
-  if (!ack) {  // MAX_CONCURRENT_STREAMS 100
-    put16(payload, 3);
-    put32(payload, 100);
-  }
-  return frame(4, ack ? 1 : 0, 0, payload);
-}
-
-Bytes Http2Writer::headers(std::uint32_t stream, const std::vector<std::pair<std::string, std::string>>& fields,
-                           bool end_stream) {
-  std::vector<nghttp2_nv> nva;
-  for (const auto& [name, value] : fields) {
-    nva.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-                   NGHTTP2_NV_FLAG_NONE});
-  }
-  Bytes block(nghttp2_hd_deflate_bound(deflater_->hd, nva.data(), nva.size()));
-  auto n = nghttp2_hd_deflate_hd(deflater_->hd, block.data(), block.size(), nva.data(), nva.size());
-  if (n < 0) throw std::runtime_error("nghttp2_hd_deflate_hd failed");
-  block.resize(static_cast<std::size_t>(n));
-  return frame(1, static_cast<std::uint8_t>(0x04 | (end_stream ? 0x01 : 0)), stream, block);
-}
-
-Bytes Http2Writer::data(std::uint32_t stream, const Bytes& payload, bool end_stream) {
-  return frame(0, end_stream ? 1 : 0, stream, payload);
 }
 
 std::string base64Url(const Bytes& bytes) {
@@ -191,61 +130,6 @@ std::string base64Url(const Bytes& bytes) {
   }
   if (count > 0) out += kAlphabet[(bits << (6 - count)) & 0x3f];
   return out;
-}
-
-Bytes quicInitial(const Bytes& dcid, const std::string& sni, const std::vector<std::string>& alpn,
-                  const Bytes& key_dcid, std::size_t from, std::size_t to, std::size_t key_share_bytes) {
-  Bytes record = tlsClientHello(sni, alpn, key_share_bytes);
-  Bytes message(record.begin() + 5, record.end());  // the handshake message, without its TLS record header
-  to = std::min(to, message.size());
-  Bytes hello(message.begin() + static_cast<std::ptrdiff_t>(from), message.begin() + static_cast<std::ptrdiff_t>(to));
-  // CRYPTO frame (2-byte varint offset and length), then PADDING.
-  Bytes plain = {0x06, static_cast<std::uint8_t>(0x40 | (from >> 8)), static_cast<std::uint8_t>(from),
-                 static_cast<std::uint8_t>(0x40 | (hello.size() >> 8)), static_cast<std::uint8_t>(hello.size())};
-  plain.insert(plain.end(), hello.begin(), hello.end());
-  return quicInitialOfFrames(dcid, plain, key_dcid);
-}
-
-Bytes quicInitialOfFrames(const Bytes& dcid, Bytes plain, const Bytes& key_dcid) {
-  dnsleak::classify::QuicInitialKeys keys;
-  if (!dnsleak::classify::deriveClientInitialKeys(dnsleak::classify::kQuicV1, key_dcid.empty() ? dcid : key_dcid,
-                                                  keys)) {
-    throw std::runtime_error("cannot derive QUIC Initial keys");
-  }
-  constexpr std::size_t kPnLength = 2;
-  Bytes header = {0xc0 | (kPnLength - 1), 0, 0, 0, 1, static_cast<std::uint8_t>(dcid.size())};
-  header.insert(header.end(), dcid.begin(), dcid.end());
-  header.insert(header.end(), {0, 0});  // no SCID, no token
-  std::size_t fixed = header.size() + 2 + kPnLength + 16;  // Length field, packet number, tag
-  if (plain.size() + fixed < 1200) plain.resize(1200 - fixed, 0x00);
-  std::size_t length = kPnLength + plain.size() + 16;
-  if (length >= 0x4000) throw std::runtime_error("QUIC Initial too long for a 2-byte length");
-  header.push_back(static_cast<std::uint8_t>(0x40 | (length >> 8)));
-  header.push_back(static_cast<std::uint8_t>(length));
-  std::size_t pn_offset = header.size();
-  header.insert(header.end(), {0, 0});  // packet number 0: the nonce is the IV itself
-
-  Bytes sealed(plain.size() + 16);
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  int n = 0, m = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, keys.key.data(), keys.iv.data()) == 1 &&
-            EVP_EncryptUpdate(ctx, nullptr, &n, header.data(), static_cast<int>(header.size())) == 1 &&
-            EVP_EncryptUpdate(ctx, sealed.data(), &n, plain.data(), static_cast<int>(plain.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx, sealed.data() + n, &m) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, sealed.data() + plain.size()) == 1;
-  EVP_CIPHER_CTX_free(ctx);
-  if (!ok) throw std::runtime_error("AES-GCM failed");
-  Bytes packet = header;
-  packet.insert(packet.end(), sealed.begin(), sealed.end());
-  // Header protection: the sample starts 4 bytes past the packet number's start.
-  std::array<std::uint8_t, 5> mask{};
-  if (!dnsleak::classify::headerProtectionMask(keys.hp, std::span<const std::uint8_t, 16>(packet.data() + pn_offset + 4, 16),
-                                               mask)) {
-    throw std::runtime_error("header protection failed");
-  }
-  packet[0] ^= mask[0] & 0x0f;
-  for (std::size_t i = 0; i < kPnLength; ++i) packet[pn_offset + i] ^= mask[1 + i];
-  return packet;
 }
 
 Bytes gre(std::uint16_t protocol, const Bytes& inner, std::optional<std::uint32_t> key, bool checksum, bool sequence) {
@@ -326,14 +210,14 @@ void DnsBuilder::record(std::string_view name, std::uint16_t type, std::uint32_t
 
 DnsBuilder& DnsBuilder::answerA(std::string_view name, const char* address, std::uint32_t ttl) {
   Bytes rdata(4);
-  inet_pton(AF_INET, address, rdata.data());
+  if (auto a = core::IpAddress::parse(address); a && a->isV4()) std::copy_n(a->bytes().begin(), 4, rdata.begin());
   record(name, 1, ttl, rdata);
   return *this;
 }
 
 DnsBuilder& DnsBuilder::answerAaaa(std::string_view name, const char* address, std::uint32_t ttl) {
   Bytes rdata(16);
-  inet_pton(AF_INET6, address, rdata.data());
+  if (auto a = core::IpAddress::parse(address); a && a->isV6()) std::copy_n(a->bytes().begin(), 16, rdata.begin());
   record(name, 28, ttl, rdata);
   return *this;
 }
@@ -473,7 +357,7 @@ Bytes sll2(const Bytes& ipPacket, std::uint32_t ifindex, std::uint8_t packet_typ
 
 Bytes nullLoopback(const Bytes& ipPacket) {
   Bytes out;
-  le32(out, (ipPacket[0] >> 4) == 6 ? 30 : 2);  // AF_INET6 as macOS writes it, AF_INET
+  le32(out, (ipPacket[0] >> 4) == 6 ? 30 : 2);  // kV6 as macOS writes it, kV4
   out.insert(out.end(), ipPacket.begin(), ipPacket.end());
   return out;
 }

@@ -1,6 +1,10 @@
 #include "classify/http_dns.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <cctype>
+#include <random>
 
 #include "core/ip_address.h"
 #include "packet_builder.h"
@@ -44,6 +48,49 @@ TEST(HttpDns, Base64UrlDecodesWithoutPaddingAndRefusesOtherAlphabets) {
   EXPECT_EQ(out, query);
   EXPECT_FALSE(decodeBase64Url("AAAB+AAB", out));  // '+' is standard base64, not base64url
   EXPECT_FALSE(decodeBase64Url("A", out));         // no length leaves one character over
+}
+
+// The decoder was OpenSSL's EVP_DecodeBlock behind an alphabet check; it is
+// hand-written now (the portable stages link no crypto library), and held
+// to that first version on strings drawn from base64url, the standard
+// alphabet and padding.
+TEST(HttpDns, Base64UrlDecodesAsOpenSslDid) {
+  auto reference = [](std::string_view in, std::vector<std::uint8_t>& out) {
+    if (in.size() % 4 == 1) return false;
+    std::string standard;
+    for (char ch : in) {
+      if (ch == '-') standard += '+';
+      else if (ch == '_') standard += '/';
+      else if (std::isalnum(static_cast<unsigned char>(ch))) standard += ch;
+      else if (ch == '=') break;
+      else return false;
+    }
+    std::size_t padding = (4 - standard.size() % 4) % 4;
+    if (padding == 3) return false;
+    standard.append(padding, '=');
+    out.resize(standard.size() / 4 * 3);
+    int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(standard.data()),
+                            static_cast<int>(standard.size()));
+    if (n < 0) return false;
+    out.resize(static_cast<std::size_t>(n) - padding);
+    return true;
+  };
+  std::mt19937 random(16);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_-_=+/. ";
+  std::size_t accepted = 0;
+  for (int i = 0; i < 50000; ++i) {
+    std::string in(random() % 40, ' ');
+    // Mostly base64url, now and then a character of another alphabet.
+    for (char& c : in) c = alphabet[random() % (random() % 8 == 0 ? alphabet.size() : 66)];
+    std::vector<std::uint8_t> ours, theirs;
+    bool ok = decodeBase64Url(in, ours);
+    ASSERT_EQ(ok, reference(in, theirs)) << in;
+    if (ok) {
+      ASSERT_EQ(ours, theirs) << in;
+      ++accepted;
+    }
+  }
+  EXPECT_GT(accepted, 10000u);
 }
 
 TEST(HttpDns, PlainWebTrafficIsNeverFollowed) {

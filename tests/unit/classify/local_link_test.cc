@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 
 #include "classify/classifier.h"
 #include "classify/dns_parser.h"
@@ -84,15 +83,15 @@ TEST_F(LooksLikeDns, ThingsThatOnlyResembleDns) {
 }
 
 TEST(TransportForPorts, KnownPortsOnEitherEnd) {
-  EXPECT_EQ(transportForPorts(IPPROTO_UDP, 40000, 53), core::Transport::kDnsUdp);
-  EXPECT_EQ(transportForPorts(IPPROTO_TCP, 53, 40000), core::Transport::kDnsTcp);
-  EXPECT_EQ(transportForPorts(IPPROTO_UDP, 5353, 5353), core::Transport::kMdns);
-  EXPECT_EQ(transportForPorts(IPPROTO_UDP, 50000, 5355), core::Transport::kLlmnr);
-  EXPECT_EQ(transportForPorts(IPPROTO_TCP, 5355, 50000), core::Transport::kLlmnr);
-  EXPECT_EQ(transportForPorts(IPPROTO_UDP, 137, 137), core::Transport::kNbns);
-  EXPECT_EQ(transportForPorts(IPPROTO_TCP, 137, 50000), core::Transport::kUnspecified);
-  EXPECT_EQ(transportForPorts(IPPROTO_UDP, 53, 5353), core::Transport::kDnsUdp);  // 53 wins
-  EXPECT_EQ(transportForPorts(IPPROTO_UDP, 40000, 8053), core::Transport::kUnspecified);
+  EXPECT_EQ(transportForPorts(core::kIpProtoUdp, 40000, 53), core::Transport::kDnsUdp);
+  EXPECT_EQ(transportForPorts(core::kIpProtoTcp, 53, 40000), core::Transport::kDnsTcp);
+  EXPECT_EQ(transportForPorts(core::kIpProtoUdp, 5353, 5353), core::Transport::kMdns);
+  EXPECT_EQ(transportForPorts(core::kIpProtoUdp, 50000, 5355), core::Transport::kLlmnr);
+  EXPECT_EQ(transportForPorts(core::kIpProtoTcp, 5355, 50000), core::Transport::kLlmnr);
+  EXPECT_EQ(transportForPorts(core::kIpProtoUdp, 137, 137), core::Transport::kNbns);
+  EXPECT_EQ(transportForPorts(core::kIpProtoTcp, 137, 50000), core::Transport::kUnspecified);
+  EXPECT_EQ(transportForPorts(core::kIpProtoUdp, 53, 5353), core::Transport::kDnsUdp);  // 53 wins
+  EXPECT_EQ(transportForPorts(core::kIpProtoUdp, 40000, 8053), core::Transport::kUnspecified);
 }
 
 }  // namespace
