@@ -1,0 +1,80 @@
+# The Windows build, cross-compiled with mingw-w64 (cmake/mingw-w64.cmake)
+# or native with a toolchain that has the libraries (docs/windows.md).
+#
+# Built here: the portable stages (cmake/stages.cmake) with the libraries
+# this toolchain has, the Windows platform parts (service control manager,
+# Event Log, adapters for Npcap, the API socket's directory and its ACL,
+# flow owners from the IP helper tables, file reading), and their tests:
+# windows_tests.exe, run by ctest under Wine when cross-compiling.
+#
+# Not built yet: the daemon and dnsleakctl themselves, which need gRPC,
+# protobuf, spdlog, yaml-cpp and Npcap's libpcap; Debian has none of them
+# for mingw-w64. docs/windows.md says what a vcpkg build needs.
+
+find_package(Threads REQUIRED)
+find_package(OpenSSL QUIET)
+find_package(absl CONFIG QUIET)
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(NGHTTP2 QUIET IMPORTED_TARGET libnghttp2)
+  pkg_check_modules(PSL QUIET IMPORTED_TARGET libpsl)
+endif()
+
+# Windows 10 1803 (AF_UNIX) and later.
+add_compile_definitions(_WIN32_WINNT=0x0A00 WINVER=0x0A00 UNICODE _UNICODE NOMINMAX WIN32_LEAN_AND_MEAN)
+
+include(cmake/stages.cmake)
+
+# Process attribution: the seam, its worker and the IP helper tables.
+add_library(dnsleak_attribution STATIC ${D}/attribution/attributor.cc ${D}/attribution/table_owners.cc
+  ${D}/attribution/local_addresses.cc ${D}/attribution/windows_flow_owners.cc)
+target_link_libraries(dnsleak_attribution PUBLIC dnsleak_core Threads::Threads PRIVATE iphlpapi ws2_32)
+
+# The Windows platform parts behind the seams the Linux build fills with
+# systemd, netlink and a Unix socket's mode.
+add_library(dnsleak_windows STATIC
+  ${D}/app/service_windows.cc
+  ${D}/capture/adapters.cc ${D}/capture/adapters_windows.cc
+  ${D}/api/socket_directory_windows.cc)
+target_link_libraries(dnsleak_windows PUBLIC dnsleak_core dnsleak_windows_text
+  PRIVATE iphlpapi ws2_32 advapi32)
+
+if(DNSLEAK_TESTS)
+  enable_testing()
+  # GoogleTest from source, as Debian's googletest package ships it.
+  set(DNSLEAK_GTEST_SOURCE /usr/src/googletest CACHE PATH "GoogleTest's source tree")
+  if(NOT EXISTS ${DNSLEAK_GTEST_SOURCE}/CMakeLists.txt)
+    message(FATAL_ERROR "GoogleTest's source is not at ${DNSLEAK_GTEST_SOURCE}: install Debian's googletest "
+      "(scripts/install-deps.sh) or set DNSLEAK_GTEST_SOURCE")
+  endif()
+  set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+  set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
+  add_subdirectory(${DNSLEAK_GTEST_SOURCE} googletest EXCLUDE_FROM_ALL)
+
+  set(T ${PROJECT_SOURCE_DIR}/tests)
+  # The portable stages' unit tests that need no library this build lacks:
+  # not the HTTP/2 and QUIC ones (nghttp2, OpenSSL), not those held to
+  # glibc (inet_pton, fnmatch) or reading the source tree.
+  set(WINDOWS_PORTABLE_TESTS
+    ${T}/unit/core/resolver_list_test.cc
+    ${T}/unit/decode/decoder_test.cc ${T}/unit/decode/fragments_test.cc
+    ${T}/unit/classify/dns_parser_test.cc ${T}/unit/classify/local_link_test.cc
+    ${T}/unit/classify/tcp_dns_streams_test.cc ${T}/unit/classify/tls_client_hello_test.cc
+    ${T}/unit/classify/tls_flows_test.cc ${T}/unit/classify/tls_shape_test.cc
+    ${T}/unit/config/bounded_file_test.cc
+    ${T}/unit/policy/correlator_test.cc ${T}/unit/policy/policy_test.cc ${T}/unit/policy/profiles_test.cc
+    ${T}/unit/policy/tunnel_test.cc
+    ${T}/unit/store/event_store_test.cc
+    ${T}/unit/capture/adapters_test.cc)
+  add_executable(windows_tests ${T}/windows/main.cc ${T}/windows/service_test.cc ${T}/windows/adapters_test.cc
+    ${T}/windows/socket_directory_test.cc ${T}/windows/flow_owners_test.cc
+    ${T}/tools/packet_builder.cc ${WINDOWS_PORTABLE_TESTS})
+  target_include_directories(windows_tests PRIVATE ${T}/tools)
+  target_link_libraries(windows_tests PRIVATE dnsleak_classify dnsleak_policy dnsleak_store dnsleak_attribution
+    dnsleak_windows gtest ws2_32 iphlpapi advapi32)
+  target_compile_definitions(windows_tests PRIVATE DNSLEAK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # Under Wine: headless (no display), quiet, in a prefix of the build's own.
+  add_test(NAME windows.tests COMMAND windows_tests --gtest_brief=1)
+  set_tests_properties(windows.tests PROPERTIES TIMEOUT 600
+    ENVIRONMENT "WINEDEBUG=-all;WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix;DISPLAY=;WINEDLLOVERRIDES=mscoree,mshtml=")
+endif()

@@ -1,0 +1,44 @@
+#pragma once
+
+// The adapters of this Windows host (GetAdaptersAddresses) and the
+// interface-name seam over them. Windows builds only.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "capture/adapters.h"
+#include "capture/interface_names.h"
+
+namespace dnsleak::capture {
+
+// Every adapter, ordered by index, Windows' own loopback left out and
+// Npcap's loopback device added (adapters.h). A system call: control plane
+// only. On failure, empty with `error` set.
+std::vector<Adapter> windowsAdapters(std::string& error);
+
+// InterfaceNames by adapter index: friendly names and kinds, looked up
+// again when older than `refresh` (an index can be reused when an adapter
+// comes back, as VPN adapters do).
+class WindowsInterfaceNames : public InterfaceNames {
+ public:
+  explicit WindowsInterfaceNames(std::chrono::seconds refresh = std::chrono::seconds(10));
+  const std::string& name(std::uint32_t ifindex) override;
+  const std::string& kind(std::uint32_t ifindex) override;
+
+ private:
+  struct Entry {
+    std::string name;
+    std::string kind;
+  };
+  void refreshIfOld();
+  std::chrono::seconds refresh_;
+  std::chrono::steady_clock::time_point looked_up_{};
+  bool ever_ = false;
+  std::unordered_map<std::uint32_t, Entry> by_index_;
+  std::string empty_;
+};
+
+}  // namespace dnsleak::capture
