@@ -41,15 +41,22 @@ target_link_libraries(dnsleak_windows PUBLIC dnsleak_core dnsleak_windows_text
 
 if(DNSLEAK_TESTS)
   enable_testing()
-  # GoogleTest from source, as Debian's googletest package ships it.
-  set(DNSLEAK_GTEST_SOURCE /usr/src/googletest CACHE PATH "GoogleTest's source tree")
-  if(NOT EXISTS ${DNSLEAK_GTEST_SOURCE}/CMakeLists.txt)
-    message(FATAL_ERROR "GoogleTest's source is not at ${DNSLEAK_GTEST_SOURCE}: install Debian's googletest "
-      "(scripts/install-deps.sh) or set DNSLEAK_GTEST_SOURCE")
+  # GoogleTest as the toolchain has it (MSYS2), else built from source, as
+  # Debian's googletest package ships it for cross-builds.
+  find_package(GTest CONFIG QUIET)
+  if(TARGET GTest::gtest)
+    set(DNSLEAK_GTEST GTest::gtest)
+  else()
+    set(DNSLEAK_GTEST_SOURCE /usr/src/googletest CACHE PATH "GoogleTest's source tree")
+    if(NOT EXISTS ${DNSLEAK_GTEST_SOURCE}/CMakeLists.txt)
+      message(FATAL_ERROR "GoogleTest's source is not at ${DNSLEAK_GTEST_SOURCE}: install Debian's googletest "
+        "(scripts/install-deps.sh) or set DNSLEAK_GTEST_SOURCE")
+    endif()
+    set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+    set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
+    add_subdirectory(${DNSLEAK_GTEST_SOURCE} googletest EXCLUDE_FROM_ALL)
+    set(DNSLEAK_GTEST gtest)
   endif()
-  set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
-  set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
-  add_subdirectory(${DNSLEAK_GTEST_SOURCE} googletest EXCLUDE_FROM_ALL)
 
   set(T ${PROJECT_SOURCE_DIR}/tests)
   # The portable stages' unit tests that need no library this build lacks:
@@ -71,10 +78,13 @@ if(DNSLEAK_TESTS)
     ${T}/tools/packet_builder.cc ${WINDOWS_PORTABLE_TESTS})
   target_include_directories(windows_tests PRIVATE ${T}/tools)
   target_link_libraries(windows_tests PRIVATE dnsleak_classify dnsleak_policy dnsleak_store dnsleak_attribution
-    dnsleak_windows gtest ws2_32 iphlpapi advapi32)
+    dnsleak_windows ${DNSLEAK_GTEST} ws2_32 iphlpapi advapi32)
   target_compile_definitions(windows_tests PRIVATE DNSLEAK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # Under Wine: headless (no display), quiet, in a prefix of the build's own.
   add_test(NAME windows.tests COMMAND windows_tests --gtest_brief=1)
-  set_tests_properties(windows.tests PROPERTIES TIMEOUT 600
-    ENVIRONMENT "WINEDEBUG=-all;WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix;DISPLAY=;WINEDLLOVERRIDES=mscoree,mshtml=")
+  set_tests_properties(windows.tests PROPERTIES TIMEOUT 600)
+  if(CMAKE_CROSSCOMPILING)
+    set_tests_properties(windows.tests PROPERTIES
+      ENVIRONMENT "WINEDEBUG=-all;WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix;DISPLAY=;WINEDLLOVERRIDES=mscoree,mshtml=")
+  endif()
 endif()

@@ -58,6 +58,9 @@ packages=(
   # tcpreplay sends captures into a veth at fixed rates and top speed,
   # tcpdump is a peer to compare with
   python3-scapy tcpreplay tcpdump
+  # the Windows build: cross-compiled with mingw-w64 (posix threads), its
+  # tests linked with GoogleTest built from Debian's source and run under Wine
+  g++-mingw-w64-x86-64-posix mingw-w64-x86-64-dev googletest wine wine64
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit, capture,
 # API and CLI tests, and the live end-to-end tests (which need root and
-# skip with a reason otherwise). Then the unit and integration tests again
+# skip with a reason otherwise). Then the Windows build, cross-compiled with
+# mingw-w64, and its tests under Wine. Then the unit and integration tests again
 # under AddressSanitizer and UndefinedBehaviorSanitizer, with the live
 # process-attribution tests (the attribution worker and the eBPF reader
 # meet real traffic only there), and each libFuzzer
@@ -12,6 +13,13 @@ scripts/install-deps.sh
 
 BUILD_DIR=build scripts/build.sh
 (cd build && ctest --output-on-failure -j 2 --timeout 300)
+
+if [ "${DNSLEAK_SKIP_WINDOWS:-0}" != 1 ]; then
+  echo "== Windows: the portable stages and the Windows parts, cross-built with mingw-w64, tested under Wine"
+  cmake -S . -B build-windows -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-windows -j "$(nproc)"
+  (cd build-windows && ctest --output-on-failure --timeout 600)
+fi
 
 if [ "${DNSLEAK_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== again under ASan+UBSan (unit, capture, API and CLI tests; live attribution)"
