@@ -7,7 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 out_dir=${OUT_DIR:-$root/dist}
-work=$(mktemp -d /tmp/dnsleak-deb-XXXXXX)
+# Always the same directory, one build at a time: the package's compiler
+# lines name it (-ffile-prefix-map), so a random one would miss ccache on
+# every build, and the package test would compile everything each time.
+work=${DNSLEAK_DEB_WORK:-/tmp/dnsleak-deb-build}
+exec 9>"$work.lock"
+flock 9
+rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/dnsleak" "$out_dir"
@@ -22,7 +28,13 @@ fi
 
 cd "$work/dnsleak"
 dpkg-checkbuilddeps
-# ccache serves rebuilds when it is there; the package's flags are its own.
+# debhelper gives the build a HOME of its own, and ccache would keep its
+# cache there, empty each time: it keeps the user's instead.
+if command -v ccache >/dev/null; then
+  CCACHE_DIR=${CCACHE_DIR:-$(ccache -k cache_dir)}
+  export CCACHE_DIR
+fi
+# ccache serves rebuilds when it is there (see $work above); the package's flags are its own.
 DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)" dpkg-buildpackage -b -us -uc --no-sign >"$work/build.log" 2>&1 || {
   tail -50 "$work/build.log"
   echo "build-deb: dpkg-buildpackage failed (log above)" >&2

@@ -6,7 +6,7 @@
 # under AddressSanitizer and UndefinedBehaviorSanitizer, with the live
 # process-attribution tests (the attribution worker and the eBPF reader
 # meet real traffic only there), and each libFuzzer
-# target for a fixed time (FUZZ_SECONDS, default 20).
+# target for a fixed time (FUZZ_SECONDS, default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each stage says how long it took: the whole suite must stay under 20 minutes on CI's 2 cores.
@@ -41,9 +41,9 @@ if [ "${DNSLEAK_SKIP_SANITIZERS:-0}" != 1 ]; then
 fi
 
 if [ "${DNSLEAK_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== fuzz targets, ${FUZZ_SECONDS:-15} s each"
+  echo "== fuzz targets, ${FUZZ_SECONDS:-10} s each"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNSLEAK_FUZZ=ON \
-    -DDNSLEAK_TESTS=OFF -DFUZZ_SECONDS="${FUZZ_SECONDS:-15}" >/dev/null
+    -DDNSLEAK_TESTS=OFF -DFUZZ_SECONDS="${FUZZ_SECONDS:-10}" >/dev/null
   cmake --build build-fuzz -j "$(nproc)" --target dns_parser_fuzz tls_client_hello_fuzz quic_initial_fuzz packet_fuzz \
     tcp_streams_fuzz config_fuzz pcapng_fuzz api_requests_fuzz attribution_fuzz policy_fuzz quic_frames_fuzz tunnel_fuzz
   stage_done "the fuzz build"
