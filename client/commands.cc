@@ -1,17 +1,7 @@
 #include "commands.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <grp.h>
-#include <grpcpp/create_channel_posix.h>
 #include <grpcpp/grpcpp.h>
-#include <pwd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -24,125 +14,29 @@
 #include <sstream>
 #include <thread>
 
+#include "channel.h"
 #include "dnsleak/v1/dnsleak.grpc.pb.h"
+#include "platform.h"
 #include "render.h"
 
 namespace dnsleak::client {
 namespace {
 
-// The user the package runs dnsleakd as (the config's `user` default).
-constexpr const char* kDaemonUser = "dnsleak";
-
-// "members of group 'NAME'": the group of the socket, or of its directory
-// when the socket itself cannot be looked at, as the daemon set them.
-std::string whoMayConnect(const std::string& path) {
-  struct stat st {};
-  bool known = stat(path.c_str(), &st) == 0;
-  if (!known) {
-    auto slash = path.rfind('/');
-    known = slash != std::string::npos && stat(path.substr(0, slash == 0 ? 1 : slash).c_str(), &st) == 0;
+// Connects and checks who serves the socket (platform.h); says why not
+// unless `quiet`. kExitOk with the socket in *handle_out (closed when
+// handle_out is null), or an exit code.
+int connectToDaemon(const std::string& path, std::intptr_t* handle_out, bool quiet = false) {
+  DaemonSocket s = client::connectToDaemon(path);
+  if (s.code != kExitOk) {
+    if (!quiet) std::cerr << s.why;
+    return s.code;
   }
-  if (!known) return "members of the daemon's group (api.group)";
-  if (const struct group* g = getgrgid(st.st_gid)) return "members of group '" + std::string(g->gr_name) + "'";
-  return "members of group " + std::to_string(st.st_gid);
-}
-
-// Whether root gave `uid` the socket's directory: that directory is owned
-// by `uid` and is not a symlink, and the one above it is root's and
-// writable by no one else, so that no other user could have made or
-// replaced it (as systemd's RuntimeDirectory= is, for a unit's User=).
-bool directoryGivenByRoot(const std::string& socket_path, uid_t uid) {
-  const auto dir = std::filesystem::path(socket_path).parent_path();
-  const auto above = dir.parent_path();
-  if (dir.empty() || above.empty() || dir == above) return false;
-  struct stat d {}, a {};
-  if (lstat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode) || d.st_uid != uid) return false;
-  if (lstat(above.c_str(), &a) != 0 || !S_ISDIR(a.st_mode) || a.st_uid != 0) return false;
-  return (a.st_mode & S_IWOTH) == 0 && ((a.st_mode & S_IWGRP) == 0 || a.st_gid == 0);
-}
-
-// Whether the process serving a socket may be dnsleakd: root, the user the
-// package runs it as, this user (a daemon of one's own), or the user root
-// gave the socket's directory to. Anyone else who got a socket onto the
-// path is posing as it.
-bool trustedServer(uid_t uid, const std::string& socket_path) {
-  if (uid == 0 || uid == getuid() || uid == geteuid()) return true;
-  const struct passwd* pw = getpwnam(kDaemonUser);
-  if (pw != nullptr && pw->pw_uid == uid) return true;
-  return directoryGivenByRoot(socket_path, uid);
-}
-
-std::string userName(uid_t uid) {
-  const struct passwd* pw = getpwuid(uid);
-  return pw != nullptr ? "uid " + std::to_string(uid) + " (" + pw->pw_name + ")" : "uid " + std::to_string(uid);
-}
-
-// Connects to the daemon's socket and checks who serves it, saying in one
-// sentence why it cannot be used, before gRPC would say it in a less
-// helpful way. Returns kExitOk with the connected descriptor in *fd_out
-// (closed when fd_out is null), or an exit code. `quiet`: say nothing.
-int connectToDaemon(const std::string& path, int* fd_out, bool quiet = false) {
-  std::ostringstream why;
-  auto say = [&](int code) {
-    if (!quiet) std::cerr << why.str();
-    return code;
-  };
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    if (errno == EACCES) {
-      why << "dnsleakctl: permission denied reaching " << path << ": dnsleakd serves root and " << whoMayConnect(path)
-          << "\n";
-      return say(kExitPermission);
-    }
-    why << "dnsleakctl: no socket at " << path << ": dnsleakd is not running (or listens elsewhere; see --socket)\n";
-    return say(kExitNotRunning);
+  if (handle_out != nullptr) {
+    *handle_out = s.handle;
+  } else {
+    closeDaemonSocket(s.handle);
   }
-  if (!S_ISSOCK(st.st_mode)) {
-    why << "dnsleakctl: " << path << " is not a socket: is --socket right?\n";
-    return say(kExitNotRunning);
-  }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    why << "dnsleakctl: socket path " << path << " is too long\n";
-    return say(kExitUsage);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  int err = errno;
-  if (rc == 0) {
-    // Who listens, as the kernel recorded it: not the file's owner, which
-    // says nothing of the process behind it.
-    ucred peer{};
-    socklen_t len = sizeof peer;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !trustedServer(peer.uid, path)) {
-      close(fd);
-      why << "dnsleakctl: refusing " << path << ": the process serving it runs as " << userName(peer.uid)
-          << ", but dnsleakd runs as root, user '" << kDaemonUser
-          << "' or the owner of a directory root gave it (as /run/dnsleak); something else may be posing as "
-             "dnsleakd\n";
-      return say(kExitPermission);
-    }
-    if (fd_out != nullptr) {
-      *fd_out = fd;
-    } else {
-      close(fd);
-    }
-    return kExitOk;
-  }
-  close(fd);
-  if (err == EACCES || err == EPERM) {
-    why << "dnsleakctl: permission denied on " << path << ": dnsleakd serves root and " << whoMayConnect(path) << "\n";
-    return say(kExitPermission);
-  }
-  if (err == ECONNREFUSED) {
-    why << "dnsleakctl: nothing is listening on " << path
-        << ": dnsleakd is not running (the socket file is left from an earlier run)\n";
-    return say(kExitNotRunning);
-  }
-  why << "dnsleakctl: cannot connect to " << path << ": " << std::strerror(err) << "\n";
-  return say(kExitNotRunning);
+  return kExitOk;
 }
 
 int probeSocket(const std::string& path) { return connectToDaemon(path, nullptr); }
@@ -155,13 +49,9 @@ class Connection {
 
   // Connects; kExitOk, or an exit code once said why (unless `quiet`).
   int open(bool quiet = false) {
-    int fd = -1;
-    if (int rc = connectToDaemon(common_.socket, &fd, quiet)) return rc;
-    grpc::ChannelArguments args;
-    // A report of a large store is larger than gRPC's 4 MiB default.
-    args.SetMaxReceiveMessageSize(512 * 1024 * 1024);
-    auto channel = grpc::CreateCustomInsecureChannelFromFd("dnsleakd", fd, args);
-    stub_ = v1::DnsLeak::NewStub(channel);
+    std::intptr_t handle = -1;
+    if (int rc = connectToDaemon(common_.socket, &handle, quiet)) return rc;
+    stub_ = v1::DnsLeak::NewStub(channelOver(common_.socket, handle));
     return kExitOk;
   }
 
@@ -254,7 +144,7 @@ bool useColour(const CommonOptions& common) {
   if (common.colour == "never") return false;
   const char* no_colour = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  return isatty(STDOUT_FILENO) && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
+  return isTerminal(Stream::kOut) && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
 }
 
 bool parseWindow(const std::string& option, const std::string& text, google::protobuf::Timestamp* out) {
@@ -330,25 +220,9 @@ int runReload(const CommonOptions& common) {
 
 namespace {
 
-// dnsleakd for report --file: $DNSLEAKD, else beside this program (a build
-// tree) or in ../sbin (an install), else from PATH.
-std::string findDaemon() {
-  if (const char* env = std::getenv("DNSLEAKD"); env && *env) return env;
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<std::size_t>(n));
-    dir.erase(dir.rfind('/'));
-    for (const std::string& candidate : {dir + "/dnsleakd", dir + "/../sbin/dnsleakd"}) {
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  return "dnsleakd";
-}
-
 // A bar on standard error while a capture file is read (only on a terminal).
 void drawProgress(const v1::CaptureInterfaceStatus& c, bool done) {
-  if (!isatty(STDERR_FILENO) || c.file_size() == 0) return;
+  if (!isTerminal(Stream::kErr) || c.file_size() == 0) return;
   const double share = done ? 1.0 : std::min(1.0, static_cast<double>(c.file_offset()) / static_cast<double>(c.file_size()));
   const int width = 30;
   const int filled = static_cast<int>(share * width);
@@ -362,62 +236,54 @@ void drawProgress(const v1::CaptureInterfaceStatus& c, bool done) {
 }  // namespace
 
 int runReportFile(const CommonOptions& common, const ReportOptions& options) {
-  if (access(options.file.c_str(), R_OK) != 0) {
+  if (!std::ifstream(options.file, std::ios::binary)) {
     std::cerr << "dnsleakctl: cannot read " << options.file << ": " << std::strerror(errno) << "\n";
     return kExitUsage;
   }
   // A private daemon, the file as its packet source, on a socket of its own.
-  char dir_template[] = "/tmp/dnsleakctl-report-XXXXXX";
-  if (!mkdtemp(dir_template)) {
-    std::cerr << "dnsleakctl: cannot make a temporary directory: " << std::strerror(errno) << "\n";
+  std::string error;
+  const std::string dir = makePrivateDirectory(error);
+  if (dir.empty()) {
+    std::cerr << "dnsleakctl: cannot make a temporary directory: " << error << "\n";
     return kExitFailed;
   }
-  const std::string dir = dir_template;
   CommonOptions private_daemon = common;
-  private_daemon.socket = dir + "/dnsleakd.sock";
+  private_daemon.socket = (std::filesystem::path(dir) / "dnsleakd.sock").string();
   std::string config = options.config;
   if (config.empty()) {
-    config = dir + "/dnsleakd.yaml";
+    config = (std::filesystem::path(dir) / "dnsleakd.yaml").string();
     // The built-in defaults, a store large enough for a long capture, and a
     // socket for this user alone.
     std::ofstream(config) << "store: {capacity: 1000000, fold_seconds: 60}\napi: {group: \"\"}\n";
   }
-  const std::string log = dir + "/dnsleakd.log";
-  const std::string daemon = findDaemon();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execlp(daemon.c_str(), daemon.c_str(), "--config", config.c_str(), "--socket", private_daemon.socket.c_str(),
-           "--user", "", "--replay", options.file.c_str(), "--replay-speed", "0", static_cast<char*>(nullptr));
-    std::fprintf(stderr, "cannot run %s: %s\n", daemon.c_str(), std::strerror(errno));
-    _exit(127);
-  }
+  const std::string log = (std::filesystem::path(dir) / "dnsleakd.log").string();
+  const std::string program = findDaemon();
+  auto daemon = startPrivateDaemon(program,
+                                   {"--config", config, "--socket", private_daemon.socket, "--user", "", "--replay",
+                                    options.file, "--replay-speed", "0"},
+                                   log, error);
   auto cleanup = [&](int rc) {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      waitpid(pid, nullptr, 0);
-    }
-    std::filesystem::remove_all(dir);
+    if (daemon) daemon->stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
     return rc;
   };
+  if (!daemon) {
+    std::cerr << "dnsleakctl: cannot run " << program << ": " << error << "\n";
+    return cleanup(kExitFailed);
+  }
   auto daemonLog = [&] {
     std::ifstream in(log);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
   // Until the file is read whole, with a bar on a terminal.
   for (;;) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      pid = -1;
+    if (daemon->exited()) {
       std::cerr << "dnsleakctl: dnsleakd could not read " << options.file << ":\n" << daemonLog();
       return cleanup(kExitFailed);
     }
-    struct stat st {};
-    if (stat(private_daemon.socket.c_str(), &st) == 0) {
+    std::error_code ignored;
+    if (std::filesystem::exists(private_daemon.socket, ignored)) {
       Connection connection(private_daemon);
       v1::GetStatusResponse s;
       int rc = kExitOk;
@@ -550,7 +416,7 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
                             ? std::chrono::system_clock::now() +
                                   std::chrono::milliseconds(static_cast<long long>(options.duration_seconds * 1000))
                             : std::chrono::system_clock::time_point::max();
-  if (!common.json && isatty(STDOUT_FILENO)) std::cout << renderEventHeader(style) << "\n" << std::flush;
+  if (!common.json && isTerminal(Stream::kOut)) std::cout << renderEventHeader(style) << "\n" << std::flush;
 
   std::uint64_t events = 0;
   std::string daemon_seen;  // the daemon followed: its pid and start time

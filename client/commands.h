@@ -14,10 +14,11 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitNotRunning = 3;    // nothing listens on the socket
 inline constexpr int kExitPermission = 4;    // the socket or the daemon refused this user
 
-inline constexpr const char* kDefaultSocket = "/run/dnsleak/dnsleakd.sock";
+// Where the daemon listens unless --socket says otherwise (platform.h).
+std::string defaultSocketPath();
 
 struct CommonOptions {
-  std::string socket = kDefaultSocket;
+  std::string socket = defaultSocketPath();
   bool json = false;
   double timeout_seconds = 5;
   std::string colour = "auto";  // auto (a terminal without NO_COLOR), always, never

@@ -7,7 +7,7 @@
 # flow owners from the IP helper tables, file reading), and their tests:
 # windows_tests.exe, run by ctest under Wine when cross-compiling.
 #
-# Not built yet: the daemon and dnsleakctl themselves, which need gRPC,
+# Not built yet: the daemon and dnsleakctl's commands, which need gRPC,
 # protobuf, spdlog, yaml-cpp and Npcap's libpcap; Debian has none of them
 # for mingw-w64. docs/windows.md says what a vcpkg build needs.
 
@@ -38,6 +38,12 @@ add_library(dnsleak_windows STATIC
   ${D}/api/socket_directory_windows.cc)
 target_link_libraries(dnsleak_windows PUBLIC dnsleak_core dnsleak_windows_text
   PRIVATE iphlpapi ws2_32 advapi32)
+
+# dnsleakctl's platform half (the connection's check, terminals, the
+# private daemon); the commands themselves need gRPC.
+add_library(dnsleak_client_windows STATIC ${PROJECT_SOURCE_DIR}/client/platform_windows.cc)
+target_include_directories(dnsleak_client_windows PUBLIC ${PROJECT_SOURCE_DIR}/client)
+target_link_libraries(dnsleak_client_windows PUBLIC dnsleak_windows_text PRIVATE ws2_32 advapi32)
 
 if(DNSLEAK_TESTS)
   enable_testing()
@@ -74,11 +80,11 @@ if(DNSLEAK_TESTS)
     ${T}/unit/store/event_store_test.cc
     ${T}/unit/capture/adapters_test.cc)
   add_executable(windows_tests ${T}/windows/main.cc ${T}/windows/service_test.cc ${T}/windows/adapters_test.cc
-    ${T}/windows/socket_directory_test.cc ${T}/windows/flow_owners_test.cc
+    ${T}/windows/socket_directory_test.cc ${T}/windows/flow_owners_test.cc ${T}/windows/client_test.cc
     ${T}/tools/packet_builder.cc ${WINDOWS_PORTABLE_TESTS})
   target_include_directories(windows_tests PRIVATE ${T}/tools)
   target_link_libraries(windows_tests PRIVATE dnsleak_classify dnsleak_policy dnsleak_store dnsleak_attribution
-    dnsleak_windows ${DNSLEAK_GTEST} ws2_32 iphlpapi advapi32)
+    dnsleak_windows dnsleak_client_windows ${DNSLEAK_GTEST} ws2_32 iphlpapi advapi32)
   target_compile_definitions(windows_tests PRIVATE DNSLEAK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # Under Wine: headless (no display), quiet, in a prefix of the build's own.
   add_test(NAME windows.tests COMMAND windows_tests --gtest_brief=1)

@@ -597,7 +597,9 @@ TEST_F(LiveTest, DohToAServerNoListNamesIsFoundByItsBehaviour) {
   EXPECT_GE(followed, 2);
   EXPECT_EQ(e.process().name(), "python3") << e.attribution().ShortDebugString();
   for (const auto& x : e.evidence()) {
-    if (x.name() == "hidden_resolutions_after_responses") EXPECT_NE(x.text().find("same process"), std::string::npos);
+    if (x.name() == "hidden_resolutions_after_responses") {
+      EXPECT_NE(x.text().find("same process"), std::string::npos);
+    }
   }
   EXPECT_NE(e.reason().find("by the same process"), std::string::npos) << e.reason();
   auto shapeOnly = [&] {

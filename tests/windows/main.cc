@@ -1,5 +1,6 @@
 // windows_tests.exe: GoogleTest's main, and the service body the service
-// test installs the binary itself as (`--service-body LOG`): a body that
+// test installs the binary itself as (`--service-body LOG`), and the
+// child processes of the client test (`--echo-args`, `--wait`). The service body
 // reports ready, writes what the SCM asks of it to LOG, and exits with 3
 // when stopped, so that the test sees the exit code reach the SCM.
 
@@ -10,6 +11,9 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <chrono>
+#include <cstdio>
 
 #include "app/windows_service.h"
 #include "service_body.h"
@@ -60,6 +64,16 @@ int serviceBody(const std::string& log_path) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--service-body") == 0) return serviceBody(argv[2]);
+  // For the client's private daemon (client_test.cc): the arguments as the
+  // C runtime split them, one per line in brackets; or a process that waits.
+  if (argc >= 2 && std::strcmp(argv[1], "--echo-args") == 0) {
+    for (int i = 2; i < argc; ++i) std::printf("[%s]\n", argv[i]);
+    return 0;
+  }
+  if (argc == 2 && std::strcmp(argv[1], "--wait") == 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+    return 0;
+  }
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

@@ -55,10 +55,13 @@ void platformIncludes(const fs::path& file, std::set<fs::path>& seen, const std:
     const std::string header = m[2];
     if (m[1] == "<") {
       if (platformHeader(header)) found.push_back(chain + " -> <" + header + ">");
-    } else if (fs::exists(kDaemon / header)) {
-      const std::string relative = fs::relative(kDaemon / header, kDaemon).string();
+    } else {
+      // A project header: from daemon/, or beside the file (the client's).
+      fs::path found_at = fs::exists(kDaemon / header) ? kDaemon / header : file.parent_path() / header;
+      if (!fs::exists(found_at)) continue;
+      const std::string relative = fs::relative(found_at, kDaemon).string();
       if (kKnownSeams.count(relative)) continue;
-      platformIncludes(kDaemon / header, seen, chain + " -> " + relative, found);
+      platformIncludes(found_at, seen, chain + " -> " + relative, found);
     }
   }
 }
@@ -82,6 +85,21 @@ TEST(PortableStages, IncludeNoPosixOrLinuxHeader) {
     }
   }
   EXPECT_GE(files, 40u) << "the stages were not found under " << kDaemon;
+}
+
+// dnsleakctl's commands, rendering and JSON are the same on every platform;
+// the connection, terminals and the private daemon are client/platform.h's,
+// one file per platform.
+TEST(PortableStages, TheClientOutsideItsPlatformFilesIncludesNoPlatformHeader) {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(kDaemon.parent_path() / "client")) {
+    const fs::path& path = entry.path();
+    if (path.extension() != ".h" && path.extension() != ".cc") continue;
+    if (platformFile(path)) continue;
+    ++files;
+    for (const auto& chain : platformIncludesOf(path)) ADD_FAILURE() << chain;
+  }
+  EXPECT_GE(files, 8u);
 }
 
 // The scan sees what it must: a file of a platform stage is caught, with
