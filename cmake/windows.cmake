@@ -33,7 +33,7 @@ target_link_libraries(dnsleak_attribution PUBLIC dnsleak_core Threads::Threads P
 # The Windows platform parts behind the seams the Linux build fills with
 # systemd, netlink and a Unix socket's mode.
 add_library(dnsleak_windows STATIC
-  ${D}/app/service_windows.cc
+  ${D}/app/service_windows.cc ${D}/app/daemon_events_windows.cc
   ${D}/capture/adapters.cc ${D}/capture/adapters_windows.cc
   ${D}/api/socket_directory_windows.cc)
 target_link_libraries(dnsleak_windows PUBLIC dnsleak_core dnsleak_windows_text
@@ -78,9 +78,11 @@ if(DNSLEAK_TESTS)
     ${T}/unit/policy/correlator_test.cc ${T}/unit/policy/policy_test.cc ${T}/unit/policy/profiles_test.cc
     ${T}/unit/policy/tunnel_test.cc
     ${T}/unit/store/event_store_test.cc
-    ${T}/unit/capture/adapters_test.cc)
+    ${T}/unit/capture/adapters_test.cc
+    ${T}/unit/app/daemon_events_test.cc)
   add_executable(windows_tests ${T}/windows/main.cc ${T}/windows/service_test.cc ${T}/windows/adapters_test.cc
     ${T}/windows/socket_directory_test.cc ${T}/windows/flow_owners_test.cc ${T}/windows/client_test.cc
+    ${T}/windows/daemon_events_test.cc
     ${T}/tools/packet_builder.cc ${WINDOWS_PORTABLE_TESTS})
   target_include_directories(windows_tests PRIVATE ${T}/tools)
   target_link_libraries(windows_tests PRIVATE dnsleak_classify dnsleak_policy dnsleak_store dnsleak_attribution

@@ -2,12 +2,7 @@
 // watchdog) and an ordered tear-down. Each step reports its own failure in
 // one sentence and the daemon exits non-zero.
 
-#include <poll.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -18,6 +13,7 @@
 #include "api/metrics.h"
 #include "api/server.h"
 #include "app/config_loader.h"
+#include "app/daemon_events.h"
 #include "app/geoip.h"
 #include "app/journal.h"
 #include "app/logging.h"
@@ -266,15 +262,10 @@ int runCheckConfig(const std::string& path) {
 }
 
 int runDaemon(const Options& options) {
-  // Signals go to the main loop through a signalfd; blocked before any
-  // thread starts so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Stop and reload requests go to the main loop (on Linux, signals,
+  // blocked here before any thread starts so that every thread inherits
+  // the mask).
+  auto events = makeDaemonEvents();
 
   setUpLogging(options.log_level_override.empty() ? "info" : options.log_level_override,
                journalWanted(config::JournalMode::kAuto));
@@ -412,14 +403,12 @@ int runDaemon(const Options& options) {
   }
 
   // 7. Capture thread.
-  int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::atomic<bool> capture_ended{false};
   std::thread capture_thread([&] {
     core::nameThisThread("dl-capture");
     source->run(pipeline);
     capture_ended.store(true);
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(wake_fd, &one, sizeof one);
+    events->captureEnded();
   });
 
   spdlog::info("dnsleakd {} ready: profile {}, capturing on {}, API on {}", DNSLEAK_VERSION,
@@ -427,7 +416,6 @@ int runDaemon(const Options& options) {
   service->ready(serviceStatus(capturing_on, pipeline, sink));
 
   // 8. Main loop.
-  int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
   auto watchdog = service->watchdogInterval();
   // Woken at least every 5 s to keep STATUS= current, and at half the
   // watchdog interval.
@@ -452,41 +440,33 @@ int runDaemon(const Options& options) {
   };
   while (running) {
     writeMetrics();
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    int ready = poll(fds, 2, timeout_ms);
-    if (ready < 0 && errno != EINTR) {
-      spdlog::error("main loop poll failed: {}", std::strerror(errno));
-      exit_code = kExitStartupFailed;
-      break;
-    }
+    DaemonEvent event = events->wait(std::chrono::milliseconds(timeout_ms));
     // The watchdog is fed only while capture runs: a dead capture thread
     // lets systemd restart the daemon.
     if (watchdog.count() > 0 && !capture_ended.load()) service->watchdog();
     service->status(serviceStatus(capturing_on, pipeline, sink));
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      if (read(signal_fd, &info, sizeof info) == sizeof info) {
-        if (info.ssi_signo == SIGHUP) {
-          spdlog::info("SIGHUP: reloading {}", options.config_path);
-          control.reload();
-        } else {
-          spdlog::info("{}: shutting down", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-          running = false;
-        }
-      }
-    }
-    if (fds[1].revents & POLLIN) {
-      std::uint64_t value = 0;
-      [[maybe_unused]] auto n = read(wake_fd, &value, sizeof value);
-      if (options.replay_file.empty()) {
-        auto stats = source->stats();
-        spdlog::error("capture stopped unexpectedly{}: exiting",
-                      stats.empty() || stats[0].error.empty() ? "" : " (" + stats[0].error + ")");
-        exit_code = kExitStartupFailed;
+    switch (event.kind) {
+      case DaemonEvent::Kind::kNone:
+        break;
+      case DaemonEvent::Kind::kReload:
+        spdlog::info("{}: reloading {}", event.source, options.config_path);
+        control.reload();
+        break;
+      case DaemonEvent::Kind::kStop:
+        spdlog::info("{}: shutting down", event.source);
         running = false;
-      } else {
-        spdlog::info("replay of {} finished; still serving the API until stopped", options.replay_file);
-      }
+        break;
+      case DaemonEvent::Kind::kCaptureEnded:
+        if (options.replay_file.empty()) {
+          auto stats = source->stats();
+          spdlog::error("capture stopped unexpectedly{}: exiting",
+                        stats.empty() || stats[0].error.empty() ? "" : " (" + stats[0].error + ")");
+          exit_code = kExitStartupFailed;
+          running = false;
+        } else {
+          spdlog::info("replay of {} finished; still serving the API until stopped", options.replay_file);
+        }
+        break;
     }
   }
 
@@ -504,8 +484,6 @@ int runDaemon(const Options& options) {
   pipeline.expireExchanges(core::Timestamp::max());
   leak_journal.reset();  // writes what is pending
   server.stop();
-  close(signal_fd);
-  close(wake_fd);
   spdlog::info("dnsleakd stopped");
   return exit_code;
 }
