@@ -3,7 +3,7 @@
 # tests/unit/core/portable_headers_test.cc) and build for Linux and, with
 # mingw-w64, for Windows. What differs is chosen here and nowhere else:
 #
-#   the platform     config/bounded_file_{posix,windows}.cc
+#   the platform     config/bounded_file_{posix,windows}.cc, core/thread_name_{linux,windows}.cc
 #   OpenSSL          classify/quic_crypto_{openssl,none}.cc   QUIC Initial decryption
 #   nghttp2          classify/hpack_{nghttp2,none}.cc         DNS over cleartext HTTP/2
 #   libpsl           policy/suffix_list_{psl,none}.cc         registrable domains
@@ -15,13 +15,15 @@
 set(D ${PROJECT_SOURCE_DIR}/daemon)
 if(WIN32)
   set(DNSLEAK_PLATFORM_FILES windows)
+  set(DNSLEAK_THREAD_NAMES windows)
 else()
   set(DNSLEAK_PLATFORM_FILES posix)
+  set(DNSLEAK_THREAD_NAMES linux)
 endif()
 set(DNSLEAK_WITHOUT "")
 
 add_library(dnsleak_core STATIC ${D}/core/ip_address.cc ${D}/core/event.cc ${D}/core/resolver_list.cc
-  ${D}/core/glob.cc)
+  ${D}/core/glob.cc ${D}/core/thread_name_${DNSLEAK_THREAD_NAMES}.cc)
 target_include_directories(dnsleak_core PUBLIC ${D})
 
 add_library(dnsleak_decode STATIC ${D}/decode/decoder.cc ${D}/decode/fragments.cc)
