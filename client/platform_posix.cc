@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "platform.h"
+#include "socket_messages.h"
 
 namespace dnsleak::client {
 namespace {
@@ -79,21 +80,20 @@ DaemonSocket connectToDaemon(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     if (errno == EACCES) {
-      why << "dnsleakctl: permission denied reaching " << path << ": dnsleakd serves root and " << whoMayConnect(path)
-          << "\n";
+      why << messages::permissionDeniedReaching(path, "root and " + whoMayConnect(path));
       return say(kExitPermission);
     }
-    why << "dnsleakctl: no socket at " << path << ": dnsleakd is not running (or listens elsewhere; see --socket)\n";
+    why << messages::noSocket(path);
     return say(kExitNotRunning);
   }
   if (!S_ISSOCK(st.st_mode)) {
-    why << "dnsleakctl: " << path << " is not a socket: is --socket right?\n";
+    why << messages::notASocket(path);
     return say(kExitNotRunning);
   }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
-    why << "dnsleakctl: socket path " << path << " is too long\n";
+    why << messages::pathTooLong(path);
     return say(kExitUsage);
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
@@ -117,15 +117,14 @@ DaemonSocket connectToDaemon(const std::string& path) {
   }
   close(fd);
   if (err == EACCES || err == EPERM) {
-    why << "dnsleakctl: permission denied on " << path << ": dnsleakd serves root and " << whoMayConnect(path) << "\n";
+    why << messages::permissionDeniedOn(path, "root and " + whoMayConnect(path));
     return say(kExitPermission);
   }
   if (err == ECONNREFUSED) {
-    why << "dnsleakctl: nothing is listening on " << path
-        << ": dnsleakd is not running (the socket file is left from an earlier run)\n";
+    why << messages::nothingListening(path);
     return say(kExitNotRunning);
   }
-  why << "dnsleakctl: cannot connect to " << path << ": " << std::strerror(err) << "\n";
+  why << messages::cannotConnect(path, std::strerror(err));
   return say(kExitNotRunning);
 }
 

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "platform.h"
+#include "socket_messages.h"
 #include "platform/windows_text.h"
 #include "server_trust_windows.h"
 
@@ -140,22 +141,21 @@ DaemonSocket connectToDaemon(const std::string& path) {
   DWORD attributes = GetFileAttributesW(widen(path).c_str());
   if (attributes == INVALID_FILE_ATTRIBUTES) {
     if (GetLastError() == ERROR_ACCESS_DENIED) {
-      why << "dnsleakctl: permission denied reaching " << path << ": dnsleakd serves SYSTEM, " << whoMayConnect(path)
-          << "\n";
+      why << messages::permissionDeniedReaching(path, "SYSTEM, " + whoMayConnect(path));
       return say(kExitPermission);
     }
-    why << "dnsleakctl: no socket at " << path << ": dnsleakd is not running (or listens elsewhere; see --socket)\n";
+    why << messages::noSocket(path);
     return say(kExitNotRunning);
   }
   // An AF_UNIX socket is a reparse point of its own kind; anything else is not one.
   if ((attributes & FILE_ATTRIBUTE_DIRECTORY) || !(attributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
-    why << "dnsleakctl: " << path << " is not a socket: is --socket right?\n";
+    why << messages::notASocket(path);
     return say(kExitNotRunning);
   }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
-    why << "dnsleakctl: socket path " << path << " is too long\n";
+    why << messages::pathTooLong(path);
     return say(kExitUsage);
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
@@ -169,15 +169,14 @@ DaemonSocket connectToDaemon(const std::string& path) {
     int err = WSAGetLastError();
     closesocket(s);
     if (err == WSAEACCES) {
-      why << "dnsleakctl: permission denied on " << path << ": dnsleakd serves SYSTEM, " << whoMayConnect(path) << "\n";
+      why << messages::permissionDeniedOn(path, "SYSTEM, " + whoMayConnect(path));
       return say(kExitPermission);
     }
     if (err == WSAECONNREFUSED) {
-      why << "dnsleakctl: nothing is listening on " << path
-          << ": dnsleakd is not running (the socket file is left from an earlier run)\n";
+      why << messages::nothingListening(path);
       return say(kExitNotRunning);
     }
-    why << "dnsleakctl: cannot connect to " << path << ": " << systemMessage(static_cast<std::uint32_t>(err)) << "\n";
+    why << messages::cannotConnect(path, systemMessage(static_cast<std::uint32_t>(err)));
     return say(kExitNotRunning);
   }
   // Who listens, as Windows recorded it at accept, checked by its token.

@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "config/bounded_read.h"
 #include "config/config.h"
 
 namespace dnsleak::config {
@@ -27,39 +27,24 @@ ReadOutcome readBoundedFile(const std::string& path, std::size_t max_bytes, std:
     close(fd);
     return {false, S_ISDIR(st.st_mode) ? "it is a directory, not a file" : "it is not a regular file"};
   }
-  auto tooLarge = [&] {
-    return ReadOutcome{false, "larger than the " + std::to_string(max_bytes >> 20) + " MiB allowed"};
-  };
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     close(fd);
-    return tooLarge();
+    return tooLargeOutcome(max_bytes);
   }
   out.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  // The file may grow while it is read: one byte past the limit is enough to know.
-  for (;;) {
-    if (got == out.size()) {
-      if (out.size() > max_bytes) break;
-      out.resize(std::min(max_bytes + 1, std::max<std::size_t>(out.size() * 2, 4096)));
-    }
-    ssize_t n = read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      out.clear();
-      return {false, std::strerror(err)};
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
+  int err = 0;
+  ReadOutcome outcome = readGrowing(
+      out, max_bytes,
+      [&](char* data, std::size_t room) -> long long {
+        ssize_t n;
+        do n = read(fd, data, room);
+        while (n < 0 && errno == EINTR);
+        err = errno;
+        return n;
+      },
+      [&] { return std::string(std::strerror(err)); });
   close(fd);
-  if (got > max_bytes) {
-    out.clear();
-    return tooLarge();
-  }
-  out.resize(got);
-  return {true, {}};
+  return outcome;
 }
 
 }  // namespace dnsleak::config

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "config/bounded_read.h"
 #include "config/config.h"
 #include "platform/windows_text.h"
 
@@ -32,30 +33,26 @@ ReadOutcome readBoundedFile(const std::string& path, std::size_t max_bytes, std:
   if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) return fail("it is a directory, not a file");
   // A pipe or a console is not a disk file, whatever its name says.
   if (GetFileType(file) != FILE_TYPE_DISK) return fail("it is not a regular file");
-  auto tooLarge = [&] { return fail("larger than the " + std::to_string(max_bytes >> 20) + " MiB allowed"); };
   std::uint64_t size = (std::uint64_t{info.nFileSizeHigh} << 32) | info.nFileSizeLow;
-  if (size > max_bytes) return tooLarge();
+  if (size > max_bytes) {
+    CloseHandle(file);
+    return tooLargeOutcome(max_bytes);
+  }
   out.resize(static_cast<std::size_t>(size));
-  std::size_t got = 0;
-  // The file may grow while it is read: one byte past the limit is enough to know.
-  for (;;) {
-    if (got == out.size()) {
-      if (out.size() > max_bytes) break;
-      out.resize(std::min(max_bytes + 1, std::max<std::size_t>(out.size() * 2, 4096)));
-    }
-    DWORD n = 0;
-    DWORD want = static_cast<DWORD>(std::min<std::size_t>(out.size() - got, 1u << 30));
-    if (!ReadFile(file, out.data() + got, want, &n, nullptr)) return fail(systemMessage(GetLastError()));
-    if (n == 0) break;
-    got += n;
-  }
+  DWORD err = 0;
+  ReadOutcome outcome = readGrowing(
+      out, max_bytes,
+      [&](char* data, std::size_t room) -> long long {
+        DWORD n = 0;
+        if (!ReadFile(file, data, static_cast<DWORD>(std::min<std::size_t>(room, 1u << 30)), &n, nullptr)) {
+          err = GetLastError();
+          return -1;
+        }
+        return n;
+      },
+      [&] { return systemMessage(err); });
   CloseHandle(file);
-  if (got > max_bytes) {
-    out.clear();
-    return tooLarge();
-  }
-  out.resize(got);
-  return {true, {}};
+  return outcome;
 }
 
 }  // namespace dnsleak::config
