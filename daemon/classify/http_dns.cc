@@ -1,9 +1,9 @@
 #include "classify/http_dns.h"
 
-
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "classify/hpack.h"
