@@ -69,7 +69,7 @@ if(DNSLEAK_TESTS)
   # not the HTTP/2 and QUIC ones (nghttp2, OpenSSL), not those held to
   # glibc (inet_pton, fnmatch) or reading the source tree.
   set(WINDOWS_PORTABLE_TESTS
-    ${T}/unit/core/resolver_list_test.cc
+    ${T}/unit/core/resolver_list_test.cc ${T}/unit/core/thread_name_test.cc
     ${T}/unit/decode/decoder_test.cc ${T}/unit/decode/fragments_test.cc
     ${T}/unit/classify/dns_parser_test.cc ${T}/unit/classify/local_link_test.cc
     ${T}/unit/classify/tcp_dns_streams_test.cc ${T}/unit/classify/tls_client_hello_test.cc
