@@ -19,6 +19,14 @@ namespace dnsleak::capture {
 // only. On failure, empty with `error` set.
 std::vector<Adapter> windowsAdapters(std::string& error);
 
+// Whether Npcap's wpcap.dll loads, from System32\Npcap where Npcap puts
+// it (never WinPcap's, in System32 itself). True with `version` set to
+// Npcap's pcap_lib_version(); false with `version` saying why, starting
+// "Npcap is not installed" when the DLL is missing. Capture needs it; the
+// rest of the daemon does not, so this is asked before capture starts and
+// in diagnostics.
+bool npcapPresent(std::string& version);
+
 // InterfaceNames by adapter index: friendly names and kinds, looked up
 // again when older than `refresh` (an index can be reused when an adapter
 // comes back, as VPN adapters do).

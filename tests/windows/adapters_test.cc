@@ -50,5 +50,19 @@ TEST(WindowsAdapters, InterfaceNamesComeFromTheFriendlyNames) {
   EXPECT_EQ(names.name(unused), "");
 }
 
+// Npcap is looked for where it installs itself; without it the reason
+// says so and where it looked (Wine has no Npcap, nor have CI runners).
+TEST(WindowsAdapters, NpcapIsFoundOrSaidToBeMissing) {
+  std::string version;
+  bool present = npcapPresent(version);
+  std::printf("Npcap: %s\n", version.c_str());
+  if (present) {
+    EXPECT_EQ(version.rfind("Npcap", 0), 0u) << version;
+  } else {
+    EXPECT_EQ(version.rfind("Npcap is not installed (https://npcap.com): ", 0), 0u) << version;
+    EXPECT_NE(version.find("\\Npcap\\wpcap.dll"), std::string::npos) << version;
+  }
+}
+
 }  // namespace
 }  // namespace dnsleak::capture
