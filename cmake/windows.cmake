@@ -2,10 +2,12 @@
 # or native with a toolchain that has the libraries (docs/windows.md).
 #
 # Built here: the portable stages (cmake/stages.cmake) with the libraries
-# this toolchain has, the Windows platform parts (service control manager,
-# Event Log, adapters for Npcap, the API socket's directory and its ACL,
-# flow owners from the IP helper tables, file reading), and their tests:
-# windows_tests.exe, run by ctest under Wine when cross-compiling.
+# this toolchain has; the Windows platform parts (service control manager,
+# Event Log, the main loop's wake-ups, adapters and Npcap's presence, the
+# API socket's directory and its ACL, flow owners from the IP helper
+# tables, file reading, thread names); dnsleakctl's platform half; and
+# their tests: windows_tests.exe, run by ctest under Wine when
+# cross-compiling.
 #
 # Not built yet: the daemon and dnsleakctl's commands, which need gRPC,
 # protobuf, spdlog, yaml-cpp and Npcap's libpcap; Debian has none of them
