@@ -3,15 +3,15 @@
 #
 # Built here: the portable stages (cmake/stages.cmake) with the libraries
 # this toolchain has; the Windows platform parts (service control manager,
-# Event Log, the main loop's wake-ups, adapters and Npcap's presence, the
+# Event Log, the main loop's wake-ups, adapters, live capture through Npcap, the
 # API socket's directory and its ACL, flow owners from the IP helper
 # tables, file reading, thread names); dnsleakctl's platform half; and
 # their tests: windows_tests.exe, run by ctest under Wine when
 # cross-compiling.
 #
 # Not built yet: the daemon and dnsleakctl's commands, which need gRPC,
-# protobuf, spdlog, yaml-cpp and Npcap's libpcap; Debian has none of them
-# for mingw-w64. docs/windows.md says what a vcpkg build needs.
+# protobuf, spdlog and yaml-cpp; Debian has none of them for mingw-w64.
+# docs/windows.md says what a vcpkg build needs.
 
 find_package(Threads REQUIRED)
 find_package(OpenSSL QUIET)
@@ -40,6 +40,28 @@ add_library(dnsleak_windows STATIC
   ${D}/api/socket_directory_windows.cc)
 target_link_libraries(dnsleak_windows PUBLIC dnsleak_core dnsleak_windows_text
   PRIVATE iphlpapi ws2_32 advapi32)
+
+# Live capture through Npcap, built where libpcap's headers are: the Npcap
+# SDK's (DNSLEAK_PCAP_INCLUDE), else, cross-compiling on Debian, libpcap's
+# own from /usr/include (platform-neutral; they declare Npcap's Windows
+# calls). wpcap.dll is loaded at run time (capture/npcap_windows.h), so no
+# import library is needed and the daemon says when Npcap is missing.
+set(DNSLEAK_PCAP_INCLUDE "" CACHE PATH "a directory holding pcap/pcap.h (the Npcap SDK's Include)")
+if(NOT DNSLEAK_PCAP_INCLUDE AND CMAKE_CROSSCOMPILING AND EXISTS /usr/include/pcap/pcap.h)
+  # Only libpcap's headers, not the rest of the build machine's /usr/include.
+  set(DNSLEAK_PCAP_INCLUDE ${CMAKE_BINARY_DIR}/pcap-include)
+  file(MAKE_DIRECTORY ${DNSLEAK_PCAP_INCLUDE})
+  file(CREATE_LINK /usr/include/pcap ${DNSLEAK_PCAP_INCLUDE}/pcap SYMBOLIC)
+endif()
+if(DNSLEAK_PCAP_INCLUDE)
+  add_library(dnsleak_capture_windows STATIC ${D}/capture/npcap_windows.cc ${D}/capture/npcap_source_windows.cc
+    ${D}/capture/live_filter.cc)
+  target_include_directories(dnsleak_capture_windows PUBLIC ${DNSLEAK_PCAP_INCLUDE})
+  target_link_libraries(dnsleak_capture_windows PUBLIC dnsleak_windows)
+  message(STATUS "Npcap capture: built, with libpcap's headers from ${DNSLEAK_PCAP_INCLUDE}")
+else()
+  message(STATUS "Npcap capture: not built (set DNSLEAK_PCAP_INCLUDE to the Npcap SDK's Include)")
+endif()
 
 # dnsleakctl's platform half (the connection's check, terminals, the
 # private daemon); the commands themselves need gRPC.
@@ -87,6 +109,10 @@ if(DNSLEAK_TESTS)
     ${T}/windows/daemon_events_test.cc
     ${T}/tools/packet_builder.cc ${WINDOWS_PORTABLE_TESTS})
   target_include_directories(windows_tests PRIVATE ${T}/tools)
+  if(TARGET dnsleak_capture_windows)
+    target_sources(windows_tests PRIVATE ${T}/windows/npcap_capture_test.cc)
+    target_link_libraries(windows_tests PRIVATE dnsleak_capture_windows)
+  endif()
   target_link_libraries(windows_tests PRIVATE dnsleak_classify dnsleak_policy dnsleak_store dnsleak_attribution
     dnsleak_windows dnsleak_client_windows ${DNSLEAK_GTEST} ws2_32 iphlpapi advapi32)
   target_compile_definitions(windows_tests PRIVATE DNSLEAK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -67,25 +67,39 @@ std::vector<Adapter> windowsAdapters(std::string& error) {
   return out;
 }
 
-bool npcapPresent(std::string& version) {
-  wchar_t system[MAX_PATH];
-  UINT n = GetSystemDirectoryW(system, MAX_PATH);
-  if (n == 0 || n >= MAX_PATH) {
-    version = "cannot find the system directory: " + platform::systemMessage(GetLastError());
-    return false;
-  }
-  const std::wstring dll = std::wstring(system, n) + L"\\Npcap\\wpcap.dll";
-  // Packet.dll, which wpcap.dll needs, is beside it: searched from there.
-  HMODULE wpcap = LoadLibraryExW(dll.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
-  if (!wpcap) {
-    DWORD code = GetLastError();
-    version = (code == ERROR_MOD_NOT_FOUND ? "Npcap is not installed (https://npcap.com): "
+void* npcapLibrary(std::string& why) {
+  struct Loaded {
+    HMODULE dll = nullptr;
+    std::string why;
+  };
+  static const Loaded loaded = [] {
+    Loaded l;
+    wchar_t system[MAX_PATH];
+    UINT n = GetSystemDirectoryW(system, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH) {
+      l.why = "cannot find the system directory: " + platform::systemMessage(GetLastError());
+      return l;
+    }
+    const std::wstring dll = std::wstring(system, n) + L"\\Npcap\\wpcap.dll";
+    // Packet.dll, which wpcap.dll needs, is beside it: searched from there.
+    l.dll = LoadLibraryExW(dll.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
+    if (!l.dll) {
+      DWORD code = GetLastError();
+      l.why = (code == ERROR_MOD_NOT_FOUND ? "Npcap is not installed (https://npcap.com): "
                                            : "Npcap's wpcap.dll does not load: ") +
               platform::narrow(dll) + ": " + platform::systemMessage(code);
-    return false;
-  }
+    }
+    return l;
+  }();
+  if (!loaded.dll) why = loaded.why;
+  return loaded.dll;
+}
+
+bool npcapPresent(std::string& version) {
+  auto* dll = static_cast<HMODULE>(npcapLibrary(version));
+  if (!dll) return false;
   using LibVersion = const char* (*)();
-  auto lib_version = reinterpret_cast<LibVersion>(reinterpret_cast<void*>(GetProcAddress(wpcap, "pcap_lib_version")));
+  auto lib_version = reinterpret_cast<LibVersion>(reinterpret_cast<void*>(GetProcAddress(dll, "pcap_lib_version")));
   version = lib_version ? lib_version() : "Npcap (version unknown)";
   return true;
 }

@@ -27,6 +27,10 @@ std::vector<Adapter> windowsAdapters(std::string& error);
 // in diagnostics.
 bool npcapPresent(std::string& version);
 
+// wpcap.dll itself (an HMODULE), loaded once from System32\Npcap; null
+// with `why` as npcapPresent() says it. Any thread.
+void* npcapLibrary(std::string& why);
+
 // InterfaceNames by adapter index: friendly names and kinds, looked up
 // again when older than `refresh` (an index can be reused when an adapter
 // comes back, as VPN adapters do).
