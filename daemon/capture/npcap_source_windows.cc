@@ -33,6 +33,7 @@ struct Handle {
   pcap_t* pcap = nullptr;
   HANDLE event = nullptr;
   int link_type = 0;
+  bool failed = false;       // capture thread only, once running
   mutable std::mutex mutex;  // guards stats' strings
   SourceStats stats;
   core::Counter packets, kernel_drops, interface_drops;
@@ -214,6 +215,7 @@ class NpcapSource : public CaptureSource {
   }
 
   void drain(Handle& h, PacketSink& sink) {
+    if (h.failed) return;
     // At most a bounded batch per wake-up, so that one busy adapter does not starve the others.
     for (int n = 0; n < 1024; ++n) {
       pcap_pkthdr* header = nullptr;
@@ -221,6 +223,8 @@ class NpcapSource : public CaptureSource {
       int rc = w_.next_ex(h.pcap, &header, &data);
       if (rc == 0) return;
       if (rc < 0) {
+        // The adapter went away (unplugged, disabled): the others go on.
+        h.failed = true;
         setState(h, "failed", w_.geterr(h.pcap));
         return;
       }
