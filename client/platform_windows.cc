@@ -45,17 +45,6 @@ bool winsockStarted() {
   return winsock.ok;
 }
 
-std::string sidOfToken(HANDLE token, TOKEN_INFORMATION_CLASS what) {
-  BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-  DWORD size = 0;
-  if (!GetTokenInformation(token, what, buffer, sizeof buffer, &size)) return {};
-  wchar_t* text = nullptr;
-  if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid, &text)) return {};
-  std::string out = narrow(text);
-  LocalFree(text);
-  return out;
-}
-
 // A command line CreateProcess splits back into `args` as the C runtime
 // does: quoted when empty or holding blanks or quotes, backslashes doubled
 // before a quote.
@@ -108,14 +97,9 @@ ServerTrust serverTrust(std::uint32_t pid) {
     t.who = "process " + std::to_string(pid) + " (whose token cannot be read: " + systemMessage(GetLastError()) + ")";
     return t;
   }
-  t.user_sid = sidOfToken(token, TokenUser);
+  t.user_sid = platform::tokenUserSid(token);
   CloseHandle(token);
-  HANDLE own = nullptr;
-  std::string mine;
-  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &own)) {
-    mine = sidOfToken(own, TokenUser);
-    CloseHandle(own);
-  }
+  const std::string mine = platform::processUserSid();
   t.who = "process " + std::to_string(pid) + " as " + t.user_sid;
   // LocalSystem (the service), LocalService and NetworkService (a service
   // account it may be given), or this user (a daemon of one's own).
@@ -230,18 +214,13 @@ std::string makePrivateDirectory(std::string& error) {
     error = systemMessage(GetLastError());
     return {};
   }
+  // This user and SYSTEM only: the private daemon's socket is in it.
+  const std::string user = platform::processUserSid();
   std::random_device random;
   for (int attempt = 0; attempt < 16; ++attempt) {
     wchar_t name[64];
     std::swprintf(name, 64, L"dnsleakctl-report-%08x", static_cast<unsigned>(random()));
     std::wstring dir = std::wstring(temp, n) + name;
-    // This user and SYSTEM only: the private daemon's socket is in it.
-    HANDLE token = nullptr;
-    std::string user;
-    if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
-      user = sidOfToken(token, TokenUser);
-      CloseHandle(token);
-    }
     PSECURITY_DESCRIPTOR sd = nullptr;
     std::wstring sddl = widen("D:P(A;OICI;FA;;;SY)" + (user.empty() ? "" : "(A;OICI;FA;;;" + user + ")"));
     ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &sd, nullptr);

@@ -16,6 +16,7 @@ namespace dnsleak::api {
 namespace {
 
 using platform::narrow;
+using platform::sidText;
 using platform::systemMessage;
 using platform::widen;
 
@@ -23,30 +24,10 @@ struct LocalFreer {
   void operator()(void* p) const { LocalFree(p); }
 };
 
-std::string sidText(PSID sid) {
-  wchar_t* text = nullptr;
-  if (!ConvertSidToStringSidW(sid, &text)) return {};
-  std::string out = narrow(text);
-  LocalFree(text);
-  return out;
-}
-
 bool sameSid(PSID sid, WELL_KNOWN_SID_TYPE type) {
   BYTE buffer[SECURITY_MAX_SID_SIZE];
   DWORD size = sizeof buffer;
   return CreateWellKnownSid(type, nullptr, buffer, &size) && EqualSid(sid, buffer);
-}
-
-// The user this process runs as (LocalSystem for the service).
-bool isProcessUser(PSID sid) {
-  HANDLE token = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return false;
-  BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-  DWORD size = 0;
-  bool same = GetTokenInformation(token, TokenUser, buffer, sizeof buffer, &size) &&
-              EqualSid(sid, reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid);
-  CloseHandle(token);
-  return same;
 }
 
 }  // namespace
@@ -122,7 +103,8 @@ bool prepareSocketDirectory(const std::string& path, const std::string& group, s
     return false;
   }
   std::unique_ptr<void, LocalFreer> current_holder(current);
-  if (!sameSid(owner, WinLocalSystemSid) && !sameSid(owner, WinBuiltinAdministratorsSid) && !isProcessUser(owner)) {
+  if (!sameSid(owner, WinLocalSystemSid) && !sameSid(owner, WinBuiltinAdministratorsSid) &&
+      sidText(owner) != platform::processUserSid()) {  // the daemon's user: LocalSystem for the service
     error = path + " is owned by " + sidText(owner) + ", not by SYSTEM, Administrators or the daemon's user";
     return false;
   }

@@ -85,7 +85,7 @@ struct HttpDnsFlows::Connection {
     std::uint32_t next_seq = 0;
     std::vector<std::uint8_t> buffer;  // received, not yet parsed
     // HTTP/2: the header block being gathered from HEADERS/PUSH_PROMISE and CONTINUATION.
-    std::unique_ptr<HpackDecoder> hpack;  // made at the first block or table size
+    std::optional<HpackDecoder> hpack;  // made at the first block or table size
     std::vector<std::uint8_t> header_block;
     std::uint32_t header_stream = 0;
     bool in_header_block = false;
@@ -129,7 +129,7 @@ void emitGet(std::string_view target, Context& ctx) {
 // HPACK's table in step), then acted on.
 Outcome headerBlockDone(Connection& c, int dir, Context& ctx) {
   auto& side = c.sides[dir];
-  if (!side.hpack) side.hpack = std::make_unique<HpackDecoder>();
+  if (!side.hpack) side.hpack.emplace();
   struct Wanted : HpackDecoder::Fields {
     std::string method, path, content_type;
     void field(std::string_view name, std::string_view value) override {
@@ -237,7 +237,7 @@ Outcome http2Frame(Connection& c, int dir, std::uint8_t type, std::uint8_t flags
       for (std::size_t i = 0; i + 6 <= payload.size(); i += 6) {
         if (core::be16(payload.data() + i) != 0x1) continue;
         auto& other = c.sides[1 - dir];
-        if (!other.hpack) other.hpack = std::make_unique<HpackDecoder>();
+        if (!other.hpack) other.hpack.emplace();
         if (!other.hpack->setTableSize(core::be32(payload.data() + i + 2))) {
           return HttpDnsEvent::kMalformed;
         }

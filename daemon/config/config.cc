@@ -4,18 +4,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include "core/names.h"
 
 namespace dnsleak::config {
-
 namespace {
 
 std::string sha256Hex(std::string_view data) {

@@ -1,6 +1,7 @@
 #include "platform/windows_text.h"
 
 #include <windows.h>
+#include <sddl.h>
 
 namespace dnsleak::platform {
 
@@ -34,6 +35,29 @@ std::string systemMessage(std::uint32_t code) {
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == '.' || out.back() == ' ')) {
     out.pop_back();
   }
+  return out;
+}
+
+std::string sidText(void* sid) {
+  wchar_t* text = nullptr;
+  if (!sid || !ConvertSidToStringSidW(static_cast<PSID>(sid), &text)) return {};
+  std::string out = narrow(text);
+  LocalFree(text);
+  return out;
+}
+
+std::string tokenUserSid(void* token) {
+  BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+  DWORD size = 0;
+  if (!GetTokenInformation(static_cast<HANDLE>(token), TokenUser, buffer, sizeof buffer, &size)) return {};
+  return sidText(reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid);
+}
+
+std::string processUserSid() {
+  HANDLE token = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return {};
+  std::string out = tokenUserSid(token);
+  CloseHandle(token);
   return out;
 }
 

@@ -31,21 +31,10 @@ void set16(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at + 1] = static_cast<std::uint8_t>(v);
 }
 
-constexpr int kV4 = 4, kV6 = 6;
-
-struct Address {
-  int family;
-  std::uint8_t bytes[16];
-  std::size_t size() const { return family == kV4 ? 4 : 16; }
-};
-
-Address parse(const std::string& text) {
+core::IpAddress parse(const std::string& text) {
   auto parsed = core::IpAddress::parse(text);
   if (!parsed) throw std::invalid_argument("not an address: " + text);
-  Address a{};
-  a.family = parsed->isV4() ? kV4 : kV6;
-  std::memcpy(a.bytes, parsed->bytes().data(), 16);
-  return a;
+  return *parsed;
 }
 
 std::uint32_t sum(const std::uint8_t* p, std::size_t n, std::uint32_t acc = 0) {
@@ -60,12 +49,14 @@ std::uint16_t fold(std::uint32_t acc) {
 
 // Wraps a transport segment in IPv4 or IPv6 and fills its checksum at
 // `checksum_at` (offset within the segment).
-Bytes ip(const Address& src, const Address& dst, std::uint8_t protocol, Bytes segment, std::size_t checksum_at) {
-  if (src.family != dst.family) throw std::invalid_argument("mixed address families");
+Bytes ip(const core::IpAddress& src, const core::IpAddress& dst, std::uint8_t protocol, Bytes segment,
+         std::size_t checksum_at) {
+  if (src.family() != dst.family()) throw std::invalid_argument("mixed address families");
+  const std::size_t length = src.isV4() ? 4 : 16;
   Bytes pseudo;
-  pseudo.insert(pseudo.end(), src.bytes, src.bytes + src.size());
-  pseudo.insert(pseudo.end(), dst.bytes, dst.bytes + dst.size());
-  if (src.family == kV4) {
+  pseudo.insert(pseudo.end(), src.bytes().begin(), src.bytes().begin() + length);
+  pseudo.insert(pseudo.end(), dst.bytes().begin(), dst.bytes().begin() + length);
+  if (src.isV4()) {
     put16(pseudo, protocol);
     put16(pseudo, static_cast<std::uint16_t>(segment.size()));
   } else {
@@ -77,19 +68,17 @@ Bytes ip(const Address& src, const Address& dst, std::uint8_t protocol, Bytes se
   set16(segment, checksum_at, checksum);
 
   Bytes out;
-  if (src.family == kV4) {
+  if (src.isV4()) {
     out = {0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, protocol, 0, 0};
     set16(out, 2, static_cast<std::uint16_t>(20 + segment.size()));
-    out.insert(out.end(), src.bytes, src.bytes + 4);
-    out.insert(out.end(), dst.bytes, dst.bytes + 4);
+    out.insert(out.end(), pseudo.begin(), pseudo.begin() + 8);  // the two addresses
     set16(out, 10, fold(sum(out.data(), 20)));
   } else {
     out = {0x60, 0, 0, 0};
     put16(out, static_cast<std::uint16_t>(segment.size()));
     out.push_back(protocol);
     out.push_back(64);
-    out.insert(out.end(), src.bytes, src.bytes + 16);
-    out.insert(out.end(), dst.bytes, dst.bytes + 16);
+    out.insert(out.end(), pseudo.begin(), pseudo.begin() + 32);  // the two addresses
   }
   out.insert(out.end(), segment.begin(), segment.end());
   return out;
@@ -98,14 +87,14 @@ Bytes ip(const Address& src, const Address& dst, std::uint8_t protocol, Bytes se
 }  // namespace
 
 Bytes ipPacket(const std::string& src, const std::string& dst, std::uint8_t protocol, const Bytes& payload) {
-  Address a = parse(src), b = parse(dst);
+  core::IpAddress a = parse(src), b = parse(dst);
   // No transport checksum to fill in: write it over a scratch byte.
   Bytes segment = payload;
   segment.insert(segment.begin(), {0, 0});
   Bytes out = ip(a, b, protocol, std::move(segment), 0);
-  std::size_t header = a.family == kV4 ? 20 : 40;
+  std::size_t header = a.isV4() ? 20 : 40;
   out.erase(out.begin() + static_cast<std::ptrdiff_t>(header), out.begin() + static_cast<std::ptrdiff_t>(header + 2));
-  if (a.family == kV4) {
+  if (a.isV4()) {
     set16(out, 2, static_cast<std::uint16_t>(out.size()));
     set16(out, 10, 0);
     set16(out, 10, fold(sum(out.data(), 20)));
@@ -357,7 +346,7 @@ Bytes sll2(const Bytes& ipPacket, std::uint32_t ifindex, std::uint8_t packet_typ
 
 Bytes nullLoopback(const Bytes& ipPacket) {
   Bytes out;
-  le32(out, (ipPacket[0] >> 4) == 6 ? 30 : 2);  // kV6 as macOS writes it, kV4
+  le32(out, (ipPacket[0] >> 4) == 6 ? 30 : 2);  // AF_INET6 as macOS writes it, AF_INET
   out.insert(out.end(), ipPacket.begin(), ipPacket.end());
   return out;
 }
