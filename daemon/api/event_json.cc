@@ -1,11 +1,16 @@
 #include "api/event_json.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <limits>
+#include <memory>
+#include <vector>
 
 #include "api/convert.h"
 #include "core/ip_address.h"
@@ -15,80 +20,146 @@
 namespace dnsleak::api {
 namespace {
 
+// An enum's value names by number, read once from its descriptor: the
+// generated _Name functions look the descriptor up on every call. A number
+// the enum does not name is "".
+class EnumNames {
+ public:
+  explicit EnumNames(const google::protobuf::EnumDescriptor* descriptor) {
+    for (int i = 0; i < descriptor->value_count(); ++i) {
+      const int number = descriptor->value(i)->number();
+      if (number >= 0) names_.resize(std::max(names_.size(), static_cast<std::size_t>(number) + 1));
+    }
+    for (int i = descriptor->value_count() - 1; i >= 0; --i) {  // the first of aliases wins, as in _Name
+      const auto* value = descriptor->value(i);
+      if (value->number() >= 0) names_[static_cast<std::size_t>(value->number())] = value->name();
+    }
+  }
+  std::string_view operator[](int number) const {
+    return number >= 0 && static_cast<std::size_t>(number) < names_.size() ? names_[static_cast<std::size_t>(number)]
+                                                                          : std::string_view();
+  }
+
+ private:
+  std::vector<std::string_view> names_;  // views of the descriptor's strings, which live as long as the process
+};
+
+template <const google::protobuf::EnumDescriptor* (*Descriptor)(), typename Enum>
+std::string_view enumText(Enum value) {
+  static const EnumNames names(Descriptor());  // one table per enum
+  return names[static_cast<int>(value)];
+}
+
+// The bytes an event is written into: this thread's, reused by every
+// call, grown by doubling and never cleared (std::string would zero every
+// byte it grows by).
+struct Scratch {
+  std::unique_ptr<char[]> bytes;
+  std::size_t capacity = 0;
+};
+
 // The writer for one event: `key` starts each member with its separator.
+// It writes through a cursor, made room for ahead of each member by the
+// most that member can take, so no byte is checked against the capacity on
+// its own.
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  explicit Writer(Scratch& scratch) : scratch_(scratch), at_(scratch.bytes.get()), end_(at_ + scratch.capacity) {
+    room(kTypicalEvent);
+  }
 
+  std::string_view written() const {
+    return {scratch_.bytes.get(), static_cast<std::size_t>(at_ - scratch_.bytes.get())};
+  }
   void open() {
-    out_ += '{';
+    put('{');
     first_ = true;
   }
   void close() {
-    out_ += '}';
+    put('}');
     first_ = false;
   }
-  // Starts a member named `name` (already camelCase).
-  void key(std::string_view name) {
-    if (!first_) out_ += ',';
+  // Starts a member named `name` (already camelCase). The members are
+  // inlined where they are written, so that each name's length is a
+  // constant and its copy a few moves.
+  [[gnu::always_inline]] void key(std::string_view name) {
+    room(name.size() + 4);
+    if (!first_) *at_++ = ',';
     first_ = false;
-    out_ += '"';
-    out_ += name;
-    out_ += "\":";
+    *at_++ = '"';
+    std::memcpy(at_, name.data(), name.size());
+    at_ += name.size();
+    *at_++ = '"';
+    *at_++ = ':';
   }
-  void member(std::string_view name, std::string_view text) {
+  [[gnu::always_inline]] void member(std::string_view name, std::string_view text) {
     key(name);
-    appendJsonString(text, out_);
+    string(text);
   }
-  void member(std::string_view name, std::uint32_t number) {
+  [[gnu::always_inline]] void member(std::string_view name, std::uint32_t number) {
     key(name);
     appendNumber(number);
   }
-  void member64(std::string_view name, std::uint64_t number) {  // as a string, as the mapping says
+  [[gnu::always_inline]] void member64(std::string_view name, std::uint64_t number) {  // as a string, as the mapping says
     key(name);
-    out_ += '"';
-    appendNumber(number);
-    out_ += '"';
+    room(kMaxNumber + 2);
+    *at_++ = '"';
+    number64(number);
+    *at_++ = '"';
   }
-  void flag(std::string_view name, bool value) {
+  [[gnu::always_inline]] void flag(std::string_view name, bool value) {
     key(name);
-    out_ += value ? "true" : "false";
+    put(value ? std::string_view("true") : std::string_view("false"));
   }
-  void enumName(std::string_view name, const std::string& value_name) {
+  // By its name, or by its number when the enum has no name for it, as
+  // protobuf prints an unknown value.
+  template <const google::protobuf::EnumDescriptor* (*Descriptor)(), typename Enum>
+  [[gnu::always_inline]] void enumMember(std::string_view name, Enum value) {
+    const std::string_view text = enumText<Descriptor>(value);
+    if (text.empty()) {
+      member(name, static_cast<std::uint32_t>(value));
+      return;
+    }
     key(name);
-    out_ += '"';
-    out_ += value_name;
-    out_ += '"';
+    room(text.size() + 2);
+    *at_++ = '"';
+    std::memcpy(at_, text.data(), text.size());
+    at_ += text.size();
+    *at_++ = '"';
   }
   // A nested message: `key` then open; members; close.
-  void object(std::string_view name) {
+  [[gnu::always_inline]] void object(std::string_view name) {
     key(name);
     open();
   }
-  void array(std::string_view name) {
+  [[gnu::always_inline]] void array(std::string_view name) {
     key(name);
-    out_ += '[';
+    put('[');
     first_ = true;
   }
   void endArray() {
-    out_ += ']';
+    put(']');
     first_ = false;
   }
   void element() {  // before each element of an array
-    if (!first_) out_ += ',';
+    if (!first_) put(',');
     first_ = false;
   }
 
   void appendNumber(std::uint64_t n) {
-    char buffer[24];
-    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, n);
-    out_.append(buffer, end);
+    room(kMaxNumber);
+    number64(n);
+  }
+
+  void string(std::string_view text) {
+    room(maxJsonStringBytes(text.size()));
+    at_ = writeJsonString(text, at_);
   }
 
   // protobuf's form: whole seconds, or 3, 6 or 9 digits of fraction.
   void appendFraction(std::int64_t nanos) {
     if (nanos == 0) return;
-    char digits[10];
+    room(10);
     int width = 9;
     if (nanos % 1'000'000 == 0) {
       nanos /= 1'000'000;
@@ -97,12 +168,12 @@ class Writer {
       nanos /= 1000;
       width = 6;
     }
-    for (int i = width - 1; i >= 0; --i) {
-      digits[i] = static_cast<char>('0' + nanos % 10);
+    *at_ = '.';
+    for (int i = width; i >= 1; --i) {
+      at_[i] = static_cast<char>('0' + nanos % 10);
       nanos /= 10;
     }
-    out_ += '.';
-    out_.append(digits, width);
+    at_ += width + 1;
   }
 
   void timestamp(std::string_view name, core::Timestamp t) {
@@ -114,47 +185,64 @@ class Writer {
       nanos += 1'000'000'000;
       seconds -= 1;
     }
-    // An event's three times are mostly in one second: formatted once.
-    thread_local std::int64_t cached_seconds = -1;
-    thread_local char cached[32];
-    thread_local std::size_t cached_length = 0;
-    if (seconds != cached_seconds) {
-      std::time_t s = static_cast<std::time_t>(seconds);
+    // The date is formatted once a day; the time of day by hand.
+    std::int64_t day = seconds / 86'400;
+    std::int64_t of_day = seconds % 86'400;
+    if (of_day < 0) {
+      of_day += 86'400;
+      day -= 1;
+    }
+    thread_local std::int64_t cached_day = std::numeric_limits<std::int64_t>::min();
+    thread_local char date[32];
+    thread_local std::size_t date_length = 0;
+    if (day != cached_day) {
+      std::time_t s = static_cast<std::time_t>(day * 86'400);
       std::tm tm{};
       gmtime_r(&s, &tm);
-      cached_length = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-      cached_seconds = seconds;
+      date_length = std::strftime(date, sizeof date, "%Y-%m-%dT", &tm);
+      cached_day = day;
     }
-    out_ += '"';
-    out_.append(cached, cached_length);
+    room(date_length + 9);
+    *at_++ = '"';
+    std::memcpy(at_, date, date_length);
+    at_ += date_length;
+    const auto two = [&](std::int64_t n) {
+      at_[0] = static_cast<char>('0' + n / 10);
+      at_[1] = static_cast<char>('0' + n % 10);
+      at_ += 2;
+    };
+    two(of_day / 3600);
+    *at_++ = ':';
+    two(of_day / 60 % 60);
+    *at_++ = ':';
+    two(of_day % 60);
     appendFraction(nanos);
-    out_ += "Z\"";
+    put("Z\"");
   }
 
   void duration(std::string_view name, std::chrono::nanoseconds d) {
     key(name);
     std::int64_t ns = d.count();
-    out_ += '"';
+    put('"');
     if (ns < 0) {
-      out_ += '-';
+      put('-');
       ns = -ns;
     }
     appendNumber(static_cast<std::uint64_t>(ns / 1'000'000'000));
     appendFraction(ns % 1'000'000'000);
-    out_ += "s\"";
+    put("s\"");
   }
 
   void endpoint(std::string_view name, const core::Endpoint& ep) {
     object(name);
     // An address's text needs no escape: written straight in.
     key("address");
-    char text[core::kMaxAddressText];
-    const std::size_t length = ep.address.isV4()   ? core::formatIpv4(ep.address.bytes().data(), text)
-                               : ep.address.isV6() ? core::formatIpv6(ep.address.bytes().data(), text)
-                                                   : 0;
-    out_ += '"';
-    out_.append(text, length);
-    out_ += '"';
+    room(core::kMaxAddressText + 2);
+    *at_++ = '"';
+    at_ += ep.address.isV4()   ? core::formatIpv4(ep.address.bytes().data(), at_)
+           : ep.address.isV6() ? core::formatIpv6(ep.address.bytes().data(), at_)
+                               : 0;
+    *at_++ = '"';
     member("port", ep.port);
     close();
   }
@@ -166,38 +254,71 @@ class Writer {
     char buf[32];
     int n = std::snprintf(buf, sizeof buf, "%.15g", number);
     if (std::strtod(buf, nullptr) != number) n = std::snprintf(buf, sizeof buf, "%.17g", number);
-    out_.append(buf, static_cast<std::size_t>(n));
+    put(std::string_view(buf, static_cast<std::size_t>(n)));
   }
 
   void strings(std::string_view name, const std::vector<std::string>& values) {
     array(name);
     for (const auto& v : values) {
       element();
-      appendJsonString(v, out_);
+      string(v);
     }
     endArray();
   }
 
  private:
-  std::string& out_;
+  static constexpr std::size_t kTypicalEvent = 4096;
+  static constexpr std::size_t kMaxNumber = 20;  // digits of 2^64 - 1
+
+  // Makes room for `n` more bytes at the cursor.
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - at_) < n) grow(n);
+  }
+  void grow(std::size_t n) {
+    const auto used = static_cast<std::size_t>(at_ - scratch_.bytes.get());
+    const std::size_t capacity = std::max(scratch_.capacity * 2, used + n + kTypicalEvent);
+    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
+    if (used != 0) std::memcpy(bytes.get(), scratch_.bytes.get(), used);
+    scratch_.bytes = std::move(bytes);
+    scratch_.capacity = capacity;
+    at_ = scratch_.bytes.get() + used;
+    end_ = scratch_.bytes.get() + capacity;
+  }
+  void put(char c) {
+    room(1);
+    *at_++ = c;
+  }
+  void put(std::string_view text) {
+    room(text.size());
+    std::memcpy(at_, text.data(), text.size());
+    at_ += text.size();
+  }
+  void number64(std::uint64_t n) {  // room already made
+    at_ = std::to_chars(at_, at_ + kMaxNumber, n).ptr;
+  }
+
+  Scratch& scratch_;
+  char* at_;   // the next byte to write, in scratch_
+  char* end_;  // the end of scratch_'s bytes
   bool first_ = true;
 };
 
 }  // namespace
 
-void appendEventJson(const core::Event& e, std::string& out) {
-  Writer w(out);
+std::string_view eventJson(const core::Event& e) {
+  thread_local Scratch scratch;
+  Writer w(scratch);
   w.open();
   w.member64("seq", e.seq);
   w.member64("count", e.count);
-  w.enumName("transport", v1::Transport_Name(static_cast<v1::Transport>(e.transport)));
-  w.enumName("kind", v1::MessageKind_Name(static_cast<v1::MessageKind>(e.kind)));
+  w.enumMember<v1::Transport_descriptor>("transport", e.transport);
+  w.enumMember<v1::MessageKind_descriptor>("kind", e.kind);
   w.object("recognition");
-  w.enumName("method", v1::RecognitionMethod_Name(static_cast<v1::RecognitionMethod>(e.recognition)));
-  w.enumName("confidence", v1::Confidence_Name(static_cast<v1::Confidence>(e.recognition_confidence)));
+  w.enumMember<v1::RecognitionMethod_descriptor>("method", e.recognition);
+  w.enumMember<v1::Confidence_descriptor>("confidence", e.recognition_confidence);
   w.close();
-  w.enumName("verdict", v1::Verdict_Name(static_cast<v1::Verdict>(e.verdict)));
-  w.enumName("leakType", v1::LeakType_Name(static_cast<v1::LeakType>(e.leak_type)));
+  w.enumMember<v1::Verdict_descriptor>("verdict", e.verdict);
+  w.enumMember<v1::LeakType_descriptor>("leakType", e.leak_type);
   w.member("profile", e.profile);
   w.member("rule", e.rule);
   w.member("reason", e.reason);
@@ -265,7 +386,7 @@ void appendEventJson(const core::Event& e, std::string& out) {
   w.member("name", e.interface.name);
   w.member("kind", e.interface.kind);
   w.close();
-  w.enumName("direction", v1::Direction_Name(static_cast<v1::Direction>(e.direction)));
+  w.enumMember<v1::Direction_descriptor>("direction", e.direction);
   w.member("tunnel", e.tunnel);
 
   const auto& p = e.process;
@@ -293,8 +414,8 @@ void appendEventJson(const core::Event& e, std::string& out) {
 
   w.object("attribution");
   w.member("method", e.attribution.method);
-  w.enumName("confidence", v1::Confidence_Name(static_cast<v1::Confidence>(e.attribution.confidence)));
-  w.enumName("failure", v1::AttributionFailure_Name(static_cast<v1::AttributionFailure>(e.attribution.failure)));
+  w.enumMember<v1::Confidence_descriptor>("confidence", e.attribution.confidence);
+  w.enumMember<v1::AttributionFailure_descriptor>("failure", e.attribution.failure);
   w.member("detail", e.attribution.detail);
   w.close();
   if (!e.geo.country.empty() || e.geo.asn != 0) {
@@ -327,6 +448,9 @@ void appendEventJson(const core::Event& e, std::string& out) {
   w.timestamp("firstSeen", e.first_seen);
   w.timestamp("lastSeen", e.last_seen);
   w.close();
+  return w.written();
 }
+
+void appendEventJson(const core::Event& event, std::string& out) { out.append(eventJson(event)); }
 
 }  // namespace dnsleak::api

@@ -18,4 +18,8 @@ namespace dnsleak::api {
 // protobuf's output.
 void appendEventJson(const core::Event& event, std::string& out);
 
+// The same bytes, in a buffer of the calling thread's that its next call
+// overwrites: for a writer that copies them straight out.
+std::string_view eventJson(const core::Event& event);
+
 }  // namespace dnsleak::api

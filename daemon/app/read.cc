@@ -35,10 +35,9 @@ class PrintSink : public EventSink {
     if (quiet_) return;
     if (geoip_) geoip_->enrich(event);
     if (json_) {
-      line_.clear();
-      api::appendEventJson(event, line_);
-      line_.push_back('\n');
-      std::fwrite(line_.data(), 1, line_.size(), stdout);
+      const std::string_view line = api::eventJson(event);
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
     } else {
       std::string line = formatEventLine(event);
       if (event.verdict == core::Verdict::kLeak) line += "\n    " + event.reason;
@@ -52,7 +51,6 @@ class PrintSink : public EventSink {
   bool quiet_;
   const GeoIp* geoip_;
   std::uint64_t seq_ = 0;
-  std::string line_;  // reused
 };
 
 }  // namespace

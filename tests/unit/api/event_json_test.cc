@@ -49,9 +49,44 @@ TEST(EventJson, OptionalPartsLeftOutAsProtobufLeavesThem) {
   EXPECT_EQ(direct(e), viaProtobuf(e));
 }
 
+// The writer grows its buffer ahead of each member: an event many times
+// its first guess, with strings that escape to six bytes a byte, comes out
+// whole, and after what the buffer already held.
+TEST(EventJson, AnEventLargerThanTheFirstBufferIsWrittenWholeAfterWhatWasThere) {
+  core::Event e = testing::sampleEvent();
+  e.reason.assign(20'000, '\x01');  // \u0001 each: 120 kB
+  e.remediation = std::string(5'000, '"') + "\xf0\x9f\x98\x80";
+  for (int i = 0; i < 300; ++i) e.dns.answers.push_back({"answer" + std::to_string(i) + ".example", 1, 60, "192.0.2.1", {}});
+  for (int i = 0; i < 200; ++i) e.signals.push_back(std::string(40, '<'));
+  std::string out = "held before|";
+  appendEventJson(e, out);
+  EXPECT_EQ(out, "held before|" + viaProtobuf(e));
+}
+
+// Enum names come from tables read once from the descriptors: every value
+// of every enum an event carries, and one past the last, as protobuf.
+TEST(EventJson, EveryValueOfEveryEnumAsProtobufNamesIt) {
+  for (int n = 0; n <= 12; ++n) {
+    core::Event e = testing::sampleEvent();
+    e.transport = static_cast<core::Transport>(n);
+    e.kind = static_cast<core::MessageKind>(n);
+    e.recognition = static_cast<core::RecognitionMethod>(n);
+    e.recognition_confidence = static_cast<core::Confidence>(n);
+    e.verdict = static_cast<core::Verdict>(n);
+    e.leak_type = static_cast<core::LeakType>(n);
+    e.direction = static_cast<core::Direction>(n);
+    e.attribution.confidence = static_cast<core::Confidence>(n);
+    e.attribution.failure = static_cast<core::AttributionFailure>(n);
+    EXPECT_EQ(direct(e), viaProtobuf(e)) << n;
+  }
+}
+
+// Fractions shortened to 3, 6 or 9 digits; times before 1970 and either
+// side of midnight (the date is formatted once a day, the time by hand).
 TEST(EventJson, FractionsOfSecondsAsProtobufShortensThem) {
   core::Event e;
-  for (auto ns : {0ns, 1ns, 999'999'999ns, 1'000ns, 120'000ns, 5'000'000ns, 1'500'000'000ns}) {
+  for (auto ns : {0ns, 1ns, 999'999'999ns, 1'000ns, 120'000ns, 5'000'000ns, 1'500'000'000ns, -1'500'000'000ns,
+                  -86'400'000'000'001ns, 86'399'999'999'999ns}) {
     e.time = core::Timestamp(1'600'000'000s + ns);
     e.first_seen = core::Timestamp(ns);
     e.last_seen = core::Timestamp(9'000'000'000s);  // 2255: near the last nanosecond time that fits 64 bits
@@ -119,6 +154,26 @@ TEST(EventJson, EveryEscapedCodePointAsProtobufEscapesIt) {
     message.set_text(text);
     const std::string theirs = toJson(message);  // {"text":"..."}
     ASSERT_EQ("{\"text\":" + mine + "}", theirs) << std::hex << "U+" << cp;
+  }
+}
+
+// Plain text is copied sixteen bytes at a time where the processor can:
+// every byte that is not plain, at every place in and across those blocks
+// and at the end of strings of every length around them, still comes out
+// as protobuf writes it.
+TEST(EventJson, EveryOddByteAtEveryPlaceOfALongStringAsProtobufWritesIt) {
+  v1::GetMetricsResponse message;
+  for (const char* odd : {"\x01", "\x1f", "\x7f", "\"", "\\", "<", ">", "\xc3\xbc", "\xe2\x80\xa8", "\xff"}) {
+    for (std::size_t length = 1; length <= 40; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'x');
+        text.replace(at, 1, odd);
+        std::string mine;
+        appendJsonString(text, mine);
+        message.set_text(text);
+        ASSERT_EQ("{\"text\":" + mine + "}", toJson(message)) << "length " << length << " at " << at;
+      }
+    }
   }
 }
 
