@@ -20,19 +20,53 @@ std::string_view tlsFlowEventName(TlsFlowEvent e) {
 
 TlsFlows::TlsFlows(TlsFlowLimits limits) : limits_(limits) {}
 
+void TlsFlows::Recency::append(Flow& flow) {
+  flow.older = newest;
+  flow.newer = nullptr;
+  (newest ? newest->newer : oldest) = &flow;
+  newest = &flow;
+}
+
+void TlsFlows::Recency::remove(Flow& flow) {
+  (flow.older ? flow.older->newer : oldest) = flow.newer;
+  (flow.newer ? flow.newer->older : newest) = flow.older;
+  flow.older = flow.newer = nullptr;
+}
+
 void TlsFlows::erase(Map::iterator it) {
   buffered_ -= it->second.bytes();
+  recencyOf(it->second).remove(it->second);
   flows_.erase(it);
 }
 
+void TlsFlows::touch(Flow& flow, core::Timestamp now) {
+  flow.last_seen = now;
+  Recency& list = recencyOf(flow);
+  if (list.newest == &flow) return;
+  list.remove(flow);
+  list.append(flow);
+}
+
+TlsFlows::Map::iterator TlsFlows::insert(const Key& key, core::Timestamp now) {
+  if (flows_.size() >= limits_.max_flows) evictForNew();
+  auto it = flows_.emplace(key, Flow{}).first;
+  it->second.key = &it->first;
+  it->second.last_seen = now;
+  open_.append(it->second);
+  return it;
+}
+
+void TlsFlows::evictForNew() {
+  Flow* victim = closed_.oldest ? closed_.oldest : open_.oldest;
+  if (!victim) return;
+  erase(flows_.find(*victim->key));
+  counters_.add(TlsFlowEvent::kFlowEvicted);
+}
+
 void TlsFlows::expire(core::Timestamp now) {
-  last_sweep_ = now;
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    auto next = std::next(it);
-    auto idle = now - it->second.last_seen;
-    if (idle > limits_.idle_timeout || (it->second.closed && idle > limits_.closed_timeout)) erase(it);
-    it = next;
-  }
+  const auto closed_timeout = std::min<std::chrono::nanoseconds>(limits_.closed_timeout, limits_.idle_timeout);
+  while (closed_.oldest && now - closed_.oldest->last_seen > closed_timeout) erase(flows_.find(*closed_.oldest->key));
+  while (open_.oldest && now - open_.oldest->last_seen > limits_.idle_timeout) erase(flows_.find(*open_.oldest->key));
 }
 
 void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
@@ -150,8 +184,7 @@ bool TlsFlows::follows(const decode::DecodedPacket& packet, std::uint16_t& serve
 }
 
 void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t server_port, Handler& handler) {
-  // Idle timeouts are minutes long: a pass every 15 s is timely enough.
-  if (packet.time - last_sweep_ > std::chrono::seconds(15)) expire(packet.time);
+  expire(packet.time);
   const bool from_client = packet.dst_port == server_port;
   Key key = from_client ? Key{packet.src, packet.dst, packet.src_port, packet.dst_port}
                         : Key{packet.dst, packet.src, packet.dst_port, packet.src_port};
@@ -161,20 +194,14 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
   auto it = flows_.find(key);
   if (syn && from_client) {
     if (it == flows_.end()) {
-      if (flows_.size() >= limits_.max_flows) {
-        // Full even after expiry: a flood of new connections. Evict an
-        // arbitrary flow in O(1); scanning for the oldest would make every
-        // new flow cost a pass over the whole table.
-        if (packet.time - last_sweep_ >= std::chrono::seconds(5)) expire(packet.time);  // a full scan: at most every 5 s
-        if (flows_.size() >= limits_.max_flows) {
-          erase(flows_.begin());
-          counters_.add(TlsFlowEvent::kFlowEvicted);
-        }
-      }
-      it = flows_.emplace(key, Flow{}).first;
+      it = insert(key, packet.time);
     } else {
+      // The ends are reused by a new connection: a flow of its own.
       buffered_ -= it->second.bytes();
+      recencyOf(it->second).remove(it->second);
       it->second = Flow{};
+      it->second.key = &it->first;
+      open_.append(it->second);
     }
     it->second.next_seq = packet.tcp_seq + 1;
     it->second.last_seen = packet.time;
@@ -182,20 +209,13 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
   }
   if (it == flows_.end()) {
     if (packet.payload.empty()) return;  // nothing said yet: nothing to report
-    if (flows_.size() >= limits_.max_flows) {
-      if (packet.time - last_sweep_ >= std::chrono::seconds(5)) expire(packet.time);
-      if (flows_.size() >= limits_.max_flows) {
-        erase(flows_.begin());  // see above
-        counters_.add(TlsFlowEvent::kFlowEvicted);
-      }
-    }
-    it = flows_.emplace(key, Flow{}).first;
+    it = insert(key, packet.time);
     // Seen mid-stream: if the client speaks first here, its bytes may
     // still be the start of a ClientHello.
     it->second.next_seq = packet.tcp_seq;
   }
   Flow& flow = it->second;
-  flow.last_seen = packet.time;
+  touch(flow, packet.time);
 
   if (!flow.reported && !packet.payload.empty()) {
     auto ahead = static_cast<std::int32_t>(packet.tcp_seq - flow.next_seq);
@@ -224,7 +244,11 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
     // A hello still partial when the connection ends is reported too: the
     // client did try this resolver.
     if (!flow.reported && !flow.hello.empty()) report(it, packet, from_client, handler, nullptr);
-    flow.closed = true;
+    if (!flow.closed) {
+      open_.remove(flow);
+      flow.closed = true;
+      closed_.append(flow);
+    }
   }
 }
 

@@ -70,7 +70,10 @@ struct TlsFlowLimits {
 // reassembled across segments; or, when the connection was seen without
 // it, as a connection all the same. Segments of the hello that come early
 // are held (at most kMaxEarlyHelloSegments) until the gap before them
-// fills. Bounded in flows and bytes. Owned by the capture thread.
+// fills. Bounded in flows and bytes: a flow idle past its timeout goes,
+// and a full table gives up its least recently seen flow (a closed one
+// first). Both in O(1): the flows are kept in the order they were last
+// seen, open and closed apart. Owned by the capture thread.
 class TlsFlows {
  public:
   struct Report {
@@ -121,26 +124,48 @@ class TlsFlows {
     core::EarlySegments early;        // hello segments past a gap
     core::Timestamp last_seen{};
     std::unique_ptr<TlsShape> shape;  // only for connections the handler asked to follow
+    // Its place in its recency list (open or closed), and its key in the
+    // map: map nodes do not move, so these stay valid while it is held.
+    Flow* older = nullptr;
+    Flow* newer = nullptr;
+    const Key* key = nullptr;
     std::size_t bytes() const { return hello.size() + early.bytes(); }
   };
   using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
+  // Flows from the least to the most recently seen.
+  struct Recency {
+    Flow* oldest = nullptr;
+    Flow* newest = nullptr;
+    void append(Flow& flow);
+    void remove(Flow& flow);
+  };
 
   void report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
               const ClientHello* hello);
   void erase(Map::iterator it);
+  Recency& recencyOf(const Flow& flow) { return flow.closed ? closed_ : open_; }
+  // Moves a flow to the newest end of its list (after a segment, or once
+  // it closes and changes lists).
+  void touch(Flow& flow, core::Timestamp now);
+  Map::iterator insert(const Key& key, core::Timestamp now);
+  // Makes room for one flow more: the least recently seen goes.
+  void evictForNew();
   // Appends in-order hello bytes and parses; reports when the hello is
   // whole or cannot be. Returns whether the flow was reported.
   bool appendHello(Map::iterator it, const decode::DecodedPacket& packet, std::span<const std::uint8_t> bytes,
                    Handler& handler);
   // Appends the held segments the stream has reached.
   void drainEarly(Map::iterator it, const decode::DecodedPacket& packet, Handler& handler);
+  // Forgets the flows idle past their timeouts: from the oldest end, so it
+  // costs what it removes.
   void expire(core::Timestamp now);
   void followShape(Flow& flow, const decode::DecodedPacket& packet, bool from_client, Handler& handler);
 
   TlsFlowLimits limits_;
   Map flows_;
+  Recency open_;
+  Recency closed_;  // FIN or RST seen
   std::size_t buffered_ = 0;
-  core::Timestamp last_sweep_{};
   ClientHello hello_;  // reused
   core::EnumCounters<TlsFlowEvent, kTlsFlowEventCount> counters_;
   core::Counter shapes_followed_;

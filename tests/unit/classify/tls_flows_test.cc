@@ -148,5 +148,71 @@ TEST(TlsFlowsLimits, TableAndBytesStayBounded) {
   EXPECT_GT(flows.counters().get(TlsFlowEvent::kBufferLimit), 0u);
 }
 
+// A table of four, fed by hand: each client port is a connection to
+// 198.51.100.1:853, each packet at the second given.
+class TlsFlowsOrder : public ::testing::Test {
+ protected:
+  void segment(std::uint16_t port, int second, std::uint8_t flags) {
+    packets_.push_back(testing::ipTcp({"192.0.2.1", port}, {"198.51.100.1", 853}, 1, flags, {}));
+    decode::DecodedPacket p;
+    ASSERT_EQ(decode::decodeIp(packets_.back(), p), decode::DecodeStatus::kOk);
+    p.time = core::Timestamp(std::chrono::seconds(second));
+    flows_.addSegment(p, 853, recorder_);
+  }
+  bool held(std::uint16_t port) {
+    packets_.push_back(testing::ipTcp({"192.0.2.1", port}, {"198.51.100.1", 853}, 2, testing::kAck, {}));
+    decode::DecodedPacket p;
+    EXPECT_EQ(decode::decodeIp(packets_.back(), p), decode::DecodeStatus::kOk);
+    std::uint16_t server_port = 0;
+    return flows_.follows(p, server_port);
+  }
+
+  std::vector<Bytes> packets_;
+  TlsFlows flows_{{/*max_flows=*/4, /*max_buffered_bytes=*/4000, std::chrono::seconds(300),
+                   std::chrono::seconds(30)}};
+  Recorder recorder_;
+};
+
+// Full, the table gives up the flow seen least recently: not the one that
+// just opened (unordered_map's begin() often is), not one still talking.
+TEST_F(TlsFlowsOrder, AFullTableGivesUpTheFlowSeenLeastRecently) {
+  for (std::uint16_t port = 1; port <= 4; ++port) segment(port, port, testing::kSyn);
+  segment(1, 5, testing::kAck);  // port 1 talks again: port 2 is now the least recent
+  segment(5, 6, testing::kSyn);
+  EXPECT_EQ(flows_.flowCount(), 4u);
+  EXPECT_EQ(flows_.counters().get(TlsFlowEvent::kFlowEvicted), 1u);
+  EXPECT_FALSE(held(2));
+  for (std::uint16_t port : {1, 3, 4, 5}) EXPECT_TRUE(held(port)) << port;
+  segment(6, 7, testing::kSyn);  // then port 3
+  EXPECT_FALSE(held(3));
+  EXPECT_TRUE(held(6));
+}
+
+TEST_F(TlsFlowsOrder, AClosedFlowGoesBeforeAnOpenOneOlderThanIt) {
+  for (std::uint16_t port = 1; port <= 4; ++port) segment(port, port, testing::kSyn);
+  segment(3, 5, testing::kAck | testing::kFin);
+  segment(5, 6, testing::kSyn);
+  EXPECT_FALSE(held(3));
+  for (std::uint16_t port : {1, 2, 4, 5}) EXPECT_TRUE(held(port)) << port;
+}
+
+// Idle flows go when a later packet comes: a closed one after 30 s, an
+// open one after 300 s.
+TEST_F(TlsFlowsOrder, IdleFlowsGoAfterTheirTimeouts) {
+  segment(1, 0, testing::kSyn);
+  segment(2, 0, testing::kSyn);
+  segment(2, 1, testing::kAck | testing::kRst);
+  segment(3, 20, testing::kSyn);
+  EXPECT_EQ(flows_.flowCount(), 3u);
+  segment(3, 40, testing::kAck);  // 39 s after port 2 closed
+  EXPECT_FALSE(held(2));
+  EXPECT_TRUE(held(1));
+  segment(3, 301, testing::kAck);  // 301 s after port 1 was last seen
+  EXPECT_FALSE(held(1));
+  EXPECT_TRUE(held(3));
+  EXPECT_EQ(flows_.flowCount(), 1u);
+  EXPECT_EQ(flows_.counters().get(TlsFlowEvent::kFlowEvicted), 0u);  // expired, not evicted
+}
+
 }  // namespace
 }  // namespace dnsleak::classify
