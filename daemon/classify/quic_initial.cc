@@ -257,21 +257,19 @@ QuicInitialStatus decryptClientInitial(Bytes d, QuicInitial& out, Bytes key_dcid
 
 QuicHellos::QuicHellos(QuicHelloLimits limits) : limits_(limits) {}
 
+void QuicHellos::erase(Flow& flow) {
+  arrival_.remove(flow);
+  flows_.erase(flows_.find(*flow.key));
+}
+
 void QuicHellos::expire(core::Timestamp now) {
-  last_sweep_ = now;
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    if (now - it->second.first_seen > limits_.timeout) {
-      it = flows_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  while (arrival_.oldest() && now - arrival_.oldest()->first_seen > limits_.timeout) erase(*arrival_.oldest());
 }
 
 const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client, std::uint16_t client_port,
                                    const core::IpAddress& server, std::uint16_t server_port, core::Timestamp now,
                                    bool* was_initial) {
-  if (now - last_sweep_ >= std::chrono::seconds(1)) expire(now);
+  expire(now);
   Key key{client, server, client_port, server_port};  // client first
   auto it = flows_.find(key);
   auto decrypted = decryptClientInitial(datagram, initial_);
@@ -289,12 +287,14 @@ const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client
   }
   if (it == flows_.end()) {
     if (flows_.size() >= limits_.max_connections) {
-      flows_.erase(flows_.begin());  // a flood: an arbitrary one goes, in O(1)
+      erase(*arrival_.oldest());  // a flood: the connection seen first goes
       counters_.add(QuicFlowEvent::kFlowEvicted);
     }
     it = flows_.emplace(std::move(key), Flow{}).first;
     it->second.first_seen = now;
     it->second.key_dcid = initial_.dcid;
+    it->second.key = &it->first;
+    arrival_.append(it->second);
   }
   Flow& flow = it->second;
   if (flow.done) return nullptr;

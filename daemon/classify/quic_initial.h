@@ -14,6 +14,7 @@
 #include "core/event.h"
 #include "core/flow_key.h"
 #include "core/ip_address.h"
+#include "core/recency_list.h"
 
 namespace dnsleak::classify {
 
@@ -82,7 +83,9 @@ std::string_view quicFlowEventName(QuicFlowEvent e);
 // Puts the CRYPTO stream of a connection's client Initials together (a
 // post-quantum ClientHello spans two packets, and frames come out of
 // order) and gives the ClientHello once, the first time it is whole.
-// Bounded in connections and bytes. Owned by the capture thread.
+// Bounded in connections and bytes: past max_connections the connection
+// seen first goes, and each goes `timeout` after its first Initial (in the
+// order they came: no scans). Owned by the capture thread.
 struct QuicHelloLimits {
   std::size_t max_connections = 512;  // each holds at most kMaxClientHello bytes
   std::chrono::seconds timeout{30};
@@ -113,12 +116,16 @@ class QuicHellos {
     bool done = false;
     core::Timestamp first_seen{};
     std::vector<std::uint8_t> key_dcid;  // the DCID of the first Initial, which the keys stay derived from
+    // Its place in arrival_ and its key in flows_ (whose nodes do not move).
+    core::RecencyLinks<Flow> arrival;
+    const Key* key = nullptr;
   };
   void expire(core::Timestamp now);
+  void erase(Flow& flow);
 
   QuicHelloLimits limits_;
   std::unordered_map<Key, Flow, core::FlowKeyHash> flows_;
-  core::Timestamp last_sweep_{};
+  core::RecencyList<Flow, &Flow::arrival> arrival_;  // by first_seen, the earliest first
   QuicInitial initial_;  // reused
   ClientHello hello_;
   core::EnumCounters<QuicFlowEvent, kQuicFlowEventCount> counters_;

@@ -24,30 +24,27 @@ TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now)
   auto it = flows_.find(key);
   if (it != flows_.end()) return it->second;
   if (flows_.size() >= limits_.max_flows) {
-    if (now - last_sweep_ >= std::chrono::seconds(1)) expire(now);  // a full scan: at most once a second
-    if (flows_.size() >= limits_.max_flows) {
-      // Still full of live flows: a flood. Push out an arbitrary one in
-      // O(1); a scan for the oldest would cost every new flow a pass over
-      // the table.
-      auto victim = flows_.begin();
-      buffered_ -= victim->second.bytes();
-      flows_.erase(victim);
-      counters_.add(TcpStreamEvent::kFlowEvicted);
-    }
+    // Full of live flows: a flood. The direction seen least recently goes.
+    Flow& victim = *recency_.oldest();
+    buffered_ -= victim.bytes();
+    recency_.remove(victim);
+    flows_.erase(flows_.find(*victim.key));
+    counters_.add(TcpStreamEvent::kFlowEvicted);
   }
-  return flows_[key];
+  it = flows_.try_emplace(key).first;
+  it->second.key = &it->first;
+  it->second.last_seen = now;
+  recency_.append(it->second);
+  return it->second;
 }
 
 void TcpDnsStreams::expire(core::Timestamp now) {
-  last_sweep_ = now;
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    if (now - it->second.last_seen > limits_.idle_timeout) {
-      buffered_ -= it->second.bytes();
-      it = flows_.erase(it);
-      counters_.add(TcpStreamEvent::kFlowEvicted);
-    } else {
-      ++it;
-    }
+  while (Flow* oldest = recency_.oldest()) {
+    if (now - oldest->last_seen <= limits_.idle_timeout) break;
+    buffered_ -= oldest->bytes();
+    recency_.remove(*oldest);
+    flows_.erase(flows_.find(*oldest->key));
+    counters_.add(TcpStreamEvent::kFlowEvicted);
   }
 }
 
@@ -55,6 +52,7 @@ void TcpDnsStreams::erase(const Key& key) {
   auto it = flows_.find(key);
   if (it == flows_.end()) return;
   buffered_ -= it->second.bytes();
+  recency_.remove(it->second);
   flows_.erase(it);
 }
 
@@ -103,7 +101,7 @@ void TcpDnsStreams::setPending(Flow& flow, std::span<const std::uint8_t> bytes) 
 }
 
 void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandler& on_message) {
-  if (packet.time - last_sweep_ > limits_.idle_timeout) expire(packet.time);
+  expire(packet.time);
 
   Key key{packet.src, packet.dst, packet.src_port, packet.dst_port};
   bool closing = (packet.tcp_flags & (decode::kTcpFin | decode::kTcpRst)) != 0;
@@ -114,6 +112,7 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
     dropEarly(flow);
     flow.next_seq = packet.tcp_seq + 1;
     flow.last_seen = packet.time;
+    recency_.touch(flow);
     return;
   }
   if (packet.payload.empty()) {
@@ -127,6 +126,7 @@ void TcpDnsStreams::addSegment(const decode::DecodedPacket& packet, MessageHandl
   bool is_new = flows_.find(key) == flows_.end();
   Flow& flow = flowFor(key, packet.time);
   flow.last_seen = packet.time;
+  recency_.touch(flow);
   std::span<const std::uint8_t> data = packet.payload;
   if (is_new) {
     // Seen mid-stream: assume the segment starts a message, the common case

@@ -11,6 +11,7 @@
 #include "core/early_segments.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/recency_list.h"
 #include "decode/packet.h"
 
 namespace dnsleak::classify {
@@ -40,8 +41,10 @@ struct TcpStreamLimits {
 // by a 2-byte length) per direction of each connection: several messages in
 // one segment and one message over several segments both come out as whole
 // messages. Bounded: at most max_flows directions, each holding at most one
-// partial message (< 64 KiB + 2), and max_buffered_bytes in all. Owned by
-// the capture thread.
+// partial message (< 64 KiB + 2), and max_buffered_bytes in all; past
+// max_flows the direction seen least recently goes, and idle ones go from
+// the oldest end (a list in the order they were last seen: no scans).
+// Owned by the capture thread.
 //
 // In-order segments are appended, retransmitted bytes skipped; a segment
 // that comes early is held (at most kMaxEarlySegments per direction, within
@@ -80,6 +83,9 @@ class TcpDnsStreams {
     std::vector<std::uint8_t> pending;  // bytes of an incomplete message
     core::EarlySegments early;          // segments past a gap, waiting for it to fill
     core::Timestamp last_seen{};
+    // Its place in recency_ and its key in flows_ (whose nodes do not move).
+    core::RecencyLinks<Flow> recency;
+    const Key* key = nullptr;
     std::size_t bytes() const { return pending.size() + early.bytes(); }
   };
 
@@ -96,7 +102,7 @@ class TcpDnsStreams {
 
   TcpStreamLimits limits_;
   std::unordered_map<Key, Flow, core::FlowKeyHash> flows_;
-  core::Timestamp last_sweep_{};
+  core::RecencyList<Flow, &Flow::recency> recency_;  // least recently seen first
   std::size_t buffered_ = 0;  // sum of every flow's bytes()
   core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount> counters_;
 };

@@ -20,31 +20,10 @@ std::string_view tlsFlowEventName(TlsFlowEvent e) {
 
 TlsFlows::TlsFlows(TlsFlowLimits limits) : limits_(limits) {}
 
-void TlsFlows::Recency::append(Flow& flow) {
-  flow.older = newest;
-  flow.newer = nullptr;
-  (newest ? newest->newer : oldest) = &flow;
-  newest = &flow;
-}
-
-void TlsFlows::Recency::remove(Flow& flow) {
-  (flow.older ? flow.older->newer : oldest) = flow.newer;
-  (flow.newer ? flow.newer->older : newest) = flow.older;
-  flow.older = flow.newer = nullptr;
-}
-
 void TlsFlows::erase(Map::iterator it) {
   buffered_ -= it->second.bytes();
   recencyOf(it->second).remove(it->second);
   flows_.erase(it);
-}
-
-void TlsFlows::touch(Flow& flow, core::Timestamp now) {
-  flow.last_seen = now;
-  Recency& list = recencyOf(flow);
-  if (list.newest == &flow) return;
-  list.remove(flow);
-  list.append(flow);
 }
 
 TlsFlows::Map::iterator TlsFlows::insert(const Key& key, core::Timestamp now) {
@@ -57,16 +36,18 @@ TlsFlows::Map::iterator TlsFlows::insert(const Key& key, core::Timestamp now) {
 }
 
 void TlsFlows::evictForNew() {
-  Flow* victim = closed_.oldest ? closed_.oldest : open_.oldest;
+  Flow* victim = closed_.oldest() ? closed_.oldest() : open_.oldest();
   if (!victim) return;
   erase(flows_.find(*victim->key));
   counters_.add(TlsFlowEvent::kFlowEvicted);
 }
 
 void TlsFlows::expire(core::Timestamp now) {
-  const auto closed_timeout = std::min<std::chrono::nanoseconds>(limits_.closed_timeout, limits_.idle_timeout);
-  while (closed_.oldest && now - closed_.oldest->last_seen > closed_timeout) erase(flows_.find(*closed_.oldest->key));
-  while (open_.oldest && now - open_.oldest->last_seen > limits_.idle_timeout) erase(flows_.find(*open_.oldest->key));
+  auto forget = [&](Recency& list, std::chrono::nanoseconds timeout) {
+    while (list.oldest() && now - list.oldest()->last_seen > timeout) erase(flows_.find(*list.oldest()->key));
+  };
+  forget(closed_, std::min<std::chrono::nanoseconds>(limits_.closed_timeout, limits_.idle_timeout));
+  forget(open_, limits_.idle_timeout);
 }
 
 void TlsFlows::report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
@@ -215,7 +196,8 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
     it->second.next_seq = packet.tcp_seq;
   }
   Flow& flow = it->second;
-  touch(flow, packet.time);
+  flow.last_seen = packet.time;
+  recencyOf(flow).touch(flow);
 
   if (!flow.reported && !packet.payload.empty()) {
     auto ahead = static_cast<std::int32_t>(packet.tcp_seq - flow.next_seq);

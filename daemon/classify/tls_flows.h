@@ -16,6 +16,7 @@
 #include "core/early_segments.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/recency_list.h"
 #include "decode/packet.h"
 
 namespace dnsleak::classify {
@@ -126,27 +127,17 @@ class TlsFlows {
     std::unique_ptr<TlsShape> shape;  // only for connections the handler asked to follow
     // Its place in its recency list (open or closed), and its key in the
     // map: map nodes do not move, so these stay valid while it is held.
-    Flow* older = nullptr;
-    Flow* newer = nullptr;
+    core::RecencyLinks<Flow> recency;
     const Key* key = nullptr;
     std::size_t bytes() const { return hello.size() + early.bytes(); }
   };
   using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
-  // Flows from the least to the most recently seen.
-  struct Recency {
-    Flow* oldest = nullptr;
-    Flow* newest = nullptr;
-    void append(Flow& flow);
-    void remove(Flow& flow);
-  };
+  using Recency = core::RecencyList<Flow, &Flow::recency>;  // least recently seen first
 
   void report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,
               const ClientHello* hello);
   void erase(Map::iterator it);
   Recency& recencyOf(const Flow& flow) { return flow.closed ? closed_ : open_; }
-  // Moves a flow to the newest end of its list (after a segment, or once
-  // it closes and changes lists).
-  void touch(Flow& flow, core::Timestamp now);
   Map::iterator insert(const Key& key, core::Timestamp now);
   // Makes room for one flow more: the least recently seen goes.
   void evictForNew();

@@ -131,6 +131,35 @@ TEST(QuicInitial, LaterInitialUnderTheServersDcidKeepsTheFirstKeys) {
   EXPECT_EQ(hellos.counters().get(QuicFlowEvent::kDecryptFailed), 0u);
 }
 
+// Full, the table gives up the connection whose first Initial came first
+// (not the newest, as unordered_map's begin() often is): the others' hellos,
+// begun before and completed after, still come out. Each goes `timeout`
+// after its first Initial.
+TEST(QuicInitial, AFullTableGivesUpTheConnectionSeenFirst) {
+  QuicHellos hellos({/*max_connections=*/2, std::chrono::seconds(30)});
+  auto client = *core::IpAddress::parse("192.0.2.1"), server = *core::IpAddress::parse("198.51.100.1");
+  auto dcid = [](std::uint8_t n) { return testing::Bytes{n, 1, 2, 3, 4, 5, 6, 7}; };
+  auto half = [&](std::uint8_t n, bool first) {
+    return testing::quicInitial(dcid(n), "c" + std::to_string(n) + ".example", {"h3"}, {}, first ? 0 : 900,
+                                first ? 900 : SIZE_MAX, 1216);
+  };
+  auto at = [](int second) { return core::Timestamp(std::chrono::seconds(second)); };
+  for (std::uint8_t n = 1; n <= 3; ++n) EXPECT_EQ(hellos.add(half(n, true), client, n, server, 443, at(n)), nullptr);
+  EXPECT_EQ(hellos.counters().get(QuicFlowEvent::kFlowEvicted), 1u);
+  for (std::uint8_t n = 2; n <= 3; ++n) {
+    const ClientHello* hello = hellos.add(half(n, false), client, n, server, 443, at(4));
+    ASSERT_NE(hello, nullptr) << int(n);
+    EXPECT_EQ(hello->sni, "c" + std::to_string(n) + ".example");
+  }
+  EXPECT_EQ(hellos.add(half(1, false), client, 1, server, 443, at(5)), nullptr);  // its first half went
+  EXPECT_EQ(hellos.counters().get(QuicFlowEvent::kFlowEvicted), 2u);              // and port 2 with it
+  EXPECT_EQ(hellos.add(half(4, true), client, 4, server, 443, at(34)), nullptr);  // 31 s after port 3's first
+  EXPECT_EQ(hellos.connections(), 2u);
+  EXPECT_EQ(hellos.add(half(5, true), client, 5, server, 443, at(36)), nullptr);  // 31 s after port 1's
+  EXPECT_EQ(hellos.connections(), 2u);
+  EXPECT_EQ(hellos.counters().get(QuicFlowEvent::kFlowEvicted), 2u);  // expired, not evicted
+}
+
 TEST(QuicInitial, UnknownVersionsAndShortHeadersAreNotInitials) {
   QuicInitialKeys keys;
   EXPECT_FALSE(deriveClientInitialKeys(0xfaceb002, hex("0102"), keys));  // mvfst: its own salt

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,37 @@ TEST(TcpDnsStreamsLimits, FlowTableStaysBounded) {
     EXPECT_LE(streams.flowCount(), 8u);
   }
   EXPECT_GE(streams.counters().get(TcpStreamEvent::kFlowEvicted), 92u);
+}
+
+// Full, the table gives up the direction seen least recently: the others'
+// messages, begun before it and completed after, still come out.
+TEST(TcpDnsStreamsLimits, AFullTableGivesUpTheDirectionSeenLeastRecently) {
+  TcpDnsStreams streams({/*max_flows=*/4, std::chrono::seconds(60)});
+  Collector collector;
+  std::vector<Bytes> packets;
+  std::vector<Bytes> messages;
+  for (int n = 1; n <= 5; ++n) {
+    messages.push_back(testing::tcpFramed(DnsBuilder::query(1, "p" + std::to_string(n) + ".example", 1).build()));
+  }
+  auto send = [&](std::uint16_t port, int second, std::size_t from, std::size_t to) {
+    const Bytes& m = messages[port - 1];
+    packets.push_back(testing::ipTcp({"192.0.2.1", port}, {"198.51.100.1", 53}, static_cast<std::uint32_t>(1 + from),
+                                     testing::kAck, Bytes(m.begin() + from, m.begin() + to)));
+    decode::DecodedPacket p;
+    ASSERT_EQ(decode::decodeIp(packets.back(), p), decode::DecodeStatus::kOk);
+    p.time = core::Timestamp(std::chrono::seconds(second));
+    streams.addSegment(p, collector);
+  };
+  for (std::uint16_t port = 1; port <= 4; ++port) send(port, port, 0, 6);  // each begins its message
+  send(1, 5, 6, 9);                                                         // port 1 again: port 2 is the least recent
+  send(5, 6, 0, 6);                                                         // a fifth: one goes
+  EXPECT_EQ(streams.counters().get(TcpStreamEvent::kFlowEvicted), 1u);
+  for (std::uint16_t port : {1, 3, 4, 5, 2}) send(port, 7, port == 1 ? 9 : 6, messages[port - 1].size());
+  ASSERT_GE(collector.names.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(collector.names.begin(), collector.names.begin() + 4),
+            (std::vector<std::string>{"p1.example", "p3.example", "p4.example", "p5.example"}));
+  // Port 2's rest, seen anew mid-message, makes no message of its name.
+  EXPECT_EQ(std::count(collector.names.begin(), collector.names.end(), "p2.example"), 0);
 }
 
 TEST(TcpDnsStreamsLimits, BufferedBytesStayWithinTheBudget) {
