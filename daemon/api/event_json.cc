@@ -9,11 +9,11 @@
 #include <cstring>
 #include <ctime>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "api/convert.h"
 #include "core/ip_address.h"
+#include "core/scratch_cursor.h"
 
 #include "dnsleak/v1/dnsleak.pb.h"
 
@@ -50,27 +50,15 @@ std::string_view enumText(Enum value) {
   return names[static_cast<int>(value)];
 }
 
-// The bytes an event is written into: this thread's, reused by every
-// call, grown by doubling and never cleared (std::string would zero every
-// byte it grows by).
-struct Scratch {
-  std::unique_ptr<char[]> bytes;
-  std::size_t capacity = 0;
-};
-
 // The writer for one event: `key` starts each member with its separator.
 // It writes through a cursor, made room for ahead of each member by the
 // most that member can take, so no byte is checked against the capacity on
 // its own.
 class Writer {
  public:
-  explicit Writer(Scratch& scratch) : scratch_(scratch), at_(scratch.bytes.get()), end_(at_ + scratch.capacity) {
-    room(kTypicalEvent);
-  }
+  explicit Writer(core::ScratchBytes& scratch) : out_(scratch, kTypicalEvent) {}
 
-  std::string_view written() const {
-    return {scratch_.bytes.get(), static_cast<std::size_t>(at_ - scratch_.bytes.get())};
-  }
+  std::string_view written() const { return out_.written(); }
   void open() {
     put('{');
     first_ = true;
@@ -84,13 +72,13 @@ class Writer {
   // constant and its copy a few moves.
   [[gnu::always_inline]] void key(std::string_view name) {
     room(name.size() + 4);
-    if (!first_) *at_++ = ',';
+    if (!first_) *out_.at++ = ',';
     first_ = false;
-    *at_++ = '"';
-    std::memcpy(at_, name.data(), name.size());
-    at_ += name.size();
-    *at_++ = '"';
-    *at_++ = ':';
+    *out_.at++ = '"';
+    std::memcpy(out_.at, name.data(), name.size());
+    out_.at += name.size();
+    *out_.at++ = '"';
+    *out_.at++ = ':';
   }
   [[gnu::always_inline]] void member(std::string_view name, std::string_view text) {
     key(name);
@@ -103,9 +91,9 @@ class Writer {
   [[gnu::always_inline]] void member64(std::string_view name, std::uint64_t number) {  // as a string, as the mapping says
     key(name);
     room(kMaxNumber + 2);
-    *at_++ = '"';
+    *out_.at++ = '"';
     number64(number);
-    *at_++ = '"';
+    *out_.at++ = '"';
   }
   [[gnu::always_inline]] void flag(std::string_view name, bool value) {
     key(name);
@@ -122,10 +110,10 @@ class Writer {
     }
     key(name);
     room(text.size() + 2);
-    *at_++ = '"';
-    std::memcpy(at_, text.data(), text.size());
-    at_ += text.size();
-    *at_++ = '"';
+    *out_.at++ = '"';
+    std::memcpy(out_.at, text.data(), text.size());
+    out_.at += text.size();
+    *out_.at++ = '"';
   }
   // A nested message: `key` then open; members; close.
   [[gnu::always_inline]] void object(std::string_view name) {
@@ -153,7 +141,7 @@ class Writer {
 
   void string(std::string_view text) {
     room(maxJsonStringBytes(text.size()));
-    at_ = writeJsonString(text, at_);
+    out_.at = writeJsonString(text, out_.at);
   }
 
   // protobuf's form: whole seconds, or 3, 6 or 9 digits of fraction.
@@ -168,12 +156,12 @@ class Writer {
       nanos /= 1000;
       width = 6;
     }
-    *at_ = '.';
+    *out_.at = '.';
     for (int i = width; i >= 1; --i) {
-      at_[i] = static_cast<char>('0' + nanos % 10);
+      out_.at[i] = static_cast<char>('0' + nanos % 10);
       nanos /= 10;
     }
-    at_ += width + 1;
+    out_.at += width + 1;
   }
 
   void timestamp(std::string_view name, core::Timestamp t) {
@@ -203,18 +191,18 @@ class Writer {
       cached_day = day;
     }
     room(date_length + 9);
-    *at_++ = '"';
-    std::memcpy(at_, date, date_length);
-    at_ += date_length;
+    *out_.at++ = '"';
+    std::memcpy(out_.at, date, date_length);
+    out_.at += date_length;
     const auto two = [&](std::int64_t n) {
-      at_[0] = static_cast<char>('0' + n / 10);
-      at_[1] = static_cast<char>('0' + n % 10);
-      at_ += 2;
+      out_.at[0] = static_cast<char>('0' + n / 10);
+      out_.at[1] = static_cast<char>('0' + n % 10);
+      out_.at += 2;
     };
     two(of_day / 3600);
-    *at_++ = ':';
+    *out_.at++ = ':';
     two(of_day / 60 % 60);
-    *at_++ = ':';
+    *out_.at++ = ':';
     two(of_day % 60);
     appendFraction(nanos);
     put("Z\"");
@@ -238,11 +226,11 @@ class Writer {
     // An address's text needs no escape: written straight in.
     key("address");
     room(core::kMaxAddressText + 2);
-    *at_++ = '"';
-    at_ += ep.address.isV4()   ? core::formatIpv4(ep.address.bytes().data(), at_)
-           : ep.address.isV6() ? core::formatIpv6(ep.address.bytes().data(), at_)
+    *out_.at++ = '"';
+    out_.at += ep.address.isV4()   ? core::formatIpv4(ep.address.bytes().data(), out_.at)
+           : ep.address.isV6() ? core::formatIpv6(ep.address.bytes().data(), out_.at)
                                : 0;
-    *at_++ = '"';
+    *out_.at++ = '"';
     member("port", ep.port);
     close();
   }
@@ -270,43 +258,21 @@ class Writer {
   static constexpr std::size_t kTypicalEvent = 4096;
   static constexpr std::size_t kMaxNumber = 20;  // digits of 2^64 - 1
 
-  // Makes room for `n` more bytes at the cursor.
-  void room(std::size_t n) {
-    if (static_cast<std::size_t>(end_ - at_) < n) grow(n);
-  }
-  void grow(std::size_t n) {
-    const auto used = static_cast<std::size_t>(at_ - scratch_.bytes.get());
-    const std::size_t capacity = std::max(scratch_.capacity * 2, used + n + kTypicalEvent);
-    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
-    if (used != 0) std::memcpy(bytes.get(), scratch_.bytes.get(), used);
-    scratch_.bytes = std::move(bytes);
-    scratch_.capacity = capacity;
-    at_ = scratch_.bytes.get() + used;
-    end_ = scratch_.bytes.get() + capacity;
-  }
-  void put(char c) {
-    room(1);
-    *at_++ = c;
-  }
-  void put(std::string_view text) {
-    room(text.size());
-    std::memcpy(at_, text.data(), text.size());
-    at_ += text.size();
-  }
+  void room(std::size_t n) { out_.room(n); }
+  void put(char c) { out_.put(c); }
+  void put(std::string_view text) { out_.put(text); }
   void number64(std::uint64_t n) {  // room already made
-    at_ = std::to_chars(at_, at_ + kMaxNumber, n).ptr;
+    out_.at = std::to_chars(out_.at, out_.at + kMaxNumber, n).ptr;
   }
 
-  Scratch& scratch_;
-  char* at_;   // the next byte to write, in scratch_
-  char* end_;  // the end of scratch_'s bytes
+  core::ScratchCursor out_;
   bool first_ = true;
 };
 
 }  // namespace
 
 std::string_view eventJson(const core::Event& e) {
-  thread_local Scratch scratch;
+  thread_local core::ScratchBytes scratch;
   Writer w(scratch);
   w.open();
   w.member64("seq", e.seq);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/scratch_cursor.h"
+
 namespace dnsleak::store {
 
 std::uint32_t StringTable::intern(std::string_view text) {
@@ -33,22 +35,17 @@ constexpr std::uint8_t kVersion = 1;
 
 class Writer {
  public:
-  Writer(std::string& out, StringTable& strings) : out_(out), strings_(strings) {}
+  Writer(core::ScratchBytes& scratch, StringTable& strings) : out_(scratch, kTypicalEvent), strings_(strings) {}
+
+  std::string_view written() const { return out_.written(); }
 
   void u(std::uint64_t v) {
-    // Most values are one byte (counts, flags, enums, string ids below 64).
-    if (v < 0x80) {
-      out_.push_back(static_cast<char>(v));
-      return;
-    }
-    char bytes[10];
-    std::size_t n = 0;
+    out_.room(kMaxVarint);
     while (v >= 0x80) {
-      bytes[n++] = static_cast<char>(v | 0x80);
+      *out_.at++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    bytes[n++] = static_cast<char>(v);
-    out_.append(bytes, n);
+    *out_.at++ = static_cast<char>(v);
   }
   void i(std::int64_t v) { u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
   // A whole number below 2^53 (most figures) as a varint, 2n + 1; any
@@ -58,11 +55,11 @@ class Writer {
     u(0);
     char bytes[sizeof v];
     std::memcpy(bytes, &v, sizeof v);
-    out_.append(bytes, sizeof v);
+    out_.put(std::string_view(bytes, sizeof v));
   }
   void inlineText(std::string_view s) {
     u(static_cast<std::uint64_t>(s.size()) << 1);
-    out_.append(s);
+    out_.put(s);
   }
   void shared(std::string_view s) {
     if (s.empty()) return u(0);
@@ -71,14 +68,18 @@ class Writer {
   }
   void endpoint(const core::Endpoint& ep) {
     auto family = ep.address.family();
-    out_.push_back(static_cast<char>(family));
-    if (family == core::IpAddress::Family::kV4) out_.append(reinterpret_cast<const char*>(ep.address.bytes().data()), 4);
-    if (family == core::IpAddress::Family::kV6) out_.append(reinterpret_cast<const char*>(ep.address.bytes().data()), 16);
+    out_.put(static_cast<char>(family));
+    const auto* bytes = reinterpret_cast<const char*>(ep.address.bytes().data());
+    if (family == core::IpAddress::Family::kV4) out_.put(std::string_view(bytes, 4));
+    if (family == core::IpAddress::Family::kV6) out_.put(std::string_view(bytes, 16));
     u(ep.port);
   }
 
  private:
-  std::string& out_;
+  static constexpr std::size_t kTypicalEvent = 1024;
+  static constexpr std::size_t kMaxVarint = 10;
+
+  core::ScratchCursor out_;
   StringTable& strings_;
 };
 
@@ -189,9 +190,8 @@ void pack(const core::Event& e, StringTable& strings, std::string_view previous_
   out.last_seen = e.last_seen;
   out.verdict = e.verdict;
   // Written into a buffer that stays warm, then copied once at its size.
-  thread_local std::string buffer;
-  buffer.clear();
-  Writer w(buffer, strings);
+  thread_local core::ScratchBytes scratch;
+  Writer w(scratch, strings);
   w.u(kVersion);
   w.i(nanos(e.time));
   w.i(nanos(e.first_seen) - nanos(e.time));
@@ -306,8 +306,9 @@ void pack(const core::Event& e, StringTable& strings, std::string_view previous_
     w.shared(x.text);
   }
   // A reused buffer much larger than this event is let go.
-  if (out.bytes.capacity() > buffer.size() * 2) std::string().swap(out.bytes);
-  out.bytes.assign(buffer);
+  const std::string_view packed = w.written();
+  if (out.bytes.capacity() > packed.size() * 2) std::string().swap(out.bytes);
+  out.bytes.assign(packed);
 }
 
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& e) {

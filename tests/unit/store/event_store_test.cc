@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include <thread>
 
 namespace dnsleak::store {
@@ -148,6 +151,20 @@ TEST(EventStore, NoFoldingIntoAnEvictedEventOrWithAZeroWindow) {
   EXPECT_EQ(store.appendOrFold(at(4, "z"), "z", std::chrono::seconds(0)), 5u);
   EXPECT_EQ(store.appendOrFold(at(5, "z"), "z", std::chrono::seconds(0)), 6u);
   EXPECT_EQ(store.stats().folded, 0u);
+}
+
+// Keys are hashed, not kept: keys that differ only in the bytes a word
+// pads with, or by a byte anywhere, are still told apart.
+TEST(EventStore, KeysThatDifferOnlySlightlyDoNotFold) {
+  EventStore store(30'000);
+  const auto window = std::chrono::seconds(60);
+  std::vector<std::string> keys = {"x", std::string("x\0", 2), std::string("x\0\0\0\0\0\0\0", 8), "", "12345678",
+                                   "123456789"};
+  for (int i = 0; i < 20'000; ++i) keys.push_back("full-tunnel/plain-dns|curl|/usr/bin/curl|198.51.100.53:53|n" +
+                                                  std::to_string(i) + ".example|2");
+  for (const auto& key : keys) store.appendOrFold(at(0, "a"), key, window);
+  EXPECT_EQ(store.stats().folded, 0u);
+  EXPECT_EQ(store.stats().size, keys.size());
 }
 
 TEST(EventStore, ZeroCapacityIsRefused) { EXPECT_THROW(EventStore(0), std::invalid_argument); }
