@@ -1,5 +1,6 @@
 // dnsleakctl: asks dnsleakd for its status, streams its events, pulls reports.
 
+#include <absl/synchronization/mutex.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -35,6 +36,10 @@ bool unknownCommand(int argc, char** argv, std::string& word) {
 
 int main(int argc, char** argv) {
   using namespace dnsleak::client;
+  // Debian's Abseil keeps a global lock-order graph for every absl::Mutex
+  // gRPC takes (its debug checks): a cost per message for a watch, and
+  // nothing dnsleakctl needs. As the daemon does.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CommonOptions common;
   if (const char* env = std::getenv("DNSLEAK_SOCKET"); env && *env) common.socket = env;
   WatchOptions watch;
