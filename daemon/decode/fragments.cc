@@ -78,21 +78,19 @@ bool FragmentReassembler::parse(std::span<const std::uint8_t> packet, Piece& p) 
 
 void FragmentReassembler::drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, FragmentEvent why) {
   buffered_ -= it->second.payload.size();
+  arrival_.remove(it->second);
   datagrams_.erase(it);
   counters_.add(why);
 }
 
 void FragmentReassembler::expire(core::Timestamp now) {
-  last_sweep_ = now;
-  for (auto it = datagrams_.begin(); it != datagrams_.end();) {
-    auto next = std::next(it);
-    if (now - it->second.first_seen > limits_.timeout) drop(it, FragmentEvent::kExpired);
-    it = next;
+  while (arrival_.oldest() && now - arrival_.oldest()->first_seen > limits_.timeout) {
+    drop(datagrams_.find(*arrival_.oldest()->key), FragmentEvent::kExpired);
   }
 }
 
 std::span<const std::uint8_t> FragmentReassembler::add(std::span<const std::uint8_t> ip_packet, core::Timestamp now) {
-  if (now - last_sweep_ > std::chrono::seconds(1)) expire(now);
+  expire(now);
   Piece p;
   if (!parse(ip_packet, p)) {
     counters_.add(FragmentEvent::kMalformed);
@@ -114,14 +112,14 @@ std::span<const std::uint8_t> FragmentReassembler::add(std::span<const std::uint
   }
 
   if (it == datagrams_.end()) {
+    // Full: a flood of fragments. The datagram that came first goes.
     if (datagrams_.size() >= limits_.max_datagrams) {
-      if (now - last_sweep_ >= std::chrono::seconds(1)) expire(now);  // a full scan: at most once a second
-      // Still full: a flood of fragments. An arbitrary datagram goes, in
-      // O(1), rather than a scan for the oldest on every new one.
-      if (datagrams_.size() >= limits_.max_datagrams) drop(datagrams_.begin(), FragmentEvent::kEvicted);
+      drop(datagrams_.find(*arrival_.oldest()->key), FragmentEvent::kEvicted);
     }
     it = datagrams_.emplace(p.key, Datagram{}).first;
     it->second.first_seen = now;
+    it->second.key = &it->first;
+    arrival_.append(it->second);
   }
   Datagram& d = it->second;
 
@@ -150,9 +148,9 @@ std::span<const std::uint8_t> FragmentReassembler::add(std::span<const std::uint
   if (end > d.payload.size()) {
     std::size_t growth = end - d.payload.size();
     while (buffered_ + growth > limits_.max_bytes && datagrams_.size() > 1) {
-      auto victim = datagrams_.begin();
-      if (victim == it) ++victim;
-      drop(victim, FragmentEvent::kEvicted);
+      Datagram* victim = arrival_.oldest();
+      if (victim == &d) victim = victim->arrival.newer;
+      drop(datagrams_.find(*victim->key), FragmentEvent::kEvicted);
     }
     if (buffered_ + growth > limits_.max_bytes) {
       drop(it, FragmentEvent::kEvicted);

@@ -11,6 +11,7 @@
 #include "core/counter.h"
 #include "core/event.h"
 #include "core/ip_address.h"
+#include "core/recency_list.h"
 
 namespace dnsleak::decode {
 
@@ -37,7 +38,9 @@ struct FragmentLimits {
 // datagram, the rebuilt packet is returned: an unfragmented IP header (no
 // IPv6 extension headers) followed by the whole payload, ready for
 // decodeIp. Bounded in datagrams, bytes and time; every outcome counted.
-// Owned by the capture thread.
+// Past a bound the datagram whose first fragment came first goes (never the
+// one being put together now), and each goes `timeout` after its first
+// fragment, in the order they came: no scans. Owned by the capture thread.
 class FragmentReassembler {
  public:
   explicit FragmentReassembler(FragmentLimits limits = {});
@@ -66,6 +69,9 @@ class FragmentReassembler {
     std::uint32_t total = 0;                                 // payload length, once the last fragment came
     bool seen_last = false;
     core::Timestamp first_seen{};
+    // Its place in arrival_ and its key in datagrams_ (whose nodes do not move).
+    core::RecencyLinks<Datagram> arrival;
+    const Key* key = nullptr;
   };
 
   // One fragment's place in its datagram, read from its header.
@@ -84,8 +90,8 @@ class FragmentReassembler {
 
   FragmentLimits limits_;
   std::unordered_map<Key, Datagram, KeyHash> datagrams_;
+  core::RecencyList<Datagram, &Datagram::arrival> arrival_;  // by first_seen, the earliest first
   std::size_t buffered_ = 0;
-  core::Timestamp last_sweep_{};
   std::vector<std::uint8_t> out_;  // the last rebuilt packet
   core::EnumCounters<FragmentEvent, kFragmentEventCount> counters_;
 };

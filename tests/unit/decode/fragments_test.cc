@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "decode/decoder.h"
 #include "packet_builder.h"
 
@@ -118,6 +121,41 @@ TEST(Fragments, LimitsOnDatagramsAndBytes) {
     EXPECT_LE(r.bufferedBytes(), 5000u);
   }
   EXPECT_GE(r.counters().get(FragmentEvent::kEvicted), 6u);
+}
+
+// Under a flood of first fragments the datagram that came first goes, never
+// the newest (unordered_map's begin() often is): a response whose first
+// fragment came just before the flood's last still completes.
+TEST(Fragments, AFullTableGivesUpTheDatagramThatCameFirst) {
+  FragmentReassembler r({4, 1u << 20, std::chrono::seconds(30)});
+  auto datagram = [](int n) {
+    std::string src = "198.51.100." + std::to_string(n);
+    return bigUdp(2000, src.c_str());
+  };
+  std::vector<std::vector<Bytes>> pieces;
+  for (int n = 1; n <= 6; ++n) pieces.push_back(testing::fragmentIpv4(datagram(n), 1200));
+  for (int n = 1; n <= 5; ++n) EXPECT_TRUE(r.add(pieces[n - 1][0], at(n)).empty());  // 1 goes
+  EXPECT_TRUE(r.add(pieces[5][0], at(6)).empty());                                  // then 2
+  EXPECT_EQ(r.counters().get(FragmentEvent::kEvicted), 2u);
+  for (int n : {3, 4, 5, 6}) expectSamePayload(r.add(pieces[n - 1][1], at(7)), datagram(n));
+  EXPECT_TRUE(r.add(pieces[0][1], at(7)).empty());  // 1's first half is gone
+}
+
+// Past the byte budget the same order holds, and the datagram growing now
+// is never the one pushed out for it.
+TEST(Fragments, PastTheByteBudgetTheDatagramThatCameFirstGoes) {
+  FragmentReassembler r({16, 4000, std::chrono::seconds(30)});
+  auto one = testing::fragmentIpv4(bigUdp(2000, "198.51.100.1"), 1200);
+  auto two = testing::fragmentIpv4(bigUdp(2000, "198.51.100.2"), 1200);
+  auto three = testing::fragmentIpv4(bigUdp(2000, "198.51.100.3"), 1200);
+  EXPECT_TRUE(r.add(one[0], at(1)).empty());
+  EXPECT_TRUE(r.add(two[0], at(2)).empty());
+  EXPECT_TRUE(r.add(three[0], at(3)).empty());  // 3 x 1200 bytes: within 4000
+  EXPECT_EQ(r.counters().get(FragmentEvent::kEvicted), 0u);
+  expectSamePayload(r.add(three[1], at(4)), bigUdp(2000, "198.51.100.3"));  // grows past it: 1 goes
+  EXPECT_EQ(r.counters().get(FragmentEvent::kEvicted), 1u);
+  expectSamePayload(r.add(two[1], at(4)), bigUdp(2000, "198.51.100.2"));
+  EXPECT_TRUE(r.add(one[1], at(4)).empty());
 }
 
 TEST(Fragments, BadFragmentsAreCounted) {
