@@ -374,23 +374,25 @@ def idle():
             None)
         row("idle", "fully idle: RSS, MB", d.rss_kib() / 1024, "MB", None)
         row("idle", "fully idle: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
-        c0, t0 = d.cpu_seconds(), time.perf_counter()
-        tcpreplay(mix_scapy, 200, 4000)
-        daemon_share = (d.cpu_seconds() - c0) / (time.perf_counter() - t0)
-        row("idle", "200 pkt/s: RSS, MB", d.rss_kib() / 1024, "MB", None)
-        row("idle", "200 pkt/s: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
-        d.stop()
-        # The floor: a bare libpcap loop woken as often (the buffer timeout
-        # of the bundled capture.delivery_ms), same packets, same rate.
+        # The floor, measured over the same seconds and packets: a bare
+        # libpcap loop on the same interface, woken as often (the buffer
+        # timeout of the bundled capture.delivery_ms). Both wake once per
+        # packet or so at this rate; the machine's drift, which moves both
+        # figures by half between runs minutes apart, moves them together.
         delivery_ms = re.search(r"delivery_ms: (\d+)", config.read_text()).group(1)
         bare = subprocess.Popen(["ip", "netns", "exec", NS, str(baseline_bin), "--live", "dlb-in", "60", delivery_ms],
                                 stdout=subprocess.PIPE, text=True)
         bare.stdout.readline()
-        c0, t0 = process_cpu_seconds(bare.pid), time.perf_counter()
+        c0, b0, t0 = d.cpu_seconds(), process_cpu_seconds(bare.pid), time.perf_counter()
         tcpreplay(mix_scapy, 200, 4000)
-        bare_share = (process_cpu_seconds(bare.pid) - c0) / (time.perf_counter() - t0)
+        took = time.perf_counter() - t0
+        daemon_share = (d.cpu_seconds() - c0) / took
+        bare_share = (process_cpu_seconds(bare.pid) - b0) / took
         bare.send_signal(signal.SIGTERM)
         bare.communicate()
+        row("idle", "200 pkt/s: RSS, MB", d.rss_kib() / 1024, "MB", None)
+        row("idle", "200 pkt/s: private memory (Pss_Anon), MB", d.private_kib() / 1024, "MB", None)
+        d.stop()
         row("idle", "200 pkt/s: CPU share of one core", daemon_share, "share", bare_share,
             f"bare loop woken every {delivery_ms} ms")
     finally:
