@@ -286,7 +286,7 @@ const ClientHello* QuicHellos::add(Bytes datagram, const core::IpAddress& client
     default: counters_.add(QuicFlowEvent::kDecryptFailed); return nullptr;
   }
   if (it == flows_.end()) {
-    if (flows_.size() >= limits_.max_connections) {
+    if (flows_.size() >= limits_.max_connections && arrival_.oldest()) {
       erase(*arrival_.oldest());  // a flood: the connection seen first goes
       counters_.add(QuicFlowEvent::kFlowEvicted);
     }

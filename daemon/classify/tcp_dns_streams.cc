@@ -23,12 +23,11 @@ TcpDnsStreams::TcpDnsStreams(TcpStreamLimits limits) : limits_(limits) {}
 TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now) {
   auto it = flows_.find(key);
   if (it != flows_.end()) return it->second;
-  if (flows_.size() >= limits_.max_flows) {
+  if (Flow* victim = recency_.oldest(); victim && flows_.size() >= limits_.max_flows) {
     // Full of live flows: a flood. The direction seen least recently goes.
-    Flow& victim = *recency_.oldest();
-    buffered_ -= victim.bytes();
-    recency_.remove(victim);
-    flows_.erase(flows_.find(*victim.key));
+    buffered_ -= victim->bytes();
+    recency_.remove(*victim);
+    flows_.erase(flows_.find(*victim->key));
     counters_.add(TcpStreamEvent::kFlowEvicted);
   }
   it = flows_.try_emplace(key).first;

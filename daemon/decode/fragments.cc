@@ -113,7 +113,7 @@ std::span<const std::uint8_t> FragmentReassembler::add(std::span<const std::uint
 
   if (it == datagrams_.end()) {
     // Full: a flood of fragments. The datagram that came first goes.
-    if (datagrams_.size() >= limits_.max_datagrams) {
+    if (datagrams_.size() >= limits_.max_datagrams && arrival_.oldest()) {
       drop(datagrams_.find(*arrival_.oldest()->key), FragmentEvent::kEvicted);
     }
     it = datagrams_.emplace(p.key, Datagram{}).first;
