@@ -25,9 +25,7 @@ TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now)
   if (it != flows_.end()) return it->second;
   if (Flow* victim = recency_.oldest(); victim && flows_.size() >= limits_.max_flows) {
     // Full of live flows: a flood. The direction seen least recently goes.
-    buffered_ -= victim->bytes();
-    recency_.remove(*victim);
-    flows_.erase(flows_.find(*victim->key));
+    erase(flows_.find(*victim->key));
     counters_.add(TcpStreamEvent::kFlowEvicted);
   }
   it = flows_.try_emplace(key).first;
@@ -40,16 +38,16 @@ TcpDnsStreams::Flow& TcpDnsStreams::flowFor(const Key& key, core::Timestamp now)
 void TcpDnsStreams::expire(core::Timestamp now) {
   while (Flow* oldest = recency_.oldest()) {
     if (now - oldest->last_seen <= limits_.idle_timeout) break;
-    buffered_ -= oldest->bytes();
-    recency_.remove(*oldest);
-    flows_.erase(flows_.find(*oldest->key));
+    erase(flows_.find(*oldest->key));
     counters_.add(TcpStreamEvent::kFlowEvicted);
   }
 }
 
 void TcpDnsStreams::erase(const Key& key) {
-  auto it = flows_.find(key);
-  if (it == flows_.end()) return;
+  if (auto it = flows_.find(key); it != flows_.end()) erase(it);
+}
+
+void TcpDnsStreams::erase(Map::iterator it) {
   buffered_ -= it->second.bytes();
   recency_.remove(it->second);
   flows_.erase(it);

@@ -89,11 +89,14 @@ class TcpDnsStreams {
     std::size_t bytes() const { return pending.size() + early.bytes(); }
   };
 
+  using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
+
   void frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,
              MessageHandler& on_message);
   Flow& flowFor(const Key& key, core::Timestamp now);
   void expire(core::Timestamp now);
   void erase(const Key& key);
+  void erase(Map::iterator it);
   void setPending(Flow& flow, std::span<const std::uint8_t> bytes);
   void dropEarly(Flow& flow);
   // Frames the held segments that the stream has now reached.
@@ -101,7 +104,7 @@ class TcpDnsStreams {
   void giveUpGaps(Flow& flow, const decode::DecodedPacket& packet, MessageHandler& on_message);
 
   TcpStreamLimits limits_;
-  std::unordered_map<Key, Flow, core::FlowKeyHash> flows_;
+  Map flows_;
   core::RecencyList<Flow, &Flow::recency> recency_;  // least recently seen first
   std::size_t buffered_ = 0;  // sum of every flow's bytes()
   core::EnumCounters<TcpStreamEvent, kTcpStreamEventCount> counters_;

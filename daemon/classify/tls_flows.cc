@@ -174,16 +174,9 @@ void TlsFlows::addSegment(const decode::DecodedPacket& packet, std::uint16_t ser
 
   auto it = flows_.find(key);
   if (syn && from_client) {
-    if (it == flows_.end()) {
-      it = insert(key, packet.time);
-    } else {
-      // The ends are reused by a new connection: a flow of its own.
-      buffered_ -= it->second.bytes();
-      recencyOf(it->second).remove(it->second);
-      it->second = Flow{};
-      it->second.key = &it->first;
-      open_.append(it->second);
-    }
+    // Ends reused by a new connection: a flow of its own.
+    if (it != flows_.end()) erase(it);
+    it = insert(key, packet.time);
     it->second.next_seq = packet.tcp_seq + 1;
     it->second.last_seen = packet.time;
     return;
