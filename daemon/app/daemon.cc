@@ -64,19 +64,20 @@ class StoreSink : public EventSink {
       return;
     }
     last_leak_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-    // Identical leaks fold into the first one of their window.
+    // Identical leaks fold into the first one of their window. The key is
+    // only hashed, never shown: each text with its length before it (no
+    // separator a name could contain), the resolver as its bytes.
     fold_key_.clear();
-    fold_key_ += event.rule;
-    fold_key_ += '|';
-    fold_key_ += event.process.name;
-    fold_key_ += '|';
-    fold_key_ += event.process.exe;
-    fold_key_ += '|';
-    core::appendEndpoint(fold_key_, event.resolver);
-    fold_key_ += '|';
-    fold_key_ += event.dns.qname.empty() ? event.sni : event.dns.qname;
-    fold_key_ += '|';
-    fold_key_ += std::to_string(static_cast<int>(event.kind));
+    appendText(event.rule);
+    appendText(event.process.name);
+    appendText(event.process.exe);
+    appendText(event.dns.qname.empty() ? event.sni : event.dns.qname);
+    const auto& resolver = event.resolver;
+    fold_key_ += static_cast<char>(resolver.address.family());
+    fold_key_.append(reinterpret_cast<const char*>(resolver.address.bytes().data()), resolver.address.bytes().size());
+    fold_key_ += static_cast<char>(resolver.port >> 8);
+    fold_key_ += static_cast<char>(resolver.port & 0xff);
+    fold_key_ += static_cast<char>(event.kind);
     store_.appendOrFold(event, fold_key_, std::chrono::seconds(config.store.fold_seconds));
   }
 
@@ -88,6 +89,12 @@ class StoreSink : public EventSink {
   }
 
  private:
+  void appendText(std::string_view text) {
+    const auto size = static_cast<std::uint32_t>(text.size());
+    fold_key_.append(reinterpret_cast<const char*>(&size), sizeof size);
+    fold_key_ += text;
+  }
+
   store::EventStore& store_;
   policy::PolicyView policy_;
   core::AttributionInfo no_owner_;

@@ -26,8 +26,9 @@ struct ScratchCursor {
     room(expected);
   }
 
-  void room(std::size_t n) {
-    if (static_cast<std::size_t>(end - at) < n) grow(n);
+  // Checked once per field of a record: inlined, the growth called.
+  [[gnu::always_inline]] void room(std::size_t n) {
+    if (static_cast<std::size_t>(end - at) < n) [[unlikely]] grow(n);
   }
   void put(char c) {
     room(1);
@@ -45,7 +46,7 @@ struct ScratchCursor {
   char* end;  // the end of the buffer
 
  private:
-  void grow(std::size_t n) {
+  [[gnu::noinline]] void grow(std::size_t n) {
     const auto used = static_cast<std::size_t>(at - bytes.data.get());
     const std::size_t capacity = std::max(bytes.capacity * 2, used + n + 1024);
     auto grown = std::make_unique_for_overwrite<char[]>(capacity);

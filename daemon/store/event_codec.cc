@@ -39,15 +39,19 @@ class Writer {
 
   std::string_view written() const { return out_.written(); }
 
-  void u(std::uint64_t v) {
+  // An event is about a hundred fields, most of them one byte or an empty
+  // string: the writers are inlined, and only what is rare is called.
+  [[gnu::always_inline]] void u(std::uint64_t v) {
     out_.room(kMaxVarint);
-    while (v >= 0x80) {
-      *out_.at++ = static_cast<char>(v | 0x80);
-      v >>= 7;
+    if (v < 0x80) [[likely]] {
+      *out_.at++ = static_cast<char>(v);
+      return;
     }
-    *out_.at++ = static_cast<char>(v);
+    longVarint(v);
   }
-  void i(std::int64_t v) { u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  [[gnu::always_inline]] void i(std::int64_t v) {
+    u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
   // A whole number below 2^53 (most figures) as a varint, 2n + 1; any
   // other as 0 and its eight bytes.
   void f(double v) {
@@ -57,16 +61,15 @@ class Writer {
     std::memcpy(bytes, &v, sizeof v);
     out_.put(std::string_view(bytes, sizeof v));
   }
-  void inlineText(std::string_view s) {
+  [[gnu::always_inline]] void inlineText(std::string_view s) {
     u(static_cast<std::uint64_t>(s.size()) << 1);
     out_.put(s);
   }
-  void shared(std::string_view s) {
+  [[gnu::always_inline]] void shared(std::string_view s) {
     if (s.empty()) return u(0);
-    if (std::uint32_t id = strings_.intern(s)) return u((static_cast<std::uint64_t>(id) << 1) | 1);
-    inlineText(s);
+    sharedText(s);
   }
-  void endpoint(const core::Endpoint& ep) {
+  [[gnu::always_inline]] void endpoint(const core::Endpoint& ep) {
     auto family = ep.address.family();
     out_.put(static_cast<char>(family));
     const auto* bytes = reinterpret_cast<const char*>(ep.address.bytes().data());
@@ -78,6 +81,18 @@ class Writer {
  private:
   static constexpr std::size_t kTypicalEvent = 1024;
   static constexpr std::size_t kMaxVarint = 10;
+
+  [[gnu::noinline]] void longVarint(std::uint64_t v) {
+    while (v >= 0x80) {
+      *out_.at++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *out_.at++ = static_cast<char>(v);
+  }
+  [[gnu::noinline]] void sharedText(std::string_view s) {
+    if (std::uint32_t id = strings_.intern(s)) return u((static_cast<std::uint64_t>(id) << 1) | 1);
+    inlineText(s);
+  }
 
   core::ScratchCursor out_;
   StringTable& strings_;
@@ -184,12 +199,13 @@ std::size_t sharedTail(std::string_view reason, std::string_view previous) {
 
 }  // namespace
 
-void pack(const core::Event& e, StringTable& strings, std::string_view previous_reason, PackedEvent& out) {
+std::string_view pack(const core::Event& e, StringTable& strings, std::string_view previous_reason,
+                      PackedEvent& out) {
   out.seq = e.seq;
   out.count = e.count;
   out.last_seen = e.last_seen;
   out.verdict = e.verdict;
-  // Written into a buffer that stays warm, then copied once at its size.
+  // Written into a buffer that stays warm; the caller copies it once.
   thread_local core::ScratchBytes scratch;
   Writer w(scratch, strings);
   w.u(kVersion);
@@ -305,10 +321,7 @@ void pack(const core::Event& e, StringTable& strings, std::string_view previous_
     w.f(x.value);
     w.shared(x.text);
   }
-  // A reused buffer much larger than this event is let go.
-  const std::string_view packed = w.written();
-  if (out.bytes.capacity() > packed.size() * 2) std::string().swap(out.bytes);
-  out.bytes.assign(packed);
+  return w.written();
 }
 
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& e) {
@@ -444,7 +457,7 @@ bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& 
 }
 
 std::size_t packedSize(const PackedEvent& packed) {
-  return sizeof(PackedEvent) + (packed.bytes.capacity() > 15 ? packed.bytes.capacity() : 0);
+  return sizeof(PackedEvent) + packed.bytes.size();
 }
 
 }  // namespace dnsleak::store

@@ -44,23 +44,27 @@ class StringTable {
 };
 
 // An event as the store keeps it: the fields every scan reads (and folding
-// changes) beside the rest, packed into one buffer with the shared strings
-// as numbers into the store's StringTable. About a fifth of an Event's size.
+// changes) beside the rest, packed into bytes with the shared strings as
+// numbers into the store's StringTable. About a fifth of an Event's size.
 struct PackedEvent {
   std::uint64_t seq = 0;
   std::uint64_t count = 1;
   core::Timestamp last_seen{};
   core::Verdict verdict = core::Verdict::kUnspecified;
-  std::string bytes;  // everything else, see event_codec.cc
+  std::string_view bytes;  // everything else, see event_codec.cc; kept by the owner (the store's FifoBytes)
 };
 
-// `previous_reason` is the reason of the event packed before this one: the
-// tail the two share (when long enough) is kept once in the table.
-void pack(const core::Event& event, StringTable& strings, std::string_view previous_reason, PackedEvent& out);
+// Fills `head` (all but `bytes`) and returns the rest packed, in a buffer of
+// this thread's that the next pack on it overwrites: the caller keeps a
+// copy and points head.bytes at it. `previous_reason` is the reason of the
+// event packed before this one: the tail the two share (when long enough)
+// is kept once in the table.
+std::string_view pack(const core::Event& event, StringTable& strings, std::string_view previous_reason,
+                      PackedEvent& head);
 // The event back, whole; false only if `packed` was not made by pack.
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& out);
 
-// Heap and inline bytes a packed event holds.
+// The bytes a packed event takes: its slot and its packed bytes.
 std::size_t packedSize(const PackedEvent& packed);
 
 }  // namespace dnsleak::store

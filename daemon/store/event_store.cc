@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 namespace dnsleak::store {
 
 EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
   if (capacity == 0) throw std::invalid_argument("event store capacity must be at least 1");
+  std::random_device random;
+  fold_seed_a_ = static_cast<std::uint64_t>(random()) << 32 | random();
+  fold_seed_b_ = static_cast<std::uint64_t>(random()) << 32 | random();
   ring_.reserve(std::min<std::size_t>(capacity, 4096));
 }
 
@@ -20,10 +24,11 @@ std::uint64_t EventStore::appendLocked(const core::Event& event) {
   } else {
     slot = &ring_[head_];
     bytes_ -= packedSize(*slot);
+    packed_.releaseOldest();  // the slot's bytes: the oldest held
     head_ = (head_ + 1) % capacity_;
     ++evicted_;
   }
-  pack(event, strings_, previous_reason_, *slot);
+  slot->bytes = packed_.add(pack(event, strings_, previous_reason_, *slot));
   slot->seq = seq;
   previous_reason_ = event.reason;
   bytes_ += packedSize(*slot) + (strings_.bytes() - table_before);
@@ -42,14 +47,18 @@ std::uint64_t EventStore::append(const core::Event& event) {
   return seq;
 }
 
-EventStore::FoldKey EventStore::foldKeyOf(std::string_view text) {
-  // std::hash (Murmur in libstdc++) and a multiply-rotate hash of eight
-  // bytes a step (the tail zero-padded, the length mixed in): two
-  // unrelated functions, the second a word at a time rather than a byte.
-  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ text.size();
-  auto mix = [&h](std::uint64_t word) {
-    h = (h ^ (word * 0xff51afd7ed558ccdULL)) * 0xc4ceb9fe1a85ec53ULL;
-    h = (h << 31) | (h >> 33);
+EventStore::FoldKey EventStore::foldKeyOf(std::string_view text) const {
+  // Two multiply-rotate hashes with unrelated constants, eight bytes a step
+  // in one pass (the tail zero-padded, the length mixed in), each from a
+  // seed drawn for this store: a local user who chooses names cannot work
+  // out two keys that fold together without knowing the seeds.
+  std::uint64_t a = fold_seed_a_ ^ text.size();
+  std::uint64_t b = fold_seed_b_ ^ (text.size() * 0x9e3779b97f4a7c15ULL);
+  auto mix = [&a, &b](std::uint64_t word) {
+    a = (a ^ (word * 0xff51afd7ed558ccdULL)) * 0xc4ceb9fe1a85ec53ULL;
+    a = (a << 31) | (a >> 33);
+    b = (b ^ (word * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+    b = (b << 27) | (b >> 37);
   };
   std::size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
@@ -62,8 +71,13 @@ EventStore::FoldKey EventStore::foldKeyOf(std::string_view text) {
     std::memcpy(&word, text.data() + i, text.size() - i);
     mix(word);
   }
-  h ^= h >> 29;
-  return {static_cast<std::uint64_t>(std::hash<std::string_view>{}(text)), h * 0xbf58476d1ce4e5b9ULL};
+  a ^= a >> 29;
+  a *= 0xbf58476d1ce4e5b9ULL;
+  a ^= a >> 32;
+  b ^= b >> 31;
+  b *= 0x94d049bb133111ebULL;
+  b ^= b >> 29;
+  return {a, b};
 }
 
 std::uint64_t EventStore::appendOrFold(const core::Event& event, std::string_view text,

@@ -21,6 +21,7 @@
 
 #include "core/event.h"
 #include "store/event_codec.h"
+#include "store/fifo_bytes.h"
 
 namespace dnsleak::store {
 
@@ -46,8 +47,9 @@ struct ReadResult {
 
 // A bounded in-memory ring of events. Each appended event gets the next
 // sequence number (from 1, never reused); when full the oldest is evicted.
-// Events are kept packed (event_codec.h: one buffer each, shared strings
-// once), about 250 bytes instead of 2 KB, and unpacked for each reader.
+// Events are kept packed (event_codec.h: shared strings once, the rest one
+// after another in FifoBytes' blocks), about 250 bytes instead of 2 KB, and
+// unpacked for each reader.
 // All state is reachable only through mutex_; readers copy what they take so
 // the lock is held only for the copy. The capture thread appends; API
 // threads read; nobody waits on a reader.
@@ -96,9 +98,9 @@ class EventStore {
   PackedEvent* findLocked(std::uint64_t seq);
   std::uint64_t appendLocked(const core::Event& event);
 
-  // A fold key by two independent 64-bit hashes of its text: no string
-  // kept per leak, and two keys taken for one (folding two different
-  // leaks) is about 1 in 10^30 at the store's bound.
+  // A fold key by two unrelated, seeded 64-bit hashes of its text: no
+  // string kept per leak, and two keys taken for one (folding two
+  // different leaks) is about 1 in 10^30 at the store's bound.
   struct FoldKey {
     std::uint64_t a = 0, b = 0;
     bool operator==(const FoldKey&) const = default;
@@ -106,7 +108,7 @@ class EventStore {
   struct FoldKeyHash {
     std::size_t operator()(const FoldKey& k) const noexcept { return static_cast<std::size_t>(k.a); }
   };
-  static FoldKey foldKeyOf(std::string_view text);
+  FoldKey foldKeyOf(std::string_view text) const;
   // Where each fold key's current window started and which event it counts into.
   struct FoldSlot {
     std::uint64_t seq;
@@ -117,6 +119,7 @@ class EventStore {
   mutable std::condition_variable appended_;
   mutable int waiters_ = 0;  // in waitForNewer: an append wakes only when someone waits
   std::vector<PackedEvent> ring_;  // grows to capacity_, then wraps
+  FifoBytes packed_;               // ring_'s bytes, in ring order
   StringTable strings_;
   std::string previous_reason_;    // of the last event appended
   std::size_t capacity_;
@@ -131,6 +134,7 @@ class EventStore {
   absl::flat_hash_map<FoldKey, FoldSlot, FoldKeyHash> folds_;
 #endif  // at most about 2x capacity_: stale slots are swept
   std::uint64_t folded_ = 0;
+  std::uint64_t fold_seed_a_ = 0, fold_seed_b_ = 0;  // drawn at construction
 };
 
 }  // namespace dnsleak::store

@@ -21,16 +21,25 @@ std::string json(const core::Event& e) {
 
 core::Event fullEvent() { return testing::sampleEvent(); }
 
+// Packs `e` with its bytes kept in `kept`, as the store keeps them in its
+// blocks: pack's own buffer is overwritten by the next pack.
+PackedEvent packKept(const core::Event& e, StringTable& strings, std::string_view previous, std::string& kept) {
+  PackedEvent packed;
+  kept = pack(e, strings, previous, packed);
+  packed.bytes = kept;
+  return packed;
+}
+
 TEST(EventCodec, EveryFieldComesBack) {
   StringTable strings;
-  PackedEvent packed;
+  std::string kept;
   core::Event e = fullEvent();
-  pack(e, strings, "", packed);
+  PackedEvent packed = packKept(e, strings, "", kept);
   core::Event back;
   ASSERT_TRUE(unpack(packed, strings, back));
   EXPECT_EQ(json(back), json(e));
   core::Event empty;
-  pack(empty, strings, "", packed);
+  packed = packKept(empty, strings, "", kept);
   ASSERT_TRUE(unpack(packed, strings, back));
   EXPECT_EQ(json(back), json(empty));
 }
@@ -43,9 +52,9 @@ TEST(EventCodec, AReasonsTailSharedWithTheOneBeforeIsKeptOnce) {
   core::Event second = fullEvent();
   second.dns.qname = "b.example";
   second.reason = "plaintext DNS query for b.example (A) to 198.51.100.53:53 left via eth0, outside the safe path";
-  PackedEvent alone, b;
-  pack(second, strings, "", alone);
-  pack(second, strings, first.reason, b);
+  std::string kept_alone, kept_b;
+  PackedEvent alone = packKept(second, strings, "", kept_alone);
+  PackedEvent b = packKept(second, strings, first.reason, kept_b);
   // " (A) to 198.51.100.53:53 left via eth0, outside the safe path" is a
   // number now.
   EXPECT_LT(b.bytes.size() + 40, alone.bytes.size());
@@ -61,8 +70,8 @@ TEST(EventCodec, AFullTableWritesStringsIntoTheEvent) {
   EXPECT_EQ(strings.intern("one more"), 0u);
   EXPECT_EQ(strings.intern("s7"), 8u);  // what is there stays
   core::Event e = fullEvent();
-  PackedEvent packed;
-  pack(e, strings, "", packed);
+  std::string kept;
+  PackedEvent packed = packKept(e, strings, "", kept);
   core::Event back;
   ASSERT_TRUE(unpack(packed, strings, back));
   EXPECT_EQ(json(back), json(e));
@@ -70,12 +79,12 @@ TEST(EventCodec, AFullTableWritesStringsIntoTheEvent) {
 
 TEST(EventCodec, WhatWasNotPackedHereIsRefused) {
   StringTable strings;
-  PackedEvent packed;
-  pack(fullEvent(), strings, "", packed);
+  std::string kept;
+  PackedEvent packed = packKept(fullEvent(), strings, "", kept);
   core::Event back;
   for (std::size_t cut = 0; cut < packed.bytes.size(); ++cut) {
     PackedEvent truncated = packed;
-    truncated.bytes.resize(cut);
+    truncated.bytes = packed.bytes.substr(0, cut);
     EXPECT_FALSE(unpack(truncated, strings, back)) << cut;
   }
   StringTable other;  // the numbers mean nothing there
@@ -97,12 +106,12 @@ TEST(EventCodec, ATypicalLeakPacksInAFewHundredBytes) {
                " (A) to 198.51.100.53:53 left via interface #2, outside the safe path (safe interfaces: wg*, "
                "tun*, tap*, ppp*, ipsec*, kind:wireguard, kind:tun; safe resolvers: none)";
     e.remediation = std::string(350, 'r');
-    PackedEvent packed;
-    pack(e, strings, previous, packed);
+    std::string kept;
+    PackedEvent packed = packKept(e, strings, previous, kept);
     previous = e.reason;
     total += packedSize(packed);
   }
-  EXPECT_LT(total / 1000, 300u) << total / 1000;  // 288 today
+  EXPECT_LT(total / 1000, 300u) << total / 1000;  // 270 today: the slot and the packed bytes
 }
 
 }  // namespace
