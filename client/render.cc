@@ -91,6 +91,11 @@ std::string renderCaptureTable(const google::protobuf::RepeatedPtrField<v1::Capt
     pad(out, std::to_string(c.kernel_drops()), 14);
     out += std::to_string(c.interface_drops()) + "\n";
     if (!c.error().empty()) out += indent + "  error: " + c.error() + "\n";
+    // Kernel drops are the buffer overrun: say what it holds, and the lever.
+    if (c.kernel_drops() > 0 && !c.delivery().empty()) {
+      out += indent + "  the kernel's buffer overflowed: " + c.delivery() + " delivery, up to " +
+             std::to_string(c.snaplen()) + " bytes kept of each packet; capture.buffer_kib makes it larger\n";
+    }
   }
   return out;
 }

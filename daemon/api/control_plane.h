@@ -22,6 +22,8 @@ struct CaptureStatus {
   std::uint64_t interface_drops = 0;
   std::uint64_t file_offset = 0;
   std::uint64_t file_size = 0;
+  int snaplen = 0;        // live: bytes kept of each packet
+  std::string delivery;   // live: "immediate" or "batched"
 };
 
 struct InterfaceCounts {

@@ -179,6 +179,8 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
     pc->set_interface_drops(cap.interface_drops);
     pc->set_file_offset(cap.file_offset);
     pc->set_file_size(cap.file_size);
+    pc->set_snaplen(static_cast<std::uint32_t>(cap.snaplen));
+    pc->set_delivery(cap.delivery);
   }
   out->set_packets(s.packets);
   out->set_dns_messages(s.dns_messages);

@@ -339,6 +339,11 @@ int runDaemon(const Options& options) {
       // (It costs capture throughput under floods; with the hooks, the
       // sender is recorded at send time and batching loses nothing.)
       live.immediate = provider && !send_time_hooks;
+      if (live.immediate && live.snaplen > capture::kImmediateSnaplen) {
+        spdlog::info("capture: each packet delivered at once (attribution without the eBPF hooks), kept to its "
+                     "first {} bytes so that the capture buffer holds more of them (capture.snaplen is {})",
+                     capture::kImmediateSnaplen, live.snaplen);
+      }
       live.link_types = decode::supportedLinkTypes();
       for (const auto& [name, own] : config->capture.per_interface) {
         live.per_interface[name] = {own.snaplen, own.buffer_kib * 1024, own.filter};

@@ -55,6 +55,9 @@ struct SourceStats {
   // A capture file: how far it has been read, of how many bytes.
   std::uint64_t file_offset = 0;
   std::uint64_t file_size = 0;
+  // Live: bytes kept of each packet, and "immediate" or "batched".
+  int snaplen = 0;
+  std::string delivery;
 };
 
 // Opening a source failed; what() is one sentence for the user.
@@ -75,6 +78,14 @@ class CaptureSource {
   // Any thread.
   virtual std::vector<SourceStats> stats() const = 0;
 };
+
+// Immediate delivery on Linux uses a ring of fixed slots (TPACKET_V2) each
+// as large as the snaplen: on "any", and on any interface with offloads,
+// libpcap cannot size them by the MTU. 65535-byte slots leave an 8 MiB
+// buffer 128 packets deep, which a burst of a few hundred microseconds
+// overruns; 16 KiB slots hold 512. Only segments merged by offload
+// (GRO/TSO trains of a TCP stream) are longer, and a cut one is counted.
+inline constexpr int kImmediateSnaplen = 16384;
 
 struct LiveOptions {
   std::vector<std::string> interfaces{"any"};
@@ -98,7 +109,9 @@ struct LiveOptions {
   int timeout_ms = 2;
   // Deliver each packet as it arrives (pcap immediate mode) instead of
   // batching up to timeout_ms: the filter passes few packets, and process
-  // attribution wants them while their sockets still exist.
+  // attribution wants them while their sockets still exist. On Linux it
+  // keeps at most kImmediateSnaplen of each packet, unless an interface's
+  // own snaplen says otherwise.
   bool immediate = false;
   // A failed interface (removed, down) is retried this often.
   int retry_interval_ms = 2000;

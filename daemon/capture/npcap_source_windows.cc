@@ -148,6 +148,16 @@ class NpcapSource : public CaptureSource {
         continue;
       }
       h.pcap = o.pcap;
+      {
+        // What was asked for: Npcap keeps at most that of each packet.
+        LiveOptions::PerInterface own;
+        if (auto it = options.per_interface.find(h.adapter.friendly_name); it != options.per_interface.end()) {
+          own = it->second;
+        }
+        std::lock_guard stats_lock(h.mutex);
+        h.stats.snaplen = own.snaplen ? own.snaplen : options.snaplen;
+        h.stats.delivery = options.immediate ? "immediate" : "batched";
+      }
       h.link_type = o.link_type;
       h.event = w_.getevent(h.pcap);
       setState(h, "capturing");

@@ -58,6 +58,11 @@ class HandleStats {
     std::lock_guard lock(mutex_);
     stats_.link_type = std::move(link_type);
   }
+  void setDelivery(int snaplen, std::string delivery) {
+    std::lock_guard lock(mutex_);
+    stats_.snaplen = snaplen;
+    stats_.delivery = std::move(delivery);
+  }
   SourceStats snapshot() const {
     std::lock_guard lock(mutex_);
     SourceStats s = stats_;
@@ -206,7 +211,9 @@ class LiveSource : public CaptureSource {
     if (!p) return "cannot capture on '" + h.name + "': " + errbuf;
     LiveOptions::PerInterface own;
     if (auto it = options_.per_interface.find(h.name); it != options_.per_interface.end()) own = it->second;
-    pcap_set_snaplen(p, own.snaplen > 0 ? own.snaplen : options_.snaplen);
+    int snaplen = own.snaplen > 0 ? own.snaplen : options_.snaplen;
+    if (options_.immediate && own.snaplen <= 0) snaplen = std::min(snaplen, kImmediateSnaplen);
+    pcap_set_snaplen(p, snaplen);
     pcap_set_promisc(p, options_.promiscuous ? 1 : 0);
     pcap_set_timeout(p, options_.timeout_ms);
     if (options_.immediate) pcap_set_immediate_mode(p, 1);
@@ -274,6 +281,7 @@ class LiveSource : public CaptureSource {
     h.last_drop = 0;
     h.last_ifdrop = 0;
     h.stats.setLinkType(linkTypeName(h.link_type));
+    h.stats.setDelivery(pcap_snapshot(p), options_.immediate ? "immediate" : "batched");
     h.stats.setState("capturing");
     return {};
   }

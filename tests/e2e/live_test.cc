@@ -897,6 +897,12 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   EXPECT_EQ(s.capture(0).link_type(), "LINUX_SLL2");
   EXPECT_GT(s.capture(0).packets_received(), 0u);
   EXPECT_EQ(s.capture(0).kernel_drops(), 0u);
+  // What capture keeps of each packet and how it hands them over: with the
+  // eBPF hooks in blocks, the whole snaplen; without, each at once and at
+  // most 16 KiB (a ring of 65535-byte slots holds 128 packets).
+  const bool hooks = s.attribution().ebpf().rfind("loaded", 0) == 0;
+  EXPECT_EQ(s.capture(0).delivery(), hooks ? "batched" : "immediate") << s.attribution().ebpf();
+  EXPECT_EQ(s.capture(0).snaplen(), hooks ? 65535u : 16384u) << s.attribution().ebpf();
   EXPECT_GT(s.dns_messages(), 0u);
   // Per interface, from the SLL2 index of each packet.
   std::map<std::string, v1::InterfaceCounts> by_name;
@@ -1565,6 +1571,9 @@ TEST_F(AttributionLiveTest, WithoutEbpfSocketDiagnosticsNameWaitingClientsAndNev
       std::chrono::seconds(15)))
       << daemon.err();
   EXPECT_EQ(status.attribution().ebpf(), "unavailable: disabled in config");
+  // Each packet at once, in a ring of 16 KiB slots rather than 64 KiB ones.
+  EXPECT_EQ(status.capture(0).delivery(), "immediate");
+  EXPECT_EQ(status.capture(0).snaplen(), 16384u);
   // A client still waiting when its query is read: dig asking a server
   // that never answers (routed past the ISP, to nobody) holds its socket
   // for its whole 2 s timeout.

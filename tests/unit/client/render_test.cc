@@ -105,3 +105,34 @@ TEST(TerminalSafe, HostileNamesReachNoTerminalAsEscapes) {
 
 }  // namespace
 }  // namespace dnsleak::client
+
+namespace dnsleak::client {
+namespace {
+
+// Kernel drops mean the capture buffer overran: status says how that
+// capture keeps and hands over packets, and which setting makes room.
+TEST(StatusCapture, KernelDropsSayWhatTheBufferHoldsAndTheLever) {
+  v1::GetStatusResponse s;
+  auto* quiet = s.add_capture();
+  quiet->set_name("eth0");
+  quiet->set_state("capturing");
+  quiet->set_snaplen(65535);
+  quiet->set_delivery("batched");
+  const std::string without = renderStatus(s);
+  EXPECT_EQ(without.find("overflowed"), std::string::npos) << without;
+  auto* busy = s.add_capture();
+  busy->set_name("any");
+  busy->set_state("capturing");
+  busy->set_kernel_drops(12);
+  busy->set_snaplen(16384);
+  busy->set_delivery("immediate");
+  const std::string with = renderStatus(s);
+  EXPECT_NE(with.find("  any "), std::string::npos) << with;
+  EXPECT_NE(with.find("immediate delivery, up to 16384 bytes kept of each packet; capture.buffer_kib"),
+            std::string::npos)
+      << with;
+  EXPECT_EQ(with.find("batched"), std::string::npos) << "only the capture that dropped: " << with;
+}
+
+}  // namespace
+}  // namespace dnsleak::client
