@@ -8,10 +8,8 @@
 
 namespace dnsleak::store {
 
-std::uint32_t StringTable::intern(std::string_view text) {
-  const unsigned last = text.empty() ? 0 : static_cast<unsigned char>(text.back());
-  Recent& recent = recent_[(text.size() ^ last << 3) % recent_.size()];
-  if (recent.id != 0 && recent.text == text) return recent.id;
+std::uint32_t StringTable::internSlow(std::string_view text) {
+  Recent& recent = recent_[recentSlot(text)];
   std::uint32_t id = 0;
   if (auto it = ids_.find(text); it != ids_.end()) {
     id = it->second;
@@ -67,6 +65,7 @@ class Writer {
   }
   [[gnu::always_inline]] void shared(std::string_view s) {
     if (s.empty()) return u(0);
+    if (std::uint32_t id = strings_.recentId(s)) return u((static_cast<std::uint64_t>(id) << 1) | 1);
     sharedText(s);
   }
   [[gnu::always_inline]] void endpoint(const core::Endpoint& ep) {

@@ -24,7 +24,16 @@ class StringTable {
   static constexpr std::size_t kMaxBytes = 4 << 20;
 
   // The string's number, or 0 when it is not (and cannot be) in the table.
-  std::uint32_t intern(std::string_view text);
+  // Most strings were asked for by the event before: that check is inline.
+  std::uint32_t intern(std::string_view text) {
+    if (std::uint32_t id = recentId(text)) return id;
+    return internSlow(text);
+  }
+  // The string's number when it was asked for lately, else 0.
+  std::uint32_t recentId(std::string_view text) const {
+    const Recent& recent = recent_[recentSlot(text)];
+    return recent.id != 0 && recent.text == text ? recent.id : 0;
+  }
   std::string_view at(std::uint32_t id) const { return strings_[id - 1]; }
   std::size_t size() const { return strings_.size(); }
   std::size_t bytes() const { return bytes_; }
@@ -41,6 +50,12 @@ class StringTable {
     std::uint32_t id = 0;
   };
   std::array<Recent, 64> recent_{};
+
+  static std::size_t recentSlot(std::string_view text) {
+    const unsigned last = text.empty() ? 0 : static_cast<unsigned char>(text.back());
+    return (text.size() ^ last << 3) % std::tuple_size_v<decltype(recent_)>;
+  }
+  std::uint32_t internSlow(std::string_view text);
 };
 
 // An event as the store keeps it: the fields every scan reads (and folding

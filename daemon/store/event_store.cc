@@ -88,17 +88,6 @@ std::uint64_t EventStore::appendOrFold(const core::Event& event, std::string_vie
   bool wake;
   {
     std::lock_guard lock(mutex_);
-    auto it = folds_.find(key);
-    if (it != folds_.end() && event.time - it->second.window_start < window) {
-      if (PackedEvent* target = findLocked(it->second.seq)) {
-        target->count += event.count;
-        if (event.last_seen > target->last_seen) target->last_seen = event.last_seen;
-        ++folded_;
-        return it->second.seq;
-      }
-    }
-    core::Timestamp start = event.time;
-    seq = appendLocked(event);
     if (folds_.size() >= 2 * capacity_) {
       // Slots whose event left the ring can fold nothing more.
       std::uint64_t first = next_seq_ - ring_.size();
@@ -110,7 +99,20 @@ std::uint64_t EventStore::appendOrFold(const core::Event& event, std::string_vie
         }
       }
     }
-    folds_[key] = {seq, start};
+    // One probe: the key's slot, found or made.
+    auto [it, made] = folds_.try_emplace(key, FoldSlot{0, event.time});
+    FoldSlot& slot = it->second;
+    if (!made && event.time - slot.window_start < window) {
+      if (PackedEvent* target = findLocked(slot.seq)) {
+        target->count += event.count;
+        if (event.last_seen > target->last_seen) target->last_seen = event.last_seen;
+        ++folded_;
+        return slot.seq;
+      }
+    }
+    // Stored anew, and the key's window starts with it.
+    slot = {appendLocked(event), event.time};
+    seq = slot.seq;
     wake = waiters_ > 0;
   }
   if (wake) appended_.notify_all();
