@@ -79,7 +79,7 @@ std::optional<bool> startsConnection(Bytes payload) {  // true: HTTP/2
 
 }  // namespace
 
-struct HttpDnsFlows::Connection {
+struct HttpDnsFlows::Connection : HttpDnsFlows::Listed {
   struct Side {
     bool synced = false;
     std::uint32_t next_seq = 0;
@@ -104,7 +104,6 @@ struct HttpDnsFlows::Connection {
 
   const bool http2;
   Side sides[2];  // 0: the client's direction, 1: the server's
-  core::Timestamp last_seen{};
   bool preface_seen = false;
   std::map<std::uint32_t, Stream> streams;  // HTTP/2
 };
@@ -341,10 +340,16 @@ Outcome parseHttp1(Connection& c, int dir, std::size_t max_body, Context& ctx) {
 HttpDnsFlows::HttpDnsFlows(HttpDnsLimits limits) : limits_(limits) {}
 HttpDnsFlows::~HttpDnsFlows() = default;
 
+void HttpDnsFlows::forget(Map::iterator it) {
+  recency_.remove(*it->second);
+  connections_.erase(it);
+}
+
 void HttpDnsFlows::expire(core::Timestamp now) {
-  if (now - last_sweep_ < std::chrono::seconds(1)) return;
-  last_sweep_ = now;
-  std::erase_if(connections_, [&](const auto& entry) { return now - entry.second->last_seen > limits_.idle_timeout; });
+  while (const Listed* oldest = recency_.oldest()) {
+    if (now - oldest->last_seen <= limits_.idle_timeout) return;
+    forget(connections_.find(oldest->key));
+  }
 }
 
 bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& handler) {
@@ -360,21 +365,23 @@ bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& hand
     if (!http2) return false;
     expire(packet.time);
     if (connections_.size() >= limits_.max_connections) {
-      auto oldest = std::min_element(connections_.begin(), connections_.end(), [](const auto& a, const auto& b) {
-        return a.second->last_seen < b.second->last_seen;
-      });
-      connections_.erase(oldest);
-      counters_.add(HttpDnsEvent::kFlowEvicted);
+      if (const Listed* oldest = recency_.oldest()) {
+        forget(connections_.find(oldest->key));
+        counters_.add(HttpDnsEvent::kFlowEvicted);
+      }
     }
     it = connections_.emplace(forward, std::make_unique<Connection>(*http2)).first;
+    it->second->key = forward;
+    recency_.append(*it->second);
     it->second->sides[0].synced = true;
     it->second->sides[0].next_seq = packet.tcp_seq;
     dir = 0;
   }
   Connection& c = *it->second;
   c.last_seen = packet.time;
+  recency_.touch(c);
   if (packet.tcp_flags & decode::kTcpRst) {
-    connections_.erase(it);
+    forget(it);
     return true;
   }
   Bytes data = packet.payload;
@@ -390,7 +397,7 @@ bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& hand
   auto ahead = static_cast<std::int32_t>(packet.tcp_seq - side.next_seq);
   if (ahead > 0) {
     counters_.add(HttpDnsEvent::kGap);
-    connections_.erase(it);
+    forget(it);
     return true;
   }
   std::size_t seen = static_cast<std::size_t>(-static_cast<std::int64_t>(ahead));
@@ -398,7 +405,7 @@ bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& hand
   data = data.subspan(seen);
   if (side.buffer.size() + data.size() > limits_.max_buffered_per_direction) {
     counters_.add(HttpDnsEvent::kBufferLimit);
-    connections_.erase(it);
+    forget(it);
     return true;
   }
   side.buffer.insert(side.buffer.end(), data.begin(), data.end());
@@ -408,7 +415,7 @@ bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& hand
   Outcome outcome = c.http2 ? parseHttp2(c, dir, room, ctx) : parseHttp1(c, dir, std::min(room, kMaxDnsMessage), ctx);
   if (outcome) {
     counters_.add(*outcome);
-    connections_.erase(it);
+    forget(it);
   }
   return true;
 }

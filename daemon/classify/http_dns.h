@@ -14,6 +14,7 @@
 #include "core/counter.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/recency_list.h"
 #include "decode/packet.h"
 
 namespace dnsleak::classify {
@@ -73,15 +74,26 @@ class HttpDnsFlows {
   std::size_t connectionCount() const { return connections_.size(); }
   const core::EnumCounters<HttpDnsEvent, kHttpDnsEventCount>& counters() const { return counters_; }
 
+  // Where a connection is in the order of use: its key and last segment.
+  struct Listed {
+    core::RecencyLinks<Listed> links;
+    core::FlowKey key;  // the client's direction, as connections_ has it
+    core::Timestamp last_seen{};
+  };
   struct Connection;  // defined in the .cc: HTTP state of both directions
 
  private:
+  using Map = std::unordered_map<core::FlowKey, std::unique_ptr<Connection>, core::FlowKeyHash>;
+  // Forgets idle connections, from the least recently used.
   void expire(core::Timestamp now);
+  void forget(Map::iterator it);
 
   HttpDnsLimits limits_;
   // Keyed by the client's direction.
-  std::unordered_map<core::FlowKey, std::unique_ptr<Connection>, core::FlowKeyHash> connections_;
-  core::Timestamp last_sweep_{};
+  Map connections_;
+  // connections_' entries, least recently used first: the full table gives
+  // up its oldest, and idle ones are forgotten from that end, without a scan.
+  core::RecencyList<Listed, &Listed::links> recency_;
   core::EnumCounters<HttpDnsEvent, kHttpDnsEventCount> counters_;
 };
 

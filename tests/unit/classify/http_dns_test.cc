@@ -168,3 +168,69 @@ TEST(HttpDns, Http2ResponseIsFollowedOnlyFromTheServersFirstFrame) {
 
 }  // namespace
 }  // namespace dnsleak::classify
+
+namespace dnsleak::classify {
+namespace {
+
+// The start of a DoH POST on the client port `port`, its body still to come:
+// a followed connection that stays open.
+decode::DecodedPacket opening(std::uint16_t port, int second) {
+  static const Bytes post = text("POST /dns-query HTTP/1.1\r\ncontent-type: application/dns-message\r\n"
+                                 "content-length: 40\r\n\r\n");
+  decode::DecodedPacket p = segment(post, 1);
+  p.src_port = port;
+  p.time = core::Timestamp(std::chrono::seconds(second));
+  return p;
+}
+
+// A later segment of the same request: the connection is used again.
+decode::DecodedPacket more(std::uint16_t port, int second) {
+  static const Bytes body(4, 0);
+  decode::DecodedPacket p = segment(body, 1 + static_cast<std::uint32_t>(opening(port, 0).payload.size()));
+  p.src_port = port;
+  p.time = core::Timestamp(std::chrono::seconds(second));
+  return p;
+}
+
+TEST(HttpDns, AFullTableGivesUpTheConnectionUsedLeastRecently) {
+  HttpDnsFlows flows({.max_connections = 3});
+  Collected got;
+  for (std::uint16_t port : {1000, 1001, 1002}) ASSERT_TRUE(flows.addSegment(opening(port, 1), got));
+  ASSERT_TRUE(flows.addSegment(more(1000, 2), got));  // the first opened is the last used
+  ASSERT_TRUE(flows.addSegment(opening(1003, 3), got));
+  EXPECT_EQ(flows.connectionCount(), 3u);
+  EXPECT_EQ(flows.counters().get(HttpDnsEvent::kFlowEvicted), 1u);
+  // 1001 went: a segment of it is no longer one of a followed connection,
+  // while 1000, 1002 and 1003 still are.
+  EXPECT_FALSE(flows.addSegment(more(1001, 4), got));
+  for (std::uint16_t port : {1000, 1002, 1003}) EXPECT_TRUE(flows.addSegment(more(port, 4), got)) << port;
+}
+
+TEST(HttpDns, IdleConnectionsAreForgottenWhenTheNextOneOpens) {
+  HttpDnsFlows flows({.max_connections = 100, .idle_timeout = std::chrono::seconds(60)});
+  Collected got;
+  ASSERT_TRUE(flows.addSegment(opening(2000, 0), got));
+  ASSERT_TRUE(flows.addSegment(opening(2001, 50), got));
+  ASSERT_TRUE(flows.addSegment(more(2000, 55), got));  // used again: idle from 55
+  ASSERT_TRUE(flows.addSegment(opening(2002, 111), got));  // 2001 idle 61 s, 2000 56 s
+  EXPECT_EQ(flows.connectionCount(), 2u);
+  EXPECT_FALSE(flows.addSegment(more(2001, 112), got));
+  EXPECT_TRUE(flows.addSegment(more(2000, 112), got));
+  EXPECT_EQ(flows.counters().get(HttpDnsEvent::kFlowEvicted), 0u);  // expired, not evicted
+}
+
+// A flood of new connections holds the bound, and each one past it gives
+// up exactly one: the table stays whole through many turns.
+TEST(HttpDns, AFloodOfConnectionsHoldsTheBound) {
+  HttpDnsFlows flows({.max_connections = 64});
+  Collected got;
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(flows.addSegment(opening(static_cast<std::uint16_t>(3000 + i), 1 + i / 1000), got));
+    ASSERT_LE(flows.connectionCount(), 64u);
+  }
+  EXPECT_EQ(flows.counters().get(HttpDnsEvent::kFlowEvicted), 5000u - 64u);
+  for (int i = 5000 - 64; i < 5000; ++i) EXPECT_TRUE(flows.addSegment(more(static_cast<std::uint16_t>(3000 + i), 6), got));
+}
+
+}  // namespace
+}  // namespace dnsleak::classify
