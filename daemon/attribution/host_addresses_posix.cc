@@ -8,9 +8,14 @@
 #if defined(__linux__)
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #endif
 
+#include <cstdint>
+
 #include "attribution/local_addresses.h"
+#include "core/thread_name.h"
 
 namespace dnsleak::attribution {
 
@@ -39,34 +44,63 @@ AddressChanges::AddressChanges() {
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
   local.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-  if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 || stop_fd_ < 0) {
     close(fd_);
     fd_ = -1;
+    if (stop_fd_ >= 0) close(stop_fd_);
+    stop_fd_ = -1;
+    return;
   }
+  watcher_ = std::thread([this] {
+    core::nameThisThread("dl-addresses");
+    watch();
+  });
 #endif
 }
 
 AddressChanges::~AddressChanges() {
+#if defined(__linux__)
+  if (watcher_.joinable()) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
+    watcher_.join();
+  }
+  if (stop_fd_ >= 0) close(stop_fd_);
+#endif
   if (fd_ >= 0) close(fd_);
 }
 
-bool AddressChanges::changed() {
-  if (fd_ < 0) return true;
-  bool any = false;
+void AddressChanges::watch() {
+#if defined(__linux__)
   char buffer[8192];
   for (;;) {
-    ssize_t n = recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n > 0) {
-      any = true;
-      continue;
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      listening_.store(false);  // cannot listen any more: every call says they may have
+      return;
     }
-    // ENOBUFS: notices were lost, so something changed.
-    if (n < 0 && errno == ENOBUFS) {
-      any = true;
-      continue;
+    if (fds[1].revents != 0) return;
+    bool any = false;
+    for (;;) {
+      ssize_t n = recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+      // ENOBUFS: notices were lost, so something changed.
+      if (n > 0 || (n < 0 && errno == ENOBUFS)) {
+        any = true;
+        continue;
+      }
+      break;
     }
-    return any;
+    if (any) changed_.store(true, std::memory_order_release);
   }
+#endif
+}
+
+bool AddressChanges::changed() {
+  if (fd_ < 0 || !listening_.load()) return true;
+  // A notice read after this exchange is said at the next call.
+  return changed_.exchange(false, std::memory_order_acq_rel);
 }
 
 LocalAddresses hostLocalAddresses() {

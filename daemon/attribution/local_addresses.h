@@ -1,8 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/ip_address.h"
@@ -53,18 +55,27 @@ class LocalAddresses {
 std::vector<core::IpAddress> hostAddresses();
 
 // Tells when the host's addresses change (Linux: an rtnetlink socket in
-// the address groups). Where it cannot listen, every call says they may
-// have.
+// the address groups, read by a thread of its own that sleeps until a
+// notice comes, so that asking costs no system call: on a gateway every
+// packet of another host's flow asks). Where it cannot listen, every call
+// says they may have.
 class AddressChanges {
  public:
   AddressChanges();
   ~AddressChanges();
   AddressChanges(const AddressChanges&) = delete;
   AddressChanges& operator=(const AddressChanges&) = delete;
-  bool changed();  // takes in every notice waiting; never blocks
+  // Whether a notice came since the last call. Never blocks; any thread.
+  bool changed();
 
  private:
-  int fd_ = -1;
+  void watch();
+
+  int fd_ = -1;       // the rtnetlink socket
+  int stop_fd_ = -1;  // an eventfd that ends watch()
+  std::atomic<bool> changed_{false};
+  std::atomic<bool> listening_{true};
+  std::thread watcher_;
 };
 
 // The host's own list, reread on its notices.
