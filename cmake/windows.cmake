@@ -101,7 +101,7 @@ if(DNSLEAK_TESTS)
     ${T}/unit/config/bounded_file_test.cc
     ${T}/unit/policy/correlator_test.cc ${T}/unit/policy/policy_test.cc ${T}/unit/policy/profiles_test.cc
     ${T}/unit/policy/tunnel_test.cc
-    ${T}/unit/store/event_store_test.cc
+    ${T}/unit/store/event_store_test.cc ${T}/unit/store/fifo_bytes_test.cc
     ${T}/unit/capture/adapters_test.cc
     ${T}/unit/app/daemon_events_test.cc)
   add_executable(windows_tests ${T}/windows/main.cc ${T}/windows/service_test.cc ${T}/windows/adapters_test.cc
