@@ -197,12 +197,13 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
     {
       std::lock_guard lock(watchers_mutex_);
       watchers_.insert(w);
+      if (watchers_.size() == 1 && watching_) watching_(true);
     }
     watcher_added_.notify_all();
   }
   void unregisterWatcher(WatchReactor* w) {
     std::lock_guard lock(watchers_mutex_);
-    watchers_.erase(w);
+    if (watchers_.erase(w) != 0 && watchers_.empty() && watching_) watching_(false);
   }
   std::uint64_t watcherCount() const {
     std::lock_guard lock(watchers_mutex_);
@@ -241,6 +242,7 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
   std::atomic<std::uint64_t> watch_missed_{0};  // events sent to watchers as gaps
   mutable std::mutex watchers_mutex_;
   std::set<WatchReactor*> watchers_;  // guarded by watchers_mutex_
+  std::function<void(bool)> watching_;  // set before start; called under watchers_mutex_
   std::condition_variable watcher_added_;
   struct Prepared {
     std::uint64_t seq = 0;
@@ -504,5 +506,7 @@ std::string ApiServer::metricsText() const {
 }
 
 std::string ApiServer::describe() const { return impl_->endpoint_ ? impl_->endpoint_->describe() : ""; }
+
+void ApiServer::onWatching(std::function<void(bool)> watching) { impl_->watching_ = std::move(watching); }
 
 }  // namespace dnsleak::api

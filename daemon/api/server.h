@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,11 @@ class ApiServer {
   void start(std::unique_ptr<ApiEndpoint> endpoint);
   // Stops accepting, ends every open stream, and waits for the handlers.
   void stop();
+
+  // Called when the first Watch stream opens (true) and when the last one
+  // ends (false), from gRPC's threads: capture reads promptly only while
+  // someone watches. Set before start().
+  void onWatching(std::function<void(bool)> watching);
 
   std::string describe() const;
   // The counters GetStatus answers, as Prometheus text (GetMetrics says the same).

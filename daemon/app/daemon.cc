@@ -331,6 +331,7 @@ int runDaemon(const Options& options) {
       live.snaplen = config->capture.snaplen;
       live.buffer_bytes = config->capture.buffer_kib * 1024;
       live.timeout_ms = config->capture.delivery_ms;
+      live.quiet_ms = config->capture.quiet_delivery_ms;
       live.promiscuous = config->capture.promiscuous;
       live.tunnels = config->capture.tunnels;
       live.connections = config->correlation.enabled;
@@ -405,8 +406,10 @@ int runDaemon(const Options& options) {
   DaemonControl control(options, config, policy, pipeline, *source, status_names, *service);
   control.setAttributor(attributor.get());
 
-  // 6. API, on the socket made above.
+  // 6. API, on the socket made above. Capture reads promptly while someone
+  // watches (and under load), and may read less often otherwise.
   api::ApiServer server(store, control);
+  server.onWatching([&source](bool watching) { source->setPrompt(watching); });
   try {
     server.start(std::move(endpoint));
   } catch (const std::exception& e) {

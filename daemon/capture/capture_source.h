@@ -55,7 +55,9 @@ struct SourceStats {
   // A capture file: how far it has been read, of how many bytes.
   std::uint64_t file_offset = 0;
   std::uint64_t file_size = 0;
-  // Live: bytes kept of each packet, and "immediate" or "batched".
+  // Live: bytes kept of each packet, and how packets are handed over:
+  // "immediate", "batched" or "quiet" (read every quiet_ms: nobody
+  // watches and traffic is light).
   int snaplen = 0;
   std::string delivery;
 };
@@ -75,6 +77,10 @@ class CaptureSource {
   virtual void run(PacketSink& sink) = 0;
   // Makes run() return soon. Any thread.
   virtual void stop() = 0;
+  // Whether someone wants packets as soon as they are delivered (a Watch
+  // stream is open); live capture may read less often while nobody does
+  // (LiveOptions::quiet_ms). Any thread.
+  virtual void setPrompt(bool prompt) { (void)prompt; }
   // Any thread.
   virtual std::vector<SourceStats> stats() const = 0;
 };
@@ -86,6 +92,10 @@ class CaptureSource {
 // overruns; 16 KiB slots hold 512. Only segments merged by offload
 // (GRO/TSO trains of a TCP stream) are longer, and a cut one is counted.
 inline constexpr int kImmediateSnaplen = 16384;
+
+// Past this many packets a second, capture reads at each delivery even
+// while nobody watches: a quiet reading must fit easily in the buffer.
+inline constexpr std::uint64_t kQuietMostPerSecond = 5000;
 
 struct LiveOptions {
   std::vector<std::string> interfaces{"any"};
@@ -113,6 +123,11 @@ struct LiveOptions {
   // keeps at most kImmediateSnaplen of each packet, unless an interface's
   // own snaplen says otherwise.
   bool immediate = false;
+  // Batched delivery while nobody wants packets promptly (setPrompt) and
+  // fewer than kQuietMostPerSecond come: the capture thread sleeps this
+  // long between readings instead of waking at each block the kernel hands
+  // over (capture.quiet_delivery_ms). 0: never.
+  int quiet_ms = 0;
   // A failed interface (removed, down) is retried this often.
   int retry_interval_ms = 2000;
   // Link types the next stage decodes; another one is refused at open.

@@ -63,6 +63,10 @@ class HandleStats {
     stats_.snaplen = snaplen;
     stats_.delivery = std::move(delivery);
   }
+  void setDelivery(std::string delivery) {
+    std::lock_guard lock(mutex_);
+    stats_.delivery = std::move(delivery);
+  }
   SourceStats snapshot() const {
     std::lock_guard lock(mutex_);
     SourceStats s = stats_;
@@ -140,26 +144,59 @@ class LiveSource : public CaptureSource {
     auto next_stats = Clock::now();
     std::vector<pollfd> fds;
     std::vector<Handle*> polled;
+    // Quiet readings (options_.quiet_ms) while nobody wants packets
+    // promptly and few come; a reading or a second with more keeps them
+    // prompt for the next second at least.
+    Clock::time_point prompt_until{};
+    Clock::time_point window_start = Clock::now();
+    std::uint64_t window_packets = 0;
+    bool was_quiet = false;
     while (!stopping_.load()) {
+      auto now = Clock::now();
+      const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt_.load() && now >= prompt_until;
+      if (quiet != was_quiet) {
+        quiet_.store(quiet);
+        for (auto& h : handles_) h->stats.setDelivery(quiet ? "quiet" : "batched");
+        was_quiet = quiet;
+      }
       fds.clear();
       polled.clear();
       fds.push_back({stop_fd_, POLLIN, 0});
       for (auto& h : handles_) {
-        if (h->pcap) {
-          fds.push_back({h->fd, POLLIN, 0});
-          polled.push_back(h.get());
-        }
+        if (!h->pcap) continue;
+        // Quiet, the kernel's deliveries are not waited for: they are read
+        // all at once when the sleep ends.
+        if (!quiet) fds.push_back({h->fd, POLLIN, 0});
+        polled.push_back(h.get());
       }
-      int ready = poll(fds.data(), fds.size(), 500);
-      if (ready < 0 && errno != EINTR) break;
-      if (fds[0].revents) break;
+      int ready = poll(fds.data(), fds.size(), quiet ? options_.quiet_ms : 500);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[0].revents) {
+        // Stopped, or asked to be prompt: take the pokes and look again.
+        std::uint64_t pokes = 0;
+        [[maybe_unused]] auto n = read(stop_fd_, &pokes, sizeof pokes);
+        continue;
+      }
+      std::uint64_t delivered = 0;
       for (std::size_t i = 0; i < polled.size(); ++i) {
         // On a poll timeout every handle is read once too: a partly filled
         // kernel block is handed over after options_.timeout_ms.
-        if (ready == 0 || fds[i + 1].revents) drain(*polled[i], sink);
+        if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(*polled[i], sink);
       }
-      if (ready == 0) sink.onIdle(core::Timestamp(std::chrono::system_clock::now().time_since_epoch()));
-      auto now = Clock::now();
+      if (quiet || ready == 0) sink.onIdle(core::Timestamp(std::chrono::system_clock::now().time_since_epoch()));
+      now = Clock::now();
+      window_packets += delivered;
+      if (quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) {
+        prompt_until = now + std::chrono::seconds(1);
+      }
+      if (now - window_start >= std::chrono::seconds(1)) {
+        if (window_packets >= kQuietMostPerSecond) prompt_until = now + std::chrono::seconds(1);
+        window_start = now;
+        window_packets = 0;
+      }
       if (now >= next_stats) {
         for (auto& h : handles_) {
           if (h->pcap) updateKernelStats(*h);
@@ -176,8 +213,11 @@ class LiveSource : public CaptureSource {
 
   void stop() override {
     stopping_.store(true);
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(stop_fd_, &one, sizeof one);
+    poke();
+  }
+
+  void setPrompt(bool prompt) override {
+    if (prompt_.exchange(prompt) != prompt) poke();
   }
 
   std::vector<SourceStats> stats() const override {
@@ -281,23 +321,33 @@ class LiveSource : public CaptureSource {
     h.last_drop = 0;
     h.last_ifdrop = 0;
     h.stats.setLinkType(linkTypeName(h.link_type));
-    h.stats.setDelivery(pcap_snapshot(p), options_.immediate ? "immediate" : "batched");
+    h.stats.setDelivery(pcap_snapshot(p), options_.immediate ? "immediate" : quiet_.load() ? "quiet" : "batched");
     h.stats.setState("capturing");
     return {};
   }
 
-  void drain(Handle& h, PacketSink& sink) {
+  // Reads what the kernel has handed over; returns how many packets.
+  std::uint64_t drain(Handle& h, PacketSink& sink) {
     Delivery d{&sink, &h.stats, h.link_type, h.ifindex, h.nanoseconds};
+    std::uint64_t delivered = 0;
     // Bounded rounds so that one busy interface cannot starve the others
     // or the stop request.
     for (int round = 0; round < 16; ++round) {
       int n = pcap_dispatch(h.pcap, 1024, deliver, reinterpret_cast<u_char*>(&d));
-      if (n == 0) return;
+      if (n == 0) break;
       if (n < 0) {
         fail(h, pcap_geterr(h.pcap));
-        return;
+        break;
       }
+      delivered += static_cast<std::uint64_t>(n);
     }
+    return delivered;
+  }
+
+  // Ends run()'s wait: a stop, or a change of promptness.
+  void poke() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(stop_fd_, &one, sizeof one);
   }
 
   void fail(Handle& h, const std::string& error) {
@@ -343,8 +393,10 @@ class LiveSource : public CaptureSource {
 
   LiveOptions options_;
   std::vector<std::unique_ptr<Handle>> handles_;
-  int stop_fd_ = -1;
+  int stop_fd_ = -1;  // an eventfd that ends run()'s wait
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> prompt_{false};
+  std::atomic<bool> quiet_{false};  // run()'s mode, for a handle opened again
 };
 
 // ---------------------------------------------------------------- file

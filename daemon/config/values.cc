@@ -140,6 +140,9 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.capture.snaplen != next.capture.snaplen) changed.push_back("capture.snaplen");
   if (running.capture.buffer_kib != next.capture.buffer_kib) changed.push_back("capture.buffer_kib");
   if (running.capture.delivery_ms != next.capture.delivery_ms) changed.push_back("capture.delivery_ms");
+  if (running.capture.quiet_delivery_ms != next.capture.quiet_delivery_ms) {
+    changed.push_back("capture.quiet_delivery_ms");
+  }
   if (running.capture.promiscuous != next.capture.promiscuous) changed.push_back("capture.promiscuous");
   if (running.capture.tunnels != next.capture.tunnels) changed.push_back("capture.tunnels");
   // The pipeline follows it at once; the capture filter that passes SYNs only at a restart.

@@ -278,6 +278,34 @@ class LiveTest : public ::testing::Test {
   static inline std::unique_ptr<Background> isp_dns_, vpn_dns_, daemon_;
 };
 
+// Nobody watching, capture reads every capture.quiet_delivery_ms (100 ms)
+// rather than at each of the kernel's deliveries; a watcher brings prompt
+// reading back at once, and its end lets capture go quiet again. Leaks are
+// found either way.
+TEST_F(LiveTest, CaptureReadsPromptlyOnlyWhileSomeoneWatches) {
+  auto delivery = [] { return parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out).capture(0).delivery(); };
+  auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
+  if (status.attribution().ebpf().rfind("loaded", 0) != 0) {
+    GTEST_SKIP() << "without the eBPF hooks capture delivers each packet at once: " << status.attribution().ebpf();
+  }
+  ASSERT_TRUE(waitUntil([&] { return delivery() == "quiet"; }, std::chrono::seconds(5))) << delivery();
+  // Found while quiet, within the reading's delay.
+  ASSERT_NE(dig({"@198.51.100.1", "quiet1.example.test", "A"}).find("192.0.2.80"), std::string::npos);
+  EXPECT_TRUE(waitUntil([] { return ctl({"--json", "watch", "--from-seq", "1", "--name", "quiet1.example.test",
+                                         "--count", "1", "--duration", "1"}).out.find("quiet1.example.test") !=
+                                    std::string::npos; },
+                        std::chrono::seconds(5)));
+  {
+    Background watch({DNSLEAKCTL_PATH, "--socket", socket_, "--json", "watch", "--duration", "30"}, dir_,
+                     "watch-prompt");
+    ASSERT_TRUE(waitUntil([] { return parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out).watchers() >= 1; },
+                          std::chrono::seconds(5)));
+    EXPECT_TRUE(waitUntil([&] { return delivery() == "batched"; }, std::chrono::seconds(2))) << delivery();
+    watch.stop(SIGTERM);
+  }
+  EXPECT_TRUE(waitUntil([&] { return delivery() == "quiet"; }, std::chrono::seconds(5))) << delivery();
+}
+
 TEST_F(LiveTest, QueryOutsideTheTunnelIsALeakInWatchWithinASecond) {
   Background watch({DNSLEAKCTL_PATH, "--socket", socket_, "--json", "watch", "--count", "1", "--duration", "15"}, dir_,
                    "watch-leak");
@@ -898,10 +926,11 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   EXPECT_GT(s.capture(0).packets_received(), 0u);
   EXPECT_EQ(s.capture(0).kernel_drops(), 0u);
   // What capture keeps of each packet and how it hands them over: with the
-  // eBPF hooks in blocks, the whole snaplen; without, each at once and at
-  // most 16 KiB (a ring of 65535-byte slots holds 128 packets).
+  // eBPF hooks in blocks, the whole snaplen, and with nobody watching
+  // quietly (read every 100 ms); without, each at once and at most 16 KiB
+  // (a ring of 65535-byte slots holds 128 packets).
   const bool hooks = s.attribution().ebpf().rfind("loaded", 0) == 0;
-  EXPECT_EQ(s.capture(0).delivery(), hooks ? "batched" : "immediate") << s.attribution().ebpf();
+  EXPECT_EQ(s.capture(0).delivery(), hooks ? "quiet" : "immediate") << s.attribution().ebpf();
   EXPECT_EQ(s.capture(0).snaplen(), hooks ? 65535u : 16384u) << s.attribution().ebpf();
   EXPECT_GT(s.dns_messages(), 0u);
   // Per interface, from the SLL2 index of each packet.

@@ -40,6 +40,19 @@ TEST(Config, DeliveryDelayIsMillisecondsBetweenOneAndASecond) {
   }
 }
 
+TEST(Config, QuietDeliveryIsMillisecondsUpToASecondOrNever) {
+  auto r = parseConfig("capture:\n  quiet_delivery_ms: 0\n", "d.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->capture.quiet_delivery_ms, 0);
+  EXPECT_EQ(Config{}.capture.quiet_delivery_ms, 100);
+  for (const char* bad : {"-1", "1001", "slow"}) {
+    auto e = parseConfig(std::string("capture:\n  quiet_delivery_ms: ") + bad + "\n", "d.yaml");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.errors[0].key, "capture.quiet_delivery_ms");
+    EXPECT_EQ(e.errors[0].line, 2);
+  }
+}
+
 TEST(Config, TunnelThresholdsAreReadAndCheckedWithTheirKey) {
   auto r = parseConfig("tunnel:\n  window_seconds: 60\n  min_queries: 5\n  min_distinct_names: 4\n"
                        "  min_data_chars: 100\n  exfiltration_chars: 32\n  max_domains: 64\n"
@@ -76,6 +89,7 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.capture.snaplen, defaults.capture.snaplen);
   EXPECT_EQ(c.capture.buffer_kib, defaults.capture.buffer_kib);
   EXPECT_EQ(c.capture.delivery_ms, defaults.capture.delivery_ms);
+  EXPECT_EQ(c.capture.quiet_delivery_ms, defaults.capture.quiet_delivery_ms);
   EXPECT_EQ(c.capture.promiscuous, defaults.capture.promiscuous);
   EXPECT_EQ(c.safe_path.interfaces, defaults.safe_path.interfaces);
   EXPECT_EQ(c.safe_path.resolvers.size(), defaults.safe_path.resolvers.size());
