@@ -62,9 +62,9 @@ struct Config {
     // While no Watch stream is open and traffic is light (below 5000
     // packets a second), the capture thread sleeps this long between
     // readings instead of waking for every delivery: a quiet host's
-    // packets reach the store up to this much later, for a tenth of the
+    // packets reach the store up to this much later, for far fewer
     // wake-ups. 0: never. Not with immediate delivery.
-    int quiet_delivery_ms = 100;
+    int quiet_delivery_ms = 50;
     bool promiscuous = false;
     // Also capture encapsulated traffic (VXLAN, Geneve, GRE, IP-in-IP,
     // 6in4) to read the DNS inside. Capture files are always looked into.

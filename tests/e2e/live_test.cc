@@ -278,7 +278,7 @@ class LiveTest : public ::testing::Test {
   static inline std::unique_ptr<Background> isp_dns_, vpn_dns_, daemon_;
 };
 
-// Nobody watching, capture reads every capture.quiet_delivery_ms (100 ms)
+// Nobody watching, capture reads every capture.quiet_delivery_ms (50 ms)
 // rather than at each of the kernel's deliveries; a watcher brings prompt
 // reading back at once, and its end lets capture go quiet again. Leaks are
 // found either way.
@@ -927,7 +927,7 @@ TEST_F(LiveTest, StatusShowsLiveCaptureCounters) {
   EXPECT_EQ(s.capture(0).kernel_drops(), 0u);
   // What capture keeps of each packet and how it hands them over: with the
   // eBPF hooks in blocks, the whole snaplen, and with nobody watching
-  // quietly (read every 100 ms); without, each at once and at most 16 KiB
+  // quietly (read every 50 ms); without, each at once and at most 16 KiB
   // (a ring of 65535-byte slots holds 128 packets).
   const bool hooks = s.attribution().ebpf().rfind("loaded", 0) == 0;
   EXPECT_EQ(s.capture(0).delivery(), hooks ? "quiet" : "immediate") << s.attribution().ebpf();

@@ -44,7 +44,7 @@ TEST(Config, QuietDeliveryIsMillisecondsUpToASecondOrNever) {
   auto r = parseConfig("capture:\n  quiet_delivery_ms: 0\n", "d.yaml");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->capture.quiet_delivery_ms, 0);
-  EXPECT_EQ(Config{}.capture.quiet_delivery_ms, 100);
+  EXPECT_EQ(Config{}.capture.quiet_delivery_ms, 50);
   for (const char* bad : {"-1", "1001", "slow"}) {
     auto e = parseConfig(std::string("capture:\n  quiet_delivery_ms: ") + bad + "\n", "d.yaml");
     ASSERT_FALSE(e.ok()) << bad;
