@@ -39,6 +39,13 @@ struct Handle {
   core::Counter packets, kernel_drops, interface_drops;
 };
 
+// The snaplen asked for an adapter: its own, else capture's. Npcap keeps at
+// most that of each packet.
+int requestedSnaplen(const LiveOptions& options, const std::string& friendly_name) {
+  auto it = options.per_interface.find(friendly_name);
+  return it != options.per_interface.end() && it->second.snaplen ? it->second.snaplen : options.snaplen;
+}
+
 // Opens one adapter, setting its link type; null with `error` on failure.
 pcap_t* openAdapter(const Wpcap& w, const LiveOptions& options, const Adapter& adapter, int& link_type,
                     std::string& error) {
@@ -51,7 +58,7 @@ pcap_t* openAdapter(const Wpcap& w, const LiveOptions& options, const Adapter& a
   }
   LiveOptions::PerInterface own;
   if (auto it = options.per_interface.find(adapter.friendly_name); it != options.per_interface.end()) own = it->second;
-  w.set_snaplen(p, own.snaplen ? own.snaplen : options.snaplen);
+  w.set_snaplen(p, requestedSnaplen(options, adapter.friendly_name));
   w.set_promisc(p, options.promiscuous ? 1 : 0);
   w.set_timeout(p, options.timeout_ms);
   w.set_buffer_size(p, own.buffer_bytes ? own.buffer_bytes : options.buffer_bytes);
@@ -149,13 +156,8 @@ class NpcapSource : public CaptureSource {
       }
       h.pcap = o.pcap;
       {
-        // What was asked for: Npcap keeps at most that of each packet.
-        LiveOptions::PerInterface own;
-        if (auto it = options.per_interface.find(h.adapter.friendly_name); it != options.per_interface.end()) {
-          own = it->second;
-        }
         std::lock_guard stats_lock(h.mutex);
-        h.stats.snaplen = own.snaplen ? own.snaplen : options.snaplen;
+        h.stats.snaplen = requestedSnaplen(options, h.adapter.friendly_name);
         h.stats.delivery = options.immediate ? "immediate" : "batched";
       }
       h.link_type = o.link_type;

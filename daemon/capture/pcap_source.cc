@@ -150,14 +150,12 @@ class LiveSource : public CaptureSource {
     Clock::time_point prompt_until{};
     Clock::time_point window_start = Clock::now();
     std::uint64_t window_packets = 0;
-    bool was_quiet = false;
     while (!stopping_.load()) {
       auto now = Clock::now();
       const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt_.load() && now >= prompt_until;
-      if (quiet != was_quiet) {
+      if (quiet != quiet_.load()) {
         quiet_.store(quiet);
         for (auto& h : handles_) h->stats.setDelivery(quiet ? "quiet" : "batched");
-        was_quiet = quiet;
       }
       fds.clear();
       polled.clear();
@@ -396,7 +394,7 @@ class LiveSource : public CaptureSource {
   int stop_fd_ = -1;  // an eventfd that ends run()'s wait
   std::atomic<bool> stopping_{false};
   std::atomic<bool> prompt_{false};
-  std::atomic<bool> quiet_{false};  // run()'s mode, for a handle opened again
+  std::atomic<bool> quiet_{false};  // run()'s mode, also for a handle opened again
 };
 
 // ---------------------------------------------------------------- file

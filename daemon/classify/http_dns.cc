@@ -348,7 +348,7 @@ void HttpDnsFlows::forget(Map::iterator it) {
 void HttpDnsFlows::expire(core::Timestamp now) {
   while (const Listed* oldest = recency_.oldest()) {
     if (now - oldest->last_seen <= limits_.idle_timeout) return;
-    forget(connections_.find(oldest->key));
+    forget(connections_.find(*oldest->key));
   }
 }
 
@@ -366,12 +366,12 @@ bool HttpDnsFlows::addSegment(const decode::DecodedPacket& packet, Handler& hand
     expire(packet.time);
     if (connections_.size() >= limits_.max_connections) {
       if (const Listed* oldest = recency_.oldest()) {
-        forget(connections_.find(oldest->key));
+        forget(connections_.find(*oldest->key));
         counters_.add(HttpDnsEvent::kFlowEvicted);
       }
     }
     it = connections_.emplace(forward, std::make_unique<Connection>(*http2)).first;
-    it->second->key = forward;
+    it->second->key = &it->first;
     recency_.append(*it->second);
     it->second->sides[0].synced = true;
     it->second->sides[0].next_seq = packet.tcp_seq;

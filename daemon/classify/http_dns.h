@@ -77,7 +77,7 @@ class HttpDnsFlows {
   // Where a connection is in the order of use: its key and last segment.
   struct Listed {
     core::RecencyLinks<Listed> links;
-    core::FlowKey key;  // the client's direction, as connections_ has it
+    const core::FlowKey* key = nullptr;  // its key in connections_ (the client's direction)
     core::Timestamp last_seen{};
   };
   struct Connection;  // defined in the .cc: HTTP state of both directions
