@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -38,8 +39,10 @@ class PacketSink {
  public:
   virtual ~PacketSink() = default;
   virtual void onPacket(const RawPacket& packet) = 0;
-  // Time passes without packets (live: about every 500 ms, with the wall
-  // clock's time), or a file ended (Timestamp::max()). Same thread.
+  // Time passes without packets (live: about every 500 ms, or after each
+  // quiet reading), or a file ended (Timestamp::max()). Every packet
+  // captured before `now` has been delivered (live: the wall clock less
+  // kernelHoldsAtMost). Same thread.
   virtual void onIdle(core::Timestamp /*now*/) {}
 };
 
@@ -96,6 +99,17 @@ inline constexpr int kImmediateSnaplen = 16384;
 // Past this many packets a second, capture reads at each delivery even
 // while nobody watches: a quiet reading must fit easily in the buffer.
 inline constexpr std::uint64_t kQuietMostPerSecond = 5000;
+
+// The longest a packet can sit in the kernel's buffer, unseen by a reading,
+// with a delivery timeout of timeout_ms: a TPACKET_V3 block is handed over
+// at a tick of its timer, in some kernels only at the second tick that
+// finds it current, and the timer counts whole jiffies (10 ms at HZ=100,
+// the coarsest). onIdle's `now` is the wall clock less this: every packet
+// captured before it has been read.
+inline std::chrono::milliseconds kernelHoldsAtMost(int timeout_ms) {
+  constexpr int kJiffyMs = 10;
+  return std::chrono::milliseconds(2 * std::max(timeout_ms, kJiffyMs) + kJiffyMs);
+}
 
 struct LiveOptions {
   std::vector<std::string> interfaces{"any"};

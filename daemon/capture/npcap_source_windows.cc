@@ -96,7 +96,7 @@ class NpcapSource : public CaptureSource {
  public:
   NpcapSource(const Wpcap& w, const LiveOptions& options, std::vector<Adapter> adapters,
               const std::vector<std::string>& unmatched)
-      : w_(w), stop_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
+      : w_(w), stop_(CreateEventW(nullptr, TRUE, FALSE, nullptr)), held_at_most_(kernelHoldsAtMost(options.timeout_ms)) {
     for (auto& a : adapters) {
       auto h = std::make_unique<Handle>();
       h->adapter = std::move(a);
@@ -194,9 +194,14 @@ class NpcapSource : public CaptureSource {
     for (;;) {
       DWORD r = WaitForMultipleObjects(static_cast<DWORD>(events.size()), events.data(), FALSE, kIdleMs);
       if (r == WAIT_OBJECT_0) return;  // stop()
+      // Taken before the reading, which takes all the driver handed over by then.
+      const auto read_from = std::chrono::system_clock::now();
       // More than one handle may be ready: each is drained, not only the one signalled.
       for (std::size_t i = 1; i < by_event.size(); ++i) drain(*by_event[i], sink);
-      if (r == WAIT_TIMEOUT) sink.onIdle(core::Timestamp(std::chrono::system_clock::now().time_since_epoch()));
+      if (r == WAIT_TIMEOUT) {
+        // Short of what the driver may still hold until its read timeout.
+        sink.onIdle(core::Timestamp(read_from.time_since_epoch() - held_at_most_));
+      }
       if (std::chrono::steady_clock::now() >= next_stats) {
         readDrops();
         next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -273,6 +278,7 @@ class NpcapSource : public CaptureSource {
 
   const Wpcap& w_;
   HANDLE stop_;
+  std::chrono::milliseconds held_at_most_;
   std::vector<std::unique_ptr<Handle>> handles_;
 };
 

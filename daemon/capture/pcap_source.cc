@@ -178,13 +178,21 @@ class LiveSource : public CaptureSource {
         [[maybe_unused]] auto n = read(stop_fd_, &pokes, sizeof pokes);
         continue;
       }
+      // Taken before the reading: what the kernel handed over by then, the
+      // reading takes, however long this thread waits for a core after.
+      const auto read_from = std::chrono::system_clock::now();
       std::uint64_t delivered = 0;
+      bool emptied = true;
       for (std::size_t i = 0; i < polled.size(); ++i) {
         // On a poll timeout every handle is read once too: a partly filled
         // kernel block is handed over after options_.timeout_ms.
-        if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(*polled[i], sink);
+        if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(*polled[i], sink, emptied);
       }
-      if (quiet || ready == 0) sink.onIdle(core::Timestamp(std::chrono::system_clock::now().time_since_epoch()));
+      if ((quiet || ready == 0) && emptied) {
+        // Not yet past what the kernel may still hold in a block it has
+        // not handed over: a response there would lose its query.
+        sink.onIdle(core::Timestamp(read_from.time_since_epoch() - kernelHoldsAtMost(options_.timeout_ms)));
+      }
       now = Clock::now();
       window_packets += delivered;
       if (quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) {
@@ -325,20 +333,23 @@ class LiveSource : public CaptureSource {
   }
 
   // Reads what the kernel has handed over; returns how many packets.
-  std::uint64_t drain(Handle& h, PacketSink& sink) {
+  // Reads what the kernel handed over; `emptied` is false when the rounds
+  // ran out before it did.
+  std::uint64_t drain(Handle& h, PacketSink& sink, bool& emptied) {
     Delivery d{&sink, &h.stats, h.link_type, h.ifindex, h.nanoseconds};
     std::uint64_t delivered = 0;
     // Bounded rounds so that one busy interface cannot starve the others
     // or the stop request.
     for (int round = 0; round < 16; ++round) {
       int n = pcap_dispatch(h.pcap, 1024, deliver, reinterpret_cast<u_char*>(&d));
-      if (n == 0) break;
+      if (n == 0) return delivered;
       if (n < 0) {
         fail(h, pcap_geterr(h.pcap));
-        break;
+        return delivered;
       }
       delivered += static_cast<std::uint64_t>(n);
     }
+    emptied = false;
     return delivered;
   }
 
