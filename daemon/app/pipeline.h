@@ -48,6 +48,13 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
     emitHeldConnections(now);
     expireExchanges(now);
   }
+  // The attributor's worker is woken once per reading, not per event.
+  void onReadingStart() override {
+    if (attributor_) attributor_->holdWakes();
+  }
+  void onReadingEnd() override {
+    if (attributor_) attributor_->releaseWakes();
+  }
   // The two halves of onIdle, for the daemon's tear-down: held connections
   // go to the attributor, whose queue may still complete exchanges; the
   // waiting queries go after it delivered everything.

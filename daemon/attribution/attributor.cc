@@ -95,7 +95,8 @@ void Attributor::submit(const core::Event& event, bool judged) {
       if (lookup) ++pending_lookups_;
       queue_.push_back(Item{event, judged, lookup});
       ++submitted_;
-      if (queue_.size() == 1) wake_.notify_one();  // else the worker is awake already
+      // Past the first, the worker is awake already (or was woken).
+      if (queue_.size() == (holding_ ? kWakeAfter : 1)) wake_.notify_one();
       return;
     }
     ++overflow_;
@@ -107,6 +108,17 @@ void Attributor::submit(const core::Event& event, bool judged) {
   deliver_(now, judged);
 }
 
+void Attributor::holdWakes() {
+  std::lock_guard lock(mutex_);
+  holding_ = true;
+}
+
+void Attributor::releaseWakes() {
+  std::lock_guard lock(mutex_);
+  holding_ = false;
+  if (!queue_.empty()) wake_.notify_one();
+}
+
 void Attributor::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = submitted_;
@@ -116,29 +128,37 @@ void Attributor::flush() {
 void Attributor::run() {
   const bool polls = provider_->needsPolling();
   idle_wait_ = options_.idle_poll;
+  // Polls keep their own time: events arriving more often than idle_wait_
+  // neither hold them off nor bring them forward.
+  auto next_poll = std::chrono::steady_clock::now() + idle_wait_;
+  auto pollIfDue = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    if (!polls || now < next_poll) return;
+    // Read send-time reports while their senders live; back off while
+    // there are none.
+    const bool took = provider_->poll();
+    idle_wait_ = took ? options_.idle_poll : std::min(idle_wait_ * 2, options_.idle_poll_max);
+    evict(now);
+    next_poll = std::chrono::steady_clock::now() + idle_wait_;
+  };
   std::unique_lock lock(mutex_);
   while (true) {
     auto ready = [&] { return stop_ || !queue_.empty(); };
     if (polls) {
-      wake_.wait_for(lock, idle_wait_, ready);
+      wake_.wait_until(lock, next_poll, ready);
     } else {
       wake_.wait(lock, ready);
     }
     if (queue_.empty()) {
       if (stop_) break;
       lock.unlock();
-      // Read send-time reports while their senders live; back off while
-      // there are none.
-      const bool took = provider_->poll();
-      idle_wait_ = took ? options_.idle_poll : std::min(idle_wait_ * 2, options_.idle_poll_max);
-      evict(std::chrono::steady_clock::now());
+      pollIfDue();
       lock.lock();
       continue;
     }
     // Everything queued, in one go: one lock per batch, not per event.
     batch_.swap(queue_);
     lock.unlock();
-    idle_wait_ = options_.idle_poll;
     std::size_t lookups = 0;
     for (auto& item : batch_) {
       attribute(item);
@@ -151,6 +171,12 @@ void Attributor::run() {
     pending_lookups_ -= lookups;
     delivered_ += done;
     drained_.notify_all();
+    if (polls && std::chrono::steady_clock::now() >= next_poll) {
+      // Due while events kept the worker busy.
+      lock.unlock();
+      pollIfDue();
+      lock.lock();
+    }
   }
 }
 

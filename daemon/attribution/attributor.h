@@ -37,12 +37,13 @@ struct AttributorOptions {
   // An owner whose socket can no longer be checked (closed) is believed
   // for responses within this long only (the rest of its exchange).
   std::chrono::milliseconds unverified_idle{std::chrono::seconds(2)};
-  // Idle, a provider that needsPolling() is polled this often while it
-  // has reports; each empty poll doubles the wait, up to idle_poll_max. A
-  // lookup polls first anyway, so a report is never read late for the
-  // flow it names; the idle polls keep the ring from filling and read
-  // senders while they live. A quiet host then wakes a few times a second,
-  // not fifty.
+  // A provider that needsPolling() is polled this often while it has
+  // reports; each empty poll doubles the wait, up to idle_poll_max. The
+  // polls keep their own time, whether events come or not. A lookup polls
+  // first anyway, so a report is never read late for the flow it names;
+  // these polls keep the ring from filling and read senders while they
+  // live. A quiet host, or one whose captured traffic is not its own, then
+  // wakes for them a few times a second, not fifty.
   std::chrono::milliseconds idle_poll{20};
   std::chrono::milliseconds idle_poll_max{320};
 };
@@ -93,6 +94,14 @@ class Attributor {
   // Capture thread. Past queue_capacity it calls `deliver` itself, so
   // `deliver` must be safe to call from here and from the worker.
   void submit(const core::Event& event, bool judged);
+  // Capture thread, around a reading of packets: while held, submit()
+  // wakes the worker only once kWakeAfter events wait; release wakes it
+  // for what came meanwhile. One wake per reading, where each event of a
+  // reading woke the worker (and, on a shared core, took it from capture
+  // and back) at light load.
+  void holdWakes();
+  void releaseWakes();
+  static constexpr std::size_t kWakeAfter = 256;
   // Waits until everything submitted so far has been delivered (tests,
   // shutdown).
   void flush();
@@ -140,6 +149,7 @@ class Attributor {
   std::uint64_t submitted_ = 0;
   std::uint64_t delivered_ = 0;
   bool stop_ = false;
+  bool holding_ = false;  // holdWakes() until releaseWakes()
 
   std::map<std::string, std::pair<std::uint64_t, LatencyHistogram>> methods_;
   std::array<std::uint64_t, 16> failures_{};

@@ -44,6 +44,12 @@ class PacketSink {
   // captured before `now` has been delivered (live: the wall clock less
   // kernelHoldsAtMost). Same thread.
   virtual void onIdle(core::Timestamp /*now*/) {}
+  // A live source hands packets over in readings, each what the kernel had
+  // ready, and brackets each reading (and the onIdle after it) with these.
+  // Work its packets give another thread can wait for the reading's end
+  // rather than wake that thread once per packet. Same thread.
+  virtual void onReadingStart() {}
+  virtual void onReadingEnd() {}
 };
 
 // Diagnostics of one capture handle, safe to read from any thread.

@@ -196,12 +196,14 @@ class NpcapSource : public CaptureSource {
       if (r == WAIT_OBJECT_0) return;  // stop()
       // Taken before the reading, which takes all the driver handed over by then.
       const auto read_from = std::chrono::system_clock::now();
+      sink.onReadingStart();
       // More than one handle may be ready: each is drained, not only the one signalled.
       for (std::size_t i = 1; i < by_event.size(); ++i) drain(*by_event[i], sink);
       if (r == WAIT_TIMEOUT) {
         // Short of what the driver may still hold until its read timeout.
         sink.onIdle(core::Timestamp(read_from.time_since_epoch() - held_at_most_));
       }
+      sink.onReadingEnd();
       if (std::chrono::steady_clock::now() >= next_stats) {
         readDrops();
         next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(1);

@@ -181,6 +181,7 @@ class LiveSource : public CaptureSource {
       // Taken before the reading: what the kernel handed over by then, the
       // reading takes, however long this thread waits for a core after.
       const auto read_from = std::chrono::system_clock::now();
+      sink.onReadingStart();
       std::uint64_t delivered = 0;
       bool emptied = true;
       for (std::size_t i = 0; i < polled.size(); ++i) {
@@ -193,6 +194,7 @@ class LiveSource : public CaptureSource {
         // not handed over: a response there would lose its query.
         sink.onIdle(core::Timestamp(read_from.time_since_epoch() - kernelHoldsAtMost(options_.timeout_ms)));
       }
+      sink.onReadingEnd();
       now = Clock::now();
       window_packets += delivered;
       if (quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) {

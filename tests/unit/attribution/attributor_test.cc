@@ -309,6 +309,31 @@ TEST(Attributor, AFlowWhoseClientAddressThisHostDoesNotHoldGetsNoSocketLookup) {
   EXPECT_EQ(out[2].attribution.failure, core::AttributionFailure::kNone);
 }
 
+// Around a reading of packets the capture thread holds the worker's wakes:
+// what a reading submits is taken up at its end, in one wake, unless
+// kWakeAfter events wait first.
+TEST(Attributor, HeldWakesLetAReadingsEventsWaitForItsEnd) {
+  std::atomic<int> delivered{0};
+  Attributor a(std::make_unique<FakeProvider>(), {}, [&](core::Event&, bool) { ++delivered; });
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+  settle();  // the worker waits (its provider has nothing to poll)
+  a.holdWakes();
+  for (int i = 0; i < 5; ++i) a.submit(query("192.0.2.10", static_cast<std::uint16_t>(40000 + i)), false);
+  settle();
+  EXPECT_EQ(delivered.load(), 0) << "an event of the reading woke the worker";
+  a.releaseWakes();
+  a.flush();
+  EXPECT_EQ(delivered.load(), 5);
+
+  // A long reading does not keep the worker waiting: it is woken once
+  // kWakeAfter events wait.
+  a.holdWakes();
+  for (std::size_t i = 0; i < Attributor::kWakeAfter; ++i) a.submit(query("192.0.2.10", 41000), false);
+  settle();
+  EXPECT_EQ(delivered.load(), 5 + static_cast<int>(Attributor::kWakeAfter));
+  a.releaseWakes();
+}
+
 // A provider with a ring to drain is polled while idle: often while
 // reports come, backing off while none do, so that a quiet host is not
 // woken fifty times a second; one with nothing to poll is never woken.
@@ -345,6 +370,48 @@ TEST(Attributor, IdlePollsBackOffWhileThereAreNoReports) {
   EXPECT_LT(quiet, 20);
   EXPECT_GE(quiet, 3);
   EXPECT_EQ(none, 0);
+}
+
+// The polls keep their own time while events come (another host's
+// traffic, no lookup): events more often than the polls do not hold back
+// those of a provider with reports, and events less often do not bring
+// forward those of one without.
+TEST(Attributor, IdlePollsKeepTheirTimeWhileEventsCome) {
+  class Polled : public FakeProvider {
+   public:
+    explicit Polled(bool reports) : reports_(reports) {}
+    bool needsPolling() const override { return true; }
+    bool poll() override {
+      ++polled;
+      return reports_;
+    }
+    std::atomic<int> polled{0};
+
+   private:
+    bool reports_;
+  };
+  AttributorOptions options;
+  options.idle_poll = std::chrono::milliseconds(10);
+  options.idle_poll_max = std::chrono::milliseconds(80);
+  auto pollsWhileEventsCome = [&](bool reports, std::chrono::milliseconds every) {
+    auto provider = std::make_unique<Polled>(reports);
+    auto* fake = provider.get();
+    fake->held = {"192.0.2.99"};  // the events' client is another host
+    Attributor a(std::move(provider), options, [](core::Event&, bool) {});
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+    while (std::chrono::steady_clock::now() < end) {
+      a.submit(query("192.0.2.10", 40000), false);
+      std::this_thread::sleep_for(every);
+    }
+    a.flush();
+    return fake->polled.load();
+  };
+  // Every 10 ms while reports come (about 40 in 400 ms); 10, 20, 40, 80,
+  // 80 ... ms while none do (about 7).
+  EXPECT_GE(pollsWhileEventsCome(true, std::chrono::milliseconds(2)), 20) << "events held the polls off";
+  const int quiet = pollsWhileEventsCome(false, std::chrono::milliseconds(15));
+  EXPECT_LE(quiet, 12) << "each batch of events brought the next poll forward";
+  EXPECT_GE(quiet, 3);
 }
 
 TEST(LocalAddresses, TheListIsRereadOnlyWhenTheHostSaysItChanged) {
