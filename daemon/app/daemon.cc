@@ -51,14 +51,16 @@ std::shared_ptr<const config::Config> withOverrides(std::shared_ptr<const config
 class StoreSink : public EventSink {
  public:
   // `no_owner` describes events that no attributor saw (replay, or
-  // attribution off).
+  // attribution off): the store packs it in their place.
   StoreSink(store::EventStore& store, const policy::PolicyHolder& policy, core::AttributionInfo no_owner)
-      : store_(store), policy_(policy), no_owner_(std::move(no_owner)) {}
+      : store_(store), policy_(policy) {
+    store_.setUnattributed(std::move(no_owner));
+  }
   void onEvent(core::Event& event) override {
-    if (event.verdict != core::Verdict::kLeak && !policy_.get().config().store.record_ok) return;
-    if (event.attribution.failure == core::AttributionFailure::kUnspecified) event.attribution = no_owner_;
-    const auto& config = policy_.get().config();
-    if (const GeoIp* geoip = geoip_.current(config)) geoip->enrich(event);
+    const policy::Policy& policy = policy_.get();
+    const auto& config = policy.config();
+    if (event.verdict != core::Verdict::kLeak && !config.store.record_ok) return;
+    if (const GeoIp* geoip = geoip_.current(policy.sharedConfig())) geoip->enrich(event);
     if (event.verdict != core::Verdict::kLeak) {
       store_.append(event);
       return;
@@ -67,17 +69,28 @@ class StoreSink : public EventSink {
     // Identical leaks fold into the first one of their window. The key is
     // only hashed, never shown: each text with its length before it (no
     // separator a name could contain), the resolver as its bytes.
-    fold_key_.clear();
-    appendText(event.rule);
-    appendText(event.process.name);
-    appendText(event.process.exe);
-    appendText(event.dns.qname.empty() ? event.sni : event.dns.qname);
+    // Written in place into the reused string, sized once.
+    const std::string_view texts[] = {event.rule, event.process.name, event.process.exe,
+                                      event.dns.qname.empty() ? event.sni : event.dns.qname};
     const auto& resolver = event.resolver;
-    fold_key_ += static_cast<char>(resolver.address.family());
-    fold_key_.append(reinterpret_cast<const char*>(resolver.address.bytes().data()), resolver.address.bytes().size());
-    fold_key_ += static_cast<char>(resolver.port >> 8);
-    fold_key_ += static_cast<char>(resolver.port & 0xff);
-    fold_key_ += static_cast<char>(event.kind);
+    const auto& address = resolver.address.bytes();
+    std::size_t size = 1 + address.size() + 2 + 1;
+    for (std::string_view text : texts) size += sizeof(std::uint32_t) + text.size();
+    fold_key_.resize(size);
+    char* at = fold_key_.data();
+    for (std::string_view text : texts) {
+      const auto length = static_cast<std::uint32_t>(text.size());
+      std::memcpy(at, &length, sizeof length);
+      at += sizeof length;
+      if (!text.empty()) std::memcpy(at, text.data(), text.size());
+      at += text.size();
+    }
+    *at++ = static_cast<char>(resolver.address.family());
+    std::memcpy(at, address.data(), address.size());
+    at += address.size();
+    *at++ = static_cast<char>(resolver.port >> 8);
+    *at++ = static_cast<char>(resolver.port & 0xff);
+    *at = static_cast<char>(event.kind);
     store_.appendOrFold(event, fold_key_, std::chrono::seconds(config.store.fold_seconds));
   }
 
@@ -89,15 +102,8 @@ class StoreSink : public EventSink {
   }
 
  private:
-  void appendText(std::string_view text) {
-    const auto size = static_cast<std::uint32_t>(text.size());
-    fold_key_.append(reinterpret_cast<const char*>(&size), sizeof size);
-    fold_key_ += text;
-  }
-
   store::EventStore& store_;
   policy::PolicyView policy_;
-  core::AttributionInfo no_owner_;
   std::string fold_key_;  // reused
   GeoIpHolder geoip_;
   std::atomic<std::chrono::steady_clock::rep> last_leak_{0};

@@ -106,8 +106,11 @@ void GeoIp::enrich(core::Event& event) const {
   event.geo = lookup(remote.address);
 }
 
-const GeoIp* GeoIpHolder::current(const config::Config& config) {
-  // Compared in place, per stored event; reopened only when they differ.
+const GeoIp* GeoIpHolder::change(const std::shared_ptr<const config::Config>& shared) {
+  // Another config: its databases are compared with those open, and
+  // reopened only when they differ.
+  config_ = shared;
+  const config::Config& config = *shared;
   if (config.geoip.databases != paths_ || config.path != config_path_) {
     paths_ = config.geoip.databases;
     config_path_ = config.path;
@@ -118,7 +121,8 @@ const GeoIp* GeoIpHolder::current(const config::Config& config) {
     for (const auto& e : errors) spdlog::warn("{}", e);
     if (geoip_) spdlog::info("geoip: {} of {} databases open", geoip_->databases(), paths_.size());
   }
-  return geoip_ && geoip_->databases() > 0 ? geoip_.get() : nullptr;
+  usable_ = geoip_ && geoip_->databases() > 0 ? geoip_.get() : nullptr;
+  return usable_;
 }
 
 }  // namespace dnsleak::app

@@ -41,10 +41,17 @@ class GeoIp {
 // configured list changes (a reload), kept otherwise. One thread.
 class GeoIpHolder {
  public:
-  // The databases for `config` (nullptr when it lists none).
-  const GeoIp* current(const config::Config& config);
+  // The databases for `config` (nullptr when it lists none). The config
+  // last asked about is held, so that asking again costs a comparison.
+  const GeoIp* current(const std::shared_ptr<const config::Config>& config) {
+    return config == config_ ? usable_ : change(config);
+  }
 
  private:
+  const GeoIp* change(const std::shared_ptr<const config::Config>& config);
+
+  std::shared_ptr<const config::Config> config_;
+  const GeoIp* usable_ = nullptr;  // geoip_ when it has a database open
   std::vector<std::string> paths_;
   std::string config_path_;  // relative database paths are from its directory
   std::shared_ptr<const GeoIp> geoip_;

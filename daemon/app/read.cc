@@ -89,7 +89,7 @@ int runRead(const Options& options) {
   policy::PolicyHolder policy(std::make_shared<policy::Policy>(config));
   capture::StaticInterfaceNames names(options.ifnames, options.interface_name);
   GeoIpHolder geoip;
-  PrintSink sink(options.json, options.summary_only, geoip.current(*config));
+  PrintSink sink(options.json, options.summary_only, geoip.current(config));
   Pipeline pipeline(policy, names, sink);
   pipeline.setOffline(true);
   source->run(pipeline);

@@ -66,6 +66,7 @@ class Policy {
   void recordAnswers(const core::Event& event, Correlator& correlator) const;
 
   const config::Config& config() const { return *config_; }
+  const std::shared_ptr<const config::Config>& sharedConfig() const { return config_; }
 
   // Whether a connection through this interface is on the safe path.
   bool safeEgress(const core::InterfaceInfo& iface) const { return safeInterface(iface); }

@@ -82,11 +82,15 @@ class Writer {
   static constexpr std::size_t kMaxVarint = 10;
 
   [[gnu::noinline]] void longVarint(std::uint64_t v) {
+    // Through a local pointer: a char store may alias out_.at, which would
+    // otherwise be reloaded and stored again for every byte.
+    char* at = out_.at;
     while (v >= 0x80) {
-      *out_.at++ = static_cast<char>(v | 0x80);
+      *at++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    *out_.at++ = static_cast<char>(v);
+    *at++ = static_cast<char>(v);
+    out_.at = at;
   }
   [[gnu::noinline]] void sharedText(std::string_view s) {
     if (std::uint32_t id = strings_.intern(s)) return u((static_cast<std::uint64_t>(id) << 1) | 1);
@@ -183,11 +187,13 @@ std::int64_t nanos(core::Timestamp t) { return t.time_since_epoch().count(); }
 // so that tails repeat (" (A) to 192.0.2.53:53 left via eth0, outside ...")
 // rather than start anywhere inside a name. npos when too short to share.
 std::size_t sharedTail(std::string_view reason, std::string_view previous) {
-  // Eight bytes at a time from the end while they match, then byte by byte.
+  // From the end, 32 bytes at a time while they match (tails run to a few
+  // hundred), then eight, then byte by byte.
   const std::size_t most = std::min(reason.size(), previous.size());
   const char* a = reason.data() + reason.size();
   const char* b = previous.data() + previous.size();
   std::size_t n = 0;
+  while (n + 32 <= most && std::memcmp(a - n - 32, b - n - 32, 32) == 0) n += 32;
   while (n + 8 <= most && std::memcmp(a - n - 8, b - n - 8, 8) == 0) n += 8;
   while (n < most && a[-1 - static_cast<std::ptrdiff_t>(n)] == b[-1 - static_cast<std::ptrdiff_t>(n)]) ++n;
   if (n < 24) return std::string_view::npos;
@@ -199,7 +205,7 @@ std::size_t sharedTail(std::string_view reason, std::string_view previous) {
 }  // namespace
 
 std::string_view pack(const core::Event& e, StringTable& strings, std::string_view previous_reason,
-                      PackedEvent& out) {
+                      PackedEvent& out, const core::AttributionInfo* unattributed) {
   out.seq = e.seq;
   out.count = e.count;
   out.last_seen = e.last_seen;
@@ -304,10 +310,13 @@ std::string_view pack(const core::Event& e, StringTable& strings, std::string_vi
     w.u(parent.pid);
     w.shared(parent.name);
   }
-  w.shared(e.attribution.method);
-  w.u(static_cast<std::uint8_t>(e.attribution.confidence));
-  w.u(static_cast<std::uint8_t>(e.attribution.failure));
-  w.shared(e.attribution.detail);
+  const core::AttributionInfo& attribution =
+      unattributed && e.attribution.failure == core::AttributionFailure::kUnspecified ? *unattributed
+                                                                                     : e.attribution;
+  w.shared(attribution.method);
+  w.u(static_cast<std::uint8_t>(attribution.confidence));
+  w.u(static_cast<std::uint8_t>(attribution.failure));
+  w.shared(attribution.detail);
   w.shared(e.geo.country);
   w.shared(e.geo.city);
   w.u(e.geo.asn);

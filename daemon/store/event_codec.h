@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <array>
 #include <deque>
 #include <string>
@@ -32,7 +33,9 @@ class StringTable {
   // The string's number when it was asked for lately, else 0.
   std::uint32_t recentId(std::string_view text) const {
     const Recent& recent = recent_[recentSlot(text)];
-    return recent.id != 0 && recent.text == text ? recent.id : 0;
+    return recent.id != 0 && recent.text.size() == text.size() && sameBytes(recent.text.data(), text.data(), text.size())
+               ? recent.id
+               : 0;
   }
   std::string_view at(std::uint32_t id) const { return strings_[id - 1]; }
   std::size_t size() const { return strings_.size(); }
@@ -51,6 +54,24 @@ class StringTable {
   };
   std::array<Recent, 64> recent_{};
 
+  // Equal bytes, up to 32 by word loads from each end (most shared strings
+  // are short: a profile, a rule, a reason's opening), longer by memcmp.
+  static bool sameBytes(const char* a, const char* b, std::size_t n) {
+    auto word = [](const char* p) {
+      std::uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      return w;
+    };
+    if (n > 32) return std::memcmp(a, b, n) == 0;
+    if (n >= 8) {
+      if (word(a) != word(b) || word(a + n - 8) != word(b + n - 8)) return false;
+      return n <= 16 || (word(a + 8) == word(b + 8) && word(a + n - 16) == word(b + n - 16));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   static std::size_t recentSlot(std::string_view text) {
     const unsigned last = text.empty() ? 0 : static_cast<unsigned char>(text.back());
     return (text.size() ^ last << 3) % std::tuple_size_v<decltype(recent_)>;
@@ -73,9 +94,11 @@ struct PackedEvent {
 // this thread's that the next pack on it overwrites: the caller keeps a
 // copy and points head.bytes at it. `previous_reason` is the reason of the
 // event packed before this one: the tail the two share (when long enough)
-// is kept once in the table.
+// is kept once in the table. `unattributed`, when given, is packed in place
+// of the event's attribution when it has none (failure kUnspecified): what
+// events no attributor saw say, without a copy into each.
 std::string_view pack(const core::Event& event, StringTable& strings, std::string_view previous_reason,
-                      PackedEvent& head);
+                      PackedEvent& head, const core::AttributionInfo* unattributed = nullptr);
 // The event back, whole; false only if `packed` was not made by pack.
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& out);
 

@@ -15,6 +15,11 @@ EventStore::EventStore(std::size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<std::size_t>(capacity, 4096));
 }
 
+void EventStore::setUnattributed(core::AttributionInfo info) {
+  std::lock_guard lock(mutex_);
+  unattributed_ = std::move(info);
+}
+
 std::uint64_t EventStore::appendLocked(const core::Event& event) {
   std::uint64_t seq = next_seq_++;
   const std::size_t table_before = strings_.bytes();
@@ -28,7 +33,7 @@ std::uint64_t EventStore::appendLocked(const core::Event& event) {
     head_ = (head_ + 1) % capacity_;
     ++evicted_;
   }
-  slot->bytes = packed_.add(pack(event, strings_, previous_reason_, *slot));
+  slot->bytes = packed_.add(pack(event, strings_, previous_reason_, *slot, &unattributed_));
   slot->seq = seq;
   previous_reason_ = event.reason;
   bytes_ += packedSize(*slot) + (strings_.bytes() - table_before);

@@ -57,6 +57,11 @@ class EventStore {
  public:
   explicit EventStore(std::size_t capacity);
 
+  // What an event stored with no attribution (failure kUnspecified) says
+  // of its owner: attribution off, or events from a file. Before the first
+  // append.
+  void setUnattributed(core::AttributionInfo info);
+
   // Stores the event (packed: nothing of it is kept), under the next
   // sequence number, which is returned.
   std::uint64_t append(const core::Event& event);
@@ -122,6 +127,7 @@ class EventStore {
   FifoBytes packed_;               // ring_'s bytes, in ring order
   StringTable strings_;
   std::string previous_reason_;    // of the last event appended
+  core::AttributionInfo unattributed_;
   std::size_t capacity_;
   std::size_t head_ = 0;           // index of the oldest event once full
   std::uint64_t next_seq_ = 1;

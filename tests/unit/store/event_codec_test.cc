@@ -64,6 +64,28 @@ TEST(EventCodec, AReasonsTailSharedWithTheOneBeforeIsKeptOnce) {
   EXPECT_EQ(json(back), json(second));
 }
 
+// The table's check of lately asked strings compares short ones by words
+// from each end: a string that differs from a recent one (same length,
+// same last byte, so the same slot) in any one byte is never taken for it.
+TEST(EventCodec, AStringDifferingFromARecentOneInAnyByteIsItsOwn) {
+  for (std::size_t n = 2; n <= 40; ++n) {
+    for (std::size_t at = 0; at + 1 < n; ++at) {
+      StringTable strings;
+      std::string a(n, 'x');
+      for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + (i * 7 + n) % 26);
+      std::string b = a;
+      b[at] = static_cast<char>(b[at] ^ 0x20);
+      const auto id_a = strings.intern(a);
+      ASSERT_NE(id_a, 0u);
+      EXPECT_EQ(strings.recentId(b), 0u) << "length " << n << ", differing at " << at;
+      const auto id_b = strings.intern(b);
+      EXPECT_NE(id_b, id_a) << "length " << n << ", differing at " << at;
+      EXPECT_EQ(strings.at(id_b), b);
+      EXPECT_EQ(strings.recentId(b), id_b);
+    }
+  }
+}
+
 TEST(EventCodec, AFullTableWritesStringsIntoTheEvent) {
   StringTable strings;
   for (std::size_t i = 0; i < StringTable::kMaxStrings; ++i) ASSERT_NE(strings.intern("s" + std::to_string(i)), 0u);

@@ -167,6 +167,40 @@ TEST(EventStore, KeysThatDifferOnlySlightlyDoNotFold) {
   EXPECT_EQ(store.stats().size, keys.size());
 }
 
+// Events no attributor saw are stored with what the daemon says of them
+// (attribution off, or read from a file); an event's own attribution,
+// failed or not, is kept.
+TEST(EventStore, EventsWithoutAttributionAreStoredWithTheStoresWord) {
+  EventStore store(4);
+  core::AttributionInfo unattributed;
+  unattributed.confidence = core::Confidence::kNone;
+  unattributed.failure = core::AttributionFailure::kOffline;
+  unattributed.detail = "read from a capture file";
+  store.setUnattributed(unattributed);
+  core::Event bare = named("bare.example");
+  core::Event owned = named("owned.example");
+  owned.attribution = {"ebpf", core::Confidence::kHigh, core::AttributionFailure::kNone, "at send time"};
+  core::Event failed = named("failed.example");
+  failed.attribution.failure = core::AttributionFailure::kExited;
+  failed.attribution.detail = "gone";
+  store.append(bare);
+  store.append(owned);
+  store.append(failed);
+  auto all = [](const core::Event&) { return true; };
+  auto first = store.next(1, all);
+  ASSERT_EQ(first.kind, ReadResult::Kind::kEvent);
+  EXPECT_EQ(first.event.attribution.failure, core::AttributionFailure::kOffline);
+  EXPECT_EQ(first.event.attribution.confidence, core::Confidence::kNone);
+  EXPECT_EQ(first.event.attribution.detail, "read from a capture file");
+  auto second = store.next(2, all);
+  EXPECT_EQ(second.event.attribution.method, "ebpf");
+  EXPECT_EQ(second.event.attribution.failure, core::AttributionFailure::kNone);
+  EXPECT_EQ(second.event.attribution.detail, "at send time");
+  auto third = store.next(3, all);
+  EXPECT_EQ(third.event.attribution.failure, core::AttributionFailure::kExited);
+  EXPECT_EQ(third.event.attribution.detail, "gone");
+}
+
 TEST(EventStore, ZeroCapacityIsRefused) { EXPECT_THROW(EventStore(0), std::invalid_argument); }
 
 }  // namespace
