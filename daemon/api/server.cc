@@ -391,9 +391,11 @@ void ApiServer::Impl::notifyLoop() {
   std::uint64_t seen = store_.lastSeq();
   while (!stopping_.load()) {
     if (watcherCount() == 0) {
-      // Nobody to tell: the store need not wake this thread per event.
+      // Nobody to tell: the store need not wake this thread per event, nor
+      // anything else until a watcher comes (or stop(), which sets
+      // stopping_ under this lock).
       std::unique_lock lock(watchers_mutex_);
-      watcher_added_.wait_for(lock, std::chrono::milliseconds(200), [&] { return !watchers_.empty() || stopping_; });
+      watcher_added_.wait(lock, [&] { return !watchers_.empty() || stopping_; });
       if (watchers_.empty()) continue;
       // A new watcher: poked at once below, for what came since it started.
       seen = store_.lastSeq();
@@ -458,7 +460,12 @@ void ApiServer::stop() {
   // No new connections, and the socket file goes now: a successor can
   // start while this one finishes.
   impl_->endpoint_->stop();
-  impl_->stopping_.store(true);
+  {
+    // Under the lock the notifier checks it by: set between its check and
+    // its wait, the wake-up would be lost.
+    std::lock_guard lock(impl_->watchers_mutex_);
+    impl_->stopping_.store(true);
+  }
   impl_->watcher_added_.notify_all();
   if (impl_->notifier_.joinable()) impl_->notifier_.join();
   // Tell watchers why their stream ends, rather than leaving them a bare

@@ -8,8 +8,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <thread>
 
 #include "dnsleak/v1/dnsleak.pb.h"
 #include "process.h"
@@ -110,6 +113,41 @@ TEST_F(ApiTest, StatusReportsVersionProfileCaptureCountersAndStore) {
 // replayed dig exfiltration (tests/data/SOURCES.md) is stored as DNS-tunnel
 // leaks with their evidence; watch selects them by --leak-type tunnel and
 // shows the figures with -v; report and status count them.
+// With nobody watching, the thread that hands stored events to watchers
+// sleeps until someone comes: it used to wake five times a second for
+// nothing, a share of an idle daemon's cost.
+TEST_F(ApiTest, NobodyWatchingLeavesTheNotifierAsleep) {
+#ifdef __linux__
+  startDaemon("store: {capacity: 100}\n", capture("basic_udp"));
+  waitForReplay();
+  ASSERT_EQ(status().store().size(), 3u);
+  auto notifierSwitches = [&]() -> long {
+    const std::string tasks = "/proc/" + std::to_string(daemon_->pid()) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name != "dl-notifier") continue;
+      std::ifstream status(task.path() / "status");
+      for (std::string line; std::getline(status, line);) {
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stol(line.substr(line.find(':') + 1));
+      }
+    }
+    return -1;
+  };
+  const long before = notifierSwitches();
+  ASSERT_GE(before, 0) << "no dl-notifier thread";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_LE(notifierSwitches() - before, 1);
+  // And a watcher still gets what is stored: the first one wakes it.
+  auto r = ctl({"--json", "watch", "--from-seq", "1", "--duration", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 3u) << r.out;
+#else
+  GTEST_SKIP() << "reads the thread's switches from /proc";
+#endif
+}
+
 TEST_F(ApiTest, TunnelFindingsAreWatchedReportedAndCounted) {
   startDaemon("", std::string(DNSLEAK_SOURCE_DIR) + "/tests/data/dig-exfil.pcap");
   waitForReplay();
