@@ -428,7 +428,18 @@ def watch():
             w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
                                  text=True)
             w.stdout.readline()
-            d.wait_watchers(streams)
+            try:
+                d.wait_watchers(streams)
+            except RuntimeError:
+                # Neither is left running past the bench, and what each
+                # said is shown.
+                w.kill()
+                status = d.status(quiet=True)
+                d.log.seek(0)
+                print(f"[watch] {streams} watchers: {counter(status, 'watchers')} connected; client exit "
+                      f"{w.wait()}; daemon log: {d.log.read()[-1500:]}", flush=True)
+                d.stop()
+                raise
             # Who had the cores: the daemon, and the clients reading (both
             # share this machine's).
             d0, c0, t0 = d.cpu_seconds(), process_cpu_seconds(w.pid), time.perf_counter()
