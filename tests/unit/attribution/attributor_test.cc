@@ -309,6 +309,22 @@ TEST(Attributor, AFlowWhoseClientAddressThisHostDoesNotHoldGetsNoSocketLookup) {
   EXPECT_EQ(out[2].attribution.failure, core::AttributionFailure::kNone);
 }
 
+// A provider that counts its polls: with a ring to drain (`polls`) or
+// not, and with reports in it or not.
+class Polled : public FakeProvider {
+ public:
+  Polled(bool polls, bool reports) : polls_(polls), reports_(reports) {}
+  bool needsPolling() const override { return polls_; }
+  bool poll() override {
+    ++polled;
+    return reports_;
+  }
+  std::atomic<int> polled{0};
+
+ private:
+  bool polls_, reports_;
+};
+
 // Around a reading of packets the capture thread holds the worker's wakes:
 // what a reading submits is taken up at its end, in one wake, unless
 // kWakeAfter events wait first.
@@ -338,19 +354,6 @@ TEST(Attributor, HeldWakesLetAReadingsEventsWaitForItsEnd) {
 // reports come, backing off while none do, so that a quiet host is not
 // woken fifty times a second; one with nothing to poll is never woken.
 TEST(Attributor, IdlePollsBackOffWhileThereAreNoReports) {
-  class Polled : public FakeProvider {
-   public:
-    explicit Polled(bool polls, bool reports) : polls_(polls), reports_(reports) {}
-    bool needsPolling() const override { return polls_; }
-    bool poll() override {
-      ++polled;
-      return reports_;
-    }
-    std::atomic<int> polled{0};
-
-   private:
-    bool polls_, reports_;
-  };
   AttributorOptions options;
   options.idle_poll = std::chrono::milliseconds(1);
   options.idle_poll_max = std::chrono::milliseconds(64);
@@ -377,24 +380,11 @@ TEST(Attributor, IdlePollsBackOffWhileThereAreNoReports) {
 // those of a provider with reports, and events less often do not bring
 // forward those of one without.
 TEST(Attributor, IdlePollsKeepTheirTimeWhileEventsCome) {
-  class Polled : public FakeProvider {
-   public:
-    explicit Polled(bool reports) : reports_(reports) {}
-    bool needsPolling() const override { return true; }
-    bool poll() override {
-      ++polled;
-      return reports_;
-    }
-    std::atomic<int> polled{0};
-
-   private:
-    bool reports_;
-  };
   AttributorOptions options;
   options.idle_poll = std::chrono::milliseconds(10);
   options.idle_poll_max = std::chrono::milliseconds(80);
   auto pollsWhileEventsCome = [&](bool reports, std::chrono::milliseconds every) {
-    auto provider = std::make_unique<Polled>(reports);
+    auto provider = std::make_unique<Polled>(true, reports);
     auto* fake = provider.get();
     fake->held = {"192.0.2.99"};  // the events' client is another host
     Attributor a(std::move(provider), options, [](core::Event&, bool) {});
