@@ -41,8 +41,8 @@ class PacketSink {
   virtual void onPacket(const RawPacket& packet) = 0;
   // Time passes without packets (live: about every 500 ms, or after each
   // quiet reading), or a file ended (Timestamp::max()). Every packet
-  // captured before `now` has been delivered (live: the wall clock less
-  // kernelHoldsAtMost). Same thread.
+  // captured before `now` has been delivered (live: the reading's start
+  // less kernelHoldsAtMost). Same thread.
   virtual void onIdle(core::Timestamp /*now*/) {}
   // A live source hands packets over in readings, each what the kernel had
   // ready, and brackets each reading (and the onIdle after it) with these.
@@ -110,8 +110,8 @@ inline constexpr std::uint64_t kQuietMostPerSecond = 5000;
 // with a delivery timeout of timeout_ms: a TPACKET_V3 block is handed over
 // at a tick of its timer, in some kernels only at the second tick that
 // finds it current, and the timer counts whole jiffies (10 ms at HZ=100,
-// the coarsest). onIdle's `now` is the wall clock less this: every packet
-// captured before it has been read.
+// the coarsest). onIdle's `now` is the time a reading started less this:
+// every packet captured before it has been read.
 inline std::chrono::milliseconds kernelHoldsAtMost(int timeout_ms) {
   constexpr int kJiffyMs = 10;
   return std::chrono::milliseconds(2 * std::max(timeout_ms, kJiffyMs) + kJiffyMs);

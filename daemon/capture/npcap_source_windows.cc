@@ -96,7 +96,9 @@ class NpcapSource : public CaptureSource {
  public:
   NpcapSource(const Wpcap& w, const LiveOptions& options, std::vector<Adapter> adapters,
               const std::vector<std::string>& unmatched)
-      : w_(w), stop_(CreateEventW(nullptr, TRUE, FALSE, nullptr)), held_at_most_(kernelHoldsAtMost(options.timeout_ms)) {
+      : w_(w),
+        stop_(CreateEventW(nullptr, TRUE, FALSE, nullptr)),
+        held_at_most_(kernelHoldsAtMost(options.timeout_ms)) {
     for (auto& a : adapters) {
       auto h = std::make_unique<Handle>();
       h->adapter = std::move(a);

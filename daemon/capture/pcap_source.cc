@@ -335,8 +335,7 @@ class LiveSource : public CaptureSource {
   }
 
   // Reads what the kernel has handed over; returns how many packets.
-  // Reads what the kernel handed over; `emptied` is false when the rounds
-  // ran out before it did.
+  // `emptied` is set false when the rounds ran out before the ring did.
   std::uint64_t drain(Handle& h, PacketSink& sink, bool& emptied) {
     Delivery d{&sink, &h.stats, h.link_type, h.ifindex, h.nanoseconds};
     std::uint64_t delivered = 0;

@@ -204,8 +204,8 @@ std::size_t sharedTail(std::string_view reason, std::string_view previous) {
 
 }  // namespace
 
-std::string_view pack(const core::Event& e, StringTable& strings, std::string_view previous_reason,
-                      PackedEvent& out, const core::AttributionInfo* unattributed) {
+std::string_view pack(const core::Event& e, StringTable& strings, std::string_view previous_reason, PackedEvent& out,
+                      const core::AttributionInfo* unattributed) {
   out.seq = e.seq;
   out.count = e.count;
   out.last_seen = e.last_seen;
@@ -311,8 +311,7 @@ std::string_view pack(const core::Event& e, StringTable& strings, std::string_vi
     w.shared(parent.name);
   }
   const core::AttributionInfo& attribution =
-      unattributed && e.attribution.failure == core::AttributionFailure::kUnspecified ? *unattributed
-                                                                                     : e.attribution;
+      unattributed && e.attribution.failure == core::AttributionFailure::kUnspecified ? *unattributed : e.attribution;
   w.shared(attribution.method);
   w.u(static_cast<std::uint8_t>(attribution.confidence));
   w.u(static_cast<std::uint8_t>(attribution.failure));

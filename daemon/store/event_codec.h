@@ -1,9 +1,9 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <array>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -33,7 +33,8 @@ class StringTable {
   // The string's number when it was asked for lately, else 0.
   std::uint32_t recentId(std::string_view text) const {
     const Recent& recent = recent_[recentSlot(text)];
-    return recent.id != 0 && recent.text.size() == text.size() && sameBytes(recent.text.data(), text.data(), text.size())
+    return recent.id != 0 && recent.text.size() == text.size() &&
+                   sameBytes(recent.text.data(), text.data(), text.size())
                ? recent.id
                : 0;
   }

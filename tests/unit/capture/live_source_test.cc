@@ -81,7 +81,8 @@ void checkNoPacketComesAfterItsTimeWasDeclaredPast(LiveOptions options) {
   pcap_t* sender = pcap_open_live("dlidle-a", 2048, 0, 1, errbuf);
   ASSERT_NE(sender, nullptr) << errbuf;
   const Peer client{"192.0.2.10", 40000}, resolver{"198.51.100.53", 53};
-  Bytes query = testing::ethernet(testing::ipUdp(client, resolver, testing::DnsBuilder::query(1, "a.example", 1).build()));
+  Bytes query =
+      testing::ethernet(testing::ipUdp(client, resolver, testing::DnsBuilder::query(1, "a.example", 1).build()));
   // Light traffic (capture stays quiet) at an odd pace, so that packets
   // land at every point between two readings and two of the kernel's
   // block timeouts.
