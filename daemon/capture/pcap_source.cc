@@ -155,7 +155,7 @@ class LiveSource : public CaptureSource {
       const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt_.load() && now >= prompt_until;
       if (quiet != quiet_.load()) {
         quiet_.store(quiet);
-        for (auto& h : handles_) h->stats.setDelivery(quiet ? "quiet" : "batched");
+        for (auto& h : handles_) h->stats.setDelivery(deliveryName());
       }
       fds.clear();
       polled.clear();
@@ -329,7 +329,7 @@ class LiveSource : public CaptureSource {
     h.last_drop = 0;
     h.last_ifdrop = 0;
     h.stats.setLinkType(linkTypeName(h.link_type));
-    h.stats.setDelivery(pcap_snapshot(p), options_.immediate ? "immediate" : quiet_.load() ? "quiet" : "batched");
+    h.stats.setDelivery(pcap_snapshot(p), deliveryName());
     h.stats.setState("capturing");
     return {};
   }
@@ -353,6 +353,9 @@ class LiveSource : public CaptureSource {
     emptied = false;
     return delivered;
   }
+
+  // How packets are handed over now, as status names it.
+  const char* deliveryName() const { return options_.immediate ? "immediate" : quiet_.load() ? "quiet" : "batched"; }
 
   // Ends run()'s wait: a stop, or a change of promptness.
   void poke() {
