@@ -60,8 +60,11 @@ class FaultTest : public ::testing::Test {
         std::vector<std::string>{DNSLEAKD_PATH, "--config", config_, "--socket", socket_, "--user", "", "--replay",
                                  replay, "--replay-speed", speed},
         dir_, "dnsleakd");
-    ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(socket_) || !daemon_->running(); },
-                          std::chrono::seconds(10)))
+    // Until it answers, not only until its socket exists: the socket is
+    // bound early in start-up and the API served last, and a status asked
+    // in between (start-up slowed by ASan and a parallel test) can time out.
+    ASSERT_TRUE(waitUntil([&] { return ctl({"status"}).exit_code == 0 || !daemon_->running(); },
+                          std::chrono::seconds(20)))
         << daemon_->err();
   }
 
