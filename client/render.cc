@@ -93,7 +93,8 @@ std::string renderCaptureTable(const google::protobuf::RepeatedPtrField<v1::Capt
     if (!c.error().empty()) out += indent + "  error: " + c.error() + "\n";
     // Kernel drops are the buffer overrun: say what it holds, and the lever.
     if (c.kernel_drops() > 0 && !c.delivery().empty()) {
-      out += indent + "  the kernel's buffer overflowed: " + c.delivery() + " delivery, up to " +
+      std::string buffer = c.buffer_kib() > 0 ? " (" + std::to_string(c.buffer_kib()) + " KiB)" : "";
+      out += indent + "  the kernel's buffer" + buffer + " overflowed: " + c.delivery() + " delivery, up to " +
              std::to_string(c.snaplen()) + " bytes kept of each packet; capture.buffer_kib makes it larger\n";
     }
   }

@@ -23,7 +23,8 @@ struct CaptureStatus {
   std::uint64_t file_offset = 0;
   std::uint64_t file_size = 0;
   int snaplen = 0;        // live: bytes kept of each packet
-  std::string delivery;   // live: "immediate" or "batched"
+  std::string delivery;   // live: "immediate", "batched" or "quiet"
+  int buffer_bytes = 0;   // live: the kernel's ring now
 };
 
 struct InterfaceCounts {

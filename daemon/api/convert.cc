@@ -181,6 +181,7 @@ void toProto(const StatusSnapshot& s, const store::StoreStats& store, std::uint6
     pc->set_file_size(cap.file_size);
     pc->set_snaplen(static_cast<std::uint32_t>(cap.snaplen));
     pc->set_delivery(cap.delivery);
+    pc->set_buffer_kib(static_cast<std::uint32_t>(cap.buffer_bytes / 1024));
   }
   out->set_packets(s.packets);
   out->set_dns_messages(s.dns_messages);

@@ -401,7 +401,7 @@ void fillPipelineStatus(const Pipeline& pipeline, const capture::CaptureSource& 
   out.capture.clear();
   for (const auto& s : source.stats()) {
     out.capture.push_back({s.name, s.state, s.error, s.link_type, s.packets, s.kernel_drops, s.interface_drops,
-                           s.file_offset, s.file_size, s.snaplen, s.delivery});
+                           s.file_offset, s.file_size, s.snaplen, s.delivery, s.buffer_bytes});
   }
   out.packets = pipeline.packets();
   out.decoded = pipeline.decoded();

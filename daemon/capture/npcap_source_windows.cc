@@ -46,6 +46,12 @@ int requestedSnaplen(const LiveOptions& options, const std::string& friendly_nam
   return it != options.per_interface.end() && it->second.snaplen ? it->second.snaplen : options.snaplen;
 }
 
+int requestedBuffer(const LiveOptions& options, const std::string& friendly_name) {
+  auto it = options.per_interface.find(friendly_name);
+  return it != options.per_interface.end() && it->second.buffer_bytes ? it->second.buffer_bytes
+                                                                       : options.buffer_bytes;
+}
+
 // Opens one adapter, setting its link type; null with `error` on failure.
 pcap_t* openAdapter(const Wpcap& w, const LiveOptions& options, const Adapter& adapter, int& link_type,
                     std::string& error) {
@@ -61,7 +67,7 @@ pcap_t* openAdapter(const Wpcap& w, const LiveOptions& options, const Adapter& a
   w.set_snaplen(p, requestedSnaplen(options, adapter.friendly_name));
   w.set_promisc(p, options.promiscuous ? 1 : 0);
   w.set_timeout(p, options.timeout_ms);
-  w.set_buffer_size(p, own.buffer_bytes ? own.buffer_bytes : options.buffer_bytes);
+  w.set_buffer_size(p, requestedBuffer(options, adapter.friendly_name));
   if (options.immediate) w.set_immediate_mode(p, 1);
   int rc = w.activate(p);
   if (rc < 0) {
@@ -161,6 +167,7 @@ class NpcapSource : public CaptureSource {
         std::lock_guard stats_lock(h.mutex);
         h.stats.snaplen = requestedSnaplen(options, h.adapter.friendly_name);
         h.stats.delivery = options.immediate ? "immediate" : "batched";
+        h.stats.buffer_bytes = requestedBuffer(options, h.adapter.friendly_name);
       }
       h.link_type = o.link_type;
       h.event = w_.getevent(h.pcap);

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "capture/capture_source.h"
 #include "capture/pcapng_reader.h"
@@ -58,10 +59,11 @@ class HandleStats {
     std::lock_guard lock(mutex_);
     stats_.link_type = std::move(link_type);
   }
-  void setDelivery(int snaplen, std::string delivery) {
+  void setDelivery(int snaplen, std::string delivery, int buffer_bytes) {
     std::lock_guard lock(mutex_);
     stats_.snaplen = snaplen;
     stats_.delivery = std::move(delivery);
+    stats_.buffer_bytes = buffer_bytes;
   }
   void setDelivery(std::string delivery) {
     std::lock_guard lock(mutex_);
@@ -91,12 +93,87 @@ class HandleStats {
   SourceStats stats_;
 };
 
+// The packets two rings of one handle both hold while one replaces the
+// other (LiveSource::Ring): known by their lengths and first bytes, and a
+// capture time within kStampsApart. Each ring stamps a packet as it takes
+// it unless the kernel stamped it before (it does while any socket asks
+// for time stamps), so the two copies' stamps may differ by the moment
+// between; a packet the old ring missed (it was full) matches nothing and
+// is delivered from the new one.
+class Overlap {
+ public:
+  // The new ring is open: whatever the old one delivers from now on may be
+  // in the new one too, whatever its time stamp (a packet is stamped as it
+  // is queued, and may reach the rings a while later).
+  void start() {
+    seen_.clear();
+    latest_ = {};
+    recording_ = true;
+  }
+  void record(const RawPacket& packet) {
+    latest_ = std::max(latest_, packet.time);
+    seen_.emplace(fingerprint(packet), packet.time);
+  }
+  // The old ring is closed: its copies are looked for in the new one. By
+  // `until` the kernel has handed over every packet the new ring took while
+  // both were open.
+  void stopRecording(std::chrono::steady_clock::time_point until) {
+    recording_ = false;
+    until_ = until;
+  }
+  bool skipping() const { return !recording_ && !seen_.empty(); }
+  // The new ring was read empty by a reading that started at `started`:
+  // from `until` on, no copy is left in it.
+  void readEmpty(std::chrono::steady_clock::time_point started) {
+    if (!recording_ && started >= until_) seen_.clear();
+  }
+  // The latest capture time the old ring delivered.
+  core::Timestamp latest() const { return latest_; }
+  // Whether the new ring's `packet` was delivered from the old one. What
+  // the old ring delivered from before the new one opened is never found;
+  // it is let go once the new ring is a second past the old one's last.
+  bool takeDuplicate(const RawPacket& packet) {
+    if (packet.time > latest_ + std::chrono::seconds(1)) {
+      seen_.clear();
+      return false;
+    }
+    auto [first, last] = seen_.equal_range(fingerprint(packet));
+    for (auto it = first; it != last; ++it) {
+      if (packet.time - it->second <= kStampsApart && it->second - packet.time <= kStampsApart) {
+        seen_.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // Both rings take a packet in one pass of the kernel over its sockets.
+  static constexpr auto kStampsApart = std::chrono::milliseconds(5);
+
+  static std::uint64_t fingerprint(const RawPacket& packet) {
+    std::uint64_t h = 0xCBF29CE484222325ULL;
+    h = (h ^ packet.wire_length) * 0x9E3779B97F4A7C15ULL;
+    h = (h ^ packet.data.size()) * 0x9E3779B97F4A7C15ULL;
+    std::size_t n = std::min<std::size_t>(packet.data.size(), 128);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ packet.data[i]) * 0x100000001B3ULL;
+    return h;
+  }
+
+  std::unordered_multimap<std::uint64_t, core::Timestamp> seen_;  // fingerprint, capture time
+  core::Timestamp latest_{};
+  bool recording_ = false;
+  std::chrono::steady_clock::time_point until_{};
+};
+
 struct Delivery {
   PacketSink* sink;
   HandleStats* stats;
   int link_type;
   std::uint32_t ifindex;
   bool nanoseconds;
+  Overlap* record;  // an old ring being replaced: what it delivers
+  Overlap* skip;    // the new ring: what the old one delivered
 };
 
 void deliver(u_char* user, const struct pcap_pkthdr* header, const u_char* bytes) {
@@ -107,6 +184,8 @@ void deliver(u_char* user, const struct pcap_pkthdr* header, const u_char* bytes
   packet.ifindex = d->ifindex;
   packet.wire_length = header->len;
   packet.data = std::span<const std::uint8_t>(bytes, header->caplen);
+  if (d->skip && d->skip->takeDuplicate(packet)) return;
+  if (d->record) d->record->record(packet);
   d->stats->packets.add();
   d->sink->onPacket(packet);
 }
@@ -115,7 +194,8 @@ void deliver(u_char* user, const struct pcap_pkthdr* header, const u_char* bytes
 
 class LiveSource : public CaptureSource {
  public:
-  explicit LiveSource(const LiveOptions& options) : options_(options) {
+  explicit LiveSource(const LiveOptions& options)
+      : options_(options), quiet_(options.quiet_ms > 0 && !options.immediate) {
     stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (stop_fd_ < 0) throw CaptureError(std::string("cannot create an eventfd: ") + std::strerror(errno));
     for (const auto& name : options.interfaces) {
@@ -144,9 +224,9 @@ class LiveSource : public CaptureSource {
     auto next_stats = Clock::now();
     std::vector<pollfd> fds;
     std::vector<Handle*> polled;
-    // Quiet readings (options_.quiet_ms) while nobody wants packets
-    // promptly and few come; a reading or a second with more keeps them
-    // prompt for the next second at least.
+    // Quiet rings (options_.quiet_ms) while nobody wants packets promptly
+    // and few come; a reading or a second with more keeps the full rings
+    // for kPromptAfterBusy at least: each change opens every handle again.
     Clock::time_point prompt_until{};
     Clock::time_point window_start = Clock::now();
     std::uint64_t window_packets = 0;
@@ -157,17 +237,20 @@ class LiveSource : public CaptureSource {
         quiet_.store(quiet);
         for (auto& h : handles_) h->stats.setDelivery(deliveryName());
       }
+      for (auto& h : handles_) {
+        if (h->ring.pcap && !h->next.pcap && h->ring.quiet != quiet && now >= h->retry_at && !h->overlap.skipping()) {
+          beginReplacing(*h);
+        }
+      }
       fds.clear();
       polled.clear();
       fds.push_back({stop_fd_, POLLIN, 0});
       for (auto& h : handles_) {
-        if (!h->pcap) continue;
-        // Quiet, the kernel's deliveries are not waited for: they are read
-        // all at once when the sleep ends.
-        if (!quiet) fds.push_back({h->fd, POLLIN, 0});
+        if (!h->ring.pcap) continue;
+        fds.push_back({h->ring.fd, POLLIN, 0});
         polled.push_back(h.get());
       }
-      int ready = poll(fds.data(), fds.size(), quiet ? options_.quiet_ms : 500);
+      int ready = poll(fds.data(), fds.size(), 500);
       if (ready < 0) {
         if (errno == EINTR) continue;
         break;
@@ -181,40 +264,45 @@ class LiveSource : public CaptureSource {
       // Taken before the reading: what the kernel handed over by then, the
       // reading takes, however long this thread waits for a core after.
       const auto read_from = std::chrono::system_clock::now();
+      int hold_ms = longestHold();
       sink.onReadingStart();
       std::uint64_t delivered = 0;
       bool emptied = true;
       for (std::size_t i = 0; i < polled.size(); ++i) {
         // On a poll timeout every handle is read once too: a partly filled
-        // kernel block is handed over after options_.timeout_ms.
-        if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(*polled[i], sink, emptied);
+        // kernel block is handed over after the ring's block timeout. A
+        // quiet wake-up reads them all, being seldom.
+        Handle& h = *polled[i];
+        if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(h, sink, emptied);
+        if (h.next.pcap && replacedRingIsEmpty(h)) delivered += finishReplacing(h, sink, emptied);
       }
+      hold_ms = std::max(hold_ms, longestHold());
       if ((quiet || ready == 0) && emptied) {
         // Not yet past what the kernel may still hold in a block it has
         // not handed over: a response there would lose its query.
-        sink.onIdle(core::Timestamp(read_from.time_since_epoch() - kernelHoldsAtMost(options_.timeout_ms)));
+        sink.onIdle(core::Timestamp(read_from.time_since_epoch() - kernelHoldsAtMost(hold_ms)));
       }
       sink.onReadingEnd();
       now = Clock::now();
       window_packets += delivered;
       if (quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) {
-        prompt_until = now + std::chrono::seconds(1);
+        prompt_until = now + kPromptAfterBusy;
       }
       if (now - window_start >= std::chrono::seconds(1)) {
-        if (window_packets >= kQuietMostPerSecond) prompt_until = now + std::chrono::seconds(1);
+        if (window_packets >= kQuietMostPerSecond) prompt_until = now + kPromptAfterBusy;
         window_start = now;
         window_packets = 0;
       }
       if (now >= next_stats) {
         for (auto& h : handles_) {
-          if (h->pcap) updateKernelStats(*h);
+          if (h->ring.pcap) updateKernelStats(*h);
         }
         retryFailed(now);
         next_stats = now + std::chrono::seconds(1);
       }
     }
     for (auto& h : handles_) {
-      if (h->pcap) updateKernelStats(*h);
+      if (h->ring.pcap) updateKernelStats(*h);
       h->stats.setState("stopped");
     }
   }
@@ -235,68 +323,91 @@ class LiveSource : public CaptureSource {
   }
 
  private:
-  struct Handle {
-    explicit Handle(std::string n) : name(std::move(n)), stats(name) {}
-    std::string name;
+  // After heavy traffic, the full rings stay this long at least.
+  static constexpr auto kPromptAfterBusy = std::chrono::seconds(5);
+
+  // One libpcap handle on the interface: the kernel's ring and how it was
+  // opened.
+  struct Ring {
     pcap_t* pcap = nullptr;
     int fd = -1;
     int link_type = 0;
     std::uint32_t ifindex = 0;
     bool nanoseconds = false;
-    // Last cumulative kernel counters: 32-bit and wrapping, so totals are
-    // kept as 64-bit sums of wrap-safe deltas.
+    bool quiet = false;  // a ring of kQuietBufferBytes for quiet readings
+    int hold_ms = 0;     // its block timeout: how long the kernel may hold a packet
+    int buffer_bytes = 0;
+  };
+
+  struct Handle {
+    explicit Handle(std::string n) : name(std::move(n)), stats(name) {}
+    std::string name;
+    Ring ring;  // read
+    // Replacing `ring` (quiet to prompt or back): open and filling, read
+    // once `ring` has handed over what only it holds (replacedRingIsEmpty).
+    Ring next;
+    std::chrono::system_clock::time_point next_open{};  // when `next` took its first packet, at the latest
+    Clock::time_point next_deadline{};                  // `ring` holds nothing from before next_open by then
+    Overlap overlap;
+    // Last cumulative kernel counters of `ring`: 32-bit and wrapping, so
+    // totals are kept as 64-bit sums of wrap-safe deltas.
     std::uint32_t last_drop = 0;
     std::uint32_t last_ifdrop = 0;
-    Clock::time_point retry_at{};
+    Clock::time_point retry_at{};  // opening again, after a failure
     HandleStats stats;
   };
 
-  // Opens one handle; returns "" or the sentence saying why it failed, and
-  // sets *absent when the interface does not exist.
-  std::string open(Handle& h, bool* absent = nullptr) {
+  // Opens one handle with the ring for quiet or prompt readings; returns ""
+  // or the sentence saying why it failed, and sets *absent when the
+  // interface does not exist.
+  std::string openRing(const std::string& name, bool quiet, Ring& ring, bool* absent = nullptr) const {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    pcap_t* p = pcap_create(h.name.c_str(), errbuf);
-    if (!p) return "cannot capture on '" + h.name + "': " + errbuf;
+    pcap_t* p = pcap_create(name.c_str(), errbuf);
+    if (!p) return "cannot capture on '" + name + "': " + errbuf;
     LiveOptions::PerInterface own;
-    if (auto it = options_.per_interface.find(h.name); it != options_.per_interface.end()) own = it->second;
+    if (auto it = options_.per_interface.find(name); it != options_.per_interface.end()) own = it->second;
     int snaplen = own.snaplen > 0 ? own.snaplen : options_.snaplen;
     if (options_.immediate && own.snaplen <= 0) snaplen = std::min(snaplen, kImmediateSnaplen);
+    int buffer = own.buffer_bytes > 0 ? own.buffer_bytes : options_.buffer_bytes;
+    if (quiet) buffer = std::min(buffer, kQuietBufferBytes);
+    const int hold_ms = quiet ? options_.quiet_ms : options_.timeout_ms;
     pcap_set_snaplen(p, snaplen);
     pcap_set_promisc(p, options_.promiscuous ? 1 : 0);
-    pcap_set_timeout(p, options_.timeout_ms);
+    pcap_set_timeout(p, hold_ms);
     if (options_.immediate) pcap_set_immediate_mode(p, 1);
-    pcap_set_buffer_size(p, own.buffer_bytes > 0 ? own.buffer_bytes : options_.buffer_bytes);
+    pcap_set_buffer_size(p, buffer);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to micro if unsupported
     int rc = pcap_activate(p);
     if (rc < 0) {
       std::string why;
       switch (rc) {
         case PCAP_ERROR_NO_SUCH_DEVICE:
-          why = "no such interface '" + h.name + "' (see `ip link`)";
+          why = "no such interface '" + name + "' (see `ip link`)";
           if (absent) *absent = true;
           break;
         case PCAP_ERROR_PERM_DENIED:
-          why = "permission denied capturing on '" + h.name + "': dnsleakd needs root or CAP_NET_RAW";
+          why = "permission denied capturing on '" + name + "': dnsleakd needs root or CAP_NET_RAW";
           break;
         case PCAP_ERROR_IFACE_NOT_UP:
-          why = "interface '" + h.name + "' is not up";
+          why = "interface '" + name + "' is not up";
           break;
         default:
-          why = "cannot capture on '" + h.name + "': " + pcap_geterr(p);
+          why = "cannot capture on '" + name + "': " + pcap_geterr(p);
       }
       pcap_close(p);
       return why;
     }
-    if (h.name == "any") {
+    Ring r;
+    if (name == "any") {
       // SLL2 carries every packet's interface index: the egress interface is
       // then a fact. Older kernels/libpcaps fall back to SLL.
       pcap_set_datalink(p, options_.any_link_type);
     } else {
-      h.ifindex = if_nametoindex(h.name.c_str());
+      r.ifindex = if_nametoindex(name.c_str());
     }
-    h.link_type = pcap_datalink(p);
-    if (!supported(options_.link_types, h.link_type)) {
-      std::string why = "interface '" + h.name + "' has link type " + linkTypeName(h.link_type) +
+    r.link_type = pcap_datalink(p);
+    if (!supported(options_.link_types, r.link_type)) {
+      std::string why = "interface '" + name + "' has link type " + linkTypeName(r.link_type) +
                         ", which dnsleakd does not decode";
       pcap_close(p);
       return why;
@@ -304,9 +415,9 @@ class LiveSource : public CaptureSource {
     // A filter that does not compile must not leave the capture silently
     // unfiltered: that is refused like any other failure to open.
     bpf_program program{};
-    std::string filter = combinedFilter(liveFilter(h.link_type, options_.tunnels, options_.connections), own.filter);
+    std::string filter = combinedFilter(liveFilter(r.link_type, options_.tunnels, options_.connections), own.filter);
     if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      std::string why = "cannot compile the capture filter for '" + h.name + "' (" + linkTypeName(h.link_type) +
+      std::string why = "cannot compile the capture filter for '" + name + "' (" + linkTypeName(r.link_type) +
                         "): " + pcap_geterr(p);
       pcap_close(p);
       return why;
@@ -314,38 +425,107 @@ class LiveSource : public CaptureSource {
     int set = pcap_setfilter(p, &program);
     pcap_freecode(&program);
     if (set != 0) {
-      std::string why = "cannot set the capture filter on '" + h.name + "': " + pcap_geterr(p);
+      std::string why = "cannot set the capture filter on '" + name + "': " + pcap_geterr(p);
       pcap_close(p);
       return why;
     }
     if (pcap_setnonblock(p, 1, errbuf) != 0) {
-      std::string why = "cannot make '" + h.name + "' non-blocking: " + std::string(errbuf);
+      std::string why = "cannot make '" + name + "' non-blocking: " + std::string(errbuf);
       pcap_close(p);
       return why;
     }
-    h.fd = pcap_get_selectable_fd(p);
-    h.nanoseconds = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-    h.pcap = p;
+    r.pcap = p;
+    r.fd = pcap_get_selectable_fd(p);
+    r.nanoseconds = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    r.quiet = quiet;
+    r.hold_ms = hold_ms;
+    r.buffer_bytes = buffer;
+    ring = r;
+    return {};
+  }
+
+  // Opens a handle's ring for the present mode and reads it from now on.
+  std::string open(Handle& h, bool* absent = nullptr) {
+    std::string error = openRing(h.name, quiet_.load(), h.ring, absent);
+    if (!error.empty()) return error;
     h.last_drop = 0;
     h.last_ifdrop = 0;
-    h.stats.setLinkType(linkTypeName(h.link_type));
-    h.stats.setDelivery(pcap_snapshot(p), deliveryName());
+    h.stats.setLinkType(linkTypeName(h.ring.link_type));
+    h.stats.setDelivery(pcap_snapshot(h.ring.pcap), deliveryName(), h.ring.buffer_bytes);
     h.stats.setState("capturing");
     return {};
+  }
+
+  // Opens the ring for the other mode beside the one read, which goes on
+  // being read until it has handed over every packet only it holds.
+  void beginReplacing(Handle& h) {
+    h.overlap.start();
+    std::string error = openRing(h.name, quiet_.load(), h.next);
+    if (!error.empty()) {
+      // The ring read goes on; the change is tried again later.
+      h.retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
+      return;
+    }
+    h.next_open = std::chrono::system_clock::now();
+    h.next_deadline = Clock::now() + kernelHoldsAtMost(h.ring.hold_ms);
+  }
+
+  // Whether the ring being replaced has handed over every packet it took
+  // before the new ring was open: it delivered a later one (its blocks are
+  // handed over in order), or the kernel's longest hold has passed.
+  bool replacedRingIsEmpty(const Handle& h) const {
+    return h.overlap.latest() >= core::Timestamp(h.next_open.time_since_epoch()) ||
+           Clock::now() >= h.next_deadline;
+  }
+
+  // Reads the replaced ring once more, closes it and reads the new one,
+  // less the packets both held.
+  std::uint64_t finishReplacing(Handle& h, PacketSink& sink, bool& emptied) {
+    std::uint64_t delivered = drain(h, sink, emptied);
+    if (!h.ring.pcap) return delivered;  // it failed: drain() closed both
+    updateKernelStats(h);
+    pcap_close(h.ring.pcap);
+    h.ring = h.next;
+    h.next = Ring{};
+    h.last_drop = 0;
+    h.last_ifdrop = 0;
+    h.overlap.stopRecording(Clock::now() + kernelHoldsAtMost(h.ring.hold_ms));
+    h.stats.setDelivery(pcap_snapshot(h.ring.pcap), deliveryName(), h.ring.buffer_bytes);
+    return delivered + drain(h, sink, emptied);
+  }
+
+  // The longest any ring open now may hold a packet.
+  int longestHold() const {
+    int hold = 0;
+    for (const auto& h : handles_) {
+      if (h->ring.pcap) hold = std::max(hold, h->ring.hold_ms);
+      if (h->next.pcap) hold = std::max(hold, h->next.hold_ms);
+    }
+    return hold;
   }
 
   // Reads what the kernel has handed over; returns how many packets.
   // `emptied` is set false when the rounds ran out before the ring did.
   std::uint64_t drain(Handle& h, PacketSink& sink, bool& emptied) {
-    Delivery d{&sink, &h.stats, h.link_type, h.ifindex, h.nanoseconds};
+    Delivery d{&sink,
+               &h.stats,
+               h.ring.link_type,
+               h.ring.ifindex,
+               h.ring.nanoseconds,
+               h.next.pcap ? &h.overlap : nullptr,
+               h.overlap.skipping() ? &h.overlap : nullptr};
     std::uint64_t delivered = 0;
+    const auto started = d.skip ? Clock::now() : Clock::time_point{};
     // Bounded rounds so that one busy interface cannot starve the others
     // or the stop request.
     for (int round = 0; round < 16; ++round) {
-      int n = pcap_dispatch(h.pcap, 1024, deliver, reinterpret_cast<u_char*>(&d));
-      if (n == 0) return delivered;
+      int n = pcap_dispatch(h.ring.pcap, 1024, deliver, reinterpret_cast<u_char*>(&d));
+      if (n == 0) {
+        if (d.skip) h.overlap.readEmpty(started);
+        return delivered;
+      }
       if (n < 0) {
-        fail(h, pcap_geterr(h.pcap));
+        fail(h, pcap_geterr(h.ring.pcap));
         return delivered;
       }
       delivered += static_cast<std::uint64_t>(n);
@@ -365,16 +545,14 @@ class LiveSource : public CaptureSource {
 
   void fail(Handle& h, const std::string& error) {
     updateKernelStats(h);
-    pcap_close(h.pcap);
-    h.pcap = nullptr;
-    h.fd = -1;
+    closeRings(h);
     h.retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
     h.stats.setState("failed", error + " (retrying)");
   }
 
   void retryFailed(Clock::time_point now) {
     for (auto& h : handles_) {
-      if (h->pcap || now < h->retry_at) continue;
+      if (h->ring.pcap || now < h->retry_at) continue;
       bool absent = false;
       std::string error = open(*h, &absent);
       if (!error.empty()) {
@@ -390,18 +568,23 @@ class LiveSource : public CaptureSource {
 
   void updateKernelStats(Handle& h) {
     pcap_stat ps{};
-    if (pcap_stats(h.pcap, &ps) != 0) return;
+    if (pcap_stats(h.ring.pcap, &ps) != 0) return;
     h.stats.kernel_drops.add(static_cast<std::uint32_t>(ps.ps_drop - h.last_drop));
     h.stats.interface_drops.add(static_cast<std::uint32_t>(ps.ps_ifdrop - h.last_ifdrop));
     h.last_drop = ps.ps_drop;
     h.last_ifdrop = ps.ps_ifdrop;
   }
 
+  static void closeRings(Handle& h) {
+    if (h.ring.pcap) pcap_close(h.ring.pcap);
+    if (h.next.pcap) pcap_close(h.next.pcap);
+    h.ring = Ring{};
+    h.next = Ring{};
+    h.overlap = Overlap{};
+  }
+
   void closeAll() {
-    for (auto& h : handles_) {
-      if (h->pcap) pcap_close(h->pcap);
-      h->pcap = nullptr;
-    }
+    for (auto& h : handles_) closeRings(*h);
   }
 
   LiveOptions options_;
@@ -409,7 +592,7 @@ class LiveSource : public CaptureSource {
   int stop_fd_ = -1;  // an eventfd that ends run()'s wait
   std::atomic<bool> stopping_{false};
   std::atomic<bool> prompt_{false};
-  std::atomic<bool> quiet_{false};  // run()'s mode, also for a handle opened again
+  std::atomic<bool> quiet_;  // run()'s mode, also for a handle opened again
 };
 
 // ---------------------------------------------------------------- file

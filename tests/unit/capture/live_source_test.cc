@@ -4,13 +4,17 @@
 // over by then, including those the kernel still holds in a block it has
 // not yet retired.
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,6 +113,156 @@ TEST_F(LiveSourceTest, QuietReadingsNeverDeclarePastWhatTheKernelStillHolds) {
   options.quiet_ms = 50;
   options.timeout_ms = 20;  // a wide window: blocks retired up to ~40 ms late
   checkNoPacketComesAfterItsTimeWasDeclaredPast(options);
+}
+
+// Counts each DNS id it is handed (the ids tell the packets apart) and the
+// readings.
+class IdCounter : public PacketSink {
+ public:
+  void onPacket(const RawPacket& packet) override {
+    if (packet.data.size() < 44) return;
+    std::uint16_t id = static_cast<std::uint16_t>(packet.data[42] << 8 | packet.data[43]);  // Ethernet, IPv4, UDP
+    std::lock_guard lock(mutex_);
+    ++seen_[packet.ifindex][id];
+    ++packets_;
+  }
+  void onReadingStart() override { readings_.fetch_add(1); }
+  int packets() const {
+    std::lock_guard lock(mutex_);
+    return packets_;
+  }
+  int timesSeen(std::uint32_t ifindex, std::uint16_t id) const {
+    std::lock_guard lock(mutex_);
+    auto it = seen_.find(ifindex);
+    return it == seen_.end() ? 0 : it->second[id];
+  }
+  int readings() const { return readings_.load(); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::uint32_t, std::array<int, 65536>> seen_;  // by interface, then id
+  int packets_ = 0;
+  std::atomic<int> readings_{0};
+};
+
+class Injector {
+ public:
+  Injector() {
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_ = pcap_open_live("dlidle-a", 2048, 0, 1, errbuf);
+    if (!pcap_) ADD_FAILURE() << errbuf;
+  }
+  ~Injector() {
+    if (pcap_) pcap_close(pcap_);
+  }
+  bool send(std::uint16_t id) {
+    const Peer client{"192.0.2.10", 40000}, resolver{"198.51.100.53", 53};
+    Bytes query =
+        testing::ethernet(testing::ipUdp(client, resolver, testing::DnsBuilder::query(id, "a.example", 1).build()));
+    return pcap_ && pcap_inject(pcap_, query.data(), query.size()) == static_cast<int>(query.size());
+  }
+
+ private:
+  pcap_t* pcap_ = nullptr;
+};
+
+int bufferBytes(const CaptureSource& source) { return source.stats().at(0).buffer_bytes; }
+
+// Quiet, the kernel's ring is small and holds its blocks for quiet_ms: with
+// no traffic capture wakes only for its half-second look, not every
+// quiet_ms.
+TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
+  LiveOptions options;
+  options.interfaces = {"dlidle-b"};
+  options.link_types = {DLT_EN10MB};
+  options.quiet_ms = 50;
+  options.buffer_bytes = 8 << 20;
+  auto source = openLive(options);
+  EXPECT_EQ(bufferBytes(*source), kQuietBufferBytes);
+  IdCounter counter;
+  std::thread capture([&] { source->run(counter); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int before = counter.readings();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  const int readings = counter.readings() - before;
+  source->stop();
+  capture.join();
+  EXPECT_LE(readings, 6) << "a quiet capture with no traffic read " << readings << " times in 2 s";
+  EXPECT_GE(readings, 2) << "its half-second look did not happen";
+}
+
+// Each change between quiet and prompt opens each interface again with the
+// other ring and reads the old one until it has handed over what only it
+// holds: across many changes under steady traffic, every packet is
+// delivered exactly once. Both ends of the veth are captured, so that a
+// reading woken by one interface also meets the other mid-change.
+TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
+  LiveOptions options;
+  options.interfaces = {"dlidle-b", "dlidle-a"};
+  options.link_types = {DLT_EN10MB};
+  options.quiet_ms = 50;
+  options.timeout_ms = 2;
+  options.buffer_bytes = 4 << 20;
+  auto source = openLive(options);
+  IdCounter counter;
+  std::thread capture([&] { source->run(counter); });
+
+  constexpr int kSent = 7500;
+  std::atomic<bool> sending{true};
+  std::set<int> buffers_seen;
+  int changes = 0, replaced = -1, last_buffer = 0;  // the first buffer seen is no replacement
+  std::thread toggler([&] {
+    bool prompt = false;
+    while (sending.load()) {
+      prompt = !prompt;
+      source->setPrompt(prompt);
+      ++changes;
+      // Long enough for the old ring's longest hold to pass at times, short
+      // enough for changes to meet packets in every state.
+      for (int i = 0; i < 8 && sending.load(); ++i) {
+        const int buffer = bufferBytes(*source);
+        if (buffer != last_buffer) ++replaced;
+        last_buffer = buffer;
+        buffers_seen.insert(buffer);
+        std::this_thread::sleep_for(std::chrono::milliseconds(3 + changes % 7));
+      }
+    }
+  });
+  {
+    Injector sender;
+    for (int i = 0; i < kSent; ++i) {
+      ASSERT_TRUE(sender.send(static_cast<std::uint16_t>(i)));
+      // About 2500 packets a second, in bursts of 10: under
+      // kQuietMostPerSecond, which would keep the full ring.
+      if (i % 10 == 9) std::this_thread::sleep_for(std::chrono::milliseconds(4));
+    }
+  }
+  sending.store(false);
+  toggler.join();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (counter.packets() < 2 * kSent && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // for any packet delivered twice
+  source->stop();
+  capture.join();
+
+  EXPECT_GE(changes, 20);
+  EXPECT_GE(replaced, 4) << "too few rings replaced to tell";
+  EXPECT_TRUE(buffers_seen.count(kQuietBufferBytes) && buffers_seen.count(4 << 20))
+      << "the ring was not replaced both ways";
+  int lost = 0, repeated = 0;
+  for (const auto& name : options.interfaces) {
+    for (int i = 0; i < kSent; ++i) {
+      int n = counter.timesSeen(if_nametoindex(name.c_str()), static_cast<std::uint16_t>(i));
+      lost += n == 0;
+      repeated += n > 1;
+    }
+  }
+  for (const auto& s : source->stats()) EXPECT_EQ(s.kernel_drops, 0u) << s.name;
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(repeated, 0);
+  EXPECT_EQ(counter.packets(), 2 * kSent);
 }
 
 }  // namespace

@@ -126,9 +126,11 @@ TEST(StatusCapture, KernelDropsSayWhatTheBufferHoldsAndTheLever) {
   busy->set_kernel_drops(12);
   busy->set_snaplen(16384);
   busy->set_delivery("immediate");
+  busy->set_buffer_kib(8192);
   const std::string with = renderStatus(s);
   EXPECT_NE(with.find("  any "), std::string::npos) << with;
-  EXPECT_NE(with.find("immediate delivery, up to 16384 bytes kept of each packet; capture.buffer_kib"),
+  EXPECT_NE(with.find("buffer (8192 KiB) overflowed: immediate delivery, up to 16384 bytes kept of each packet; "
+                      "capture.buffer_kib"),
             std::string::npos)
       << with;
   EXPECT_EQ(with.find("batched"), std::string::npos) << "only the capture that dropped: " << with;
