@@ -501,16 +501,19 @@ class LiveSource : public CaptureSource {
            Clock::now() >= h.next_deadline;
   }
 
-  // Reads the replaced ring once more, closes it and reads the new one,
-  // less the packets both held.
+  // Closes the replaced ring and reads the new one, less the packets both
+  // held. Once the old ring has delivered a packet taken after the new one
+  // opened, the rest of it is in the new one too: reading it on would only
+  // let a flood overrun the new ring meanwhile. Otherwise (its longest hold
+  // has passed) it is read out first, within bounds.
   std::uint64_t finishReplacing(Handle& h, PacketSink& sink, bool& emptied) {
-    // Every packet it holds (some only it has), within bounds: it is still
-    // taking packets, and a flood must not keep this thread here.
     std::uint64_t delivered = 0;
-    bool empty = false;
-    for (int i = 0; i < 8 && !empty && h.ring.pcap; ++i) {
-      empty = true;
-      delivered += drain(h, sink, empty);
+    if (h.overlap.latest() < core::Timestamp(h.next_open.time_since_epoch())) {
+      bool empty = false;
+      for (int i = 0; i < 4 && !empty && h.ring.pcap; ++i) {
+        empty = true;
+        delivered += drain(h, sink, empty);
+      }
     }
     if (!h.ring.pcap) return delivered;  // it failed: drain() closed both
     pcap_close(h.ring.pcap);
