@@ -117,10 +117,11 @@ class Overlap {
   }
   // The old ring is closed: its copies are looked for in the new one. By
   // `until` the kernel has handed over every packet the new ring took while
-  // both were open.
-  void stopRecording(std::chrono::steady_clock::time_point until) {
+  // both were open; the new ring opened at `opened`.
+  void stopRecording(std::chrono::steady_clock::time_point until, core::Timestamp opened) {
     recording_ = false;
     until_ = until;
+    last_copy_ = std::max(latest_, opened) + kStampsApart;
   }
   bool skipping() const { return !recording_ && !seen_.empty(); }
   // The new ring was read empty by a reading that started at `started`:
@@ -130,6 +131,16 @@ class Overlap {
   }
   // The latest capture time the old ring delivered.
   core::Timestamp latest() const { return latest_; }
+  // Whether the new ring's `packet` may be a copy, or (filter race) have
+  // come before the new ring's filter: it was taken before the old ring's
+  // last packet or the new ring's opening. Past that, nothing more is
+  // looked for: under a flood the new ring may not be read empty for a
+  // long while, and looking costs each packet.
+  bool mayBeCopy(const RawPacket& packet) {
+    if (packet.time <= last_copy_) return true;
+    seen_.clear();
+    return false;
+  }
   // Whether the new ring's `packet` was delivered from the old one: the
   // copy with the nearest stamp, so that one of several like packets close
   // together never takes another's copy.
@@ -167,6 +178,7 @@ class Overlap {
 
   std::unordered_multimap<std::uint64_t, core::Timestamp> seen_;  // fingerprint, capture time
   core::Timestamp latest_{};
+  core::Timestamp last_copy_{};
   bool recording_ = false;
   std::chrono::steady_clock::time_point until_{};
 };
@@ -199,7 +211,7 @@ void deliver(u_char* user, const struct pcap_pkthdr* header, const u_char* bytes
   packet.ifindex = d->ifindex;
   packet.wire_length = header->len;
   packet.data = std::span<const std::uint8_t>(bytes, header->caplen);
-  if (d->skip) {
+  if (d->skip && d->skip->mayBeCopy(packet)) {
     if (d->filter && pcap_offline_filter(d->filter, header, bytes) == 0) return;
     if (d->skip->takeDuplicate(packet)) return;
   }
@@ -521,7 +533,8 @@ class LiveSource : public CaptureSource {
     h.next = Ring{};
     h.last_drop = 0;
     h.last_ifdrop = 0;
-    h.overlap.stopRecording(Clock::now() + kernelHoldsAtMost(h.ring.hold_ms));
+    h.overlap.stopRecording(Clock::now() + kernelHoldsAtMost(h.ring.hold_ms),
+                            core::Timestamp(h.next_open.time_since_epoch()));
     h.stats.setDelivery(pcap_snapshot(h.ring.pcap), deliveryName(), h.ring.buffer_bytes);
     return delivered + drain(h, sink, emptied);
   }
