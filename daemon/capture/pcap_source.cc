@@ -110,6 +110,7 @@ class Overlap {
     seen_.clear();
     latest_ = {};
     recording_ = true;
+    skipping_ = false;
   }
   void record(const RawPacket& packet) {
     latest_ = std::max(latest_, packet.time);
@@ -120,14 +121,16 @@ class Overlap {
   // both were open; the new ring opened at `opened`.
   void stopRecording(std::chrono::steady_clock::time_point until, core::Timestamp opened) {
     recording_ = false;
+    skipping_ = true;
     until_ = until;
     last_copy_ = std::max(latest_, opened) + kStampsApart;
   }
-  bool skipping() const { return !recording_ && !seen_.empty(); }
+  // Whether the new ring's packets are still looked at (copies, the filter).
+  bool skipping() const { return skipping_; }
   // The new ring was read empty by a reading that started at `started`:
   // from `until` on, no copy is left in it.
   void readEmpty(std::chrono::steady_clock::time_point started) {
-    if (!recording_ && started >= until_) seen_.clear();
+    if (skipping_ && started >= until_) done();
   }
   // The latest capture time the old ring delivered.
   core::Timestamp latest() const { return latest_; }
@@ -138,7 +141,7 @@ class Overlap {
   // long while, and looking costs each packet.
   bool mayBeCopy(const RawPacket& packet) {
     if (packet.time <= last_copy_) return true;
-    seen_.clear();
+    done();
     return false;
   }
   // Whether the new ring's `packet` was delivered from the old one: the
@@ -162,6 +165,11 @@ class Overlap {
   }
 
  private:
+  void done() {
+    skipping_ = false;
+    seen_ = {};
+  }
+
   // Both rings take a packet in one pass of the kernel over its sockets:
   // microseconds apart (up to 3 us in the e2e suite), unless the machine
   // stops between.
@@ -180,6 +188,7 @@ class Overlap {
   core::Timestamp latest_{};
   core::Timestamp last_copy_{};
   bool recording_ = false;
+  bool skipping_ = false;
   std::chrono::steady_clock::time_point until_{};
 };
 

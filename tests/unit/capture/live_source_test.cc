@@ -11,7 +11,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -28,17 +30,29 @@ namespace {
 using testing::Bytes;
 using testing::Peer;
 
+// Each test its own veth pair, named after it: ctest runs tests side by
+// side.
 class LiveSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (a veth pair and live capture)";
-    std::system("ip link del dlidle-a 2>/dev/null");
-    if (std::system("ip link add dlidle-a type veth peer name dlidle-b && ip link set dlidle-a up && "
-                    "ip link set dlidle-b up") != 0) {
+    char name[16];
+    std::snprintf(name, sizeof name, "dlv%04zx",
+                  std::hash<std::string>{}(::testing::UnitTest::GetInstance()->current_test_info()->name()) & 0xffff);
+    a_ = std::string(name) + "a";
+    b_ = std::string(name) + "b";
+    std::system(("ip link del " + a_ + " 2>/dev/null").c_str());
+    if (std::system(("ip link add " + a_ + " type veth peer name " + b_ + " && ip link set " + a_ +
+                     " up && ip link set " + b_ + " up")
+                        .c_str()) != 0) {
       GTEST_SKIP() << "cannot create a veth pair here";
     }
   }
-  void TearDown() override { std::system("ip link del dlidle-a 2>/dev/null"); }
+  void TearDown() override {
+    if (!a_.empty()) std::system(("ip link del " + a_ + " 2>/dev/null").c_str());
+  }
+
+  std::string a_, b_;  // packets are sent on a_ and captured on b_
 };
 
 // Records, in order, each packet's capture time and each onIdle's `now`.
@@ -74,16 +88,16 @@ class Recorder : public PacketSink {
   int packets_ = 0, late_ = 0, idles_ = 0;
 };
 
-void checkNoPacketComesAfterItsTimeWasDeclaredPast(LiveOptions options) {
-  options.interfaces = {"dlidle-b"};
+void checkNoPacketComesAfterItsTimeWasDeclaredPast(LiveOptions options, const std::string& a, const std::string& b) {
+  options.interfaces = {b};
   options.link_types = {DLT_EN10MB};
   auto source = openLive(options);
   Recorder recorder;
   std::thread capture([&] { source->run(recorder); });
 
   char errbuf[PCAP_ERRBUF_SIZE];
-  pcap_t* sender = pcap_open_live("dlidle-a", 2048, 0, 1, errbuf);
-  ASSERT_NE(sender, nullptr) << errbuf;
+  pcap_t* sender = pcap_open_live(a.c_str(), 2048, 0, 1, errbuf);
+  EXPECT_NE(sender, nullptr) << errbuf;
   const Peer client{"192.0.2.10", 40000}, resolver{"198.51.100.53", 53};
   Bytes query =
       testing::ethernet(testing::ipUdp(client, resolver, testing::DnsBuilder::query(1, "a.example", 1).build()));
@@ -91,11 +105,15 @@ void checkNoPacketComesAfterItsTimeWasDeclaredPast(LiveOptions options) {
   // land at every point between two readings and two of the kernel's
   // block timeouts.
   constexpr int kSent = 150;
-  for (int i = 0; i < kSent; ++i) {
-    ASSERT_EQ(pcap_inject(sender, query.data(), query.size()), static_cast<int>(query.size()));
+  for (int i = 0; sender && i < kSent; ++i) {
+    // No ASSERT while the capture thread runs: it must be joined first.
+    if (pcap_inject(sender, query.data(), query.size()) != static_cast<int>(query.size())) {
+      ADD_FAILURE() << "cannot send on " << a;
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(7 + i % 5));
   }
-  pcap_close(sender);
+  if (sender) pcap_close(sender);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (recorder.packets() < kSent && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -112,7 +130,7 @@ TEST_F(LiveSourceTest, QuietReadingsNeverDeclarePastWhatTheKernelStillHolds) {
   LiveOptions options;
   options.quiet_ms = 50;
   options.timeout_ms = 20;  // a wide window: blocks retired up to ~40 ms late
-  checkNoPacketComesAfterItsTimeWasDeclaredPast(options);
+  checkNoPacketComesAfterItsTimeWasDeclaredPast(options, a_, b_);
 }
 
 // Counts each DNS id it is handed (the ids tell the packets apart) and the
@@ -147,9 +165,9 @@ class IdCounter : public PacketSink {
 
 class Injector {
  public:
-  Injector() {
+  explicit Injector(const std::string& interface) {
     char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_ = pcap_open_live("dlidle-a", 2048, 0, 1, errbuf);
+    pcap_ = pcap_open_live(interface.c_str(), 2048, 0, 1, errbuf);
     if (!pcap_) ADD_FAILURE() << errbuf;
   }
   ~Injector() {
@@ -173,7 +191,7 @@ int bufferBytes(const CaptureSource& source) { return source.stats().at(0).buffe
 // quiet_ms.
 TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
   LiveOptions options;
-  options.interfaces = {"dlidle-b"};
+  options.interfaces = {b_};
   options.link_types = {DLT_EN10MB};
   options.quiet_ms = 50;
   options.buffer_bytes = 8 << 20;
@@ -198,7 +216,7 @@ TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
 // reading woken by one interface also meets the other mid-change.
 TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
   LiveOptions options;
-  options.interfaces = {"dlidle-b", "dlidle-a"};
+  options.interfaces = {b_, a_};
   options.link_types = {DLT_EN10MB};
   options.quiet_ms = 50;
   options.timeout_ms = 2;
@@ -229,9 +247,13 @@ TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
     }
   });
   {
-    Injector sender;
+    Injector sender(a_);
     for (int i = 0; i < kSent; ++i) {
-      ASSERT_TRUE(sender.send(static_cast<std::uint16_t>(i)));
+      // No ASSERT while the capture thread runs: it must be joined first.
+      if (!sender.send(static_cast<std::uint16_t>(i))) {
+        ADD_FAILURE() << "cannot send on " << a_;
+        break;
+      }
       // About 1600 packets a second, in bursts of 8: well under
       // kQuietMostPerSecond (which would keep the full ring for seconds),
       // even when a busy machine bunches them up.
@@ -273,7 +295,7 @@ TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
 // one the kernel counted as dropped.
 TEST_F(LiveSourceTest, AFloodFromQuietIsReadWholeAcrossTheChangeOfRing) {
   LiveOptions options;
-  options.interfaces = {"dlidle-b"};
+  options.interfaces = {b_};
   options.link_types = {DLT_EN10MB};
   options.quiet_ms = 50;
   options.timeout_ms = 2;
@@ -282,14 +304,16 @@ TEST_F(LiveSourceTest, AFloodFromQuietIsReadWholeAcrossTheChangeOfRing) {
   IdCounter counter;
   std::thread capture([&] { source->run(counter); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_EQ(bufferBytes(*source), kQuietBufferBytes);
+  EXPECT_EQ(bufferBytes(*source), kQuietBufferBytes);
 
   constexpr int kIds = 20000;
   {
-    Injector sender;
+    Injector sender(a_);
     for (int i = 0; i < kIds; ++i) {
-      ASSERT_TRUE(sender.send(static_cast<std::uint16_t>(i)));
-      ASSERT_TRUE(sender.send(static_cast<std::uint16_t>(i)));
+      if (!sender.send(static_cast<std::uint16_t>(i)) || !sender.send(static_cast<std::uint16_t>(i))) {
+        ADD_FAILURE() << "cannot send on " << a_;
+        break;
+      }
     }
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -300,7 +324,7 @@ TEST_F(LiveSourceTest, AFloodFromQuietIsReadWholeAcrossTheChangeOfRing) {
   source->stop();
   capture.join();
 
-  const std::uint32_t ifindex = if_nametoindex("dlidle-b");
+  const std::uint32_t ifindex = if_nametoindex(b_.c_str());
   int lost = 0, repeated = 0;
   for (int i = 0; i < kIds; ++i) {
     int n = counter.timesSeen(ifindex, static_cast<std::uint16_t>(i));
