@@ -289,7 +289,17 @@ class LiveSource : public CaptureSource {
         fds.push_back({h->ring.fd, POLLIN, 0});
         polled.push_back(h.get());
       }
-      int ready = poll(fds.data(), fds.size(), 500);
+      // A ring being replaced is let go as soon as its longest hold has
+      // passed, not at the next half-second look: until then packets wait
+      // in its blocks for up to quiet_ms, which a watcher just come would
+      // see.
+      int timeout_ms = 500;
+      for (auto& h : handles_) {
+        if (!h->next.pcap) continue;
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(h->next_deadline - now).count();
+        timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, timeout_ms));
+      }
+      int ready = poll(fds.data(), fds.size(), timeout_ms);
       if (ready < 0) {
         if (errno == EINTR) continue;
         break;

@@ -203,10 +203,20 @@ TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
   const int before = counter.readings();
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
   const int readings = counter.readings() - before;
+  // A watcher comes: the full ring, once the small one's longest hold has
+  // passed (110 ms at 50 ms), not at the next half-second look.
+  const auto asked = std::chrono::steady_clock::now();
+  source->setPrompt(true);
+  while (bufferBytes(*source) != options.buffer_bytes &&
+         std::chrono::steady_clock::now() - asked < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
   source->stop();
   capture.join();
   EXPECT_LE(readings, 6) << "a quiet capture with no traffic read " << readings << " times in 2 s";
   EXPECT_GE(readings, 2) << "its half-second look did not happen";
+  EXPECT_LT(took.count(), 300) << "the full ring came " << took.count() << " ms after a watcher";
 }
 
 // Each change between quiet and prompt opens each interface again with the
