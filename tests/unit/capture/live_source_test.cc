@@ -52,6 +52,17 @@ class LiveSourceTest : public ::testing::Test {
     if (!a_.empty()) std::system(("ip link del " + a_ + " 2>/dev/null").c_str());
   }
 
+  // A capture of b_ that is quiet while nobody asks it to be prompt.
+  LiveOptions quietCapture(int buffer_bytes) const {
+    LiveOptions options;
+    options.interfaces = {b_};
+    options.link_types = {DLT_EN10MB};
+    options.quiet_ms = 50;
+    options.timeout_ms = 2;
+    options.buffer_bytes = buffer_bytes;
+    return options;
+  }
+
   std::string a_, b_;  // packets are sent on a_ and captured on b_
 };
 
@@ -186,15 +197,21 @@ class Injector {
 
 int bufferBytes(const CaptureSource& source) { return source.stats().at(0).buffer_bytes; }
 
+// Waits up to 5 s for `n` packets, then a moment more for any delivered
+// twice.
+void waitForPackets(const IdCounter& counter, int n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (counter.packets() < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
 // Quiet, the kernel's ring is small and holds its blocks for quiet_ms: with
 // no traffic capture wakes only for its half-second look, not every
 // quiet_ms.
 TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
-  LiveOptions options;
-  options.interfaces = {b_};
-  options.link_types = {DLT_EN10MB};
-  options.quiet_ms = 50;
-  options.buffer_bytes = 8 << 20;
+  LiveOptions options = quietCapture(8 << 20);
   auto source = openLive(options);
   EXPECT_EQ(bufferBytes(*source), kQuietBufferBytes);
   IdCounter counter;
@@ -225,12 +242,8 @@ TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
 // delivered exactly once. Both ends of the veth are captured, so that a
 // reading woken by one interface also meets the other mid-change.
 TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
-  LiveOptions options;
+  LiveOptions options = quietCapture(4 << 20);
   options.interfaces = {b_, a_};
-  options.link_types = {DLT_EN10MB};
-  options.quiet_ms = 50;
-  options.timeout_ms = 2;
-  options.buffer_bytes = 4 << 20;
   auto source = openLive(options);
   IdCounter counter;
   std::thread capture([&] { source->run(counter); });
@@ -272,11 +285,7 @@ TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
   }
   sending.store(false);
   toggler.join();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (counter.packets() < 2 * kSent && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // for any packet delivered twice
+  waitForPackets(counter, 2 * kSent);
   source->stop();
   capture.join();
 
@@ -304,13 +313,7 @@ TEST_F(LiveSourceTest, ReplacingTheRingLosesAndRepeatsNoPacket) {
 // them): each copy is delivered once, none twice, and any packet lost is
 // one the kernel counted as dropped.
 TEST_F(LiveSourceTest, AFloodFromQuietIsReadWholeAcrossTheChangeOfRing) {
-  LiveOptions options;
-  options.interfaces = {b_};
-  options.link_types = {DLT_EN10MB};
-  options.quiet_ms = 50;
-  options.timeout_ms = 2;
-  options.buffer_bytes = 8 << 20;
-  auto source = openLive(options);
+  auto source = openLive(quietCapture(8 << 20));
   IdCounter counter;
   std::thread capture([&] { source->run(counter); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -326,11 +329,7 @@ TEST_F(LiveSourceTest, AFloodFromQuietIsReadWholeAcrossTheChangeOfRing) {
       }
     }
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (counter.packets() < 2 * kIds && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // for any packet delivered twice
+  waitForPackets(counter, 2 * kIds);
   source->stop();
   capture.join();
 
