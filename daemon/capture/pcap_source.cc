@@ -109,7 +109,6 @@ class Overlap {
   void start() {
     seen_.clear();
     latest_ = {};
-    recording_ = true;
     skipping_ = false;
   }
   void record(const RawPacket& packet) {
@@ -120,7 +119,6 @@ class Overlap {
   // `until` the kernel has handed over every packet the new ring took while
   // both were open; the new ring opened at `opened`.
   void stopRecording(std::chrono::steady_clock::time_point until, core::Timestamp opened) {
-    recording_ = false;
     skipping_ = true;
     until_ = until;
     last_copy_ = std::max(latest_, opened) + kStampsApart;
@@ -187,7 +185,6 @@ class Overlap {
   std::unordered_multimap<std::uint64_t, core::Timestamp> seen_;  // fingerprint, capture time
   core::Timestamp latest_{};
   core::Timestamp last_copy_{};
-  bool recording_ = false;
   bool skipping_ = false;
   std::chrono::steady_clock::time_point until_{};
 };
@@ -313,7 +310,9 @@ class LiveSource : public CaptureSource {
       // Taken before the reading: what the kernel handed over by then, the
       // reading takes, however long this thread waits for a core after.
       const auto read_from = std::chrono::system_clock::now();
-      int hold_ms = longestHold();
+      // The rings read, and any being opened beside them (which replaces
+      // one during the reading).
+      const int hold_ms = longestHold();
       sink.onReadingStart();
       std::uint64_t delivered = 0;
       bool emptied = true;
@@ -325,7 +324,6 @@ class LiveSource : public CaptureSource {
         if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(h, sink, emptied);
         if (h.next.pcap && replacedRingIsEmpty(h)) delivered += finishReplacing(h, sink, emptied);
       }
-      hold_ms = std::max(hold_ms, longestHold());
       if ((quiet || ready == 0) && emptied) {
         // Not yet past what the kernel may still hold in a block it has
         // not handed over: a response there would lose its query.
@@ -527,9 +525,12 @@ class LiveSource : public CaptureSource {
   // Whether the ring being replaced has handed over every packet it took
   // before the new ring was open: it delivered a later one (its blocks are
   // handed over in order), or the kernel's longest hold has passed.
-  bool replacedRingIsEmpty(const Handle& h) const {
-    return h.overlap.latest() >= core::Timestamp(h.next_open.time_since_epoch()) ||
-           Clock::now() >= h.next_deadline;
+  bool replacedRingIsEmpty(const Handle& h) const { return handedOverLater(h) || Clock::now() >= h.next_deadline; }
+
+  // Whether the ring being replaced has delivered a packet taken after the
+  // new ring opened.
+  static bool handedOverLater(const Handle& h) {
+    return h.overlap.latest() >= core::Timestamp(h.next_open.time_since_epoch());
   }
 
   // Closes the replaced ring and reads the new one, less the packets both
@@ -539,7 +540,7 @@ class LiveSource : public CaptureSource {
   // has passed) it is read out first, within bounds.
   std::uint64_t finishReplacing(Handle& h, PacketSink& sink, bool& emptied) {
     std::uint64_t delivered = 0;
-    if (h.overlap.latest() < core::Timestamp(h.next_open.time_since_epoch())) {
+    if (!handedOverLater(h)) {
       bool empty = false;
       for (int i = 0; i < 4 && !empty && h.ring.pcap; ++i) {
         empty = true;
