@@ -427,7 +427,7 @@ def watch():
             d = Daemon(cfg, netns=NS)
             w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
                                  text=True)
-            w.stdout.readline()
+            started = w.stdout.readline().strip()
             try:
                 d.wait_watchers(streams)
             except RuntimeError:
@@ -436,8 +436,9 @@ def watch():
                 w.kill()
                 status = d.status(quiet=True)
                 d.log.seek(0)
-                print(f"[watch] {streams} watchers: {counter(status, 'watchers')} connected; client exit "
-                      f"{w.wait()}; daemon log: {d.log.read()[-1500:]}", flush=True)
+                print(f"[watch] {streams} watchers: {counter(status, 'watchers')} connected; the client said "
+                      f"{started or 'nothing'} and exited {w.wait()} (a stream that failed is named on its stderr); "
+                      f"daemon log: {d.log.read()[-1500:]}", flush=True)
                 d.stop()
                 raise
             # Who had the cores: the daemon, and the clients reading (both

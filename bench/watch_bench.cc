@@ -6,7 +6,8 @@
 //       one JSON line: events received per stream and the delay from the
 //       packet that completed each event (its capture time, plus the
 //       response time for an answered exchange) to its arrival here, p50,
-//       p99 and max in microseconds over all streams.
+//       p99 and max in microseconds over all streams, and how many streams
+//       ended other than by its own cancelling (each named on stderr).
 //   watch_bench SOCKET drain COUNT
 //       one stream from sequence 1, read until COUNT events (or a gap) have
 //       arrived; prints the time it took.
@@ -55,6 +56,7 @@ int latency(const std::string& socket, int streams, int seconds) {
   std::vector<std::uint64_t> received(streams, 0);
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts(streams);
   std::atomic<int> connected{0};
+  int failures = 0;  // streams that ended other than by our cancelling; guarded by mutex
   std::vector<std::thread> threads;
   for (int i = 0; i < streams; ++i) {
     contexts[i] = std::make_unique<grpc::ClientContext>();
@@ -75,9 +77,14 @@ int latency(const std::string& socket, int streams, int seconds) {
         mine.push_back((std::chrono::nanoseconds(now) - std::chrono::nanoseconds(done)).count() / 1000);
         ++received[i];
       }
-      reader->Finish();
+      auto status = reader->Finish();
       std::lock_guard lock(mutex);
       delays_us.insert(delays_us.end(), mine.begin(), mine.end());
+      if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+        ++failures;
+        std::fprintf(stderr, "stream %d ended: %d %s\n", i, static_cast<int>(status.error_code()),
+                     status.error_message().c_str());
+      }
     });
   }
   auto deadline = Clock::now() + std::chrono::seconds(5);
@@ -96,10 +103,10 @@ int latency(const std::string& socket, int streams, int seconds) {
   std::uint64_t least = received.empty() ? 0 : *std::min_element(received.begin(), received.end());
   std::uint64_t most = received.empty() ? 0 : *std::max_element(received.begin(), received.end());
   std::printf("{\"streams\": %d, \"events_min\": %llu, \"events_max\": %llu, \"p50_us\": %lld, \"p99_us\": %lld, "
-              "\"max_us\": %lld}\n",
+              "\"max_us\": %lld, \"failed\": %d}\n",
               streams, static_cast<unsigned long long>(least), static_cast<unsigned long long>(most),
               static_cast<long long>(pick(0.5)), static_cast<long long>(pick(0.99)),
-              static_cast<long long>(delays_us.empty() ? -1 : delays_us.back()));
+              static_cast<long long>(delays_us.empty() ? -1 : delays_us.back()), failures);
   return 0;
 }
 
