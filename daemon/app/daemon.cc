@@ -343,13 +343,19 @@ int runDaemon(const Options& options) {
       live.connections = config->correlation.enabled;
       // Without send-time hooks, each packet at once: a short-lived
       // sender's socket is there for socket diagnostics only for a moment.
-      // (It costs capture throughput under floods; with the hooks, the
-      // sender is recorded at send time and batching loses nothing.)
+      // (Under a flood the source batches again: each packet at once would
+      // cost it packets. With the hooks, the sender is recorded at send
+      // time and batching loses nothing.)
       live.immediate = provider && !send_time_hooks;
-      if (live.immediate && live.snaplen > capture::kImmediateSnaplen) {
-        spdlog::info("capture: each packet delivered at once (attribution without the eBPF hooks), kept to its "
-                     "first {} bytes so that the capture buffer holds more of them (capture.snaplen is {})",
-                     capture::kImmediateSnaplen, live.snaplen);
+      if (live.immediate) {
+        spdlog::info("capture: each packet delivered at once while under {} a second come (attribution without "
+                     "the eBPF hooks){}",
+                     capture::kQuietMostPerSecond,
+                     live.snaplen > capture::kImmediateSnaplen
+                         ? fmt::format(", kept to its first {} bytes so that the capture buffer holds more of them "
+                                       "(capture.snaplen is {})",
+                                       capture::kImmediateSnaplen, live.snaplen)
+                         : std::string());
       }
       live.link_types = decode::supportedLinkTypes();
       for (const auto& [name, own] : config->capture.per_interface) {

@@ -150,7 +150,10 @@ struct LiveOptions {
   // batching up to timeout_ms: the filter passes few packets, and process
   // attribution wants them while their sockets still exist. On Linux it
   // keeps at most kImmediateSnaplen of each packet, unless an interface's
-  // own snaplen says otherwise.
+  // own snaplen says otherwise, and only while fewer than
+  // kQuietMostPerSecond come: past that, batched (as when quiet ends) for
+  // a few seconds at least, a flood overrunning the immediate ring's
+  // slots while capture waits for a core.
   bool immediate = false;
   // Batched delivery while nobody wants packets promptly (setPrompt) and
   // fewer than kQuietMostPerSecond come: each handle is opened again with a

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -175,8 +176,9 @@ class Overlap {
 
   static std::uint64_t fingerprint(const RawPacket& packet) {
     std::uint64_t h = 0xCBF29CE484222325ULL;
+    // Not the length kept: the two rings may keep different lengths (an
+    // immediate ring keeps kImmediateSnaplen).
     h = (h ^ packet.wire_length) * 0x9E3779B97F4A7C15ULL;
-    h = (h ^ packet.data.size()) * 0x9E3779B97F4A7C15ULL;
     std::size_t n = std::min<std::size_t>(packet.data.size(), 128);
     for (std::size_t i = 0; i < n; ++i) h = (h ^ packet.data[i]) * 0x100000001B3ULL;
     return h;
@@ -231,7 +233,7 @@ void deliver(u_char* user, const struct pcap_pkthdr* header, const u_char* bytes
 class LiveSource : public CaptureSource {
  public:
   explicit LiveSource(const LiveOptions& options)
-      : options_(options), quiet_(options.quiet_ms > 0 && !options.immediate) {
+      : options_(options), quiet_(options.quiet_ms > 0 && !options.immediate), immediate_(options.immediate) {
     stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (stop_fd_ < 0) throw CaptureError(std::string("cannot create an eventfd: ") + std::strerror(errno));
     for (const auto& name : options.interfaces) {
@@ -261,21 +263,32 @@ class LiveSource : public CaptureSource {
     std::vector<pollfd> fds;
     std::vector<Handle*> polled;
     // Quiet rings (options_.quiet_ms) while nobody wants packets promptly
-    // and few come; a reading or a second with more keeps the full rings
-    // for kPromptAfterBusy at least: each change opens every handle again.
+    // and few come, or immediate ones (options_.immediate) while few come;
+    // a reading or a second with more keeps batched full rings for
+    // kPromptAfterBusy at least: each change opens every handle again.
     Clock::time_point prompt_until{};
     Clock::time_point window_start = Clock::now();
     std::uint64_t window_packets = 0;
     while (!stopping_.load()) {
       auto now = Clock::now();
-      const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt_.load() && now >= prompt_until;
-      if (quiet != quiet_.load()) {
+      const bool busy = now < prompt_until;
+      const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt_.load() && !busy;
+      // Each packet at once costs a wake-up and a poll each, and the
+      // immediate ring's fixed slots hold a few hundred packets: a flood
+      // overran them while the capture thread waited for a core. It is read
+      // in blocks until it has passed.
+      const bool immediate = options_.immediate && !busy;
+      if (quiet != quiet_.load() || immediate != immediate_.load()) {
         quiet_.store(quiet);
+        immediate_.store(immediate);
         for (auto& h : handles_) h->stats.setDelivery(deliveryName());
       }
       for (auto& h : handles_) {
-        if (h->ring.pcap && !h->next.pcap && h->ring.quiet != quiet && now >= h->retry_at && !h->overlap.skipping()) {
-          beginReplacing(*h);
+        if (h->opening.valid()) {
+          if (h->opening.wait_for(std::chrono::seconds(0)) == std::future_status::ready) beginReplacing(*h);
+        } else if (h->ring.pcap && !h->next.pcap && (h->ring.quiet != quiet || h->ring.immediate != immediate) &&
+                   now >= h->retry_at && !h->overlap.skipping()) {
+          startOpening(*h);
         }
       }
       fds.clear();
@@ -292,6 +305,9 @@ class LiveSource : public CaptureSource {
       // see.
       int timeout_ms = 500;
       for (auto& h : handles_) {
+        // A ring opening on the helper thread is taken within a millisecond
+        // of being open.
+        if (h->opening.valid()) timeout_ms = std::min(timeout_ms, 1);
         if (!h->next.pcap) continue;
         auto left = std::chrono::ceil<std::chrono::milliseconds>(h->next_deadline - now).count();
         timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, timeout_ms));
@@ -316,12 +332,17 @@ class LiveSource : public CaptureSource {
       sink.onReadingStart();
       std::uint64_t delivered = 0;
       bool emptied = true;
+      bool filling = false;  // an immediate ring a quarter full when read
       for (std::size_t i = 0; i < polled.size(); ++i) {
         // On a poll timeout every handle is read once too: a partly filled
         // kernel block is handed over after the ring's block timeout. A
         // quiet wake-up reads them all, being seldom.
         Handle& h = *polled[i];
-        if (quiet || ready == 0 || fds[i + 1].revents) delivered += drain(h, sink, emptied);
+        if (quiet || ready == 0 || fds[i + 1].revents) {
+          const std::uint64_t n = drain(h, sink, emptied);
+          delivered += n;
+          filling = filling || (h.ring.immediate && n * 4 >= h.ring.slots);
+        }
         if (h.next.pcap && replacedRingIsEmpty(h)) delivered += finishReplacing(h, sink, emptied);
       }
       if ((quiet || ready == 0) && emptied) {
@@ -335,8 +356,13 @@ class LiveSource : public CaptureSource {
       if (quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) {
         prompt_until = now + kPromptAfterBusy;
       }
+      // Packets came faster than capture read them one by one: the few
+      // slots of an immediate ring would soon be full.
+      if (filling) prompt_until = now + kPromptAfterBusy;
+      // As soon as a second's count is reached: a flood into an immediate
+      // ring must not wait for the second to end.
+      if (window_packets >= kQuietMostPerSecond) prompt_until = now + kPromptAfterBusy;
       if (now - window_start >= std::chrono::seconds(1)) {
-        if (window_packets >= kQuietMostPerSecond) prompt_until = now + kPromptAfterBusy;
         window_start = now;
         window_packets = 0;
       }
@@ -381,7 +407,9 @@ class LiveSource : public CaptureSource {
     int link_type = 0;
     std::uint32_t ifindex = 0;
     bool nanoseconds = false;
-    bool quiet = false;  // a ring of kQuietBufferBytes for quiet readings
+    bool quiet = false;      // a ring of kQuietBufferBytes for quiet readings
+    bool immediate = false;  // each packet handed over at once (pcap immediate mode)
+    std::uint64_t slots = 0;  // an immediate ring's: about how many packets it holds
     int hold_ms = 0;     // its block timeout: how long the kernel may hold a packet
     int buffer_bytes = 0;
     std::shared_ptr<const CompiledFilter> filter;  // what the kernel runs on it
@@ -391,9 +419,13 @@ class LiveSource : public CaptureSource {
     explicit Handle(std::string n) : name(std::move(n)), stats(name) {}
     std::string name;
     Ring ring;  // read
-    // Replacing `ring` (quiet to prompt or back): open and filling, read
+    // Replacing `ring` (quiet or immediate to batched, or back): open and filling, read
     // once `ring` has handed over what only it holds (replacedRingIsEmpty).
     Ring next;
+    // `next` being opened on a helper thread: a ring takes milliseconds to
+    // open (its filter compiled, the kernel's ring set up), in which a
+    // flood would overrun the ring read (an immediate one within 2 ms).
+    std::future<std::pair<std::string, Ring>> opening;
     std::chrono::system_clock::time_point next_open{};  // when `next` took its first packet, at the latest
     Clock::time_point next_deadline{};                  // `ring` holds nothing from before next_open by then
     Overlap overlap;
@@ -405,24 +437,25 @@ class LiveSource : public CaptureSource {
     HandleStats stats;
   };
 
-  // Opens one handle with the ring for quiet or prompt readings; returns ""
-  // or the sentence saying why it failed, and sets *absent when the
-  // interface does not exist.
-  std::string openRing(const std::string& name, bool quiet, Ring& ring, bool* absent = nullptr) const {
+  // Opens one handle with the ring for quiet, immediate or batched
+  // readings; returns "" or the sentence saying why it failed, and sets
+  // *absent when the interface does not exist.
+  std::string openRing(const std::string& name, bool quiet, bool immediate, Ring& ring,
+                       bool* absent = nullptr) const {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     pcap_t* p = pcap_create(name.c_str(), errbuf);
     if (!p) return "cannot capture on '" + name + "': " + errbuf;
     LiveOptions::PerInterface own;
     if (auto it = options_.per_interface.find(name); it != options_.per_interface.end()) own = it->second;
     int snaplen = own.snaplen > 0 ? own.snaplen : options_.snaplen;
-    if (options_.immediate && own.snaplen <= 0) snaplen = std::min(snaplen, kImmediateSnaplen);
+    if (immediate && own.snaplen <= 0) snaplen = std::min(snaplen, kImmediateSnaplen);
     int buffer = own.buffer_bytes > 0 ? own.buffer_bytes : options_.buffer_bytes;
     if (quiet) buffer = std::min(buffer, kQuietBufferBytes);
     const int hold_ms = quiet ? options_.quiet_ms : options_.timeout_ms;
     pcap_set_snaplen(p, snaplen);
     pcap_set_promisc(p, options_.promiscuous ? 1 : 0);
     pcap_set_timeout(p, hold_ms);
-    if (options_.immediate) pcap_set_immediate_mode(p, 1);
+    if (immediate) pcap_set_immediate_mode(p, 1);
     pcap_set_buffer_size(p, buffer);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to micro if unsupported
     int rc = pcap_activate(p);
@@ -485,6 +518,9 @@ class LiveSource : public CaptureSource {
     r.fd = pcap_get_selectable_fd(p);
     r.nanoseconds = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
     r.quiet = quiet;
+    r.immediate = immediate;
+    // Fixed slots of the snaplen and libpcap's headers, each (TPACKET_V2).
+    r.slots = static_cast<std::uint64_t>(buffer) / (static_cast<std::uint64_t>(snaplen) + 128);
     r.hold_ms = hold_ms;
     r.buffer_bytes = buffer;
     r.filter = std::move(compiled);
@@ -494,7 +530,7 @@ class LiveSource : public CaptureSource {
 
   // Opens a handle's ring for the present mode and reads it from now on.
   std::string open(Handle& h, bool* absent = nullptr) {
-    std::string error = openRing(h.name, quiet_.load(), h.ring, absent);
+    std::string error = openRing(h.name, quiet_.load(), immediate_.load(), h.ring, absent);
     if (!error.empty()) return error;
     h.last_drop = 0;
     h.last_ifdrop = 0;
@@ -504,16 +540,32 @@ class LiveSource : public CaptureSource {
     return {};
   }
 
-  // Opens the ring for the other mode beside the one read, which goes on
-  // being read until it has handed over every packet only it holds.
-  void beginReplacing(Handle& h) {
+  // Opens the ring for the other mode beside the one read, on a helper
+  // thread while the old one goes on being read; beginReplacing takes it.
+  void startOpening(Handle& h) {
     h.overlap.start();
-    std::string error = openRing(h.name, quiet_.load(), h.next);
+    h.opening = std::async(std::launch::async, [this, name = h.name, quiet = quiet_.load(),
+                                                immediate = immediate_.load()] {
+      Ring ring;
+      std::string error = openRing(name, quiet, immediate, ring);
+      return std::make_pair(std::move(error), ring);
+    });
+  }
+
+  // Reads the newly opened ring from now on beside the old one, which goes
+  // on being read until it has handed over every packet only it holds.
+  void beginReplacing(Handle& h) {
+    auto [error, ring] = h.opening.get();
     if (!error.empty()) {
       // The ring read goes on; the change is tried again later.
       h.retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
       return;
     }
+    // (Had the ring read failed meanwhile, closeRings would have taken the
+    // new one and closed it.)
+    h.next = ring;
+    // Open since before now: a later time than the ring's own start only
+    // makes the old ring be read a little longer.
     h.next_open = std::chrono::system_clock::now();
     h.next_deadline = Clock::now() + kernelHoldsAtMost(h.ring.hold_ms);
     // What the old ring drops from now on, the new one has (it counts its
@@ -577,7 +629,7 @@ class LiveSource : public CaptureSource {
                h.ring.link_type,
                h.ring.ifindex,
                h.ring.nanoseconds,
-               h.next.pcap ? &h.overlap : nullptr,
+               h.next.pcap || h.opening.valid() ? &h.overlap : nullptr,
                h.overlap.skipping() ? &h.overlap : nullptr,
                &h.ring.filter->program};
     std::uint64_t delivered = 0;
@@ -601,7 +653,9 @@ class LiveSource : public CaptureSource {
   }
 
   // How packets are handed over now, as status names it.
-  const char* deliveryName() const { return options_.immediate ? "immediate" : quiet_.load() ? "quiet" : "batched"; }
+  const char* deliveryName() const {
+    return immediate_.load() ? "immediate" : quiet_.load() ? "quiet" : "batched";
+  }
 
   // Ends run()'s wait: a stop, or a change of promptness.
   void poke() {
@@ -642,6 +696,10 @@ class LiveSource : public CaptureSource {
   }
 
   static void closeRings(Handle& h) {
+    if (h.opening.valid()) {
+      auto opened = h.opening.get();
+      if (opened.second.pcap) pcap_close(opened.second.pcap);
+    }
     if (h.ring.pcap) pcap_close(h.ring.pcap);
     if (h.next.pcap) pcap_close(h.next.pcap);
     h.ring = Ring{};
@@ -658,7 +716,9 @@ class LiveSource : public CaptureSource {
   int stop_fd_ = -1;  // an eventfd that ends run()'s wait
   std::atomic<bool> stopping_{false};
   std::atomic<bool> prompt_{false};
-  std::atomic<bool> quiet_;  // run()'s mode, also for a handle opened again
+  // run()'s mode, also for a handle opened again.
+  std::atomic<bool> quiet_;
+  std::atomic<bool> immediate_;
 };
 
 // ---------------------------------------------------------------- file

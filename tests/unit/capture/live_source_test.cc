@@ -346,5 +346,76 @@ TEST_F(LiveSourceTest, AFloodFromQuietIsReadWholeAcrossTheChangeOfRing) {
   EXPECT_LE(static_cast<std::uint64_t>(lost), stats.kernel_drops) << "packets lost and not counted as dropped";
 }
 
+// Attribution without the eBPF hooks asks for each packet at once (pcap
+// immediate mode), whose ring holds a few hundred packets in fixed slots
+// and costs a wake-up per packet or so. Light traffic keeps it; a flood is
+// read in blocks instead, from a batched ring opened beside the immediate
+// one while that goes on being read: no packet delivered twice, any lost
+// counted as dropped, and each packet at once again once the flood has
+// passed.
+TEST_F(LiveSourceTest, AFloodIntoAnImmediateCaptureIsReadInBlocksUntilItHasPassed) {
+  LiveOptions options = quietCapture(8 << 20);
+  options.immediate = true;
+  auto source = openLive(options);
+  auto delivery = [&] { return source->stats().at(0).delivery; };
+  IdCounter counter;
+  std::thread capture([&] { source->run(counter); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string at_start = delivery();
+
+  constexpr int kLight = 100, kIds = 20000;
+  constexpr std::uint16_t kLightIds = 50000;
+  {
+    Injector sender(a_);
+    for (int i = 0; i < kLight; ++i) {
+      // No ASSERT while the capture thread runs: it must be joined first.
+      if (!sender.send(static_cast<std::uint16_t>(kLightIds + i))) {
+        ADD_FAILURE() << "cannot send on " << a_;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  waitForPackets(counter, kLight);
+  const std::string when_light = delivery();
+  {
+    Injector sender(a_);
+    for (int i = 0; i < kIds; ++i) {
+      if (!sender.send(static_cast<std::uint16_t>(i)) || !sender.send(static_cast<std::uint16_t>(i))) {
+        ADD_FAILURE() << "cannot send on " << a_;
+        break;
+      }
+    }
+  }
+  waitForPackets(counter, kLight + 2 * kIds);
+  const std::string after_flood = delivery();
+  // Batched for 5 s at least after the last busy second.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (delivery() != "immediate" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string at_end = delivery();
+  source->stop();
+  capture.join();
+
+  EXPECT_EQ(at_start, "immediate");
+  EXPECT_EQ(when_light, "immediate") << "light traffic ended immediate delivery";
+  EXPECT_EQ(after_flood, "batched") << "the flood was read one packet at a time";
+  EXPECT_EQ(at_end, "immediate") << "each packet at once did not come back after the flood";
+  const std::uint32_t ifindex = if_nametoindex(b_.c_str());
+  for (int i = 0; i < kLight; ++i) {
+    EXPECT_EQ(counter.timesSeen(ifindex, static_cast<std::uint16_t>(kLightIds + i)), 1) << "light packet " << i;
+  }
+  int lost = 0, repeated = 0;
+  for (int i = 0; i < kIds; ++i) {
+    int n = counter.timesSeen(ifindex, static_cast<std::uint16_t>(i));
+    lost += std::max(0, 2 - n);
+    repeated += std::max(0, n - 2);
+  }
+  EXPECT_EQ(repeated, 0);
+  EXPECT_LE(static_cast<std::uint64_t>(lost), source->stats().at(0).kernel_drops)
+      << "packets lost and not counted as dropped";
+}
+
 }  // namespace
 }  // namespace dnsleak::capture
