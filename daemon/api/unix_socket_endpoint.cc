@@ -231,7 +231,11 @@ class UnixSocketEndpoint : public ApiEndpoint {
       spdlog::warn("cannot give {} to group {}: {}", path_, group_, errnoText());
     }
     fchmodat(dir_fd_, name_.c_str(), 0660, 0);
-    if (listen(fd, 64) != 0) {
+    // The system's longest queue: clients connect without blocking (gRPC
+    // does), and one that finds the queue full is refused at once, while
+    // the accept thread vets each connection in turn. 64 refused some of
+    // 100 tools starting together.
+    if (listen(fd, SOMAXCONN) != 0) {
       int err = errno;
       close(fd);
       unlinkat(dir_fd_, name_.c_str(), 0);
