@@ -167,8 +167,6 @@ void Attributor::run() {
     }
     const std::size_t done = batch_.size();
     batch_.clear();
-    // A flood's room goes once batches are small again.
-    if (batch_.capacity() > kKeptItems && done < batch_.capacity() / 8) batch_ = std::vector<Item>();
     lock.lock();
     pending_lookups_ -= lookups;
     delivered_ += done;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -142,13 +143,8 @@ class Attributor {
   mutable std::mutex mutex_;  // guards queue_, pending_lookups_, stop_, delivered_, counts below
   std::condition_variable wake_;
   std::condition_variable drained_;
-  // Vectors swapped whole between the capture thread and the worker, each
-  // keeping its room: a deque's node per event (an Event is over 1 KB)
-  // was allocated on the capture thread and freed on the worker's, every
-  // event. Room past kKeptItems goes once a batch uses an eighth of it.
-  std::vector<Item> queue_;
-  std::vector<Item> batch_;  // the worker's, taken from queue_ whole
-  static constexpr std::size_t kKeptItems = 256;
+  std::deque<Item> queue_;
+  std::deque<Item> batch_;  // the worker's, taken from queue_ whole
   std::size_t pending_lookups_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t delivered_ = 0;
