@@ -348,7 +348,7 @@ int runDaemon(const Options& options) {
       // time and batching loses nothing.)
       live.immediate = provider && !send_time_hooks;
       if (live.immediate) {
-        spdlog::info("capture: each packet delivered at once while under {} a second come (attribution without "
+        spdlog::info("capture: each packet delivered at once while fewer than {} a second come (attribution without "
                      "the eBPF hooks){}",
                      capture::kQuietMostPerSecond,
                      live.snaplen > capture::kImmediateSnaplen
