@@ -353,15 +353,15 @@ class LiveSource : public CaptureSource {
       sink.onReadingEnd();
       now = Clock::now();
       window_packets += delivered;
-      if (quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) {
+      // Busy: a quiet reading took more than its share of a second's
+      // kQuietMostPerSecond; an immediate ring was filling faster than
+      // capture read it one packet at a time; or this second's count is
+      // reached (at once: a flood into an immediate ring must not wait for
+      // the second to end).
+      if ((quiet && delivered * 1000 >= kQuietMostPerSecond * static_cast<std::uint64_t>(options_.quiet_ms)) ||
+          filling || window_packets >= kQuietMostPerSecond) {
         prompt_until = now + kPromptAfterBusy;
       }
-      // Packets came faster than capture read them one by one: the few
-      // slots of an immediate ring would soon be full.
-      if (filling) prompt_until = now + kPromptAfterBusy;
-      // As soon as a second's count is reached: a flood into an immediate
-      // ring must not wait for the second to end.
-      if (window_packets >= kQuietMostPerSecond) prompt_until = now + kPromptAfterBusy;
       if (now - window_start >= std::chrono::seconds(1)) {
         window_start = now;
         window_packets = 0;

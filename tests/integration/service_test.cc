@@ -351,8 +351,6 @@ TEST_F(ServiceTest, ClientTrustsTheOwnerOfADirectoryRootGaveIt) {
       << daemon_->err() << run({DNSLEAKCTL_PATH, "--socket", given + "/dnsleakd.sock", "status"}).err;
 }
 
-// A member of the socket's group who opens connection after connection
-// gets 32; the rest are closed at once, and root still gets in.
 // Tools that start together (at boot, or a dashboard opening a stream per
 // panel) connect at once, each without blocking, as gRPC does: a connect
 // that finds the listen queue full fails at once (EAGAIN) and gRPC gives the
@@ -377,6 +375,8 @@ TEST_F(ServiceTest, ManyClientsConnectingAtOnceAreAllQueued) {
   EXPECT_EQ(ctl({"status"}).exit_code, 0);
 }
 
+// A member of the socket's group who opens connection after connection
+// gets 32; the rest are closed at once, and root still gets in.
 TEST_F(ServiceTest, OneUserCannotHoldMoreThan32Connections) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to connect as another user";
   const struct group* users = getgrnam("users");

@@ -240,8 +240,8 @@ TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
 // other ring and reads the old one until it has handed over what only it
 // holds: across many changes under steady traffic, every packet is
 // delivered exactly once, unless the kernel counted it as dropped (a ring
-// full while capture did not run). Both ends of the veth are captured, so that a
-// reading woken by one interface also meets the other mid-change.
+// full while capture did not run). Both ends of the veth are captured, so
+// that a reading woken by one interface also meets the other mid-change.
 TEST_F(LiveSourceTest, ReplacingTheRingLosesNoPacketUncountedAndRepeatsNone) {
   LiveOptions options = quietCapture(4 << 20);
   options.interfaces = {b_, a_};
@@ -309,7 +309,9 @@ TEST_F(LiveSourceTest, ReplacingTheRingLosesNoPacketUncountedAndRepeatsNone) {
   std::uint64_t dropped = 0;
   for (const auto& s : source->stats()) dropped += s.kernel_drops;
   EXPECT_LE(static_cast<std::uint64_t>(lost), dropped) << "packets lost and not counted as dropped";
-  if (dropped > 0) std::printf("the kernel dropped %llu packets; %d lost\n", static_cast<unsigned long long>(dropped), lost);
+  if (dropped > 0) {
+    std::printf("the kernel dropped %llu packets; %d lost\n", static_cast<unsigned long long>(dropped), lost);
+  }
   EXPECT_EQ(repeated, 0);
 }
 
