@@ -25,6 +25,13 @@ set(DNSLEAK_WITHOUT "")
 add_library(dnsleak_core STATIC ${D}/core/ip_address.cc ${D}/core/event.cc ${D}/core/resolver_list.cc
   ${D}/core/glob.cc ${D}/core/thread_name_${DNSLEAK_THREAD_NAMES}.cc)
 target_include_directories(dnsleak_core PUBLIC ${D})
+# The packet path's hash tables (core/hash_map.h).
+if(TARGET absl::flat_hash_map AND TARGET absl::node_hash_map)
+  target_link_libraries(dnsleak_core PUBLIC absl::flat_hash_map absl::node_hash_map absl::hash)
+else()
+  target_compile_definitions(dnsleak_core PUBLIC DNSLEAK_STD_MAPS)
+  list(APPEND DNSLEAK_WITHOUT "Abseil (hash tables are std::unordered_map)")
+endif()
 
 add_library(dnsleak_decode STATIC ${D}/decode/decoder.cc ${D}/decode/fragments.cc)
 target_link_libraries(dnsleak_decode PUBLIC dnsleak_core)
@@ -71,12 +78,6 @@ endif()
 
 add_library(dnsleak_store STATIC ${D}/store/event_codec.cc ${D}/store/event_store.cc)
 target_link_libraries(dnsleak_store PUBLIC dnsleak_core)
-if(TARGET absl::flat_hash_map)
-  target_link_libraries(dnsleak_store PUBLIC absl::flat_hash_map)
-else()
-  target_compile_definitions(dnsleak_store PUBLIC DNSLEAK_STORE_STD_MAP)
-  list(APPEND DNSLEAK_WITHOUT "Abseil (the store's fold keys use std::unordered_map)")
-endif()
 
 foreach(missing IN LISTS DNSLEAK_WITHOUT)
   message(STATUS "portable stages built without ${missing}")

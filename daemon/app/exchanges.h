@@ -4,12 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
 #include <utility>
 
 #include "core/counter.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/hash_map.h"
+#include "core/hash_mix.h"
 #include "core/names.h"
 
 namespace dnsleak::app {
@@ -76,15 +77,15 @@ class ExchangeTracker {
   };
   struct KeyHash {
     std::size_t operator()(const Key& k) const noexcept {
-      return core::FlowKeyHash{}(k.flow) * 131 + k.name_hash * 7 + k.ifindex * 1031 +
-             (std::size_t{k.id} << 24 | std::size_t{k.qtype} << 8 | k.ip_protocol);
+      return core::mixHash(core::FlowKeyHash{}(k.flow) * 131 + k.name_hash * 7 + k.ifindex * 1031 +
+                           (std::size_t{k.id} << 24 | std::size_t{k.qtype} << 8 | k.ip_protocol));
     }
   };
   struct Waiting {
     core::Event query;
     core::Timestamp until{};
   };
-  using Table = std::unordered_map<Key, Waiting, KeyHash>;
+  using Table = core::StableMap<Key, Waiting, KeyHash>;  // a Waiting (an Event) is not moved
 
   static Key keyOf(const core::Event& event, bool response);
   // Takes the first deadline off order_ and lets its query go, when that

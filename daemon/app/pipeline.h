@@ -7,7 +7,6 @@
 #include <functional>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "api/control_plane.h"
@@ -18,6 +17,7 @@
 #include "classify/classifier.h"
 #include "core/counter.h"
 #include "core/flow_key.h"
+#include "core/hash_map.h"
 #include "decode/decoder.h"
 #include "decode/fragments.h"
 #include "policy/policy.h"
@@ -121,9 +121,9 @@ class Pipeline : public capture::PacketSink, private classify::ObservationSink {
     core::Event event;
     core::Timestamp until{};
   };
-  using HeldConnections = std::unordered_map<core::FlowKey, HeldConnection, core::FlowKeyHash>;
+  using HeldConnections = core::StableMap<core::FlowKey, HeldConnection, core::FlowKeyHash>;  // Events not moved
   void releaseHeld(HeldConnections::iterator held);
-  std::unordered_map<core::FlowKey, ConnectionState, core::FlowKeyHash> connection_states_;
+  core::FlatMap<core::FlowKey, ConnectionState, core::FlowKeyHash> connection_states_;
   HeldConnections held_;
   std::deque<std::pair<core::Timestamp, core::FlowKey>> connection_order_;  // oldest first
   std::deque<std::pair<core::Timestamp, core::FlowKey>> held_order_;        // by hold deadline

@@ -8,12 +8,12 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/counter.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/hash_map.h"
 #include "core/recency_list.h"
 #include "decode/packet.h"
 
@@ -83,7 +83,7 @@ class HttpDnsFlows {
   struct Connection;  // defined in the .cc: HTTP state of both directions
 
  private:
-  using Map = std::unordered_map<core::FlowKey, std::unique_ptr<Connection>, core::FlowKeyHash>;
+  using Map = core::StableMap<core::FlowKey, std::unique_ptr<Connection>, core::FlowKeyHash>;
   // Forgets idle connections, from the least recently used.
   void expire(core::Timestamp now);
   void forget(Map::iterator it);

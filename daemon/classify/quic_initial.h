@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "classify/tls_client_hello.h"
 #include "core/counter.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/hash_map.h"
 #include "core/ip_address.h"
 #include "core/recency_list.h"
 
@@ -124,7 +124,7 @@ class QuicHellos {
   void erase(Flow& flow);
 
   QuicHelloLimits limits_;
-  std::unordered_map<Key, Flow, core::FlowKeyHash> flows_;
+  core::StableMap<Key, Flow, core::FlowKeyHash> flows_;
   core::RecencyList<Flow, &Flow::arrival> arrival_;  // by first_seen, the earliest first
   QuicInitial initial_;  // reused
   ClientHello hello_;

@@ -4,13 +4,13 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/counter.h"
 #include "core/early_segments.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/hash_map.h"
 #include "core/recency_list.h"
 #include "decode/packet.h"
 
@@ -89,7 +89,7 @@ class TcpDnsStreams {
     std::size_t bytes() const { return pending.size() + early.bytes(); }
   };
 
-  using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
+  using Map = core::StableMap<Key, Flow, core::FlowKeyHash>;
 
   void frame(Flow& flow, const decode::DecodedPacket& packet, std::span<const std::uint8_t> data,
              MessageHandler& on_message);

@@ -1,14 +1,13 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "classify/tls_client_hello.h"
@@ -16,6 +15,7 @@
 #include "core/early_segments.h"
 #include "core/event.h"
 #include "core/flow_key.h"
+#include "core/hash_map.h"
 #include "core/recency_list.h"
 #include "decode/packet.h"
 
@@ -131,7 +131,7 @@ class TlsFlows {
     const Key* key = nullptr;
     std::size_t bytes() const { return hello.size() + early.bytes(); }
   };
-  using Map = std::unordered_map<Key, Flow, core::FlowKeyHash>;
+  using Map = core::StableMap<Key, Flow, core::FlowKeyHash>;
   using Recency = core::RecencyList<Flow, &Flow::recency>;  // least recently seen first
 
   void report(Map::iterator it, const decode::DecodedPacket& packet, bool from_client, Handler& handler,

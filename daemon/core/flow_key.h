@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/hash_mix.h"
 #include "core/ip_address.h"
 
 namespace dnsleak::core {
@@ -20,7 +21,8 @@ struct FlowKey {
 struct FlowKeyHash {
   std::size_t operator()(const FlowKey& k) const noexcept {
     IpAddressHash h;
-    return h(k.src) * 31 + h(k.dst) * 17 + (static_cast<std::size_t>(k.src_port) << 16 | k.dst_port);
+    return static_cast<std::size_t>(
+        mixHash(h(k.src) * 31 + h(k.dst) * 17 + (static_cast<std::uint64_t>(k.src_port) << 16 | k.dst_port)));
   }
 };
 

@@ -28,7 +28,7 @@ std::string_view fragmentEventName(FragmentEvent e) {
 
 std::size_t FragmentReassembler::KeyHash::operator()(const Key& k) const noexcept {
   core::IpAddressHash h;
-  return h(k.src) * 31 + h(k.dst) * 17 + (static_cast<std::size_t>(k.id) << 8 | k.protocol);
+  return core::mixHash(h(k.src) * 31 + h(k.dst) * 17 + (static_cast<std::uint64_t>(k.id) << 8 | k.protocol));
 }
 
 FragmentReassembler::FragmentReassembler(FragmentLimits limits) : limits_(limits) {}
@@ -76,7 +76,7 @@ bool FragmentReassembler::parse(std::span<const std::uint8_t> packet, Piece& p) 
   return false;
 }
 
-void FragmentReassembler::drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, FragmentEvent why) {
+void FragmentReassembler::drop(core::StableMap<Key, Datagram, KeyHash>::iterator it, FragmentEvent why) {
   buffered_ -= it->second.payload.size();
   arrival_.remove(it->second);
   datagrams_.erase(it);

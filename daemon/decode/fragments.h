@@ -5,11 +5,12 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/counter.h"
 #include "core/event.h"
+#include "core/hash_map.h"
+#include "core/hash_mix.h"
 #include "core/ip_address.h"
 #include "core/recency_list.h"
 
@@ -84,12 +85,12 @@ class FragmentReassembler {
     bool v6;
   };
   bool parse(std::span<const std::uint8_t> ip_packet, Piece& piece);
-  void drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, FragmentEvent why);
+  void drop(core::StableMap<Key, Datagram, KeyHash>::iterator it, FragmentEvent why);
   void expire(core::Timestamp now);
   std::span<const std::uint8_t> rebuild(const Piece& piece, Datagram& datagram);
 
   FragmentLimits limits_;
-  std::unordered_map<Key, Datagram, KeyHash> datagrams_;
+  core::StableMap<Key, Datagram, KeyHash> datagrams_;
   core::RecencyList<Datagram, &Datagram::arrival> arrival_;  // by first_seen, the earliest first
   std::size_t buffered_ = 0;
   std::vector<std::uint8_t> out_;  // the last rebuilt packet

@@ -58,8 +58,8 @@ void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settin
   // the grace, in which little can expire anyway.
   if (now - last_sweep_ >= std::max<std::chrono::nanoseconds>(settings.grace / 4, std::chrono::seconds(1))) {
     last_sweep_ = now;
-    std::erase_if(by_address_, [&](const auto& a) { return now > a.second.expires + settings.grace; });
-    std::erase_if(by_name_, [&](const auto& n) {
+    core::eraseIf(by_address_, [&](const auto& a) { return now > a.second.expires + settings.grace; });
+    core::eraseIf(by_name_, [&](const auto& n) {
       return now > std::max({n.second.safe, n.second.outside, n.second.local});
     });
   }

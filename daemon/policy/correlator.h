@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <unordered_map>
 
 #include "core/counter.h"
 #include "core/event.h"
+#include "core/hash_map.h"
 #include "core/ip_address.h"
 #include "core/resolver_list.h"
 
@@ -96,11 +96,11 @@ class Correlator {
   std::size_t reserved_ = 0;
   void makeRoom(core::Timestamp now, const CorrelationSettings& settings);
 
-  std::unordered_map<core::IpAddress, Answer, core::IpAddressHash> by_address_;
+  core::FlatMap<core::IpAddress, Answer, core::IpAddressHash> by_address_;
   // Keyed by a 64-bit hash of the lower-cased name: no string per entry,
   // and a collision (about 1 in 10^10 at the bound) only makes one name
   // look resolved.
-  std::unordered_map<std::uint64_t, NameSeen> by_name_;
+  core::FlatMap<std::uint64_t, NameSeen> by_name_;
   Order<core::IpAddress> address_order_;
   Order<std::uint64_t> name_order_;
   std::uint64_t stamp_ = 0;

@@ -10,16 +10,8 @@
 #include <string_view>
 #include <vector>
 
-// Abseil's flat map where the build has it; a cross-build without Abseil
-// (CMake defines DNSLEAK_STORE_STD_MAP) keeps the standard node map, with
-// the same behaviour and more memory per fold key.
-#ifdef DNSLEAK_STORE_STD_MAP
-#include <unordered_map>
-#else
-#include <absl/container/flat_hash_map.h>
-#endif
-
 #include "core/event.h"
+#include "core/hash_map.h"
 #include "store/event_codec.h"
 #include "store/fifo_bytes.h"
 
@@ -134,11 +126,7 @@ class EventStore {
   std::uint64_t evicted_ = 0;
   std::size_t bytes_ = 0;
   // Flat (32 bytes a slot): a lookup is one cache line, the sweep a scan.
-#ifdef DNSLEAK_STORE_STD_MAP
-  std::unordered_map<FoldKey, FoldSlot, FoldKeyHash> folds_;
-#else
-  absl::flat_hash_map<FoldKey, FoldSlot, FoldKeyHash> folds_;
-#endif  // at most about 2x capacity_: stale slots are swept
+  core::FlatMap<FoldKey, FoldSlot, FoldKeyHash> folds_;  // at most about 2x capacity_: stale slots are swept
   std::uint64_t folded_ = 0;
   std::uint64_t fold_seed_a_ = 0, fold_seed_b_ = 0;  // drawn at construction
 };
