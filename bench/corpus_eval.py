@@ -48,9 +48,11 @@ for t in truth_rows:
     summary = lines[-1]["summary"]
     events = lines[:-1]
     # DNS-format messages: plain DNS, and DNSCrypt's plaintext certificate
-    # queries (tshark counts those as DNS too).
-    dns = [e for e in events if e["transport"] in ("TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP", "TRANSPORT_DNS_HTTP")
-           or (e["transport"] == "TRANSPORT_DNSCRYPT" and e["kind"] in ("MESSAGE_KIND_QUERY", "MESSAGE_KIND_RESPONSE"))]
+    # queries (tshark counts those as DNS too). Findings about them (a
+    # tunnel, exfiltration) are not messages.
+    messages_kinds = ("MESSAGE_KIND_QUERY", "MESSAGE_KIND_RESPONSE")
+    dns = [e for e in events if e["kind"] in messages_kinds and e["transport"] in (
+        "TRANSPORT_DNS_UDP", "TRANSPORT_DNS_TCP", "TRANSPORT_DNS_HTTP", "TRANSPORT_DNSCRYPT")]
     local = [e for e in events if e["transport"] in ("TRANSPORT_MDNS", "TRANSPORT_LLMNR", "TRANSPORT_NBNS")]
     encrypted = [e for e in events if e["transport"] in ENCRYPTED]
     # Connections: the two ends, whichever way a packet went.
