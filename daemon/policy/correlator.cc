@@ -16,15 +16,6 @@ void Correlator::start(core::Timestamp now) {
   if (started_ == core::Timestamp{}) started_ = now;
 }
 
-void Correlator::reserve(std::size_t max_answers) {
-  if (reserved_ == max_answers) return;
-  reserved_ = max_answers;
-  // Grown once to the bound (up to a point) instead of rehashed on the way up.
-  std::size_t buckets = std::min<std::size_t>(max_answers, 65536);
-  by_address_.reserve(buckets);
-  by_name_.reserve(buckets);
-}
-
 template <typename Map, typename Key>
 void Correlator::touch(Map& map, Order<Key>& order, typename Map::iterator it) {
   it->second.stamp = stamp_;
@@ -70,7 +61,6 @@ void Correlator::makeRoom(core::Timestamp now, const CorrelationSettings& settin
 
 void Correlator::addMessage(const core::Event& m, AnswerPath path, const CorrelationSettings& settings) {
   start(m.time);
-  reserve(settings.max_answers);
   if (path == AnswerPath::kNone || m.kind != core::MessageKind::kResponse || m.dns.qname.empty() ||
       !m.dns.parse_error.empty()) {
     return;

@@ -92,10 +92,12 @@ class Correlator {
   template <typename Map, typename Key>
   bool evictOldest(Map& map, Order<Key>& order);
   void start(core::Timestamp now);
-  void reserve(std::size_t max_answers);
-  std::size_t reserved_ = 0;
   void makeRoom(core::Timestamp now, const CorrelationSettings& settings);
 
+  // Flat: memory goes with a table's capacity, so they grow with what is
+  // answered rather than being reserved to the bound (6 MB and 3.5 MB at
+  // the default 32768, touched page by page as answers come: the resident
+  // memory at 200 pkt/s went from 29 to 33 MB).
   core::FlatMap<core::IpAddress, Answer, core::IpAddressHash> by_address_;
   // Keyed by a 64-bit hash of the lower-cased name: no string per entry,
   // and a collision (about 1 in 10^10 at the bound) only makes one name
