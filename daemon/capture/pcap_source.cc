@@ -1,11 +1,13 @@
 // libpcap capture sources. The only file in the daemon that includes pcap.
 
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <net/if.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -368,7 +370,9 @@ class LiveSource : public CaptureSource {
       }
       if (now >= next_stats) {
         for (auto& h : handles_) {
-          if (h->ring.pcap && !h->next.pcap) updateKernelStats(*h);
+          // Not while a ring opens: the helper thread takes what the old
+          // ring drops until then (startOpening).
+          if (h->ring.pcap && !h->next.pcap && !h->opening.valid()) updateKernelStats(*h);
         }
         retryFailed(now);
         next_stats = now + std::chrono::seconds(1);
@@ -415,6 +419,14 @@ class LiveSource : public CaptureSource {
     std::shared_ptr<const CompiledFilter> filter;  // what the kernel runs on it
   };
 
+  // What the helper thread hands over: the new ring (or why it failed),
+  // and what the old ring had dropped by the time the new one was open.
+  struct Opened {
+    std::string error;
+    Ring ring;
+    std::uint32_t old_ring_drops = 0;
+  };
+
   struct Handle {
     explicit Handle(std::string n) : name(std::move(n)), stats(name) {}
     std::string name;
@@ -425,7 +437,7 @@ class LiveSource : public CaptureSource {
     // `next` being opened on a helper thread: a ring takes milliseconds to
     // open (its filter compiled, the kernel's ring set up), in which a
     // flood would overrun the ring read (an immediate one within 2 ms).
-    std::future<std::pair<std::string, Ring>> opening;
+    std::future<Opened> opening;
     std::chrono::system_clock::time_point next_open{};  // when `next` took its first packet, at the latest
     Clock::time_point next_deadline{};                  // `ring` holds nothing from before next_open by then
     Overlap overlap;
@@ -545,17 +557,34 @@ class LiveSource : public CaptureSource {
   void startOpening(Handle& h) {
     h.overlap.start();
     h.opening = std::async(std::launch::async, [this, name = h.name, quiet = quiet_.load(),
-                                                immediate = immediate_.load()] {
-      Ring ring;
-      std::string error = openRing(name, quiet, immediate, ring);
-      return std::make_pair(std::move(error), ring);
+                                                immediate = immediate_.load(), old_fd = h.ring.fd] {
+      Opened opened;
+      opened.error = openRing(name, quiet, immediate, opened.ring);
+      // Read here, the moment the new ring is open: what the old one drops
+      // after this, the new one holds. (The capture thread takes the new
+      // ring only once its reading in progress ends, tens of ms into a
+      // flood: the old ring's drops read then were counted for packets the
+      // new ring delivered.) Reading resets the kernel's counter: libpcap,
+      // which reads it on the capture thread, does not see these.
+      if (opened.error.empty()) opened.old_ring_drops = takeKernelDrops(old_fd);
+      return opened;
     });
+  }
+
+  // The kernel's drop counter of a packet socket since it was last read,
+  // which reading resets. (TPACKET_V2's statistics are the first two
+  // fields of V3's.)
+  static std::uint32_t takeKernelDrops(int fd) {
+    tpacket_stats_v3 stats{};
+    socklen_t length = sizeof stats;
+    if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &stats, &length) != 0) return 0;
+    return stats.tp_drops;
   }
 
   // Reads the newly opened ring from now on beside the old one, which goes
   // on being read until it has handed over every packet only it holds.
   void beginReplacing(Handle& h) {
-    auto [error, ring] = h.opening.get();
+    auto [error, ring, old_ring_drops] = h.opening.get();
     if (!error.empty()) {
       // The ring read goes on; the change is tried again later.
       h.retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
@@ -568,10 +597,17 @@ class LiveSource : public CaptureSource {
     // makes the old ring be read a little longer.
     h.next_open = std::chrono::system_clock::now();
     h.next_deadline = Clock::now() + kernelHoldsAtMost(h.ring.hold_ms);
-    // What the old ring drops from now on, the new one has (it counts its
-    // own): a flood that overruns the small quiet ring while the full one
-    // opens loses nothing, and is not counted as lost.
-    updateKernelStats(h);
+    // What the old ring dropped until the new one was open is counted;
+    // what it dropped since, the new one has (it counts its own): a flood
+    // that overruns the small quiet ring while the full one opens is
+    // counted as lost only where it was.
+    h.stats.kernel_drops.add(old_ring_drops);
+    pcap_stat ps{};
+    if (pcap_stats(h.ring.pcap, &ps) == 0) {
+      h.stats.interface_drops.add(static_cast<std::uint32_t>(ps.ps_ifdrop - h.last_ifdrop));
+      h.last_drop = ps.ps_drop;
+      h.last_ifdrop = ps.ps_ifdrop;
+    }
   }
 
   // Whether the ring being replaced has handed over every packet it took
@@ -698,7 +734,7 @@ class LiveSource : public CaptureSource {
   static void closeRings(Handle& h) {
     if (h.opening.valid()) {
       auto opened = h.opening.get();
-      if (opened.second.pcap) pcap_close(opened.second.pcap);
+      if (opened.ring.pcap) pcap_close(opened.ring.pcap);
     }
     if (h.ring.pcap) pcap_close(h.ring.pcap);
     if (h.next.pcap) pcap_close(h.next.pcap);
