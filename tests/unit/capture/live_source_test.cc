@@ -438,11 +438,12 @@ TEST_F(LiveSourceTest, DropsAreCountedOnlyForPacketsNoRingHeld) {
   EXPECT_EQ(repeated, 0);
   EXPECT_LE(static_cast<std::uint64_t>(lost), stats.kernel_drops) << "packets lost and not counted as dropped";
   // What the quiet ring dropped, counted when the full ring is taken, are
-  // packets lost: less a drop or two between the full ring's opening and
-  // the counter's reading, a few microseconds. (The full ring, taken late,
+  // packets lost: less those between the full ring's activation and the
+  // counter's reading, microseconds apart unless the helper thread waits
+  // for a core (5%; they were 17-20% before). (The full ring, taken late,
   // may drop in its turn packets the quiet one had: counted, but only
   // later.)
-  EXPECT_LE(dropped_at_change.load(), static_cast<std::uint64_t>(lost) + 64)
+  EXPECT_LE(dropped_at_change.load(), static_cast<std::uint64_t>(lost + lost / 20 + 64))
       << "the quiet ring's drops counted for packets the full ring held";
 }
 
