@@ -15,7 +15,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -421,7 +420,7 @@ class LiveSource : public CaptureSource {
   };
 
   // What the helper thread hands over: the new ring (or why it failed),
-  // and what the old ring had dropped by the time the new one took packets.
+  // and what the old ring had dropped by the time the new one was open.
   struct Opened {
     std::string error;
     Ring ring;
@@ -453,10 +452,7 @@ class LiveSource : public CaptureSource {
   // Opens one handle with the ring for quiet, immediate or batched
   // readings; returns "" or the sentence saying why it failed, and sets
   // *absent when the interface does not exist.
-  // `on_active` is called once the ring takes packets (before its filter is
-  // compiled and set, which libpcap's reading makes up for).
-  std::string openRing(const std::string& name, bool quiet, bool immediate, Ring& ring, bool* absent = nullptr,
-                       const std::function<void()>& on_active = {}) const {
+  std::string openRing(const std::string& name, bool quiet, bool immediate, Ring& ring, bool* absent = nullptr) const {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     pcap_t* p = pcap_create(name.c_str(), errbuf);
     if (!p) return "cannot capture on '" + name + "': " + errbuf;
@@ -493,7 +489,6 @@ class LiveSource : public CaptureSource {
       pcap_close(p);
       return why;
     }
-    if (on_active) on_active();
     Ring r;
     if (name == "any") {
       // SLL2 carries every packet's interface index: the egress interface is
@@ -563,14 +558,17 @@ class LiveSource : public CaptureSource {
     h.opening = std::async(std::launch::async, [this, name = h.name, quiet = quiet_.load(),
                                                 immediate = immediate_.load(), old_fd = h.ring.fd] {
       Opened opened;
-      // Read the moment the new ring takes packets: what the old one drops
-      // after this, the new one holds. (The capture thread takes the new
-      // ring only once its reading in progress ends, tens of ms into a
-      // flood: the old ring's drops read then were counted for packets the
-      // new ring delivered.) Reading resets the kernel's counter: libpcap,
-      // which reads it on the capture thread, does not see these.
-      opened.error = openRing(name, quiet, immediate, opened.ring, nullptr,
-                              [&] { opened.old_ring_drops = takeKernelDrops(old_fd); });
+      opened.error = openRing(name, quiet, immediate, opened.ring);
+      // Read the moment the new ring is open, its filter set: what the old
+      // one drops after this, the new one holds. (The capture thread takes
+      // the new ring only once its reading in progress ends, tens of ms
+      // into a flood: the old ring's drops read then were counted for
+      // packets the new ring delivered.) Not sooner: while libpcap sets the
+      // filter, the new ring first drops everything for a moment, and the
+      // old ring's drops then are losses. Reading resets the kernel's
+      // counter: libpcap, which reads it on the capture thread, does not
+      // see these.
+      if (opened.error.empty()) opened.old_ring_drops = takeKernelDrops(old_fd);
       return opened;
     });
   }
@@ -589,7 +587,7 @@ class LiveSource : public CaptureSource {
   // on being read until it has handed over every packet only it holds.
   void beginReplacing(Handle& h) {
     auto [error, ring, old_ring_drops] = h.opening.get();
-    h.stats.kernel_drops.add(old_ring_drops);  // taken from the kernel's counter, even if the open then failed
+    h.stats.kernel_drops.add(old_ring_drops);
     if (!error.empty()) {
       // The ring read goes on; the change is tried again later.
       h.retry_at = Clock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
