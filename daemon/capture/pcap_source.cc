@@ -604,12 +604,7 @@ class LiveSource : public CaptureSource {
     // what it dropped since, the new one has (it counts its own): a flood
     // that overruns the small quiet ring while the full one opens is
     // counted as lost only where it was.
-    pcap_stat ps{};
-    if (pcap_stats(h.ring.pcap, &ps) == 0) {
-      h.stats.interface_drops.add(static_cast<std::uint32_t>(ps.ps_ifdrop - h.last_ifdrop));
-      h.last_drop = ps.ps_drop;
-      h.last_ifdrop = ps.ps_ifdrop;
-    }
+    updateKernelStats(h, /*count_ring_drops=*/false);
   }
 
   // Whether the ring being replaced has handed over every packet it took
@@ -724,10 +719,12 @@ class LiveSource : public CaptureSource {
     }
   }
 
-  void updateKernelStats(Handle& h) {
+  // Takes libpcap's counters of the ring read; its drops are counted
+  // unless a newer ring, open since, holds those packets.
+  void updateKernelStats(Handle& h, bool count_ring_drops = true) {
     pcap_stat ps{};
     if (pcap_stats(h.ring.pcap, &ps) != 0) return;
-    h.stats.kernel_drops.add(static_cast<std::uint32_t>(ps.ps_drop - h.last_drop));
+    if (count_ring_drops) h.stats.kernel_drops.add(static_cast<std::uint32_t>(ps.ps_drop - h.last_drop));
     h.stats.interface_drops.add(static_cast<std::uint32_t>(ps.ps_ifdrop - h.last_ifdrop));
     h.last_drop = ps.ps_drop;
     h.last_ifdrop = ps.ps_ifdrop;

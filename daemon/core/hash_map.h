@@ -13,11 +13,10 @@
 // every key).
 
 #include <cstddef>
-
-#ifdef DNSLEAK_STD_MAPS
 #include <functional>
-#include <unordered_map>
-#else
+#include <unordered_map>  // std::erase_if's declarations too
+
+#ifndef DNSLEAK_STD_MAPS
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 #include <absl/hash/hash.h>
@@ -25,30 +24,36 @@
 
 namespace dnsleak::core {
 
+// The implementations, chosen once.
 #ifdef DNSLEAK_STD_MAPS
 template <typename Key>
 using DefaultHash = std::hash<Key>;
-// Values may move when the table grows: hold no pointer into it.
-template <typename Key, typename Value, typename Hash = DefaultHash<Key>>
-using FlatMap = std::unordered_map<Key, Value, Hash>;
-// Keys and values stay where they are until erased (a RecencyList links them).
-template <typename Key, typename Value, typename Hash = DefaultHash<Key>>
-using StableMap = std::unordered_map<Key, Value, Hash>;
-template <typename Map, typename Pred>
-std::size_t eraseIf(Map& map, Pred pred) {
-  return std::erase_if(map, pred);
-}
+template <typename Key, typename Value, typename Hash>
+using FlatTable = std::unordered_map<Key, Value, Hash>;
+template <typename Key, typename Value, typename Hash>
+using NodeTable = std::unordered_map<Key, Value, Hash>;
 #else
 template <typename Key>
 using DefaultHash = absl::Hash<Key>;
+template <typename Key, typename Value, typename Hash>
+using FlatTable = absl::flat_hash_map<Key, Value, Hash>;
+template <typename Key, typename Value, typename Hash>
+using NodeTable = absl::node_hash_map<Key, Value, Hash>;
+#endif
+
+// Values may move when the table grows: hold no pointer into it.
 template <typename Key, typename Value, typename Hash = DefaultHash<Key>>
-using FlatMap = absl::flat_hash_map<Key, Value, Hash>;
+using FlatMap = FlatTable<Key, Value, Hash>;
+// Keys and values stay where they are until erased (a RecencyList links them).
 template <typename Key, typename Value, typename Hash = DefaultHash<Key>>
-using StableMap = absl::node_hash_map<Key, Value, Hash>;
+using StableMap = NodeTable<Key, Value, Hash>;
+
+// Erases the entries `pred` holds for; returns how many. (std::erase_if
+// for the standard map, Abseil's own, found by argument lookup, for its.)
 template <typename Map, typename Pred>
 std::size_t eraseIf(Map& map, Pred pred) {
-  return absl::erase_if(map, pred);
+  using std::erase_if;
+  return erase_if(map, pred);
 }
-#endif
 
 }  // namespace dnsleak::core
