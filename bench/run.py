@@ -15,7 +15,8 @@ Sections (the live ones need root: network namespaces, veth, tcpreplay):
            tcpdump -nn port 53 as a peer. Best of 3 runs each.
   store    RSS of a daemon holding 10k and 100k distinct leaks (against the
            same daemon with an empty store), a report grouped by name over
-           100k, and 100k events streamed to one watcher from sequence 1.
+           100k, and 100k events streamed to one watcher from sequence 1
+           (batched, as dnsleakctl asks, against one event a message).
   live     a veth pair, dnsleakd capturing one end inside a namespace (the
            bundled config: attribution on), tcpreplay sending the Scapy mix
            into the other end at top speed and at fixed rates: packets the
@@ -268,9 +269,18 @@ def store():
             row("store", f"report --group-by qname over {stored} events, s", took, "s", None)
             results["store"]["report ok"] = ok
             print(f"[store] report {'complete' if ok else 'FAILED: ' + r.stderr.strip()[:200]}")
-            r = subprocess.run([str(watch_bench), d.socket, "drain", str(stored)], capture_output=True, text=True)
-            drained = json.loads(r.stdout.strip().splitlines()[-1])
-            row("store", f"watch from seq 1: {drained['events']} events streamed, s", drained["seconds"], "s", None)
+            # As dnsleakctl asks (up to 256 events a message), beside one
+            # event a message (a client that does not set max_batch); in
+            # turns, best of two each.
+            def drain(batch):
+                r = subprocess.run([str(watch_bench), d.socket, "drain", str(stored), str(batch)],
+                                   capture_output=True, text=True)
+                return json.loads(r.stdout.strip().splitlines()[-1])
+            runs = [(drain(256), drain(1)) for _ in range(2)]
+            batched = min((r[0] for r in runs), key=lambda x: x["seconds"])
+            single = min(r[1]["seconds"] for r in runs)
+            row("store", f"watch from seq 1: {batched['events']} events streamed, s", batched["seconds"], "s", single,
+                "one event a message")
         d.stop()
 
 

@@ -8,9 +8,10 @@
 //       response time for an answered exchange) to its arrival here, p50,
 //       p99 and max in microseconds over all streams, and how many streams
 //       ended other than by its own cancelling (each named on stderr).
-//   watch_bench SOCKET drain COUNT
+//   watch_bench SOCKET drain COUNT [BATCH]
 //       one stream from sequence 1, read until COUNT events (or a gap) have
-//       arrived; prints the time it took.
+//       arrived, up to BATCH events a message (WatchRequest.max_batch, as
+//       dnsleakctl asks: 256; 1 for one a message); prints the time it took.
 //   watch_bench SOCKET stall N SECONDS
 //       N streams that never read, held open for SECONDS: clients that
 //       stopped reading, whose writes the daemon must not wait for.
@@ -110,18 +111,20 @@ int latency(const std::string& socket, int streams, int seconds) {
   return 0;
 }
 
-int drain(const std::string& socket, std::uint64_t count) {
+int drain(const std::string& socket, std::uint64_t count, std::uint32_t batch) {
   auto stub = v1::DnsLeak::NewStub(channel(socket, 0));
   grpc::ClientContext context;
   v1::WatchRequest request;
   request.set_from_seq(1);
+  request.set_max_batch(batch);
   auto start = std::chrono::steady_clock::now();
   auto reader = stub->Watch(&context, request);
   v1::WatchResponse response;
   std::uint64_t events = 0, gaps = 0;
   while (events < count && reader->Read(&response)) {
+    if (response.has_gap()) ++gaps;
     if (response.has_event()) ++events;
-    else ++gaps;
+    events += static_cast<std::uint64_t>(response.batch().events_size());
   }
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   context.TryCancel();
@@ -155,12 +158,15 @@ int main(int argc, char** argv) {
   // As dnsleakctl does: no lock-order graph for gRPC's mutexes.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s SOCKET latency N SECONDS | drain COUNT | stall N SECONDS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s SOCKET latency N SECONDS | drain COUNT [BATCH] | stall N SECONDS\n", argv[0]);
     return 2;
   }
   std::string socket = argv[1], mode = argv[2];
   if (mode == "latency" && argc == 5) return latency(socket, std::atoi(argv[3]), std::atoi(argv[4]));
-  if (mode == "drain" && argc == 4) return drain(socket, std::strtoull(argv[3], nullptr, 10));
+  if (mode == "drain" && (argc == 4 || argc == 5)) {
+    return drain(socket, std::strtoull(argv[3], nullptr, 10),
+                 argc == 5 ? static_cast<std::uint32_t>(std::strtoul(argv[4], nullptr, 10)) : 256);
+  }
   if (mode == "stall" && argc == 5) return stall(socket, std::atoi(argv[3]), std::atoi(argv[4]));
   std::fprintf(stderr, "watch_bench: bad arguments\n");
   return 2;

@@ -22,6 +22,10 @@
 namespace dnsleak::client {
 namespace {
 
+// Events a Watch message may bring (WatchRequest.max_batch; the daemon
+// takes at most 512).
+constexpr std::uint32_t kWatchBatch = 256;
+
 // Connects and checks who serves the socket (platform.h); says why not
 // unless `quiet`. kExitOk with the socket in *handle_out (closed when
 // handle_out is null), or an exit code.
@@ -405,6 +409,8 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
   for (const auto& r : options.rules) request.add_rules(r);
   for (const auto& p : options.processes) request.add_processes(p);
   for (const auto& n : options.names) request.add_names(n);
+  // Stored events come several to a message; a live one comes alone.
+  request.set_max_batch(kWatchBatch);
   if (!options.since.empty() && !parseWindow("--since", options.since, request.mutable_since())) return kExitUsage;
   // --since reads the stored events from the first one on.
   std::uint64_t next_seq = options.from_seq != 0 ? options.from_seq : request.has_since() ? 1 : 0;
@@ -463,24 +469,38 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
     auto reader = connection.stub().Watch(&context, request);
     v1::WatchResponse response;
     bool counted_out = false;
-    while (reader->Read(&response)) {
-      if (response.has_event()) next_seq = response.event().seq() + 1;
-      if (response.has_gap()) next_seq = response.gap().to_seq() + 1;
+    // Prints one event; false once --count is reached.
+    auto print = [&](const v1::Event& event) {
+      next_seq = event.seq() + 1;
       if (common.json) {
-        std::cout << toJson(response) << "\n" << std::flush;
-      } else if (response.has_gap()) {
-        std::cout << "!! missed " << response.gap().missed() << " events (seq " << response.gap().from_seq() << ".."
-                  << response.gap().to_seq() << "): they left the daemon's ring before this client read them\n"
-                  << std::flush;
+        // One WatchResponse a line, as without batches.
+        v1::WatchResponse line;
+        *line.mutable_event() = event;
+        std::cout << toJson(line) << "\n";
       } else {
-        std::cout << renderEvent(response.event(), style) << "\n" << std::flush;
+        std::cout << renderEvent(event, style) << "\n";
       }
-      if (response.has_event() && options.count > 0 && ++events >= options.count) {
-        context.TryCancel();
-        counted_out = true;
-        break;
+      return options.count == 0 || ++events < options.count;
+    };
+    while (!counted_out && reader->Read(&response)) {
+      if (response.has_gap()) {
+        next_seq = response.gap().to_seq() + 1;
+        if (common.json) {
+          std::cout << toJson(response) << "\n";
+        } else {
+          std::cout << "!! missed " << response.gap().missed() << " events (seq " << response.gap().from_seq() << ".."
+                    << response.gap().to_seq() << "): they left the daemon's ring before this client read them\n";
+        }
+      } else if (response.has_event()) {
+        counted_out = !print(response.event());
+      } else {
+        for (const auto& event : response.batch().events()) {
+          if ((counted_out = !print(event))) break;
+        }
       }
+      std::cout << std::flush;
     }
+    if (counted_out) context.TryCancel();
     auto status = reader->Finish();
     if (counted_out) return kExitOk;
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && options.duration_seconds > 0) return kExitOk;

@@ -33,6 +33,11 @@ constexpr int kMaxMessageBytes = 512 * 1024 * 1024;
 // The status message of streams ended by a daemon shutdown; clients match it.
 constexpr const char* kShuttingDown = "dnsleakd is shutting down";
 
+// A Watch batch's bounds (WatchRequest.max_batch): under the clients'
+// default 4 MiB message limit with room to spare.
+constexpr std::uint32_t kMaxBatchEvents = 512;
+constexpr std::size_t kMaxBatchBytes = 512 * 1024;
+
 // How long calls in progress may take to finish at shutdown.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
 
@@ -270,7 +275,9 @@ class ApiServer::Impl : public v1::DnsLeak::CallbackService {
 class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
  public:
   WatchReactor(ApiServer::Impl& server, const v1::WatchRequest& request)
-      : server_(server), filter_(makeWatchFilter(request)) {
+      : server_(server),
+        filter_(makeWatchFilter(request)),
+        max_batch_(std::min<std::uint32_t>(request.max_batch(), kMaxBatchEvents)) {
     cursor_ = request.from_seq() != 0 ? request.from_seq() : server_.store_.lastSeq() + 1;
     server_.registerWatcher(this);
     poke();
@@ -278,13 +285,17 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
 
   // Starts the next write if none is in flight. Finishes the stream once it
   // was cancelled, but only when `may_finish`: the notifier, which holds the
-  // watcher registry's lock, never finishes a stream (OnDone takes that lock).
+  // watcher registry's lock, never finishes a stream (OnDone takes that lock),
+  // nor builds batches (it sends one ready event, shared by every watcher,
+  // and a watcher's own write completions take it on from there).
   void poke(bool may_finish = true) {
-    enum class Action { kNone, kWrite, kFinish } action = Action::kNone;
+    enum class Action { kNone, kWrite, kBatch, kFinish } action = Action::kNone;
     // What to write or finish with, taken under the lock: close() may set
     // closing_ from another thread meanwhile.
     const v1::WatchResponse* message = nullptr;
     grpc::Status status;
+    core::Event first;            // a batch's first event
+    std::uint64_t read_from = 0;  // and where the rest of it is read from
     {
       std::lock_guard lock(mutex_);
       if (in_flight_ || finished_) return;
@@ -304,17 +315,67 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
           gap->mutable_gap()->set_to_seq(result.gap_to);
           gap->mutable_gap()->set_missed(result.gap_to - result.gap_from + 1);
           response_ = std::move(gap);
+        } else if (may_finish && max_batch_ > 1) {
+          // Claimed by the write in flight: the batch is built outside the
+          // lock, so the notifier's poke is not held up meanwhile.
+          first = std::move(result.event);
+          read_from = cursor_;
+          action = Action::kBatch;
         } else {
           response_ = server_.prepared(result.event);
         }
         in_flight_ = true;
         message = response_.get();
-        action = Action::kWrite;
+        if (action == Action::kNone) action = Action::kWrite;
       }
     }
     // Outside the lock: gRPC may run reactions on this thread.
     if (action == Action::kFinish) Finish(status);
+    if (action == Action::kBatch) {
+      std::uint64_t cursor = read_from;
+      auto batch = batchFrom(std::move(first), cursor);
+      std::lock_guard lock(mutex_);
+      cursor_ = cursor;
+      response_ = std::move(batch);
+      message = response_.get();
+      action = Action::kWrite;
+    }
     if (action == Action::kWrite) StartWrite(message);
+  }
+
+  // The events ready from `cursor` on after `first`, up to max_batch_ and
+  // kMaxBatchBytes, in one message (or `first` alone, shared, when no other
+  // is ready); `cursor` moves past what was taken. A gap ends the batch and
+  // is read again by the next write.
+  std::shared_ptr<const v1::WatchResponse> batchFrom(core::Event first, std::uint64_t& cursor) {
+    auto next = server_.store_.next(cursor, filter_);
+    if (next.kind != store::ReadResult::Kind::kEvent) {
+      if (next.kind == store::ReadResult::Kind::kNothing) cursor = next.next_seq;
+      return server_.prepared(first);
+    }
+    // On an arena: the batch's strings and messages go in a few blocks,
+    // freed at once when the write is done.
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = 16 * 1024;
+    options.max_block_size = 128 * 1024;
+    auto arena = std::make_shared<google::protobuf::Arena>(options);
+    auto* response = google::protobuf::Arena::CreateMessage<v1::WatchResponse>(arena.get());
+    auto* batch = response->mutable_batch();
+    std::size_t bytes = 0;
+    auto add = [&](const core::Event& event) {
+      auto* out = batch->add_events();
+      toProto(event, out);
+      bytes += out->ByteSizeLong();
+    };
+    add(first);
+    do {
+      cursor = next.next_seq;
+      add(next.event);
+      if (batch->events_size() >= static_cast<int>(max_batch_) || bytes >= kMaxBatchBytes) break;
+      next = server_.store_.next(cursor, filter_);
+      if (next.kind == store::ReadResult::Kind::kNothing) cursor = next.next_seq;
+    } while (next.kind == store::ReadResult::Kind::kEvent);
+    return {arena, response};  // shares the arena's ownership
   }
 
   void OnWriteDone(bool ok) override {
@@ -361,6 +422,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
  private:
   ApiServer::Impl& server_;
   EventFilter filter_;
+  const std::uint32_t max_batch_;  // events a message may hold; 0 or 1: one
   std::mutex mutex_;
   std::uint64_t cursor_ = 0;     // next sequence number to look at
   bool in_flight_ = false;

@@ -119,17 +119,22 @@ def main():
             started = status.started_at
             if next_seq == 0:  # "from now on", pinned so a reconnect resumes there
                 next_seq = status.store.last_seq + 1
-            for response in stub.Watch(pb.WatchRequest(from_seq=next_seq, verdicts=[pb.VERDICT_LEAK])):
+            # max_batch: stored events come up to 256 to a message (a live
+            # one alone); without it, one event a message.
+            request = pb.WatchRequest(from_seq=next_seq, verdicts=[pb.VERDICT_LEAK], max_batch=256)
+            for response in stub.Watch(request):
                 if response.HasField("gap"):
                     print(f"missed {response.gap.missed} events (seq {response.gap.from_seq}..{response.gap.to_seq})",
                           file=sys.stderr)
                     next_seq = response.gap.to_seq + 1
                     continue
-                next_seq = response.event.seq + 1
-                print(json_format.MessageToJson(response.event, indent=None), flush=True)
-                seen += 1
-                if args.count and seen >= args.count:
-                    return 0
+                events = response.batch.events if response.HasField("batch") else [response.event]
+                for event in events:
+                    next_seq = event.seq + 1
+                    print(json_format.MessageToJson(event, indent=None), flush=True)
+                    seen += 1
+                    if args.count and seen >= args.count:
+                        return 0
         except grpc.RpcError as error:
             print(f"connection lost ({error.code().name}); resuming at seq {next_seq}", file=sys.stderr)
             time.sleep(1)

@@ -2,6 +2,7 @@
 // source (--replay, no root needed), and the real dnsleakctl against it.
 
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,9 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <thread>
 
-#include "dnsleak/v1/dnsleak.pb.h"
+#include "dnsleak/v1/dnsleak.grpc.pb.h"
 #include "process.h"
 
 namespace dnsleak::testing {
@@ -247,6 +249,66 @@ TEST_F(ApiTest, SlowClientGetsAnExplicitGapNotASilentLoss) {
 
   auto human = ctl({"watch", "--from-seq", "1", "--count", "1"});
   EXPECT_NE(human.out.find("missed 1 events"), std::string::npos) << human.out;
+}
+
+// What one Watch stream from seq 1 brought: its messages in order.
+struct Streamed {
+  std::vector<v1::WatchResponse> messages;
+  std::vector<std::uint64_t> seqs;  // of every event, batched or not
+};
+
+Streamed watchAll(const std::string& socket, std::uint32_t max_batch, std::size_t events_wanted) {
+  auto stub = v1::DnsLeak::NewStub(grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::WatchRequest request;
+  request.set_from_seq(1);
+  request.set_max_batch(max_batch);
+  auto reader = stub->Watch(&context, request);
+  Streamed got;
+  v1::WatchResponse response;
+  while (got.seqs.size() < events_wanted && reader->Read(&response)) {
+    if (response.has_event()) got.seqs.push_back(response.event().seq());
+    for (const auto& e : response.batch().events()) got.seqs.push_back(e.seq());
+    got.messages.push_back(response);
+  }
+  context.TryCancel();
+  reader->Finish();
+  return got;
+}
+
+// Stored events come several to a message to a client that asks
+// (dnsleakctl does), in order, never with a gap inside; a client that does
+// not ask gets one event a message, as before batches existed.
+TEST_F(ApiTest, WatchSendsStoredEventsInBatchesOnlyWhenAsked) {
+  const std::string replay = dir_ + "/names.pcap";
+  ASSERT_EQ(run({TESTGEN_PATH, "many_names", replay, "3000"}).exit_code, 0);
+  startDaemon("store: {capacity: 2000}\n", replay);
+  waitForReplay();
+  ASSERT_EQ(status().store().last_seq(), 3000u);
+  std::vector<std::uint64_t> stored(2000);
+  std::iota(stored.begin(), stored.end(), 1001);
+
+  for (std::uint32_t asked : {0u, 1u}) {
+    auto one = watchAll(socket_, asked, stored.size());
+    EXPECT_EQ(one.seqs, stored) << "max_batch " << asked;
+    ASSERT_FALSE(one.messages.empty());
+    EXPECT_TRUE(one.messages.front().has_gap());
+    for (const auto& m : one.messages) EXPECT_FALSE(m.has_batch()) << "max_batch " << asked;
+  }
+
+  for (std::uint32_t asked : {100u, 100000u}) {
+    auto batched = watchAll(socket_, asked, stored.size());
+    EXPECT_EQ(batched.seqs, stored) << "max_batch " << asked;
+    ASSERT_FALSE(batched.messages.empty());
+    ASSERT_TRUE(batched.messages.front().has_gap());
+    EXPECT_EQ(batched.messages.front().gap().to_seq(), 1000u);
+    int largest = 0;
+    for (const auto& m : batched.messages) largest = std::max(largest, m.batch().events_size());
+    EXPECT_LE(largest, static_cast<int>(std::min(asked, 512u)));  // the daemon's bound
+    EXPECT_GE(largest, static_cast<int>(std::min(asked, 512u)) / 2);
+    EXPECT_LT(batched.messages.size(), stored.size() / 10) << "hardly batched";
+  }
 }
 
 TEST_F(ApiTest, WatchFiltersByTransport) {
