@@ -1,8 +1,9 @@
 // Watch-stream benchmark client for bench/run.py: opens Watch streams on a
 // daemon's socket the way other tools would, and measures what they get.
 //
-//   watch_bench SOCKET latency N SECONDS
-//       N streams from now on, each on its own thread, for SECONDS; prints
+//   watch_bench SOCKET latency N SECONDS [BATCH]
+//       N streams from now on, each on its own thread, for SECONDS, up to
+//       BATCH events a message (default 0: one a message); prints
 //       one JSON line: events received per stream and the delay from the
 //       packet that completed each event (its capture time, plus the
 //       response time for an answered exchange) to its arrival here, p50,
@@ -51,7 +52,7 @@ std::int64_t nanos(const google::protobuf::Duration& d) {
   return d.seconds() * 1'000'000'000LL + d.nanos();
 }
 
-int latency(const std::string& socket, int streams, int seconds) {
+int latency(const std::string& socket, int streams, int seconds, std::uint32_t batch) {
   std::mutex mutex;
   std::vector<std::int64_t> delays_us;
   std::vector<std::uint64_t> received(streams, 0);
@@ -65,18 +66,21 @@ int latency(const std::string& socket, int streams, int seconds) {
       auto stub = v1::DnsLeak::NewStub(channel(socket, i));
       v1::WatchRequest request;
       request.set_from_seq(0);
+      request.set_max_batch(batch);
       auto reader = stub->Watch(contexts[i].get(), request);
       ++connected;
       std::vector<std::int64_t> mine;
       v1::WatchResponse response;
       while (reader->Read(&response)) {
         auto now = Clock::now().time_since_epoch().count();
-        if (!response.has_event()) continue;
-        const auto& e = response.event();
-        std::int64_t done = nanos(e.time());
-        if (e.exchange().answered()) done += nanos(e.exchange().response_time());
-        mine.push_back((std::chrono::nanoseconds(now) - std::chrono::nanoseconds(done)).count() / 1000);
-        ++received[i];
+        auto arrived = [&](const v1::Event& e) {
+          std::int64_t done = nanos(e.time());
+          if (e.exchange().answered()) done += nanos(e.exchange().response_time());
+          mine.push_back((std::chrono::nanoseconds(now) - std::chrono::nanoseconds(done)).count() / 1000);
+          ++received[i];
+        };
+        if (response.has_event()) arrived(response.event());
+        for (const auto& e : response.batch().events()) arrived(e);
       }
       auto status = reader->Finish();
       std::lock_guard lock(mutex);
@@ -158,11 +162,14 @@ int main(int argc, char** argv) {
   // As dnsleakctl does: no lock-order graph for gRPC's mutexes.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s SOCKET latency N SECONDS | drain COUNT [BATCH] | stall N SECONDS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s SOCKET latency N SECONDS [BATCH] | drain COUNT [BATCH] | stall N SECONDS\n", argv[0]);
     return 2;
   }
   std::string socket = argv[1], mode = argv[2];
-  if (mode == "latency" && argc == 5) return latency(socket, std::atoi(argv[3]), std::atoi(argv[4]));
+  if (mode == "latency" && (argc == 5 || argc == 6)) {
+    return latency(socket, std::atoi(argv[3]), std::atoi(argv[4]),
+                   argc == 6 ? static_cast<std::uint32_t>(std::strtoul(argv[5], nullptr, 10)) : 0);
+  }
   if (mode == "drain" && (argc == 4 || argc == 5)) {
     return drain(socket, std::strtoull(argv[3], nullptr, 10),
                  argc == 5 ? static_cast<std::uint32_t>(std::strtoul(argv[4], nullptr, 10)) : 256);
