@@ -82,6 +82,9 @@ class ExchangeTracker {
     }
   };
   struct Waiting {
+    // Declared, not aggregate: clang (the TSan build) has no parenthesised
+    // aggregate initialisation, which try_emplace below needs.
+    Waiting(core::Event&& q, core::Timestamp u) : query(std::move(q)), until(u) {}
     core::Event query;
     core::Timestamp until{};
   };
