@@ -469,13 +469,14 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
     auto reader = connection.stub().Watch(&context, request);
     v1::WatchResponse response;
     bool counted_out = false;
-    // Prints one event; false once --count is reached.
-    auto print = [&](const v1::Event& event) {
+    v1::WatchResponse line;
+    // Prints one event (taking it for a JSON line); false once --count is
+    // reached.
+    auto print = [&](v1::Event& event) {
       next_seq = event.seq() + 1;
       if (common.json) {
         // One WatchResponse a line, as without batches.
-        v1::WatchResponse line;
-        *line.mutable_event() = event;
+        line.mutable_event()->Swap(&event);
         std::cout << toJson(line) << "\n";
       } else {
         std::cout << renderEvent(event, style) << "\n";
@@ -492,9 +493,9 @@ int runWatch(const CommonOptions& common, const WatchOptions& options) {
                     << response.gap().to_seq() << "): they left the daemon's ring before this client read them\n";
         }
       } else if (response.has_event()) {
-        counted_out = !print(response.event());
+        counted_out = !print(*response.mutable_event());
       } else {
-        for (const auto& event : response.batch().events()) {
+        for (auto& event : *response.mutable_batch()->mutable_events()) {
           if ((counted_out = !print(event))) break;
         }
       }
