@@ -11,10 +11,11 @@
 
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -294,8 +295,8 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
     // closing_ from another thread meanwhile.
     const v1::WatchResponse* message = nullptr;
     grpc::Status status;
-    core::Event first;            // a batch's first event
-    std::uint64_t read_from = 0;  // and where the rest of it is read from
+    std::optional<core::Event> first;  // a batch's first event
+    std::uint64_t read_from = 0;       // and where the rest of it is read from
     {
       std::lock_guard lock(mutex_);
       if (in_flight_ || finished_) return;
@@ -318,22 +319,24 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
         } else if (may_finish && max_batch_ > 1) {
           // Claimed by the write in flight: the batch is built outside the
           // lock, so the notifier's poke is not held up meanwhile.
-          first = std::move(result.event);
+          first.emplace(std::move(result.event));
           read_from = cursor_;
           action = Action::kBatch;
         } else {
           response_ = server_.prepared(result.event);
         }
         in_flight_ = true;
-        message = response_.get();
-        if (action == Action::kNone) action = Action::kWrite;
+        if (action == Action::kNone) {
+          message = response_.get();
+          action = Action::kWrite;
+        }
       }
     }
     // Outside the lock: gRPC may run reactions on this thread.
     if (action == Action::kFinish) Finish(status);
     if (action == Action::kBatch) {
       std::uint64_t cursor = read_from;
-      auto batch = batchFrom(std::move(first), cursor);
+      auto batch = batchFrom(std::move(*first), cursor);
       std::lock_guard lock(mutex_);
       cursor_ = cursor;
       response_ = std::move(batch);
