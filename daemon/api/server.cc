@@ -296,7 +296,6 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
     const v1::WatchResponse* message = nullptr;
     grpc::Status status;
     std::optional<core::Event> first;  // a batch's first event
-    std::uint64_t read_from = 0;       // and where the rest of it is read from
     {
       std::lock_guard lock(mutex_);
       if (in_flight_ || finished_) return;
@@ -320,7 +319,6 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
           // Claimed by the write in flight: the batch is built outside the
           // lock, so the notifier's poke is not held up meanwhile.
           first.emplace(std::move(result.event));
-          read_from = cursor_;
           action = Action::kBatch;
         } else {
           response_ = server_.prepared(result.event);
@@ -335,7 +333,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchResponse> {
     // Outside the lock: gRPC may run reactions on this thread.
     if (action == Action::kFinish) Finish(status);
     if (action == Action::kBatch) {
-      std::uint64_t cursor = read_from;
+      // cursor_ is this write's until it is done (no other poke reads it
+      // meanwhile); the batch's end is written back under the lock.
+      std::uint64_t cursor = cursor_;
       auto batch = batchFrom(std::move(*first), cursor);
       std::lock_guard lock(mutex_);
       cursor_ = cursor;
