@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "core/scratch_cursor.h"
 
@@ -31,21 +32,44 @@ namespace {
 // v >> 1 bytes that follow. Endpoints as family, 4 or 16 bytes, port.
 constexpr std::uint8_t kVersion = 1;
 
+constexpr std::size_t kMaxVarint = 10;
+
+// An event is packed in two passes of writeEvent below. The first, Bound,
+// adds up the most each field can take, so that the buffer's room is
+// checked once an event, not once a field; the second, Writer, writes.
+// Both run the same code, so no field can be written without being counted.
+class Bound {
+ public:
+  std::size_t bytes() const { return n_; }
+  void u(std::uint64_t) { n_ += kMaxVarint; }
+  void i(std::int64_t) { n_ += kMaxVarint; }
+  void f(double) { n_ += kMaxVarint + sizeof(double); }
+  void inlineText(std::string_view s) { n_ += kMaxVarint + s.size(); }
+  void shared(std::string_view s) { n_ += kMaxVarint + s.size(); }  // inline when the table is full
+  void endpoint(const core::Endpoint&) { n_ += 1 + 16 + kMaxVarint; }
+
+ private:
+  std::size_t n_ = 0;
+};
+
+// Writes into room the Bound found, through a cursor of its own whose
+// address never escapes: the compiler keeps it in a register. (A cursor
+// that may be seen from elsewhere is stored and loaded again around every
+// byte written, since a char store may alias it.) So what is rare is done
+// by free functions given values, never the writer itself.
 class Writer {
  public:
-  Writer(core::ScratchBytes& scratch, StringTable& strings) : out_(scratch, kTypicalEvent), strings_(strings) {}
-
-  std::string_view written() const { return out_.written(); }
+  Writer(char* at, StringTable& strings) : at_(at), strings_(strings) {}
+  char* at() const { return at_; }
 
   // An event is about a hundred fields, most of them one byte or an empty
   // string: the writers are inlined, and only what is rare is called.
   [[gnu::always_inline]] void u(std::uint64_t v) {
-    out_.room(kMaxVarint);
     if (v < 0x80) [[likely]] {
-      *out_.at++ = static_cast<char>(v);
+      *at_++ = static_cast<char>(v);
       return;
     }
-    longVarint(v);
+    at_ = longVarint(at_, v);
   }
   [[gnu::always_inline]] void i(std::int64_t v) {
     u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
@@ -55,49 +79,50 @@ class Writer {
   void f(double v) {
     if (v >= 0 && v < 9007199254740992.0 && v == std::floor(v)) return u((static_cast<std::uint64_t>(v) << 1) | 1);
     u(0);
-    char bytes[sizeof v];
-    std::memcpy(bytes, &v, sizeof v);
-    out_.put(std::string_view(bytes, sizeof v));
+    std::memcpy(at_, &v, sizeof v);
+    at_ += sizeof v;
   }
   [[gnu::always_inline]] void inlineText(std::string_view s) {
     u(static_cast<std::uint64_t>(s.size()) << 1);
-    out_.put(s);
+    if (!s.empty()) std::memcpy(at_, s.data(), s.size());
+    at_ += s.size();
   }
   [[gnu::always_inline]] void shared(std::string_view s) {
     if (s.empty()) return u(0);
-    if (std::uint32_t id = strings_.recentId(s)) return u((static_cast<std::uint64_t>(id) << 1) | 1);
-    sharedText(s);
+    std::uint32_t id = strings_.recentId(s);
+    if (id == 0) [[unlikely]]
+      id = intern(strings_, s);
+    if (id != 0) [[likely]]
+      return u((static_cast<std::uint64_t>(id) << 1) | 1);
+    inlineText(s);
   }
   [[gnu::always_inline]] void endpoint(const core::Endpoint& ep) {
     auto family = ep.address.family();
-    out_.put(static_cast<char>(family));
-    const auto* bytes = reinterpret_cast<const char*>(ep.address.bytes().data());
-    if (family == core::IpAddress::Family::kV4) out_.put(std::string_view(bytes, 4));
-    if (family == core::IpAddress::Family::kV6) out_.put(std::string_view(bytes, 16));
+    *at_++ = static_cast<char>(family);
+    const auto* bytes = ep.address.bytes().data();
+    if (family == core::IpAddress::Family::kV4) {
+      std::memcpy(at_, bytes, 4);
+      at_ += 4;
+    }
+    if (family == core::IpAddress::Family::kV6) {
+      std::memcpy(at_, bytes, 16);
+      at_ += 16;
+    }
     u(ep.port);
   }
 
  private:
-  static constexpr std::size_t kTypicalEvent = 1024;
-  static constexpr std::size_t kMaxVarint = 10;
-
-  [[gnu::noinline]] void longVarint(std::uint64_t v) {
-    // Through a local pointer: a char store may alias out_.at, which would
-    // otherwise be reloaded and stored again for every byte.
-    char* at = out_.at;
+  [[gnu::noinline]] static char* longVarint(char* at, std::uint64_t v) {
     while (v >= 0x80) {
       *at++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
     *at++ = static_cast<char>(v);
-    out_.at = at;
+    return at;
   }
-  [[gnu::noinline]] void sharedText(std::string_view s) {
-    if (std::uint32_t id = strings_.intern(s)) return u((static_cast<std::uint64_t>(id) << 1) | 1);
-    inlineText(s);
-  }
+  [[gnu::noinline]] static std::uint32_t intern(StringTable& strings, std::string_view s) { return strings.intern(s); }
 
-  core::ScratchCursor out_;
+  char* at_;
   StringTable& strings_;
 };
 
@@ -202,17 +227,38 @@ std::size_t sharedTail(std::string_view reason, std::string_view previous) {
   return start;
 }
 
-}  // namespace
+// The reason as: what comes before the question's name (shared: "plaintext
+// DNS query for "), the rest of its own, and the tail it shares with the
+// reason before it (shared).
+struct ReasonParts {
+  bool has_name = false;
+  std::string_view before_name;  // when has_name
+  std::string_view own;          // after the name when has_name
+  std::string_view tail;
+};
 
-std::string_view pack(const core::Event& e, StringTable& strings, std::string_view previous_reason, PackedEvent& out,
-                      const core::AttributionInfo* unattributed) {
-  out.seq = e.seq;
-  out.count = e.count;
-  out.last_seen = e.last_seen;
-  out.verdict = e.verdict;
-  // Written into a buffer that stays warm; the caller copies it once.
-  thread_local core::ScratchBytes scratch;
-  Writer w(scratch, strings);
+ReasonParts splitReason(const core::Event& e, std::string_view previous_reason) {
+  ReasonParts parts;
+  std::string_view reason = e.reason;
+  std::size_t tail = sharedTail(reason, previous_reason);
+  std::string_view own = tail == std::string_view::npos ? reason : reason.substr(0, tail);
+  if (tail != std::string_view::npos) parts.tail = reason.substr(tail);
+  std::size_t name = e.dns.qname.empty() ? std::string_view::npos : own.find(e.dns.qname);
+  if (name == std::string_view::npos) {
+    parts.own = own;
+  } else {
+    parts.has_name = true;
+    parts.before_name = own.substr(0, name);
+    parts.own = own.substr(name + e.dns.qname.size());
+  }
+  return parts;
+}
+
+// Every field but the head's, in order, to a Bound or a Writer. Inlined
+// into each, so that the Writer stays in registers.
+template <typename Out>
+[[gnu::always_inline]] inline void writeEvent(Out& w, const core::Event& e, const ReasonParts& reason,
+                                              const core::AttributionInfo& attribution) {
   w.u(kVersion);
   w.i(nanos(e.time));
   w.i(nanos(e.first_seen) - nanos(e.time));
@@ -223,22 +269,10 @@ std::string_view pack(const core::Event& e, StringTable& strings, std::string_vi
   w.u(static_cast<std::uint8_t>(e.leak_type));
   w.shared(e.profile);
   w.shared(e.rule);
-  // The reason as: what comes before the question's name (shared: "plaintext
-  // DNS query for "), the rest of its own, and the tail it shares with the
-  // reason before it (shared).
-  std::string_view reason = e.reason;
-  std::size_t tail = sharedTail(reason, previous_reason);
-  std::string_view own = tail == std::string_view::npos ? reason : reason.substr(0, tail);
-  std::size_t name = e.dns.qname.empty() ? std::string_view::npos : own.find(e.dns.qname);
-  if (name == std::string_view::npos) {
-    w.u(0);
-    w.inlineText(own);
-  } else {
-    w.u(1);
-    w.shared(own.substr(0, name));
-    w.inlineText(own.substr(name + e.dns.qname.size()));
-  }
-  w.shared(tail == std::string_view::npos ? std::string_view() : reason.substr(tail));
+  w.u(reason.has_name ? 1 : 0);
+  if (reason.has_name) w.shared(reason.before_name);
+  w.inlineText(reason.own);
+  w.shared(reason.tail);
   w.shared(e.remediation);
 
   const auto& d = e.dns;
@@ -310,8 +344,6 @@ std::string_view pack(const core::Event& e, StringTable& strings, std::string_vi
     w.u(parent.pid);
     w.shared(parent.name);
   }
-  const core::AttributionInfo& attribution =
-      unattributed && e.attribution.failure == core::AttributionFailure::kUnspecified ? *unattributed : e.attribution;
   w.shared(attribution.method);
   w.u(static_cast<std::uint8_t>(attribution.confidence));
   w.u(static_cast<std::uint8_t>(attribution.failure));
@@ -328,7 +360,30 @@ std::string_view pack(const core::Event& e, StringTable& strings, std::string_vi
     w.f(x.value);
     w.shared(x.text);
   }
-  return w.written();
+}
+
+}  // namespace
+
+std::string_view pack(const core::Event& e, StringTable& strings, std::string_view previous_reason, PackedEvent& out,
+                      const core::AttributionInfo* unattributed) {
+  out.seq = e.seq;
+  out.count = e.count;
+  out.last_seen = e.last_seen;
+  out.verdict = e.verdict;
+  const ReasonParts reason = splitReason(e, previous_reason);
+  const core::AttributionInfo& attribution =
+      unattributed && e.attribution.failure == core::AttributionFailure::kUnspecified ? *unattributed : e.attribution;
+  Bound bound;
+  writeEvent(bound, e, reason, attribution);
+  // Written into a buffer that stays warm; the caller copies it once.
+  thread_local core::ScratchBytes scratch;
+  if (scratch.capacity < bound.bytes()) {
+    scratch.capacity = std::max(bound.bytes(), 2 * scratch.capacity);
+    scratch.data = std::make_unique_for_overwrite<char[]>(scratch.capacity);
+  }
+  Writer w(scratch.data.get(), strings);
+  writeEvent(w, e, reason, attribution);
+  return {scratch.data.get(), static_cast<std::size_t>(w.at() - scratch.data.get())};
 }
 
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& e) {
