@@ -347,10 +347,13 @@ int runDaemon(const Options& options) {
       // cost it packets. With the hooks, the sender is recorded at send
       // time and batching loses nothing.)
       live.immediate = provider && !send_time_hooks;
-      if (live.immediate) {
-        spdlog::info("capture: each packet delivered at once while fewer than {} a second come (attribution without "
-                     "the eBPF hooks){}",
-                     capture::kQuietMostPerSecond,
+      // Someone watching wants each event at once: the batching delay (up
+      // to delivery_ms) was most of a watcher's wait at light traffic.
+      live.immediate_when_prompt = config->capture.immediate_when_watched && !live.immediate;
+      if (live.immediate || live.immediate_when_prompt) {
+        spdlog::info("capture: each packet delivered at once {}while fewer than {} a second come ({}){}",
+                     live.immediate ? "" : "while someone watches and ", capture::kQuietMostPerSecond,
+                     live.immediate ? "attribution without the eBPF hooks" : "capture.immediate_when_watched",
                      live.snaplen > capture::kImmediateSnaplen
                          ? fmt::format(", kept to its first {} bytes so that the capture buffer holds more of them "
                                        "(capture.snaplen is {})",

@@ -155,6 +155,10 @@ struct LiveOptions {
   // a few seconds at least, a flood overrunning the immediate ring's
   // slots while capture waits for a core.
   bool immediate = false;
+  // The same while someone wants packets promptly (setPrompt: a Watch
+  // stream is open), and batched again once nobody does
+  // (capture.immediate_when_watched).
+  bool immediate_when_prompt = false;
   // Batched delivery while nobody wants packets promptly (setPrompt) and
   // fewer than kQuietMostPerSecond come: each handle is opened again with a
   // ring of kQuietBufferBytes whose blocks the kernel holds this long, so

@@ -265,7 +265,8 @@ class LiveSource : public CaptureSource {
     std::vector<pollfd> fds;
     std::vector<Handle*> polled;
     // Quiet rings (options_.quiet_ms) while nobody wants packets promptly
-    // and few come, or immediate ones (options_.immediate) while few come;
+    // and few come, or immediate ones (options_.immediate, or
+    // immediate_when_prompt while someone does) while few come;
     // a reading or a second with more keeps batched full rings for
     // kPromptAfterBusy at least: each change opens every handle again.
     Clock::time_point prompt_until{};
@@ -279,7 +280,7 @@ class LiveSource : public CaptureSource {
       // immediate ring's fixed slots hold a few hundred packets: a flood
       // overran them while the capture thread waited for a core. It is read
       // in blocks until it has passed.
-      const bool immediate = options_.immediate && !busy;
+      const bool immediate = (options_.immediate || (options_.immediate_when_prompt && prompt_.load())) && !busy;
       if (quiet != quiet_.load() || immediate != immediate_.load()) {
         quiet_.store(quiet);
         immediate_.store(immediate);

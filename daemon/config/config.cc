@@ -368,8 +368,9 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
   }
 
   if (auto capture = root["capture"]) {
-    if (r.mapping(capture, "capture", {"interfaces", "snaplen", "buffer_kib", "delivery_ms", "quiet_delivery_ms",
-                                       "promiscuous", "tunnels", "per_interface"})) {
+    if (r.mapping(capture, "capture",
+                  {"interfaces", "snaplen", "buffer_kib", "delivery_ms", "quiet_delivery_ms", "immediate_when_watched",
+                   "promiscuous", "tunnels", "per_interface"})) {
       if (auto n = capture["interfaces"]; n && r.stringList(n, "capture.interfaces", c.capture.interfaces)) {
         if (c.capture.interfaces.empty()) r.error(n, "capture.interfaces", "at least one interface (or \"any\")");
         for (std::size_t i = 0; i < c.capture.interfaces.size(); ++i) {
@@ -390,6 +391,9 @@ void readConfig(Reader& r, const YAML::Node& root, Config& c) {
       if (auto n = capture["delivery_ms"]) r.integer(n, "capture.delivery_ms", c.capture.delivery_ms, 1, 1000);
       if (auto n = capture["quiet_delivery_ms"]) {
         r.integer(n, "capture.quiet_delivery_ms", c.capture.quiet_delivery_ms, 0, 1000);
+      }
+      if (auto n = capture["immediate_when_watched"]) {
+        r.boolean(n, "capture.immediate_when_watched", c.capture.immediate_when_watched);
       }
       if (auto n = capture["promiscuous"]) r.boolean(n, "capture.promiscuous", c.capture.promiscuous);
       if (auto n = capture["tunnels"]) r.boolean(n, "capture.tunnels", c.capture.tunnels);

@@ -65,6 +65,13 @@ struct Config {
     // packets reach the store up to this much later, for far fewer
     // wake-ups. 0: never. Not with immediate delivery.
     int quiet_delivery_ms = 50;
+    // While a Watch stream is open and traffic is light (below 5000
+    // packets a second), each packet is handed over as it arrives (pcap
+    // immediate mode) rather than batched for up to delivery_ms: events
+    // reach watchers in a fraction of a millisecond. Each packet is then
+    // kept to its first 16 KiB unless an interface's own snaplen says
+    // otherwise.
+    bool immediate_when_watched = true;
     bool promiscuous = false;
     // Also capture encapsulated traffic (VXLAN, Geneve, GRE, IP-in-IP,
     // 6in4) to read the DNS inside. Capture files are always looked into.

@@ -143,6 +143,9 @@ std::vector<std::string> restartOnlyChanges(const Config& running, const Config&
   if (running.capture.quiet_delivery_ms != next.capture.quiet_delivery_ms) {
     changed.push_back("capture.quiet_delivery_ms");
   }
+  if (running.capture.immediate_when_watched != next.capture.immediate_when_watched) {
+    changed.push_back("capture.immediate_when_watched");
+  }
   if (running.capture.promiscuous != next.capture.promiscuous) changed.push_back("capture.promiscuous");
   if (running.capture.tunnels != next.capture.tunnels) changed.push_back("capture.tunnels");
   // The pipeline follows it at once; the capture filter that passes SYNs only at a restart.

@@ -252,6 +252,85 @@ TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
   EXPECT_LT(took.count(), 300) << "the full ring came " << took.count() << " ms after a watcher";
 }
 
+// Notes when each DNS id it is handed came (the ids tell the packets apart).
+class ArrivalClock : public PacketSink {
+ public:
+  void onPacket(const RawPacket& packet) override {
+    if (packet.data.size() < 44) return;
+    std::uint16_t id = static_cast<std::uint16_t>(packet.data[42] << 8 | packet.data[43]);  // Ethernet, IPv4, UDP
+    std::lock_guard lock(mutex_);
+    arrived_.emplace(id, std::chrono::steady_clock::now());
+  }
+  std::map<std::uint16_t, std::chrono::steady_clock::time_point> arrived() const {
+    std::lock_guard lock(mutex_);
+    return arrived_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::uint16_t, std::chrono::steady_clock::time_point> arrived_;
+};
+
+// capture.immediate_when_watched: while a watcher is there, each packet is
+// handed over as it comes, not when the kernel's block is retired. With a
+// delivery timeout of 300 ms, packets sent 30 ms apart into a batched ring
+// wait 0 to 300 ms for their block: few under 20 ms.
+TEST_F(LiveSourceTest, WhileSomeoneWatchesEachPacketIsHandedOverAsItComes) {
+  LiveOptions options = quietCapture(4 << 20);
+  options.timeout_ms = 300;
+  options.immediate_when_prompt = true;
+  auto source = openLive(options);
+  ArrivalClock clock;
+  std::thread capture([&] { source->run(clock); });
+  auto waitForDelivery = [&](const std::string& delivery) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (source->stats().at(0).delivery != delivery && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // and the ring it had let go (its longest hold is 50 ms quiet, 300 ms batched)
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    return source->stats().at(0).delivery;
+  };
+  const std::string before = source->stats().at(0).delivery;
+  source->setPrompt(true);
+  const std::string watched = waitForDelivery("immediate");
+
+  constexpr int kSent = 20;
+  std::map<std::uint16_t, std::chrono::steady_clock::time_point> sent;
+  {
+    Injector sender(a_);
+    for (int i = 0; i < kSent; ++i) {
+      sent[static_cast<std::uint16_t>(i)] = std::chrono::steady_clock::now();
+      // No ASSERT while the capture thread runs: it must be joined first.
+      if (!sender.send(static_cast<std::uint16_t>(i))) {
+        ADD_FAILURE() << "cannot send on " << a_;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  source->setPrompt(false);
+  const std::string unwatched = waitForDelivery("quiet");
+  source->stop();
+  capture.join();
+
+  EXPECT_EQ(before, "quiet");
+  EXPECT_EQ(watched, "immediate");
+  EXPECT_EQ(unwatched, "quiet") << "still " << unwatched << " once nobody watched";
+  const auto arrived = clock.arrived();
+  int prompt = 0;
+  std::string delays;
+  for (const auto& [id, at] : sent) {
+    auto it = arrived.find(id);
+    ASSERT_NE(it, arrived.end()) << "packet " << id << " never came";
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(it->second - at).count();
+    prompt += ms < 20;
+    delays += " " + std::to_string(ms);
+  }
+  EXPECT_GE(prompt, kSent * 3 / 4) << "delays in ms:" << delays;
+}
+
 // Each change between quiet and prompt opens each interface again with the
 // other ring and reads the old one until it has handed over what only it
 // holds: across many changes under steady traffic, every packet is

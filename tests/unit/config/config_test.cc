@@ -53,6 +53,20 @@ TEST(Config, QuietDeliveryIsMillisecondsUpToASecondOrNever) {
   }
 }
 
+TEST(Config, ImmediateDeliveryWhileWatchedIsOnUnlessTurnedOff) {
+  EXPECT_TRUE(Config{}.capture.immediate_when_watched);
+  auto r = parseConfig("capture:\n  immediate_when_watched: false\n", "d.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.config->capture.immediate_when_watched);
+  auto e = parseConfig("capture:\n  immediate_when_watched: sometimes\n", "d.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.errors[0].key, "capture.immediate_when_watched");
+  EXPECT_EQ(e.errors[0].line, 2);
+  Config running, next;
+  next.capture.immediate_when_watched = false;
+  EXPECT_EQ(restartOnlyChanges(running, next), std::vector<std::string>{"capture.immediate_when_watched"});
+}
+
 TEST(Config, TunnelThresholdsAreReadAndCheckedWithTheirKey) {
   auto r = parseConfig("tunnel:\n  window_seconds: 60\n  min_queries: 5\n  min_distinct_names: 4\n"
                        "  min_data_chars: 100\n  exfiltration_chars: 32\n  max_domains: 64\n"
@@ -90,6 +104,7 @@ TEST(Config, BundledConfigIsValidAndEqualsTheBuiltInDefaults) {
   EXPECT_EQ(c.capture.buffer_kib, defaults.capture.buffer_kib);
   EXPECT_EQ(c.capture.delivery_ms, defaults.capture.delivery_ms);
   EXPECT_EQ(c.capture.quiet_delivery_ms, defaults.capture.quiet_delivery_ms);
+  EXPECT_EQ(c.capture.immediate_when_watched, defaults.capture.immediate_when_watched);
   EXPECT_EQ(c.capture.promiscuous, defaults.capture.promiscuous);
   EXPECT_EQ(c.safe_path.interfaces, defaults.safe_path.interfaces);
   EXPECT_EQ(c.safe_path.resolvers.size(), defaults.safe_path.resolvers.size());
