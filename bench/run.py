@@ -22,12 +22,15 @@ Sections (the live ones need root: network namespaces, veth, tcpreplay):
            into the other end at top speed and at fixed rates: packets the
            kernel dropped and events the daemon lost, against a bare libpcap
            loop on the same interface at the same rates; and at top speed
-           again with 50 watchers that never read.
+           again with 50 watchers that never read (also with
+           capture.immediate_when_watched).
   idle     CPU and RSS of the daemon over 20 s fully idle and 20 s at 200
            packets/s (attribution on).
   watch    packet-to-watcher delay, p50 and p99, with 1, 10 and 100 watchers
-           while 200 leaking DNS exchanges a second arrive live.
-Runs in about 6 minutes on 2 cores.
+           while 200 leaking DNS exchanges a second arrive live; then 1 and
+           100 again with capture.immediate_when_watched (each packet
+           handed over as it comes while someone watches).
+Runs in about 9 minutes on 2 cores.
 """
 import argparse
 import json
@@ -367,16 +370,23 @@ def live():
                   f"(after its filter), lost inside {internal}; bare loop received {bare_rx}", flush=True)
             results["live"][f"{label}: received"] = received
             results["live"][f"{label}: internal losses"] = internal
-        d = Daemon(live_cfg(), netns=NS)
-        stalled = subprocess.Popen([str(watch_bench), d.socket, "stall", "50", "60"], stdout=subprocess.PIPE, text=True)
-        stalled.stdout.readline()
-        d.wait_watchers(50)
-        sent = tcpreplay(mix_scapy)
-        time.sleep(1)
-        _, kernel, internal = daemon_drops(d.status())
-        stalled.kill()
-        d.stop()
-        row("live", f"top speed with 50 stalled watchers: share dropped", kernel / max(sent, 1), "share", None)
+        # The price of capture.immediate_when_watched: the flood starts
+        # while someone watches, into the immediate ring's few hundred slots.
+        for label, changes in (("", {}),
+                               (", immediate_when_watched",
+                                {"immediate_when_watched: false": "immediate_when_watched: true"})):
+            d = Daemon(live_cfg(**changes), netns=NS)
+            stalled = subprocess.Popen([str(watch_bench), d.socket, "stall", "50", "60"], stdout=subprocess.PIPE,
+                                       text=True)
+            stalled.stdout.readline()
+            d.wait_watchers(50)
+            sent = tcpreplay(mix_scapy)
+            time.sleep(1)
+            _, kernel, internal = daemon_drops(d.status())
+            stalled.kill()
+            d.stop()
+            row("live", f"top speed with 50 stalled watchers{label}: share dropped", kernel / max(sent, 1), "share",
+                None)
     finally:
         veth_down()
 
@@ -439,9 +449,14 @@ def watch():
                    check=True, stdout=subprocess.DEVNULL)
     veth_up()
     try:
-        cfg = live_cfg(**{"enabled: true\n  ebpf": "enabled: false\n  ebpf", "fold_seconds: 60": "fold_seconds: 0"})
-        for streams in (1, 10, 100):
-            d = Daemon(cfg, netns=NS)
+        changes = {"enabled: true\n  ebpf": "enabled: false\n  ebpf", "fold_seconds: 60": "fold_seconds: 0"}
+        cfg = live_cfg(**changes)
+        immediate_cfg = write_config(work / "live-immediate.yaml", **{
+            "interfaces: [any]": "interfaces: [dlb-in]", "immediate_when_watched: false": "immediate_when_watched: true",
+            **changes})
+        for streams, immediate in ((1, False), (10, False), (100, False), (1, True), (100, True)):
+            label = f"{streams} watchers" + (", immediate_when_watched" if immediate else "")
+            d = Daemon(immediate_cfg if immediate else cfg, netns=NS)
             w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
                                  text=True)
             started = w.stdout.readline().strip()
@@ -453,7 +468,7 @@ def watch():
                 w.kill()
                 status = d.status(quiet=True)
                 d.log.seek(0)
-                print(f"[watch] {streams} watchers: {counter(status, 'watchers')} connected; the client said "
+                print(f"[watch] {label}: {counter(status, 'watchers')} connected; the client said "
                       f"{started or 'nothing'} and exited {w.wait()} (a stream that failed is named on its stderr); "
                       f"daemon log: {d.log.read()[-1500:]}", flush=True)
                 d.stop()
@@ -466,11 +481,11 @@ def watch():
             daemon_cpu, clients_cpu = (d.cpu_seconds() - d0) / took, (process_cpu_seconds(w.pid) - c0) / took
             out = json.loads(w.communicate()[0].strip().splitlines()[-1])
             d.stop()
-            row("watch", f"{streams} watchers: delay p50, ms", out["p50_us"] / 1000, "ms", None)
-            row("watch", f"{streams} watchers: delay p99, ms", out["p99_us"] / 1000, "ms", None)
-            row("watch", f"{streams} watchers: CPU share, daemon", daemon_cpu, "share", None)
-            row("watch", f"{streams} watchers: CPU share, the clients", clients_cpu, "share", None)
-            results["watch"][f"{streams} watchers: events per stream"] = [out["events_min"], out["events_max"]]
+            row("watch", f"{label}: delay p50, ms", out["p50_us"] / 1000, "ms", None)
+            row("watch", f"{label}: delay p99, ms", out["p99_us"] / 1000, "ms", None)
+            row("watch", f"{label}: CPU share, daemon", daemon_cpu, "share", None)
+            row("watch", f"{label}: CPU share, the clients", clients_cpu, "share", None)
+            results["watch"][f"{label}: events per stream"] = [out["events_min"], out["events_max"]]
     finally:
         veth_down()
 

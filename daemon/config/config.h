@@ -70,8 +70,10 @@ struct Config {
     // immediate mode) rather than batched for up to delivery_ms: events
     // reach watchers in a fraction of a millisecond. Each packet is then
     // kept to its first 16 KiB unless an interface's own snaplen says
-    // otherwise.
-    bool immediate_when_watched = true;
+    // otherwise. Off by default: a flood that starts while watched
+    // overruns the immediate ring's few hundred slots before capture
+    // batches again (docs/performance.md, tenth round).
+    bool immediate_when_watched = false;
     bool promiscuous = false;
     // Also capture encapsulated traffic (VXLAN, Geneve, GRE, IP-in-IP,
     // 6in4) to read the DNS inside. Capture files are always looked into.

@@ -279,9 +279,9 @@ class LiveTest : public ::testing::Test {
 };
 
 // Nobody watching, capture reads every capture.quiet_delivery_ms (50 ms)
-// rather than at each of the kernel's deliveries; a watcher brings each
-// packet at once (capture.immediate_when_watched), and its end lets capture
-// go quiet again. Leaks are found either way.
+// rather than at each of the kernel's deliveries; a watcher brings prompt
+// reading back at once, and its end lets capture go quiet again. Leaks are
+// found either way.
 TEST_F(LiveTest, CaptureReadsPromptlyOnlyWhileSomeoneWatches) {
   auto delivery = [] { return parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out).capture(0).delivery(); };
   auto status = parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out);
@@ -300,7 +300,7 @@ TEST_F(LiveTest, CaptureReadsPromptlyOnlyWhileSomeoneWatches) {
                      "watch-prompt");
     ASSERT_TRUE(waitUntil([] { return parseJson<v1::GetStatusResponse>(ctl({"--json", "status"}).out).watchers() >= 1; },
                           std::chrono::seconds(5)));
-    EXPECT_TRUE(waitUntil([&] { return delivery() == "immediate"; }, std::chrono::seconds(2))) << delivery();
+    EXPECT_TRUE(waitUntil([&] { return delivery() == "batched"; }, std::chrono::seconds(2))) << delivery();
     watch.stop(SIGTERM);
   }
   EXPECT_TRUE(waitUntil([&] { return delivery() == "quiet"; }, std::chrono::seconds(5))) << delivery();

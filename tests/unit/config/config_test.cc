@@ -53,17 +53,17 @@ TEST(Config, QuietDeliveryIsMillisecondsUpToASecondOrNever) {
   }
 }
 
-TEST(Config, ImmediateDeliveryWhileWatchedIsOnUnlessTurnedOff) {
-  EXPECT_TRUE(Config{}.capture.immediate_when_watched);
-  auto r = parseConfig("capture:\n  immediate_when_watched: false\n", "d.yaml");
+TEST(Config, ImmediateDeliveryWhileWatchedIsOffUnlessTurnedOn) {
+  EXPECT_FALSE(Config{}.capture.immediate_when_watched);
+  auto r = parseConfig("capture:\n  immediate_when_watched: true\n", "d.yaml");
   ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(r.config->capture.immediate_when_watched);
+  EXPECT_TRUE(r.config->capture.immediate_when_watched);
   auto e = parseConfig("capture:\n  immediate_when_watched: sometimes\n", "d.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.errors[0].key, "capture.immediate_when_watched");
   EXPECT_EQ(e.errors[0].line, 2);
   Config running, next;
-  next.capture.immediate_when_watched = false;
+  next.capture.immediate_when_watched = true;
   EXPECT_EQ(restartOnlyChanges(running, next), std::vector<std::string>{"capture.immediate_when_watched"});
 }
 
