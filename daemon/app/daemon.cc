@@ -347,12 +347,14 @@ int runDaemon(const Options& options) {
       // cost it packets. With the hooks, the sender is recorded at send
       // time and batching loses nothing.)
       live.immediate = provider && !send_time_hooks;
-      // Someone watching wants each event at once: the batching delay (up
-      // to delivery_ms) was most of a watcher's wait at light traffic.
+      // Asked for, each packet at once while someone watches: the batching
+      // delay (up to delivery_ms) was most of a watcher's wait at light
+      // traffic. Off by default: a flood that starts while watched overruns
+      // the immediate ring before capture batches again.
       live.immediate_when_prompt = config->capture.immediate_when_watched && !live.immediate;
       if (live.immediate || live.immediate_when_prompt) {
-        spdlog::info("capture: each packet delivered at once {}while fewer than {} a second come ({}){}",
-                     live.immediate ? "" : "while someone watches and ", capture::kQuietMostPerSecond,
+        spdlog::info("capture: each packet delivered at once while {}fewer than {} a second come ({}){}",
+                     live.immediate ? "" : "someone watches and ", capture::kQuietMostPerSecond,
                      live.immediate ? "attribution without the eBPF hooks" : "capture.immediate_when_watched",
                      live.snaplen > capture::kImmediateSnaplen
                          ? fmt::format(", kept to its first {} bytes so that the capture buffer holds more of them "

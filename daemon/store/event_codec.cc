@@ -76,7 +76,7 @@ class Writer {
   }
   // A whole number below 2^53 (most figures) as a varint, 2n + 1; any
   // other as 0 and its eight bytes.
-  void f(double v) {
+  [[gnu::always_inline]] void f(double v) {
     if (v >= 0 && v < 9007199254740992.0 && v == std::floor(v)) return u((static_cast<std::uint64_t>(v) << 1) | 1);
     u(0);
     std::memcpy(at_, &v, sizeof v);
