@@ -144,16 +144,27 @@ TEST_F(LiveSourceTest, QuietReadingsNeverDeclarePastWhatTheKernelStillHolds) {
   checkNoPacketComesAfterItsTimeWasDeclaredPast(options, a_, b_);
 }
 
-// Counts each DNS id it is handed (the ids tell the packets apart) and the
-// readings.
+// The DNS id of a query the tests sent (Ethernet, IPv4, UDP), or -1.
+int dnsIdOf(const RawPacket& packet) {
+  if (packet.data.size() < 44) return -1;
+  return packet.data[42] << 8 | packet.data[43];
+}
+
+// Counts each DNS id it is handed (the ids tell the packets apart), notes
+// when each first came, and counts the readings.
 class IdCounter : public PacketSink {
  public:
   void onPacket(const RawPacket& packet) override {
-    if (packet.data.size() < 44) return;
-    std::uint16_t id = static_cast<std::uint16_t>(packet.data[42] << 8 | packet.data[43]);  // Ethernet, IPv4, UDP
+    const int id = dnsIdOf(packet);
+    if (id < 0) return;
     std::lock_guard lock(mutex_);
     ++seen_[packet.ifindex][id];
     ++packets_;
+    first_came_.try_emplace(static_cast<std::uint16_t>(id), std::chrono::steady_clock::now());
+  }
+  std::map<std::uint16_t, std::chrono::steady_clock::time_point> firstCame() const {
+    std::lock_guard lock(mutex_);
+    return first_came_;
   }
   void onReadingStart() override { readings_.fetch_add(1); }
   int packets() const {
@@ -170,6 +181,7 @@ class IdCounter : public PacketSink {
  private:
   mutable std::mutex mutex_;
   std::map<std::uint32_t, std::array<int, 65536>> seen_;  // by interface, then id
+  std::map<std::uint16_t, std::chrono::steady_clock::time_point> first_came_;  // by id
   int packets_ = 0;
   std::atomic<int> readings_{0};
 };
@@ -252,25 +264,6 @@ TEST_F(LiveSourceTest, QuietCaptureWithoutTrafficSleepsOnTheSmallRing) {
   EXPECT_LT(took.count(), 300) << "the full ring came " << took.count() << " ms after a watcher";
 }
 
-// Notes when each DNS id it is handed came (the ids tell the packets apart).
-class ArrivalClock : public PacketSink {
- public:
-  void onPacket(const RawPacket& packet) override {
-    if (packet.data.size() < 44) return;
-    std::uint16_t id = static_cast<std::uint16_t>(packet.data[42] << 8 | packet.data[43]);  // Ethernet, IPv4, UDP
-    std::lock_guard lock(mutex_);
-    arrived_.emplace(id, std::chrono::steady_clock::now());
-  }
-  std::map<std::uint16_t, std::chrono::steady_clock::time_point> arrived() const {
-    std::lock_guard lock(mutex_);
-    return arrived_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::uint16_t, std::chrono::steady_clock::time_point> arrived_;
-};
-
 // capture.immediate_when_watched: while a watcher is there, each packet is
 // handed over as it comes, not when the kernel's block is retired. With a
 // delivery timeout of 300 ms, packets sent 30 ms apart into a batched ring
@@ -280,8 +273,8 @@ TEST_F(LiveSourceTest, WhileSomeoneWatchesEachPacketIsHandedOverAsItComes) {
   options.timeout_ms = 300;
   options.immediate_when_prompt = true;
   auto source = openLive(options);
-  ArrivalClock clock;
-  std::thread capture([&] { source->run(clock); });
+  IdCounter counter;
+  std::thread capture([&] { source->run(counter); });
   auto waitForDelivery = [&](const std::string& delivery) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (source->stats().at(0).delivery != delivery && std::chrono::steady_clock::now() < deadline) {
@@ -318,7 +311,7 @@ TEST_F(LiveSourceTest, WhileSomeoneWatchesEachPacketIsHandedOverAsItComes) {
   EXPECT_EQ(before, "quiet");
   EXPECT_EQ(watched, "immediate");
   EXPECT_EQ(unwatched, "quiet") << "still " << unwatched << " once nobody watched";
-  const auto arrived = clock.arrived();
+  const auto arrived = counter.firstCame();
   int prompt = 0;
   std::string delays;
   for (const auto& [id, at] : sent) {
