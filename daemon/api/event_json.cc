@@ -210,14 +210,15 @@ class Writer {
 
   void duration(std::string_view name, std::chrono::nanoseconds d) {
     key(name);
-    std::int64_t ns = d.count();
     put('"');
-    if (ns < 0) {
+    // The magnitude unsigned: the most negative count has no positive one.
+    auto magnitude = static_cast<std::uint64_t>(d.count());
+    if (d.count() < 0) {
       put('-');
-      ns = -ns;
+      magnitude = 0 - magnitude;
     }
-    appendNumber(static_cast<std::uint64_t>(ns / 1'000'000'000));
-    appendFraction(ns % 1'000'000'000);
+    appendNumber(magnitude / 1'000'000'000);
+    appendFraction(static_cast<std::int64_t>(magnitude % 1'000'000'000));
     put("s\"");
   }
 

@@ -95,6 +95,17 @@ TEST(EventJson, FractionsOfSecondsAsProtobufShortensThem) {
   }
 }
 
+// The ends of the range: the most negative nanoseconds has no positive
+// counterpart, and negating it first once crashed the writer.
+TEST(EventJson, TheLongestDurationsEitherWayAsProtobufPrintsThem) {
+  core::Event e;
+  for (auto ns :
+       {std::chrono::nanoseconds::min(), std::chrono::nanoseconds::min() + 1ns, std::chrono::nanoseconds::max()}) {
+    e.exchange = {true, true, ns, 1};
+    EXPECT_EQ(direct(e), viaProtobuf(e)) << ns.count();
+  }
+}
+
 TEST(EventJson, EveryAsciiByteAndUnicodeEscapedAsProtobufEscapesThem) {
   core::Event e;
   std::string all;
