@@ -275,12 +275,14 @@ class LiveSource : public CaptureSource {
     while (!stopping_.load()) {
       auto now = Clock::now();
       const bool busy = now < prompt_until;
-      const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt_.load() && !busy;
+      // Read once: quiet and immediate must agree on it.
+      const bool prompt = prompt_.load();
+      const bool quiet = options_.quiet_ms > 0 && !options_.immediate && !prompt && !busy;
       // Each packet at once costs a wake-up and a poll each, and the
       // immediate ring's fixed slots hold a few hundred packets: a flood
       // overran them while the capture thread waited for a core. It is read
       // in blocks until it has passed.
-      const bool immediate = (options_.immediate || (options_.immediate_when_prompt && prompt_.load())) && !busy;
+      const bool immediate = (options_.immediate || (options_.immediate_when_prompt && prompt)) && !busy;
       if (quiet != quiet_.load() || immediate != immediate_.load()) {
         quiet_.store(quiet);
         immediate_.store(immediate);
