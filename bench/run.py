@@ -29,8 +29,12 @@ Sections (the live ones need root: network namespaces, veth, tcpreplay):
   watch    packet-to-watcher delay, p50 and p99, with 1, 10 and 100 watchers
            while 200 leaking DNS exchanges a second arrive live; then 1 and
            100 again with capture.immediate_when_watched (each packet
-           handed over as it comes while someone watches).
-Runs in about 9 minutes on 2 cores.
+           handed over as it comes while someone watches). The baseline
+           for each count: a bare gRPC server (bench/fanout_baseline.cc)
+           writing one of the daemon's own events 200 times a second to the
+           same watchers, its delay counted from the moment it stamps it:
+           the fan-out alone, the least any gRPC server does here.
+Runs in about 10 minutes on 2 cores.
 """
 import argparse
 import json
@@ -57,6 +61,7 @@ build = Path(args.build).resolve()
 sections = set(args.only.split(","))
 dnsleakd, dnsleakctl = build / "dnsleakd", build / "dnsleakctl"
 baseline_bin, watch_bench = build / "pcap_read_baseline", build / "watch_bench"
+fanout_baseline = build / "fanout_baseline"
 testgen = build / "tests" / "dnsleak-testgen"
 config = Path(args.config).resolve()
 work = Path(tempfile.mkdtemp(prefix="dnsleak-bench-"))
@@ -317,6 +322,12 @@ def veth_down():
 def tcpreplay(capture, rate=None, limit=None):
     cmd = ["tcpreplay", "-q", "-i", "dlb-out"]
     cmd += ["--topspeed"] if rate is None else ["--pps", str(rate)]
+    if rate is not None and rate <= 10_000:
+        # tcpreplay's default timer spins between packets: a whole core of
+        # the two, which the daemon and its watchers then lack. A sleep per
+        # packet keeps a slow rate as exactly (400.19 pkt/s for 400 asked)
+        # on 1% of a core; past some thousands a second it would fall behind.
+        cmd += ["--timer", "nano"]
     if limit:
         cmd += ["--limit", str(limit)]
     r = subprocess.run(cmd + [str(capture)], capture_output=True, text=True)
@@ -443,8 +454,35 @@ def idle():
 
 
 # ------------------------------------------------------------------ watch
+def bare_fanout(sample, streams):
+    """The same client against fanout_baseline sending `sample` 200 times a
+    second: its delays, the mean message size and both sides' CPU shares."""
+    socket = str(work / f"fanout{time.monotonic_ns()}.sock")
+    server = subprocess.Popen([str(fanout_baseline), socket, str(sample), str(streams), "200"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        server.stdout.readline()  # listening
+        w = subprocess.Popen([str(watch_bench), socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
+                             text=True)
+        w.stdout.readline()  # started
+        # As for the daemon: the shares over 5 s of events.
+        time.sleep(1)
+        s0, c0, t0 = process_cpu_seconds(server.pid), process_cpu_seconds(w.pid), time.perf_counter()
+        time.sleep(5)
+        took = time.perf_counter() - t0
+        server_cpu = (process_cpu_seconds(server.pid) - s0) / took
+        clients_cpu = (process_cpu_seconds(w.pid) - c0) / took  # the client runs 7 s: still there
+        out = json.loads(w.communicate()[0].strip().splitlines()[-1])
+        out["server_cpu"], out["clients_cpu"] = server_cpu, clients_cpu
+    finally:
+        server.kill()
+        server.wait()
+    return out
+
+
 def watch():
     exchanges = work / "exchanges.pcap"
+    sample, bare = work / "event.bin", {}
     subprocess.run(["/usr/bin/python3", str(root / "bench" / "make_mix.py"), "--exchanges", str(exchanges), "1000"],
                    check=True, stdout=subprocess.DEVNULL)
     veth_up()
@@ -457,8 +495,9 @@ def watch():
         for streams, immediate in ((1, False), (10, False), (100, False), (1, True), (100, True)):
             label = f"{streams} watchers" + (", immediate_when_watched" if immediate else "")
             d = Daemon(immediate_cfg if immediate else cfg, netns=NS)
-            w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
-                                 text=True)
+            # The first run keeps one of the daemon's events for the baseline.
+            w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7", "0", str(sample)],
+                                 stdout=subprocess.PIPE, text=True)
             started = w.stdout.readline().strip()
             try:
                 d.wait_watchers(streams)
@@ -481,11 +520,15 @@ def watch():
             daemon_cpu, clients_cpu = (d.cpu_seconds() - d0) / took, (process_cpu_seconds(w.pid) - c0) / took
             out = json.loads(w.communicate()[0].strip().splitlines()[-1])
             d.stop()
-            row("watch", f"{label}: delay p50, ms", out["p50_us"] / 1000, "ms", None)
-            row("watch", f"{label}: delay p99, ms", out["p99_us"] / 1000, "ms", None)
-            row("watch", f"{label}: CPU share, daemon", daemon_cpu, "share", None)
-            row("watch", f"{label}: CPU share, the clients", clients_cpu, "share", None)
+            if streams not in bare:
+                bare[streams] = bare_fanout(sample, streams)
+            b = bare[streams]
+            row("watch", f"{label}: delay p50, ms", out["p50_us"] / 1000, "ms", b["p50_us"] / 1000, "bare fan-out")
+            row("watch", f"{label}: delay p99, ms", out["p99_us"] / 1000, "ms", b["p99_us"] / 1000, "bare fan-out")
+            row("watch", f"{label}: CPU share, daemon", daemon_cpu, "share", b["server_cpu"], "bare fan-out")
+            row("watch", f"{label}: CPU share, the clients", clients_cpu, "share", b["clients_cpu"], "bare fan-out")
             results["watch"][f"{label}: events per stream"] = [out["events_min"], out["events_max"]]
+            results["watch"][f"{label}: mean message bytes"] = [out["message_bytes"], b["message_bytes"]]
     finally:
         veth_down()
 

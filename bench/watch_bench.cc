@@ -1,14 +1,16 @@
 // Watch-stream benchmark client for bench/run.py: opens Watch streams on a
 // daemon's socket the way other tools would, and measures what they get.
 //
-//   watch_bench SOCKET latency N SECONDS [BATCH]
+//   watch_bench SOCKET latency N SECONDS [BATCH [SAMPLE]]
 //       N streams from now on, each on its own thread, for SECONDS, up to
 //       BATCH events a message (default 0: one a message); prints
 //       one JSON line: events received per stream and the delay from the
 //       packet that completed each event (its capture time, plus the
 //       response time for an answered exchange) to its arrival here, p50,
-//       p99 and max in microseconds over all streams, and how many streams
-//       ended other than by its own cancelling (each named on stderr).
+//       p99 and max in microseconds over all streams, the messages' mean
+//       size, and how many streams ended other than by its own cancelling
+//       (each named on stderr). With SAMPLE, the first event received is
+//       saved there in protobuf's binary form (fanout_baseline sends it).
 //   watch_bench SOCKET drain COUNT [BATCH]
 //       one stream from sequence 1, read until COUNT events (or a gap) have
 //       arrived, up to BATCH events a message (WatchRequest.max_batch, as
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,8 +55,10 @@ std::int64_t nanos(const google::protobuf::Duration& d) {
   return d.seconds() * 1'000'000'000LL + d.nanos();
 }
 
-int latency(const std::string& socket, int streams, int seconds, std::uint32_t batch) {
+int latency(const std::string& socket, int streams, int seconds, std::uint32_t batch, const char* sample) {
   std::mutex mutex;
+  std::uint64_t message_bytes = 0, messages = 0;  // guarded by mutex
+  std::string first_event;                        // guarded by mutex
   std::vector<std::int64_t> delays_us;
   std::vector<std::uint64_t> received(streams, 0);
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts(streams);
@@ -70,8 +75,12 @@ int latency(const std::string& socket, int streams, int seconds, std::uint32_t b
       auto reader = stub->Watch(contexts[i].get(), request);
       ++connected;
       std::vector<std::int64_t> mine;
+      std::uint64_t bytes = 0, read = 0;
+      bool saved = false;
       v1::WatchResponse response;
       while (reader->Read(&response)) {
+        bytes += response.ByteSizeLong();
+        ++read;
         auto now = Clock::now().time_since_epoch().count();
         auto arrived = [&](const v1::Event& e) {
           std::int64_t done = nanos(e.time());
@@ -81,9 +90,17 @@ int latency(const std::string& socket, int streams, int seconds, std::uint32_t b
         };
         if (response.has_event()) arrived(response.event());
         for (const auto& e : response.batch().events()) arrived(e);
+        if (sample && i == 0 && !saved && (response.has_event() || response.batch().events_size() > 0)) {
+          std::lock_guard lock(mutex);
+          first_event = response.has_event() ? response.event().SerializeAsString()
+                                             : response.batch().events(0).SerializeAsString();
+          saved = true;
+        }
       }
       auto status = reader->Finish();
       std::lock_guard lock(mutex);
+      message_bytes += bytes;
+      messages += read;
       delays_us.insert(delays_us.end(), mine.begin(), mine.end());
       if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
         ++failures;
@@ -107,11 +124,18 @@ int latency(const std::string& socket, int streams, int seconds, std::uint32_t b
   };
   std::uint64_t least = received.empty() ? 0 : *std::min_element(received.begin(), received.end());
   std::uint64_t most = received.empty() ? 0 : *std::max_element(received.begin(), received.end());
-  std::printf("{\"streams\": %d, \"events_min\": %llu, \"events_max\": %llu, \"p50_us\": %lld, \"p99_us\": %lld, "
-              "\"max_us\": %lld, \"failed\": %d}\n",
-              streams, static_cast<unsigned long long>(least), static_cast<unsigned long long>(most),
-              static_cast<long long>(pick(0.5)), static_cast<long long>(pick(0.99)),
-              static_cast<long long>(delays_us.empty() ? -1 : delays_us.back()), failures);
+  if (sample) {
+    std::ofstream out(sample, std::ios::binary | std::ios::trunc);
+    out << first_event;
+    if (first_event.empty() || !out) std::fprintf(stderr, "watch_bench: no event saved to %s\n", sample);
+  }
+  std::printf(
+      "{\"streams\": %d, \"events_min\": %llu, \"events_max\": %llu, \"p50_us\": %lld, \"p99_us\": %lld, "
+      "\"max_us\": %lld, \"message_bytes\": %.0f, \"failed\": %d}\n",
+      streams, static_cast<unsigned long long>(least), static_cast<unsigned long long>(most),
+      static_cast<long long>(pick(0.5)), static_cast<long long>(pick(0.99)),
+      static_cast<long long>(delays_us.empty() ? -1 : delays_us.back()),
+      messages ? static_cast<double>(message_bytes) / static_cast<double>(messages) : 0.0, failures);
   return 0;
 }
 
@@ -162,13 +186,16 @@ int main(int argc, char** argv) {
   // As dnsleakctl does: no lock-order graph for gRPC's mutexes.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s SOCKET latency N SECONDS [BATCH] | drain COUNT [BATCH] | stall N SECONDS\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s SOCKET latency N SECONDS [BATCH [SAMPLE]] | drain COUNT [BATCH] | stall N SECONDS\n",
+                 argv[0]);
     return 2;
   }
   std::string socket = argv[1], mode = argv[2];
-  if (mode == "latency" && (argc == 5 || argc == 6)) {
+  if (mode == "latency" && argc >= 5 && argc <= 7) {
     return latency(socket, std::atoi(argv[3]), std::atoi(argv[4]),
-                   argc == 6 ? static_cast<std::uint32_t>(std::strtoul(argv[5], nullptr, 10)) : 0);
+                   argc >= 6 ? static_cast<std::uint32_t>(std::strtoul(argv[5], nullptr, 10)) : 0,
+                   argc == 7 ? argv[6] : nullptr);
   }
   if (mode == "drain" && (argc == 4 || argc == 5)) {
     return drain(socket, std::strtoull(argv[3], nullptr, 10),
