@@ -461,7 +461,8 @@ def bare_fanout(sample, streams):
     server = subprocess.Popen([str(fanout_baseline), socket, str(sample), str(streams), "200"],
                               stdout=subprocess.PIPE, text=True)
     try:
-        server.stdout.readline()  # listening
+        if not server.stdout.readline():  # listening
+            raise RuntimeError(f"fanout_baseline did not start (exit {server.wait()}): see its stderr")
         w = subprocess.Popen([str(watch_bench), socket, "latency", str(streams), "7"], stdout=subprocess.PIPE,
                              text=True)
         w.stdout.readline()  # started
@@ -496,7 +497,8 @@ def watch():
             label = f"{streams} watchers" + (", immediate_when_watched" if immediate else "")
             d = Daemon(immediate_cfg if immediate else cfg, netns=NS)
             # The first run keeps one of the daemon's events for the baseline.
-            w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7", "0", str(sample)],
+            keep = [] if sample.exists() else ["0", str(sample)]
+            w = subprocess.Popen([str(watch_bench), d.socket, "latency", str(streams), "7", *keep],
                                  stdout=subprocess.PIPE, text=True)
             started = w.stdout.readline().strip()
             try:

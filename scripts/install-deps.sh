@@ -54,7 +54,7 @@ packages=(
   # the API's example client in Python runs in a test; node_exporter reads
   # the metrics textfile in another
   python3-grpcio python3-grpc-tools prometheus-node-exporter
-  # the benchmarks (bench/run.sh): scapy writes an independent traffic mix,
+  # the benchmarks (bench/run.py): scapy writes an independent traffic mix,
   # tcpreplay sends captures into a veth at fixed rates and top speed,
   # tcpdump is a peer to compare with
   python3-scapy tcpreplay tcpdump
