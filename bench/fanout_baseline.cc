@@ -60,19 +60,22 @@ class Stream : public grpc::ServerWriteReactor<v1::WatchResponse> {
   }
   void OnWriteDone(bool ok) override {
     const v1::WatchResponse* write = nullptr;
+    bool finish = false;
     {
+      // Decided under the lock: once cancelled_ is set, send() starts no
+      // write that a Finish here could overtake.
       std::lock_guard lock(mutex_);
       in_flight_.reset();
-      if (ok && !cancelled_ && next_) {
+      if (!ok) cancelled_ = true;
+      if (cancelled_) {
+        finish = true;
+      } else if (next_) {
         in_flight_ = std::move(next_);
         write = in_flight_.get();
       }
     }
-    if (write) {
-      StartWrite(write);
-    } else if (!ok || cancelled()) {
-      finishOnce();
-    }
+    if (write) StartWrite(write);
+    if (finish) finishOnce();
   }
   void OnCancel() override {
     bool idle;
@@ -86,10 +89,6 @@ class Stream : public grpc::ServerWriteReactor<v1::WatchResponse> {
   void OnDone() override;
 
  private:
-  bool cancelled() {
-    std::lock_guard lock(mutex_);
-    return cancelled_;
-  }
   void finishOnce() {
     if (!finished_.exchange(true)) Finish(grpc::Status::CANCELLED);
   }
