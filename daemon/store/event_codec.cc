@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <memory>
 
 #include "core/scratch_cursor.h"
 
@@ -375,15 +374,13 @@ std::string_view pack(const core::Event& e, StringTable& strings, std::string_vi
       unattributed && e.attribution.failure == core::AttributionFailure::kUnspecified ? *unattributed : e.attribution;
   Bound bound;
   writeEvent(bound, e, reason, attribution);
-  // Written into a buffer that stays warm; the caller copies it once.
+  // Written into a buffer that stays warm, grown once to the bound; the
+  // caller copies it once.
   thread_local core::ScratchBytes scratch;
-  if (scratch.capacity < bound.bytes()) {
-    scratch.capacity = std::max(bound.bytes(), 2 * scratch.capacity);
-    scratch.data = std::make_unique_for_overwrite<char[]>(scratch.capacity);
-  }
-  Writer w(scratch.data.get(), strings);
+  const core::ScratchCursor room(scratch, bound.bytes());
+  Writer w(room.at, strings);
   writeEvent(w, e, reason, attribution);
-  return {scratch.data.get(), static_cast<std::size_t>(w.at() - scratch.data.get())};
+  return {room.at, static_cast<std::size_t>(w.at() - room.at)};
 }
 
 bool unpack(const PackedEvent& packed, const StringTable& strings, core::Event& e) {
